@@ -1,0 +1,179 @@
+"""The auth service's HTTP routes: thin, they parse, call a use case and shape the answer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Cookie, Depends, Request, Response, status
+
+from projectconnect.auth.schemas import (
+    AccountDeletion,
+    JsonWebKeySet,
+    PasswordChange,
+    RefreshRequest,
+    TokenPair,
+    TokenSubject,
+    UserLogin,
+    UserPublic,
+    UserRegister,
+    UserUpdate,
+)
+from projectconnect.auth.service import AuthService, IssuedTokens
+from projectconnect.auth.settings import AuthSettings
+from projectconnect.infra.problems import Unauthorized, problem_responses
+from projectconnect.infra.security import BearerToken
+from projectconnect.infra.tokens import AccessClaims
+
+REFRESH_COOKIE = "refresh_token"
+COOKIE_PATH = "/auth"
+
+router = APIRouter(prefix="/auth", tags=["auth"], responses=problem_responses(422, 500))
+
+
+def get_service(request: Request) -> AuthService:
+    service: AuthService = request.app.state.auth_service
+    return service
+
+
+def get_settings(request: Request) -> AuthSettings:
+    settings: AuthSettings = request.app.state.auth_settings
+    return settings
+
+
+ServiceDep = Annotated[AuthService, Depends(get_service)]
+SettingsDep = Annotated[AuthSettings, Depends(get_settings)]
+
+
+async def current_claims(token: BearerToken, service: ServiceDep) -> AccessClaims:
+    return await service.authenticate(token)
+
+
+CurrentClaims = Annotated[AccessClaims, Depends(current_claims)]
+UNAUTHORIZED = problem_responses(401)
+
+
+def _token_response(tokens: IssuedTokens, response: Response, settings: AuthSettings) -> TokenPair:
+    response.set_cookie(
+        REFRESH_COOKIE,
+        tokens.refresh_token,
+        expires=tokens.session_expires_at,
+        path=COOKIE_PATH,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="strict",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return TokenPair(
+        access_token=tokens.access_token,
+        expires_in=tokens.expires_in,
+        refresh_token=tokens.refresh_token,
+    )
+
+
+def _clear_cookie(response: Response, settings: AuthSettings) -> None:
+    response.delete_cookie(
+        REFRESH_COOKIE,
+        path=COOKIE_PATH,
+        httponly=True,
+        secure=settings.cookie_secure,
+        samesite="strict",
+    )
+
+
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(409),
+)
+async def register(body: UserRegister, service: ServiceDep) -> UserPublic:
+    user = await service.register(body.email, body.password, body.display_name)
+    return UserPublic.model_validate(user, from_attributes=True)
+
+
+@router.post("/login", responses=UNAUTHORIZED)
+async def login(
+    body: UserLogin, response: Response, service: ServiceDep, settings: SettingsDep
+) -> TokenPair:
+    tokens = await service.login(body.email, body.password)
+    return _token_response(tokens, response, settings)
+
+
+@router.post("/refresh", responses=UNAUTHORIZED)
+async def refresh(
+    response: Response,
+    service: ServiceDep,
+    settings: SettingsDep,
+    body: Annotated[RefreshRequest | None, Body()] = None,
+    refresh_cookie: Annotated[str | None, Cookie(alias=REFRESH_COOKIE)] = None,
+) -> TokenPair:
+    token = (body.refresh_token if body else None) or refresh_cookie
+    if not token:
+        raise Unauthorized("A refresh token is required, in the cookie or the body.")
+    tokens = await service.refresh(token)
+    return _token_response(tokens, response, settings)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=UNAUTHORIZED)
+async def logout(
+    claims: CurrentClaims, response: Response, service: ServiceDep, settings: SettingsDep
+) -> None:
+    await service.logout(claims)
+    _clear_cookie(response, settings)
+
+
+@router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT, responses=UNAUTHORIZED)
+async def logout_all(
+    claims: CurrentClaims, response: Response, service: ServiceDep, settings: SettingsDep
+) -> None:
+    await service.logout_all(claims)
+    _clear_cookie(response, settings)
+
+
+@router.get("/me", responses=UNAUTHORIZED)
+async def read_me(claims: CurrentClaims, service: ServiceDep) -> UserPublic:
+    user = await service.get_user(claims)
+    return UserPublic.model_validate(user, from_attributes=True)
+
+
+@router.patch("/me", responses=UNAUTHORIZED)
+async def update_me(body: UserUpdate, claims: CurrentClaims, service: ServiceDep) -> UserPublic:
+    user = await service.update_display_name(claims, body.display_name)
+    return UserPublic.model_validate(user, from_attributes=True)
+
+
+@router.post(
+    "/me/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**UNAUTHORIZED, **problem_responses(403)},
+)
+async def change_password(body: PasswordChange, claims: CurrentClaims, service: ServiceDep) -> None:
+    await service.change_password(claims, body.current_password, body.new_password)
+
+
+@router.delete(
+    "/me",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**UNAUTHORIZED, **problem_responses(403)},
+)
+async def delete_me(
+    body: AccountDeletion,
+    claims: CurrentClaims,
+    response: Response,
+    service: ServiceDep,
+    settings: SettingsDep,
+) -> None:
+    await service.delete_account(claims, body.password)
+    _clear_cookie(response, settings)
+
+
+@router.get("/validate", responses=UNAUTHORIZED)
+async def validate(claims: CurrentClaims) -> TokenSubject:
+    return TokenSubject(
+        sub=claims.subject, sid=claims.session_id, exp=int(claims.expires_at.timestamp())
+    )
+
+
+@router.get("/.well-known/jwks.json")
+async def jwks(service: ServiceDep, response: Response) -> JsonWebKeySet:
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return JsonWebKeySet.model_validate(service.signer.jwks())

@@ -1,0 +1,3 @@
+from projectconnect.infra.migrations import run_env
+
+run_env()

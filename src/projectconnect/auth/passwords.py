@@ -1,0 +1,76 @@
+"""Password hashing (argon2id, off the event loop) and the password policy."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import lru_cache
+
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from projectconnect.infra.problems import FieldError
+
+MIN_LENGTH = 8
+MAX_LENGTH = 128
+
+
+class PasswordHasher:
+    def __init__(self, hasher: Argon2Hasher | None = None) -> None:
+        self._hash = PasswordHash((hasher or Argon2Hasher(),))
+        # Verified against when the email is unknown, so both failures cost the same time.
+        self._dummy = self._hash.hash("projectconnect-timing-equaliser")
+
+    async def hash(self, password: str) -> str:
+        return await asyncio.to_thread(self._hash.hash, password)
+
+    async def verify(self, password: str, password_hash: str | None) -> bool:
+        target = password_hash if password_hash is not None else self._dummy
+        ok = await asyncio.to_thread(self._hash.verify, password, target)
+        return ok and password_hash is not None
+
+
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    # zxcvbn ships the 30 000 most common leaked passwords; no network needed.
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def password_policy_errors(password: str, email: str, field: str = "password") -> list[FieldError]:
+    """Every rule the password breaks, each named, for a 422 that tells the user why."""
+    errors: list[FieldError] = []
+    if len(password) < MIN_LENGTH:
+        errors.append(
+            FieldError(
+                field=field,
+                code="password_too_short",
+                message=f"Use at least {MIN_LENGTH} characters.",
+            )
+        )
+    if len(password) > MAX_LENGTH:
+        errors.append(
+            FieldError(
+                field=field,
+                code="password_too_long",
+                message=f"Use at most {MAX_LENGTH} characters.",
+            )
+        )
+    if password.lower() in _common_passwords():
+        errors.append(
+            FieldError(
+                field=field,
+                code="password_common",
+                message="This password is among the most commonly used; choose another.",
+            )
+        )
+    lowered = password.strip().lower()
+    if lowered in {email.lower(), email.split("@", 1)[0].lower()}:
+        errors.append(
+            FieldError(
+                field=field,
+                code="password_is_email",
+                message="The password must not be your email address.",
+            )
+        )
+    return errors

@@ -1,0 +1,89 @@
+"""Queries on the auth database. Use cases call these; routes never do."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from projectconnect.auth.models import RefreshToken, Session, User
+
+
+class UserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: uuid.UUID) -> User | None:
+        return await self.session.get(User, user_id)
+
+    async def get_by_email(self, email: str) -> User | None:
+        result = await self.session.execute(select(User).where(User.email_key == email.lower()))
+        return result.scalar_one_or_none()
+
+    def add(self, user: User) -> None:
+        self.session.add(user)
+
+    async def delete(self, user_id: uuid.UUID) -> None:
+        await self.session.execute(delete(User).where(User.id == user_id))
+
+
+class SessionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, login: Session, token: RefreshToken) -> None:
+        self.session.add(login)
+        await self.session.flush()  # the token's foreign key needs the session row first
+        self.session.add(token)
+
+    async def is_active(self, session_id: uuid.UUID, now: dt.datetime) -> bool:
+        result = await self.session.execute(
+            select(Session.id).where(
+                Session.id == session_id,
+                Session.revoked_at.is_(None),
+                Session.expires_at > now,
+            )
+        )
+        return result.first() is not None
+
+    async def get_refresh_token(self, token_hash: str) -> tuple[RefreshToken, Session] | None:
+        result = await self.session.execute(
+            select(RefreshToken, Session)
+            .join(Session, Session.id == RefreshToken.session_id)
+            .where(RefreshToken.token_hash == token_hash)
+        )
+        row = result.first()
+        return None if row is None else (row[0], row[1])
+
+    async def spend_refresh_token(self, token_hash: str, now: dt.datetime) -> bool:
+        """Mark the token used; False when it already was (a concurrent or replayed use)."""
+        result = await self.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.token_hash == token_hash, RefreshToken.used_at.is_(None))
+            .values(used_at=now)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    def add_refresh_token(self, token: RefreshToken) -> None:
+        self.session.add(token)
+
+    async def revoke(self, session_id: uuid.UUID, now: dt.datetime) -> None:
+        await self.session.execute(
+            update(Session)
+            .where(Session.id == session_id, Session.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+    async def revoke_all_for_user(
+        self, user_id: uuid.UUID, now: dt.datetime, *, keep: uuid.UUID | None = None
+    ) -> None:
+        statement = (
+            update(Session)
+            .where(Session.user_id == user_id, Session.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        if keep is not None:
+            statement = statement.where(Session.id != keep)
+        await self.session.execute(statement)

@@ -1,0 +1,212 @@
+"""The auth use cases: accounts, logins, token rotation and revocation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+
+from projectconnect.auth.models import RefreshToken, Session, User
+from projectconnect.auth.passwords import PasswordHasher, password_policy_errors
+from projectconnect.auth.repository import SessionRepository, UserRepository
+from projectconnect.infra.db import Database, utcnow
+from projectconnect.infra.problems import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    Unauthorized,
+)
+from projectconnect.infra.tokens import AccessClaims, InvalidToken, TokenSigner, TokenVerifier
+
+INVALID_CREDENTIALS = "The email or password is incorrect."
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTokens:
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    session_expires_at: dt.datetime
+
+
+def hash_refresh_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class AuthService:
+    def __init__(
+        self,
+        db: Database,
+        signer: TokenSigner,
+        verifier: TokenVerifier,
+        hasher: PasswordHasher,
+        *,
+        session_ttl: dt.timedelta,
+    ) -> None:
+        self.db = db
+        self.signer = signer
+        self.verifier = verifier
+        self.hasher = hasher
+        self.session_ttl = session_ttl
+
+    async def register(self, email: str, password: str, display_name: str | None) -> User:
+        errors = password_policy_errors(password, email)
+        if errors:
+            raise InvalidInput("The password does not meet the policy.", errors=errors)
+        user = User(
+            email=email,
+            email_key=email.lower(),
+            display_name=display_name,
+            password_hash=await self.hasher.hash(password),
+        )
+        async with self.db.session() as session:
+            users = UserRepository(session)
+            if await users.get_by_email(email) is not None:
+                raise _email_taken()
+            users.add(user)
+            try:
+                await session.commit()
+            except IntegrityError as exc:  # a concurrent registration took it first
+                raise _email_taken() from exc
+        return user
+
+    async def login(self, email: str, password: str) -> IssuedTokens:
+        async with self.db.session() as session:
+            user = await UserRepository(session).get_by_email(email)
+            password_hash = user.password_hash if user is not None else None
+            if not await self.hasher.verify(password, password_hash) or user is None:
+                raise Unauthorized(INVALID_CREDENTIALS)
+            now = utcnow()
+            login = Session(
+                id=uuid.uuid4(), user_id=user.id, created_at=now, expires_at=now + self.session_ttl
+            )
+            refresh, token_row = self._new_refresh_token(login.id, now)
+            await SessionRepository(session).add(login, token_row)
+            await session.commit()
+        return self._tokens(user.id, login, refresh)
+
+    async def refresh(self, refresh_token: str) -> IssuedTokens:
+        token_hash = hash_refresh_token(refresh_token)
+        now = utcnow()
+        async with self.db.session() as session:
+            sessions = SessionRepository(session)
+            found = await sessions.get_refresh_token(token_hash)
+            if found is None:
+                raise Unauthorized("The refresh token is not valid.")
+            _, login = found
+            if login.revoked_at is not None or login.expires_at <= now:
+                raise Unauthorized("The session has ended; log in again.")
+            if not await sessions.spend_refresh_token(token_hash, now):
+                # A spent token came back: it was stolen or replayed. End the whole family.
+                await sessions.revoke(login.id, now)
+                await session.commit()
+                raise Unauthorized("The refresh token was already used; the session is ended.")
+            refresh, token_row = self._new_refresh_token(login.id, now)
+            sessions.add_refresh_token(token_row)
+            await session.commit()
+        return self._tokens(login.user_id, login, refresh)
+
+    async def authenticate(self, access_token: str) -> AccessClaims:
+        """The claims of an access token whose signature holds and whose session is active."""
+        try:
+            claims = await self.verifier.verify(access_token)
+        except InvalidToken as exc:
+            raise Unauthorized("The access token is not valid.") from exc
+        if not await self.is_session_active(claims.session_id):
+            raise Unauthorized("The session has ended; log in again.")
+        return claims
+
+    async def is_session_active(self, session_id: uuid.UUID) -> bool:
+        async with self.db.session() as session:
+            return await SessionRepository(session).is_active(session_id, utcnow())
+
+    async def logout(self, claims: AccessClaims) -> None:
+        async with self.db.session() as session:
+            await SessionRepository(session).revoke(claims.session_id, utcnow())
+            await session.commit()
+
+    async def logout_all(self, claims: AccessClaims) -> None:
+        async with self.db.session() as session:
+            await SessionRepository(session).revoke_all_for_user(claims.subject, utcnow())
+            await session.commit()
+
+    async def get_user(self, claims: AccessClaims) -> User:
+        async with self.db.session() as session:
+            user = await UserRepository(session).get(claims.subject)
+        if user is None:
+            raise Unauthorized("The account no longer exists.")
+        return user
+
+    async def update_display_name(self, claims: AccessClaims, display_name: str | None) -> User:
+        async with self.db.session() as session:
+            user = await UserRepository(session).get(claims.subject)
+            if user is None:
+                raise Unauthorized("The account no longer exists.")
+            user.display_name = display_name
+            await session.commit()
+        return user
+
+    async def change_password(self, claims: AccessClaims, current: str, new: str) -> None:
+        async with self.db.session() as session:
+            user = await UserRepository(session).get(claims.subject)
+            if user is None:
+                raise Unauthorized("The account no longer exists.")
+            await self._confirm_password(user, current, "current_password")
+            errors = password_policy_errors(new, user.email, field="new_password")
+            if errors:
+                raise InvalidInput("The new password does not meet the policy.", errors=errors)
+            user.password_hash = await self.hasher.hash(new)
+            await SessionRepository(session).revoke_all_for_user(
+                user.id, utcnow(), keep=claims.session_id
+            )
+            await session.commit()
+
+    async def delete_account(self, claims: AccessClaims, password: str) -> None:
+        async with self.db.session() as session:
+            users = UserRepository(session)
+            user = await users.get(claims.subject)
+            if user is None:
+                raise Unauthorized("The account no longer exists.")
+            await self._confirm_password(user, password, "password")
+            await users.delete(user.id)
+            await session.commit()
+
+    async def _confirm_password(self, user: User, password: str, field: str) -> None:
+        if not await self.hasher.verify(password, user.password_hash):
+            raise Forbidden(
+                "The password is incorrect.",
+                errors=[
+                    FieldError(
+                        field=field, code="password_incorrect", message="Incorrect password."
+                    )
+                ],
+            )
+
+    def _new_refresh_token(
+        self, session_id: uuid.UUID, now: dt.datetime
+    ) -> tuple[str, RefreshToken]:
+        token = secrets.token_urlsafe(32)
+        row = RefreshToken(
+            token_hash=hash_refresh_token(token), session_id=session_id, created_at=now
+        )
+        return token, row
+
+    def _tokens(self, user_id: uuid.UUID, login: Session, refresh: str) -> IssuedTokens:
+        return IssuedTokens(
+            access_token=self.signer.issue(user_id, login.id),
+            expires_in=self.signer.ttl_seconds,
+            refresh_token=refresh,
+            session_expires_at=login.expires_at,
+        )
+
+
+def _email_taken() -> Conflict:
+    return Conflict(
+        "An account with this email already exists.",
+        errors=[FieldError(field="email", code="email_taken", message="This email is taken.")],
+    )

@@ -1,0 +1,43 @@
+"""The auth service's configuration, from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from projectconnect.infra.config import DatabaseUrl
+from projectconnect.infra.tokens import DEFAULT_AUDIENCE
+
+
+class AuthSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AUTH_", extra="ignore", populate_by_name=True)
+
+    database_url: DatabaseUrl = Field(validation_alias="DATABASE_URL")
+    # The ES256 signing key: a PEM in the environment or a path to a PEM file.
+    private_key: SecretStr | None = None
+    private_key_file: Path | None = None
+    token_audience: str = DEFAULT_AUDIENCE
+    access_token_ttl_seconds: int = Field(default=600, ge=30, le=3600)
+    session_ttl_days: int = Field(default=30, ge=1, le=365)
+    # Browsers only send Secure cookies over HTTPS, except to localhost.
+    cookie_secure: bool = True
+    db_pool_size: int = Field(default=10, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> AuthSettings:
+        if self.private_key is None and self.private_key_file is None:
+            raise ValueError(
+                "no signing key: set AUTH_PRIVATE_KEY_FILE (path to an EC P-256 PEM) "
+                "or AUTH_PRIVATE_KEY; `projectconnect keygen` makes one"
+            )
+        if self.private_key is not None and self.private_key_file is not None:
+            raise ValueError("set only one of AUTH_PRIVATE_KEY and AUTH_PRIVATE_KEY_FILE")
+        return self
+
+    def private_key_pem(self) -> bytes:
+        if self.private_key is not None:
+            return self.private_key.get_secret_value().encode()
+        assert self.private_key_file is not None
+        return self.private_key_file.read_bytes()

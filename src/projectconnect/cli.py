@@ -1,0 +1,115 @@
+"""The `projectconnect` command."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from projectconnect.infra.migrations import MigrationTree
+
+app = typer.Typer(
+    help="Project Connect: run, migrate and operate the services.", no_args_is_help=True
+)
+
+
+class Service(enum.StrEnum):
+    auth = "auth"
+    projects = "projects"
+
+
+Host = Annotated[str, typer.Option(help="Interface to listen on.")]
+Port = Annotated[int, typer.Option(help="TCP port to listen on.")]
+
+
+@app.command()
+def dev(
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    data_dir: Annotated[Path, typer.Option(help="SQLite files and the signing key.")] = Path(
+        ".data"
+    ),
+    frontend_dir: Annotated[
+        Path | None, typer.Option(help="A built front end to serve at /.")
+    ] = None,
+) -> None:
+    """The embedded default: both services and the front end in one process, on SQLite."""
+    import uvicorn
+
+    from projectconnect.devserver import DEFAULT_FRONTEND_DIR, DataDir, create_dev_app
+
+    data = DataDir(data_dir.resolve())
+    data.prepare()
+    application = create_dev_app(data, frontend_dir=frontend_dir or DEFAULT_FRONTEND_DIR)
+    typer.echo(f"Project Connect (embedded) on http://{host}:{port}  data: {data.root}")
+    uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False)
+
+
+@app.command()
+def serve(
+    service: Annotated[Service, typer.Argument(help="Which service to run.")],
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """One service, configured from the environment (DATABASE_URL, JWKS_URL, AUTH_*)."""
+    import uvicorn
+
+    uvicorn.run(
+        f"projectconnect.{service.value}.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
+
+
+@app.command()
+def migrate(
+    service: Annotated[Service, typer.Argument(help="Whose migrations to apply.")],
+    revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
+) -> None:
+    """Apply a service's migrations to its DATABASE_URL."""
+    from alembic import command
+
+    tree, url = _tree_and_url(service)
+    command.upgrade(tree.config(url), revision)
+    typer.echo(f"{service.value}: migrated to {revision}")
+
+
+@app.command()
+def keygen(
+    path: Annotated[Path, typer.Argument(help="Where to write the EC P-256 private key (PEM).")],
+) -> None:
+    """Make a signing key for the auth service (AUTH_PRIVATE_KEY_FILE)."""
+    from projectconnect.infra.tokens import ensure_private_key_file
+
+    if path.exists():
+        raise typer.BadParameter(f"{path} exists; refusing to overwrite a key")
+    ensure_private_key_file(path)
+    typer.echo(f"wrote {path}")
+
+
+def _tree_and_url(service: Service) -> tuple[MigrationTree, str]:
+    from pydantic import ValidationError
+
+    from projectconnect.infra.config import DatabaseSettings
+
+    tree: MigrationTree
+    if service is Service.auth:
+        from projectconnect.auth.app import MIGRATIONS as tree
+    else:
+        from projectconnect.projects.app import MIGRATIONS as tree
+    try:
+        settings = DatabaseSettings()
+    except ValidationError as exc:
+        raise typer.BadParameter(f"DATABASE_URL: {exc.errors()[0]['msg']}") from exc
+    return tree, settings.database_url
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,112 @@
+"""The embedded mode: both services and the front end in one process, on SQLite files."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from fastapi import FastAPI
+
+from projectconnect.auth import api as auth_api
+from projectconnect.auth.app import MIGRATIONS as AUTH_MIGRATIONS
+from projectconnect.auth.app import AuthRuntime
+from projectconnect.auth.passwords import PasswordHasher
+from projectconnect.auth.service import AuthService
+from projectconnect.auth.settings import AuthSettings
+from projectconnect.infra.health import database_check, health_router
+from projectconnect.infra.http import create_service_app
+from projectconnect.infra.static import SinglePageApp
+from projectconnect.infra.tokens import StaticKeySource, ensure_private_key_file
+from projectconnect.projects import api as projects_api
+from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
+from projectconnect.projects.app import ProjectsRuntime
+from projectconnect.projects.settings import ProjectsSettings
+
+DEFAULT_FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend" / "dist"
+
+
+@dataclass(frozen=True, slots=True)
+class DataDir:
+    """Where the embedded mode keeps its state: two SQLite files and the signing key."""
+
+    root: Path
+
+    @property
+    def auth_url(self) -> str:
+        return f"sqlite+aiosqlite:///{self.root / 'auth.db'}"
+
+    @property
+    def projects_url(self) -> str:
+        return f"sqlite+aiosqlite:///{self.root / 'projects.db'}"
+
+    @property
+    def signing_key(self) -> Path:
+        return self.root / "signing-key.pem"
+
+    def prepare(self) -> None:
+        """Create the directory and key if needed and bring both databases to head."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        ensure_private_key_file(self.signing_key)
+        command.upgrade(AUTH_MIGRATIONS.config(self.auth_url), "head")
+        command.upgrade(PROJECTS_MIGRATIONS.config(self.projects_url), "head")
+
+
+class InProcessSessions:
+    """The projects service asks the auth service directly: revocation holds at once."""
+
+    def __init__(self, auth: AuthService) -> None:
+        self._auth = auth
+
+    async def is_active(self, session_id: uuid.UUID) -> bool:
+        return await self._auth.is_session_active(session_id)
+
+
+def create_dev_app(
+    data_dir: DataDir,
+    *,
+    frontend_dir: Path | None = DEFAULT_FRONTEND_DIR,
+    hasher: PasswordHasher | None = None,
+) -> FastAPI:
+    auth = AuthRuntime(
+        AuthSettings(database_url=data_dir.auth_url, private_key_file=data_dir.signing_key),
+        hasher=hasher,
+    )
+    projects = ProjectsRuntime(
+        ProjectsSettings(database_url=data_dir.projects_url),
+        keys=StaticKeySource(auth.signer.jwks()),
+        sessions=InProcessSessions(auth.service),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await projects.close()
+            await auth.close()
+
+    app = create_service_app(
+        title="Project Connect",
+        description="The auth and projects services in one process (embedded mode).",
+        lifespan=lifespan,
+    )
+    auth.install(app)
+    projects.install(app)
+    app.include_router(auth_api.router)
+    app.include_router(projects_api.router)
+    app.include_router(
+        health_router(
+            lambda: {"auth_db": database_check(auth.db), "projects_db": database_check(projects.db)}
+        )
+    )
+    if frontend_dir is not None and (frontend_dir / "index.html").is_file():
+        app.mount(
+            "/",
+            SinglePageApp(frontend_dir, api_prefixes=("auth", "projects", "health")),
+            name="frontend",
+        )
+    return app

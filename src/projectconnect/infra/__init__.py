@@ -1,0 +1,1 @@
+"""What both services plug into: config, database, tokens, problems. Never imports a service."""

@@ -1,0 +1,47 @@
+"""Liveness and readiness endpoints at a service's root."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from projectconnect.infra.db import Database
+
+Check = Callable[[], Awaitable[None]]
+
+
+def database_check(db: Database) -> Check:
+    async def check() -> None:
+        async with db.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    return check
+
+
+def health_router(checks: Callable[[], Mapping[str, Check]], *, timeout: float = 2.0) -> APIRouter:
+    router = APIRouter(prefix="/health", tags=["health"], include_in_schema=False)
+
+    @router.get("/live")
+    async def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/ready")
+    async def ready() -> JSONResponse:
+        results: dict[str, str] = {}
+        for name, check in checks().items():
+            try:
+                await asyncio.wait_for(check(), timeout)
+                results[name] = "ok"
+            except Exception as exc:  # any failure means not ready; the body says which
+                results[name] = f"error: {type(exc).__name__}"
+        healthy = all(v == "ok" for v in results.values())
+        return JSONResponse(
+            {"status": "ok" if healthy else "unavailable", "checks": results},
+            status_code=200 if healthy else 503,
+        )
+
+    return router

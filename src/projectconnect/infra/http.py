@@ -1,0 +1,50 @@
+"""What every service's FastAPI application shares: operation ids, problem+json, OpenAPI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+
+from projectconnect import __version__
+from projectconnect.infra.problems import Problem, install_problem_handlers
+
+
+def operation_id(route: APIRoute) -> str:
+    """Stable operation ids: the endpoint function's name, which the front end's client uses."""
+    return route.name
+
+
+def _openapi_with_problem(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(problem.pop("$defs", {}))
+            components["Problem"] = problem
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    return openapi
+
+
+def create_service_app(*, title: str, description: str, **kwargs: Any) -> FastAPI:
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=__version__,
+        generate_unique_id_function=operation_id,
+        **kwargs,
+    )
+    install_problem_handlers(app)
+    app.openapi = _openapi_with_problem(app)  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,1 @@
+"""The projects service: projects, their tasks and progress, scoped to their owner."""

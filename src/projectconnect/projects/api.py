@@ -1,0 +1,132 @@
+"""The projects service's HTTP routes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, status
+
+from projectconnect.infra.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from projectconnect.infra.problems import Unauthorized, problem_responses
+from projectconnect.infra.security import BearerToken
+from projectconnect.infra.tokens import InvalidToken, SessionRegistry, TokenVerifier
+from projectconnect.projects.models import Project, Task
+from projectconnect.projects.schemas import (
+    ProjectCreate,
+    ProjectPage,
+    ProjectPublic,
+    ProjectUpdate,
+    TaskCreate,
+    TaskPage,
+    TaskPublic,
+    TaskUpdate,
+)
+from projectconnect.projects.service import ProjectService
+
+router = APIRouter(
+    prefix="/projects", tags=["projects"], responses=problem_responses(401, 404, 422, 500)
+)
+
+
+def get_service(request: Request) -> ProjectService:
+    service: ProjectService = request.app.state.projects_service
+    return service
+
+
+async def current_owner(token: BearerToken, request: Request) -> uuid.UUID:
+    """The subject of a valid access token whose session is still active."""
+    verifier: TokenVerifier = request.app.state.projects_verifier
+    sessions: SessionRegistry = request.app.state.projects_sessions
+    try:
+        claims = await verifier.verify(token)
+    except InvalidToken as exc:
+        raise Unauthorized("The access token is not valid.") from exc
+    if not await sessions.is_active(claims.session_id):
+        raise Unauthorized("The session has ended; log in again.")
+    return claims.subject
+
+
+ServiceDep = Annotated[ProjectService, Depends(get_service)]
+Owner = Annotated[uuid.UUID, Depends(current_owner)]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
+Cursor = Annotated[str | None, Query(max_length=512)]
+
+
+def project_public(project: Project) -> ProjectPublic:
+    progress = project.done_count * 100 // project.task_count if project.task_count else 0
+    return ProjectPublic(
+        id=project.id,
+        name=project.name,
+        description=project.description,
+        created_at=project.created_at,
+        updated_at=project.updated_at,
+        task_count=project.task_count,
+        done_count=project.done_count,
+        progress=progress,
+    )
+
+
+def task_public(task: Task) -> TaskPublic:
+    return TaskPublic.model_validate(task, from_attributes=True)
+
+
+@router.get("")
+async def list_projects(
+    owner: Owner, service: ServiceDep, limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None
+) -> ProjectPage:
+    page = await service.list_projects(owner, limit, cursor)
+    return ProjectPage(items=[project_public(p) for p in page.items], next_cursor=page.next_cursor)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_project(body: ProjectCreate, owner: Owner, service: ServiceDep) -> ProjectPublic:
+    return project_public(await service.create_project(owner, body))
+
+
+@router.get("/{project_id}")
+async def get_project(project_id: str, owner: Owner, service: ServiceDep) -> ProjectPublic:
+    return project_public(await service.get_project(owner, project_id))
+
+
+@router.patch("/{project_id}")
+async def update_project(
+    project_id: str, body: ProjectUpdate, owner: Owner, service: ServiceDep
+) -> ProjectPublic:
+    return project_public(await service.update_project(owner, project_id, body))
+
+
+@router.delete("/{project_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_project(project_id: str, owner: Owner, service: ServiceDep) -> None:
+    await service.delete_project(owner, project_id)
+
+
+@router.get("/{project_id}/tasks")
+async def list_tasks(
+    project_id: str,
+    owner: Owner,
+    service: ServiceDep,
+    limit: Limit = DEFAULT_PAGE_SIZE,
+    cursor: Cursor = None,
+) -> TaskPage:
+    page = await service.list_tasks(owner, project_id, limit, cursor)
+    return TaskPage(items=[task_public(t) for t in page.items], next_cursor=page.next_cursor)
+
+
+@router.post("/{project_id}/tasks", status_code=status.HTTP_201_CREATED)
+async def create_task(
+    project_id: str, body: TaskCreate, owner: Owner, service: ServiceDep
+) -> TaskPublic:
+    return task_public(await service.create_task(owner, project_id, body))
+
+
+@router.patch("/{project_id}/tasks/{task_id}")
+async def update_task(
+    project_id: str, task_id: str, body: TaskUpdate, owner: Owner, service: ServiceDep
+) -> TaskPublic:
+    return task_public(await service.update_task(owner, project_id, task_id, body))
+
+
+@router.delete("/{project_id}/tasks/{task_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_task(project_id: str, task_id: str, owner: Owner, service: ServiceDep) -> None:
+    await service.delete_task(owner, project_id, task_id)

@@ -1,0 +1,89 @@
+"""The projects service's composition: settings → database, token checks → FastAPI app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from projectconnect.infra.db import Database
+from projectconnect.infra.health import database_check, health_router
+from projectconnect.infra.http import create_service_app
+from projectconnect.infra.migrations import MigrationTree
+from projectconnect.infra.tokens import (
+    KeySource,
+    RemoteKeySource,
+    SessionRegistry,
+    TokenVerifier,
+    TrustUntilExpiry,
+)
+from projectconnect.projects import api
+from projectconnect.projects.models import Base
+from projectconnect.projects.service import ProjectService
+from projectconnect.projects.settings import ProjectsSettings
+
+MIGRATIONS = MigrationTree(
+    name="projects",
+    script_location=Path(__file__).parent / "migrations",
+    version_table="projects_alembic_version",
+    metadata=Base.metadata,
+)
+
+
+class ProjectsRuntime:
+    """Everything the projects service holds while it runs.
+
+    Keys and the session registry are handed in by the embedded server; on its own the
+    service fetches keys from JWKS_URL.
+    """
+
+    def __init__(
+        self,
+        settings: ProjectsSettings,
+        *,
+        keys: KeySource | None = None,
+        sessions: SessionRegistry | None = None,
+    ) -> None:
+        if keys is None:
+            if settings.jwks_url is None:
+                raise ValueError("JWKS_URL must point at the auth service's JWKS endpoint")
+            keys = RemoteKeySource(str(settings.jwks_url))
+        self.settings = settings
+        self.db = Database(settings.database_url, pool_size=settings.db_pool_size)
+        self.verifier = TokenVerifier(keys, audience=settings.token_audience)
+        self.sessions = sessions or TrustUntilExpiry()
+        self.service = ProjectService(self.db)
+
+    def install(self, app: FastAPI) -> None:
+        app.state.projects_service = self.service
+        app.state.projects_verifier = self.verifier
+        app.state.projects_sessions = self.sessions
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+def create_app(runtime: ProjectsRuntime) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await runtime.close()
+
+    app = create_service_app(
+        title="Project Connect projects",
+        description="Projects and their tasks, each visible only to its owner.",
+        lifespan=lifespan,
+    )
+    runtime.install(app)
+    app.include_router(api.router)
+    app.include_router(health_router(lambda: {"database": database_check(runtime.db)}))
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The service as configured by the environment: what `projectconnect serve projects` runs."""
+    return create_app(ProjectsRuntime(ProjectsSettings()))

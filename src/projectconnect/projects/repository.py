@@ -1,0 +1,137 @@
+"""Queries on the projects database, every one scoped to an owner.
+
+Reads start from `_owned()`: there is no way to build a query that forgets the owner.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, Select, and_, delete, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from projectconnect.infra.pagination import Position
+from projectconnect.projects.models import Project, Task
+
+
+class ProjectRepository:
+    def __init__(self, session: AsyncSession, owner_id: uuid.UUID) -> None:
+        self.session = session
+        self.owner_id = owner_id
+
+    def _owned(self) -> Select[Project]:
+        return select(Project).where(Project.owner_id == self.owner_id)
+
+    async def list_page(self, limit: int, after: Position | None) -> Sequence[Project]:
+        statement = self._owned()
+        if after is not None:
+            statement = statement.where(
+                tuple_(Project.created_at, Project.id) < tuple_(after.created_at, after.id)
+            )
+        statement = statement.order_by(Project.created_at.desc(), Project.id.desc()).limit(limit)
+        return (await self.session.scalars(statement)).all()
+
+    async def get(self, project_id: uuid.UUID, *, for_update: bool = False) -> Project | None:
+        statement = self._owned().where(Project.id == project_id)
+        if for_update:
+            statement = statement.with_for_update()
+        return (await self.session.scalars(statement)).one_or_none()
+
+    def add(self, project: Project) -> None:
+        self.session.add(project)
+
+    async def delete(self, project: Project) -> None:
+        await self.session.execute(
+            delete(Task).where(Task.project_id == project.id, Task.owner_id == self.owner_id)
+        )
+        await self.session.delete(project)
+
+    async def adjust_counts(self, project_id: uuid.UUID, *, tasks: int, done: int) -> None:
+        """Change the stored counts in SQL, so concurrent task writes never lose an update."""
+        await self.session.execute(
+            update(Project)
+            .where(Project.id == project_id, Project.owner_id == self.owner_id)
+            .values(
+                task_count=Project.task_count + tasks,
+                done_count=Project.done_count + done,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+
+class TaskRepository:
+    def __init__(self, session: AsyncSession, owner_id: uuid.UUID) -> None:
+        self.session = session
+        self.owner_id = owner_id
+
+    def _owned(self, project_id: uuid.UUID) -> Select[Task]:
+        return select(Task).where(Task.owner_id == self.owner_id, Task.project_id == project_id)
+
+    def _is_task(self, project_id: uuid.UUID, task_id: uuid.UUID) -> ColumnElement[bool]:
+        return and_(
+            Task.owner_id == self.owner_id, Task.project_id == project_id, Task.id == task_id
+        )
+
+    async def list_page(
+        self, project_id: uuid.UUID, limit: int, after: Position | None
+    ) -> Sequence[Task]:
+        statement = self._owned(project_id)
+        if after is not None:
+            statement = statement.where(
+                tuple_(Task.created_at, Task.id) > tuple_(after.created_at, after.id)
+            )
+        statement = statement.order_by(Task.created_at, Task.id).limit(limit)
+        return (await self.session.scalars(statement)).all()
+
+    async def get(self, project_id: uuid.UUID, task_id: uuid.UUID) -> Task | None:
+        statement = self._owned(project_id).where(Task.id == task_id)
+        return (await self.session.scalars(statement)).one_or_none()
+
+    async def get_fresh(self, project_id: uuid.UUID, task_id: uuid.UUID) -> Task | None:
+        """Re-read a task, overwriting what the session holds, after SQL-level updates."""
+        statement = (
+            self._owned(project_id)
+            .where(Task.id == task_id)
+            .execution_options(populate_existing=True)
+        )
+        return (await self.session.scalars(statement)).one_or_none()
+
+    def add(self, task: Task) -> None:
+        self.session.add(task)
+
+    async def update(self, project_id: uuid.UUID, task_id: uuid.UUID, **values: object) -> None:
+        await self.session.execute(
+            update(Task)
+            .where(
+                Task.owner_id == self.owner_id, Task.project_id == project_id, Task.id == task_id
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def set_done(
+        self, project_id: uuid.UUID, task_id: uuid.UUID, done: bool, now: dt.datetime
+    ) -> bool:
+        """Flip `done` if it differs; True when this call changed it (counts must follow)."""
+        result = await self.session.execute(
+            update(Task)
+            .where(self._is_task(project_id, task_id), Task.done.is_not(done))
+            .values(done=done, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def delete(self, project_id: uuid.UUID, task_id: uuid.UUID) -> bool | None:
+        """Delete a task; its `done` flag, or None when no such task was there to delete."""
+        result = await self.session.execute(
+            delete(Task)
+            .where(
+                Task.owner_id == self.owner_id, Task.project_id == project_id, Task.id == task_id
+            )
+            .returning(Task.done)
+            .execution_options(synchronize_session=False)
+        )
+        row = result.first()
+        return None if row is None else bool(row[0])

@@ -1,0 +1,79 @@
+"""The projects service's request and response bodies."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+ProjectName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[str, Field(max_length=10_000)]
+TaskTitle = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class RequestModel(BaseModel):
+    """Bodies refuse unknown fields: owner and ids cannot be mass-assigned."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _not_null(value: object) -> object:
+    # Defaults are not validated, so this only runs for a value the client sent.
+    if value is None:
+        raise ValueError("may be omitted but not null")
+    return value
+
+
+class ProjectCreate(RequestModel):
+    name: ProjectName
+    description: Description | None = None
+
+
+class ProjectUpdate(RequestModel):
+    name: ProjectName | None = None
+    description: Description | None = None
+
+    _name_not_null = field_validator("name")(_not_null)
+
+
+class ProjectPublic(BaseModel):
+    id: uuid.UUID
+    name: str
+    description: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    task_count: int
+    done_count: int
+    progress: int = Field(ge=0, le=100, description="Percent of tasks done, 0 when none.")
+
+
+class ProjectPage(BaseModel):
+    items: list[ProjectPublic]
+    next_cursor: str | None
+
+
+class TaskCreate(RequestModel):
+    title: TaskTitle
+
+
+class TaskUpdate(RequestModel):
+    title: TaskTitle | None = None
+    done: bool | None = None
+
+    _not_null = field_validator("title", "done")(_not_null)
+
+
+class TaskPublic(BaseModel):
+    id: uuid.UUID
+    project_id: uuid.UUID
+    title: str
+    done: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class TaskPage(BaseModel):
+    items: list[TaskPublic]
+    next_cursor: str | None
