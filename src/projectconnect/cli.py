@@ -39,11 +39,15 @@ def dev(
     """The embedded default: both services and the front end in one process, on SQLite."""
     import uvicorn
 
-    from projectconnect.devserver import DEFAULT_FRONTEND_DIR, DataDir, create_dev_app
+    from projectconnect.devserver import DEFAULT_FRONTEND_DIR, DataDir, create_embedded_app
 
     data = DataDir(data_dir.resolve())
     data.prepare()
-    application = create_dev_app(data, frontend_dir=frontend_dir or DEFAULT_FRONTEND_DIR)
+    application = create_embedded_app(
+        data.auth_settings(),
+        data.projects_settings(),
+        frontend_dir=frontend_dir or DEFAULT_FRONTEND_DIR,
+    )
     typer.echo(f"Project Connect (embedded) on http://{host}:{port}  data: {data.root}")
     uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False)
 

@@ -14,7 +14,6 @@ from fastapi import FastAPI
 from projectconnect.auth import api as auth_api
 from projectconnect.auth.app import MIGRATIONS as AUTH_MIGRATIONS
 from projectconnect.auth.app import AuthRuntime
-from projectconnect.auth.passwords import PasswordHasher
 from projectconnect.auth.service import AuthService
 from projectconnect.auth.settings import AuthSettings
 from projectconnect.infra.health import database_check, health_router
@@ -47,6 +46,12 @@ class DataDir:
     def signing_key(self) -> Path:
         return self.root / "signing-key.pem"
 
+    def auth_settings(self) -> AuthSettings:
+        return AuthSettings(database_url=self.auth_url, private_key_file=self.signing_key)
+
+    def projects_settings(self) -> ProjectsSettings:
+        return ProjectsSettings(database_url=self.projects_url)
+
     def prepare(self) -> None:
         """Create the directory and key if needed and bring both databases to head."""
         self.root.mkdir(parents=True, exist_ok=True)
@@ -65,18 +70,16 @@ class InProcessSessions:
         return await self._auth.is_session_active(session_id)
 
 
-def create_dev_app(
-    data_dir: DataDir,
+def create_embedded_app(
+    auth_settings: AuthSettings,
+    projects_settings: ProjectsSettings,
     *,
     frontend_dir: Path | None = DEFAULT_FRONTEND_DIR,
-    hasher: PasswordHasher | None = None,
 ) -> FastAPI:
-    auth = AuthRuntime(
-        AuthSettings(database_url=data_dir.auth_url, private_key_file=data_dir.signing_key),
-        hasher=hasher,
-    )
+    """Both services composed in one app; the projects side asks auth in-process."""
+    auth = AuthRuntime(auth_settings)
     projects = ProjectsRuntime(
-        ProjectsSettings(database_url=data_dir.projects_url),
+        projects_settings,
         keys=StaticKeySource(auth.signer.jwks()),
         sessions=InProcessSessions(auth.service),
     )

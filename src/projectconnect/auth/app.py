@@ -31,7 +31,7 @@ MIGRATIONS = MigrationTree(
 class AuthRuntime:
     """Everything the auth service holds while it runs."""
 
-    def __init__(self, settings: AuthSettings, *, hasher: PasswordHasher | None = None) -> None:
+    def __init__(self, settings: AuthSettings) -> None:
         self.settings = settings
         self.db = Database(settings.database_url, pool_size=settings.db_pool_size)
         self.signer = TokenSigner(
@@ -44,7 +44,9 @@ class AuthRuntime:
             self.db,
             self.signer,
             verifier,
-            hasher or PasswordHasher(),
+            PasswordHasher(
+                time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
+            ),
             session_ttl=dt.timedelta(days=settings.session_ttl_days),
         )
 

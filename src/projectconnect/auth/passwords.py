@@ -15,8 +15,9 @@ MAX_LENGTH = 128
 
 
 class PasswordHasher:
-    def __init__(self, hasher: Argon2Hasher | None = None) -> None:
-        self._hash = PasswordHash((hasher or Argon2Hasher(),))
+    def __init__(self, *, time_cost: int = 3, memory_kib: int = 65536) -> None:
+        hasher = Argon2Hasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
+        self._hash = PasswordHash((hasher,))
         # Verified against when the email is unknown, so both failures cost the same time.
         self._dummy = self._hash.hash("projectconnect-timing-equaliser")
 

@@ -23,6 +23,9 @@ class AuthSettings(BaseSettings):
     session_ttl_days: int = Field(default=30, ge=1, le=365)
     # Browsers only send Secure cookies over HTTPS, except to localhost.
     cookie_secure: bool = True
+    # argon2id cost: t=3 and 64 MiB as RFC 9106 recommends; one lane, as requests run in parallel.
+    argon2_time_cost: int = Field(default=3, ge=1, le=10)
+    argon2_memory_kib: int = Field(default=65536, ge=8, le=1048576)
     db_pool_size: int = Field(default=10, ge=1, le=100)
 
     @model_validator(mode="after")

@@ -1,0 +1,3 @@
+from projectconnect.cli import main
+
+main()

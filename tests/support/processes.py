@@ -1,0 +1,97 @@
+"""The services as separate `projectconnect serve` processes, as they run in production."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import httpx
+
+PROJECTCONNECT = [sys.executable, "-m", "projectconnect"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def run_command(args: list[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*PROJECTCONNECT, *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+class ServiceProcess:
+    def __init__(self, service: str, env: Mapping[str, str], log: Path) -> None:
+        self.service = service
+        self.port = free_port()
+        self.log = log
+        self._log_file = log.open("w")
+        self.process = subprocess.Popen(
+            [*PROJECTCONNECT, "serve", service, "--port", str(self.port)],
+            env={**os.environ, **env},
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.service} exited:\n{self.log.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/health/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.service} not ready in {timeout}s:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._log_file.close()
+
+
+class PrefixRouter(httpx.AsyncBaseTransport):
+    """Sends /auth to one process and /projects to the other, as the gateway will."""
+
+    def __init__(self, routes: Mapping[str, str]) -> None:
+        self._routes = {prefix: httpx.URL(url) for prefix, url in routes.items()}
+        self._transport = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        first = request.url.path.lstrip("/").split("/", 1)[0]
+        target = self._routes.get(first, next(iter(self._routes.values())))
+        # A copy goes out, so cookies stay filed under the origin the client believes in.
+        forwarded = httpx.Request(
+            request.method,
+            request.url.copy_with(scheme=target.scheme, host=target.host, port=target.port),
+            headers=request.headers,
+            stream=request.stream,
+            extensions=request.extensions,
+        )
+        return await self._transport.handle_async_request(forwarded)
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()

@@ -1,0 +1,71 @@
+"""Reaching the real services the integration tests need, and failing loudly without them.
+
+With CI=true a missing service fails the run; elsewhere its tests skip, saying why.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+import asyncpg
+import pytest
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require(service: str, error: BaseException) -> None:
+    message = f"{service} is not reachable ({type(error).__name__}: {error})"
+    if in_ci():
+        pytest.fail(f"{message}; CI=true needs every service up", pytrace=False)
+    pytest.skip(f"SKIPPED LOUDLY: {message}; start it to run these tests")
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+class ThrowawayPostgres:
+    """Databases made for one test run and dropped after it."""
+
+    def __init__(self, admin_url: str = POSTGRES_ADMIN_URL) -> None:
+        self.admin_url = admin_url
+        self.prefix = f"pc_test_{secrets.token_hex(4)}"
+        self.created: list[str] = []
+
+    async def check(self) -> None:
+        try:
+            connection = await asyncpg.connect(self.admin_url, timeout=5)
+        except (OSError, asyncpg.PostgresError) as exc:
+            require("PostgreSQL", exc)
+        else:
+            await connection.close()
+
+    async def create(self, suffix: str) -> str:
+        """Create a database and return its SQLAlchemy (asyncpg) URL."""
+        name = f"{self.prefix}_{suffix}"
+        connection = await asyncpg.connect(self.admin_url)
+        try:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+        self.created.append(name)
+        return _with_database(self.admin_url, name).replace(
+            "postgresql://", "postgresql+asyncpg://", 1
+        )
+
+    async def drop_all(self) -> None:
+        connection = await asyncpg.connect(self.admin_url)
+        try:
+            for name in self.created:
+                await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await connection.close()
+        self.created.clear()
