@@ -62,6 +62,8 @@ def serve(
     """One service, configured from the environment (DATABASE_URL, JWKS_URL, AUTH_*)."""
     import uvicorn
 
+    _check_config(service)
+
     uvicorn.run(
         f"projectconnect.{service.value}.app:app_from_env",
         factory=True,
@@ -96,6 +98,27 @@ def keygen(
         raise typer.BadParameter(f"{path} exists; refusing to overwrite a key")
     ensure_private_key_file(path)
     typer.echo(f"wrote {path}")
+
+
+def _check_config(service: Service) -> None:
+    """Refuse to start on a bad configuration with a readable message, not a traceback."""
+    from pydantic import ValidationError
+
+    from projectconnect.auth.settings import AuthSettings
+    from projectconnect.projects.settings import ProjectsSettings
+
+    try:
+        if service is Service.auth:
+            AuthSettings().private_key_pem()
+        elif ProjectsSettings().jwks_url is None:
+            raise typer.BadParameter("JWKS_URL must point at the auth service's JWKS endpoint")
+    except ValidationError as exc:
+        messages = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise typer.BadParameter(messages) from exc
+    except OSError as exc:
+        raise typer.BadParameter(f"AUTH_PRIVATE_KEY_FILE: {exc}") from exc
 
 
 def _tree_and_url(service: Service) -> tuple[MigrationTree, str]:

@@ -12,7 +12,9 @@ from projectconnect.infra.tokens import DEFAULT_AUDIENCE
 
 
 class AuthSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="AUTH_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="AUTH_", extra="ignore", populate_by_name=True, env_ignore_empty=True
+    )
 
     database_url: DatabaseUrl = Field(validation_alias="DATABASE_URL")
     # The ES256 signing key: a PEM in the environment or a path to a PEM file.

@@ -33,6 +33,6 @@ DatabaseUrl = Annotated[str, AfterValidator(normalize_database_url)]
 class DatabaseSettings(BaseSettings):
     """Just the database, for commands that need nothing else (migrations)."""
 
-    model_config = SettingsConfigDict(extra="ignore")
+    model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True)
 
     database_url: DatabaseUrl = Field(validation_alias="DATABASE_URL")

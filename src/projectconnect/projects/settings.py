@@ -10,7 +10,9 @@ from projectconnect.infra.tokens import DEFAULT_AUDIENCE
 
 
 class ProjectsSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PROJECTS_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="PROJECTS_", extra="ignore", populate_by_name=True, env_ignore_empty=True
+    )
 
     database_url: DatabaseUrl = Field(validation_alias="DATABASE_URL")
     # Where the auth service publishes its public keys.
