@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import enum
+import logging
+import signal
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 if TYPE_CHECKING:
+    from projectconnect.infra.config import BrokerSettings
     from projectconnect.infra.migrations import MigrationTree
 
 app = typer.Typer(
@@ -74,17 +80,113 @@ def serve(
     )
 
 
+class MigrationTarget(enum.StrEnum):
+    auth = "auth"
+    projects = "projects"
+    broker = "broker"
+
+
 @app.command()
 def migrate(
-    service: Annotated[Service, typer.Argument(help="Whose migrations to apply.")],
+    target: Annotated[MigrationTarget, typer.Argument(help="auth, projects or broker.")],
     revision: Annotated[str, typer.Option(help="Target revision.")] = "head",
 ) -> None:
-    """Apply a service's migrations to its DATABASE_URL."""
+    """Apply a service's migrations to its DATABASE_URL, or declare the broker's topology."""
+    if target is MigrationTarget.broker:
+        from projectconnect.infra.rabbitmq import Topology, declare_topology
+
+        broker = _broker_settings()
+        topology = Topology(namespace=broker.events_namespace)
+        asyncio.run(declare_topology(broker.amqp_url.get_secret_value(), topology))
+        typer.echo(f"broker: declared {topology.exchange} and its queues")
+        return
     from alembic import command
 
-    tree, url = _tree_and_url(service)
+    tree, url = _tree_and_url(Service(target.value))
     command.upgrade(tree.config(url), revision)
-    typer.echo(f"{service.value}: migrated to {revision}")
+    typer.echo(f"{target.value}: migrated to {revision}")
+
+
+@app.command()
+def relay() -> None:
+    """Run the auth outbox relay as its own process (DATABASE_URL of auth, AMQP_URL)."""
+    from projectconnect.auth.models import OutboxEvent
+    from projectconnect.infra.db import Database
+    from projectconnect.infra.outbox import Outbox, OutboxRelay
+    from projectconnect.infra.rabbitmq import RabbitPublisher, Topology
+
+    _, url = _tree_and_url(Service.auth)
+    broker = _broker_settings()
+
+    async def run() -> None:
+        db = Database(url, pool_size=2)
+        publisher = RabbitPublisher(
+            broker.amqp_url.get_secret_value(), Topology(namespace=broker.events_namespace)
+        )
+        try:
+            await OutboxRelay(db, Outbox(OutboxEvent), publisher).run()
+        finally:
+            await publisher.close()
+            await db.dispose()
+
+    _run_until_signalled(run())
+
+
+@app.command()
+def consume(
+    service: Annotated[Service, typer.Argument(help="Whose queue to consume.")] = Service.projects,
+) -> None:
+    """Run a service's event consumer as its own process (its DATABASE_URL, AMQP_URL)."""
+    from projectconnect.infra.db import Database
+    from projectconnect.infra.rabbitmq import RabbitConsumer, Topology
+    from projectconnect.projects import handlers
+
+    if service is not Service.projects:
+        raise typer.BadParameter("only the projects service consumes events")
+    _, url = _tree_and_url(service)
+    broker = _broker_settings()
+
+    async def run() -> None:
+        db = Database(url, pool_size=4)
+        consumer = RabbitConsumer(
+            broker.amqp_url.get_secret_value(),
+            Topology(namespace=broker.events_namespace),
+            service.value,
+            handlers.dispatcher(db),
+        )
+        try:
+            await consumer.start()
+            await asyncio.Event().wait()
+        finally:
+            await consumer.close()
+            await db.dispose()
+
+    _run_until_signalled(run())
+
+
+def _run_until_signalled(main: Coroutine[Any, Any, None]) -> None:
+    """Run a worker until Ctrl-C or SIGTERM, letting its cleanup run either way."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    async def supervised() -> None:
+        task = asyncio.ensure_future(main)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(supervised())
+
+
+def _broker_settings() -> BrokerSettings:
+    from pydantic import ValidationError
+
+    from projectconnect.infra.config import BrokerSettings
+
+    try:
+        return BrokerSettings()
+    except ValidationError as exc:
+        raise typer.BadParameter(f"AMQP_URL: {exc.errors()[0]['msg']}") from exc
 
 
 @app.command()

@@ -16,6 +16,7 @@ from projectconnect.auth.app import MIGRATIONS as AUTH_MIGRATIONS
 from projectconnect.auth.app import AuthRuntime
 from projectconnect.auth.service import AuthService
 from projectconnect.auth.settings import AuthSettings
+from projectconnect.infra.bus import InProcessBus
 from projectconnect.infra.health import database_check, health_router
 from projectconnect.infra.http import create_service_app
 from projectconnect.infra.static import SinglePageApp
@@ -86,11 +87,13 @@ def create_embedded_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # The same outbox and handler as in production, joined by an in-process bus.
+        auth.start_relay(InProcessBus(projects.events))
         try:
             yield
         finally:
+            await auth.close()  # stops the relay before the handler's database goes
             await projects.close()
-            await auth.close()
 
     app = create_service_app(
         title="Project Connect",

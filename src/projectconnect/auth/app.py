@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,7 +12,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from projectconnect.auth import api
-from projectconnect.auth.models import Base
+from projectconnect.auth.models import Base, OutboxEvent
 from projectconnect.auth.passwords import PasswordHasher
 from projectconnect.auth.service import AuthService
 from projectconnect.auth.settings import AuthSettings
@@ -18,6 +20,8 @@ from projectconnect.infra.db import Database
 from projectconnect.infra.health import database_check, health_router
 from projectconnect.infra.http import create_service_app
 from projectconnect.infra.migrations import MigrationTree
+from projectconnect.infra.outbox import EventPublisher, Outbox, OutboxRelay
+from projectconnect.infra.rabbitmq import RabbitPublisher, Topology
 from projectconnect.infra.tokens import StaticKeySource, TokenSigner, TokenVerifier
 
 MIGRATIONS = MigrationTree(
@@ -34,6 +38,7 @@ class AuthRuntime:
     def __init__(self, settings: AuthSettings) -> None:
         self.settings = settings
         self.db = Database(settings.database_url, pool_size=settings.db_pool_size)
+        self.outbox = Outbox(OutboxEvent)
         self.signer = TokenSigner(
             settings.private_key_pem(),
             audience=settings.token_audience,
@@ -47,20 +52,48 @@ class AuthRuntime:
             PasswordHasher(
                 time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
             ),
+            self.outbox,
             session_ttl=dt.timedelta(days=settings.session_ttl_days),
         )
+        self._relay_task: asyncio.Task[None] | None = None
+        self._publisher: RabbitPublisher | None = None
+
+    def relay(self, publisher: EventPublisher) -> OutboxRelay:
+        return OutboxRelay(self.db, self.outbox, publisher)
+
+    def rabbit_publisher(self) -> RabbitPublisher:
+        if self.settings.amqp_url is None:
+            raise ValueError("AMQP_URL is not set")
+        topology = Topology(namespace=self.settings.events_namespace)
+        return RabbitPublisher(self.settings.amqp_url.get_secret_value(), topology)
+
+    def start_relay(self, publisher: EventPublisher) -> None:
+        """Relay the outbox from this process, until close()."""
+        self._relay_task = asyncio.create_task(self.relay(publisher).run(), name="outbox-relay")
+
+    async def start(self) -> None:
+        if self.settings.amqp_url is not None and self.settings.run_relay:
+            self._publisher = self.rabbit_publisher()
+            self.start_relay(self._publisher)
 
     def install(self, app: FastAPI) -> None:
         app.state.auth_service = self.service
         app.state.auth_settings = self.settings
 
     async def close(self) -> None:
+        if self._relay_task is not None:
+            self._relay_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._relay_task
+        if self._publisher is not None:
+            await self._publisher.close()
         await self.db.dispose()
 
 
 def create_app(runtime: AuthRuntime) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
         try:
             yield
         finally:

@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from projectconnect.infra.db import UTCDateTime, new_metadata, utcnow
+from projectconnect.infra.outbox import OutboxColumns
 
 
 class Base(DeclarativeBase):
@@ -53,3 +54,7 @@ class RefreshToken(Base):
     )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutboxEvent(OutboxColumns, Base):
+    """Events for other services, committed with the change that caused them."""

@@ -14,6 +14,8 @@ from projectconnect.auth.models import RefreshToken, Session, User
 from projectconnect.auth.passwords import PasswordHasher, password_policy_errors
 from projectconnect.auth.repository import SessionRepository, UserRepository
 from projectconnect.infra.db import Database, utcnow
+from projectconnect.infra.events import user_deleted
+from projectconnect.infra.outbox import Outbox
 from projectconnect.infra.problems import (
     Conflict,
     FieldError,
@@ -45,10 +47,12 @@ class AuthService:
         signer: TokenSigner,
         verifier: TokenVerifier,
         hasher: PasswordHasher,
+        outbox: Outbox,
         *,
         session_ttl: dt.timedelta,
     ) -> None:
         self.db = db
+        self.outbox = outbox
         self.signer = signer
         self.verifier = verifier
         self.hasher = hasher
@@ -174,7 +178,11 @@ class AuthService:
                 raise Unauthorized("The account no longer exists.")
             await self._confirm_password(user, password, "password")
             await users.delete(user.id)
+            # Committed with the deletion, so the projects service hears of it even if
+            # it or the broker is down right now.
+            await self.outbox.add(session, user_deleted(user.id))
             await session.commit()
+        self.outbox.notify_committed()
 
     async def _confirm_password(self, user: User, password: str, field: str) -> None:
         if not await self.hasher.verify(password, user.password_hash):

@@ -28,6 +28,10 @@ class AuthSettings(BaseSettings):
     # argon2id cost: t=3 and 64 MiB as RFC 9106 recommends; one lane, as requests run in parallel.
     argon2_time_cost: int = Field(default=3, ge=1, le=10)
     argon2_memory_kib: int = Field(default=65536, ge=8, le=1048576)
+    # Events: the broker, and whether this process also runs the outbox relay.
+    amqp_url: SecretStr | None = Field(default=None, validation_alias="AMQP_URL")
+    events_namespace: str = Field(default="projectconnect", validation_alias="EVENTS_NAMESPACE")
+    run_relay: bool = True
     db_pool_size: int = Field(default=10, ge=1, le=100)
 
     @model_validator(mode="after")

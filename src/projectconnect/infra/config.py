@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _ASYNC_DRIVERS = {
@@ -36,3 +36,12 @@ class DatabaseSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True)
 
     database_url: DatabaseUrl = Field(validation_alias="DATABASE_URL")
+
+
+class BrokerSettings(BaseSettings):
+    """The message broker, for the event workers and `migrate broker`."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True)
+
+    amqp_url: SecretStr = Field(validation_alias="AMQP_URL")
+    events_namespace: str = Field(default="projectconnect", validation_alias="EVENTS_NAMESPACE")

@@ -12,6 +12,7 @@ from projectconnect.infra.db import Database
 from projectconnect.infra.health import database_check, health_router
 from projectconnect.infra.http import create_service_app
 from projectconnect.infra.migrations import MigrationTree
+from projectconnect.infra.rabbitmq import RabbitConsumer, Topology
 from projectconnect.infra.tokens import (
     KeySource,
     RemoteKeySource,
@@ -19,7 +20,7 @@ from projectconnect.infra.tokens import (
     TokenVerifier,
     TrustUntilExpiry,
 )
-from projectconnect.projects import api
+from projectconnect.projects import api, handlers
 from projectconnect.projects.models import Base
 from projectconnect.projects.service import ProjectService
 from projectconnect.projects.settings import ProjectsSettings
@@ -55,6 +56,21 @@ class ProjectsRuntime:
         self.verifier = TokenVerifier(keys, audience=settings.token_audience)
         self.sessions = sessions or TrustUntilExpiry()
         self.service = ProjectService(self.db)
+        self.events = handlers.dispatcher(self.db)
+        self._consumer: RabbitConsumer | None = None
+
+    def rabbit_consumer(self) -> RabbitConsumer:
+        if self.settings.amqp_url is None:
+            raise ValueError("AMQP_URL is not set")
+        topology = Topology(namespace=self.settings.events_namespace)
+        return RabbitConsumer(
+            self.settings.amqp_url.get_secret_value(), topology, "projects", self.events
+        )
+
+    async def start(self) -> None:
+        if self.settings.amqp_url is not None and self.settings.run_consumer:
+            self._consumer = self.rabbit_consumer()
+            await self._consumer.start()
 
     def install(self, app: FastAPI) -> None:
         app.state.projects_service = self.service
@@ -62,12 +78,15 @@ class ProjectsRuntime:
         app.state.projects_sessions = self.sessions
 
     async def close(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.close()
         await self.db.dispose()
 
 
 def create_app(runtime: ProjectsRuntime) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
         try:
             yield
         finally:

@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from projectconnect.infra.db import UTCDateTime, new_metadata, utcnow
+from projectconnect.infra.inbox import InboxColumns
 
 
 class Base(DeclarativeBase):
@@ -43,3 +44,16 @@ class Task(Base):
     done: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class InboxEvent(InboxColumns, Base):
+    """Events already handled: a redelivered one changes nothing."""
+
+
+class DeletedUser(Base):
+    """Owners whose account is gone: their late writes are refused, not kept."""
+
+    __tablename__ = "deleted_users"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    deleted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

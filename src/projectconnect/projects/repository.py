@@ -9,11 +9,39 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, Select, and_, delete, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, and_, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from projectconnect.infra.pagination import Position
-from projectconnect.projects.models import Project, Task
+from projectconnect.projects.models import DeletedUser, Project, Task
+
+
+class OwnerRepository:
+    """What concerns an owner as a whole: their account's fate and all their projects."""
+
+    def __init__(self, session: AsyncSession, owner_id: uuid.UUID) -> None:
+        self.session = session
+        self.owner_id = owner_id
+
+    async def lock(self) -> None:
+        """Serialise this owner's project creation with their account's deletion.
+
+        PostgreSQL takes a transaction-scoped advisory lock; SQLite has one writer anyway.
+        """
+        if self.session.get_bind().dialect.name == "postgresql":
+            key = int.from_bytes(self.owner_id.bytes[:8], "big", signed=True)
+            await self.session.execute(select(func.pg_advisory_xact_lock(key)))
+
+    async def is_deleted(self) -> bool:
+        return await self.session.get(DeletedUser, self.owner_id) is not None
+
+    async def delete_all_projects(self) -> int:
+        """Delete the owner's projects; their tasks follow by cascade. Returns the count."""
+        await self.session.execute(delete(Task).where(Task.owner_id == self.owner_id))
+        result = await self.session.execute(
+            delete(Project).where(Project.owner_id == self.owner_id)
+        )
+        return int(getattr(result, "rowcount", 0))
 
 
 class ProjectRepository:

@@ -11,9 +11,13 @@ from sqlalchemy.exc import IntegrityError
 
 from projectconnect.infra.db import Database, utcnow
 from projectconnect.infra.pagination import Position
-from projectconnect.infra.problems import NotFound
+from projectconnect.infra.problems import NotFound, Unauthorized
 from projectconnect.projects.models import Project, Task
-from projectconnect.projects.repository import ProjectRepository, TaskRepository
+from projectconnect.projects.repository import (
+    OwnerRepository,
+    ProjectRepository,
+    TaskRepository,
+)
 from projectconnect.projects.schemas import ProjectCreate, ProjectUpdate, TaskCreate, TaskUpdate
 
 PROJECT_NOT_FOUND = "No such project."
@@ -70,7 +74,14 @@ class ProjectService:
             updated_at=now,
         )
         async with self.db.session() as session:
+            owner = OwnerRepository(session, owner_id)
+            await owner.lock()
+            # Write first, then look: on SQLite the write lock makes the look current.
             ProjectRepository(session, owner_id).add(project)
+            await session.flush()
+            if await owner.is_deleted():
+                # A still-valid token of a deleted account: nothing it writes may survive.
+                raise Unauthorized("The account no longer exists.")
             await session.commit()
         return project
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import AnyHttpUrl, Field
+from pydantic import AnyHttpUrl, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from projectconnect.infra.config import DatabaseUrl
@@ -18,4 +18,8 @@ class ProjectsSettings(BaseSettings):
     # Where the auth service publishes its public keys.
     jwks_url: AnyHttpUrl | None = Field(default=None, validation_alias="JWKS_URL")
     token_audience: str = DEFAULT_AUDIENCE
+    # Events: the broker, and whether this process also runs the event consumer.
+    amqp_url: SecretStr | None = Field(default=None, validation_alias="AMQP_URL")
+    events_namespace: str = Field(default="projectconnect", validation_alias="EVENTS_NAMESPACE")
+    run_consumer: bool = True
     db_pool_size: int = Field(default=10, ge=1, le=100)
