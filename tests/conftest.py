@@ -25,7 +25,7 @@ from projectconnect.infra.tokens import ensure_private_key_file
 from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
 from projectconnect.projects.settings import ProjectsSettings
 from tests.support.processes import PrefixRouter, ServiceProcess, run_command
-from tests.support.services import ThrowawayPostgres
+from tests.support.services import ThrowawayBroker, ThrowawayPostgres
 
 BASE_URL = "https://pc.test"
 # Cheap argon2 parameters keep the suite fast; production uses the settings' defaults.
@@ -41,6 +41,8 @@ class Backend:
     revocation_reaches_projects: bool
     app: FastAPI | None = None
     signing_key: Path | None = None
+    # Where the projects database lives, to look behind the API in event tests.
+    projects_url: str | None = None
 
 
 def embedded_settings(
@@ -82,20 +84,27 @@ async def backend(
         await asyncio.to_thread(data.prepare)  # Alembic runs its own event loop
         app = create_embedded_app(*embedded_settings(data.auth_url, data.projects_url, key))
         async for client in _in_process(app):
-            yield Backend("sqlite", client, True, app=app, signing_key=key)
+            yield Backend(
+                "sqlite", client, True, app=app, signing_key=key, projects_url=data.projects_url
+            )
         return
 
     pg = ThrowawayPostgres()
     await pg.check()
+    broker = ThrowawayBroker()
+    if request.param == "processes":
+        await broker.check()
     try:
-        async for backend in _on_postgres(request.param, pg, root, key):
+        async for backend in _on_postgres(request.param, pg, broker, root, key):
             yield backend
     finally:
         await pg.drop_all()
+        if request.param == "processes":
+            await broker.delete()
 
 
 async def _on_postgres(
-    kind: str, pg: ThrowawayPostgres, root: Path, key: Path
+    kind: str, pg: ThrowawayPostgres, broker: ThrowawayBroker, root: Path, key: Path
 ) -> AsyncIterator[Backend]:
     auth_url = await pg.create(f"{kind}_auth")
     projects_url = await pg.create(f"{kind}_projects")
@@ -104,11 +113,18 @@ async def _on_postgres(
         await migrations.upgrade(PROJECTS_MIGRATIONS, projects_url)
         app = create_embedded_app(*embedded_settings(auth_url, projects_url, key))
         async for client in _in_process(app):
-            yield Backend("postgres", client, True, app=app, signing_key=key)
+            yield Backend(
+                "postgres", client, True, app=app, signing_key=key, projects_url=projects_url
+            )
         return
 
-    for service, url in (("auth", auth_url), ("projects", projects_url)):
-        result = run_command(["migrate", service], {"DATABASE_URL": url})
+    events = {"AMQP_URL": broker.url, "EVENTS_NAMESPACE": broker.topology.namespace}
+    for target, env in (
+        ("auth", {"DATABASE_URL": auth_url}),
+        ("projects", {"DATABASE_URL": projects_url}),
+        ("broker", events),
+    ):
+        result = run_command(["migrate", target], env)
         assert result.returncode == 0, result.stderr
     auth = ServiceProcess(
         "auth",
@@ -117,6 +133,7 @@ async def _on_postgres(
             "AUTH_PRIVATE_KEY_FILE": str(key),
             "AUTH_ARGON2_TIME_COST": "1",
             "AUTH_ARGON2_MEMORY_KIB": "1024",
+            **events,
         },
         root / "auth.log",
     )
@@ -124,14 +141,20 @@ async def _on_postgres(
         auth.wait_ready()
         projects = ServiceProcess(
             "projects",
-            {"DATABASE_URL": projects_url, "JWKS_URL": f"{auth.url}/auth/.well-known/jwks.json"},
+            {
+                "DATABASE_URL": projects_url,
+                "JWKS_URL": f"{auth.url}/auth/.well-known/jwks.json",
+                **events,
+            },
             root / "projects.log",
         )
         try:
             projects.wait_ready()
             router = PrefixRouter({"auth": auth.url, "projects": projects.url})
             async with httpx.AsyncClient(transport=router, base_url=BASE_URL) as client:
-                yield Backend("processes", client, False, signing_key=key)
+                yield Backend(
+                    "processes", client, False, signing_key=key, projects_url=projects_url
+                )
         finally:
             projects.stop()
     finally:

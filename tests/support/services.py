@@ -69,3 +69,33 @@ class ThrowawayPostgres:
         finally:
             await connection.close()
         self.created.clear()
+
+
+AMQP_URL = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+class ThrowawayBroker:
+    """A RabbitMQ namespace (exchanges and queues) made for one test run, deleted after it."""
+
+    def __init__(self, url: str = AMQP_URL) -> None:
+        from projectconnect.infra.rabbitmq import Topology
+
+        self.url = url
+        self.topology = Topology(namespace=f"pc_test_{secrets.token_hex(4)}")
+
+    async def check(self) -> None:
+        import aio_pika
+
+        try:
+            connection = await aio_pika.connect(self.url, timeout=5)
+        except Exception as exc:  # any failure to connect means the broker is not usable
+            require("RabbitMQ", exc)
+        else:
+            await connection.close()
+
+    async def delete(self) -> None:
+        import aio_pika
+
+        connection = await aio_pika.connect(self.url, timeout=5)
+        async with connection:
+            await self.topology.delete(await connection.channel())
