@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 import aio_pika
 from aio_pika.abc import (
     AbstractChannel,
+    AbstractConnection,
     AbstractExchange,
     AbstractIncomingMessage,
+    AbstractQueue,
     AbstractRobustConnection,
 )
 from pydantic import ValidationError
@@ -63,8 +65,13 @@ class Topology:
 
     async def declare(
         self, channel: AbstractChannel, services: Iterable[str] | None = None
-    ) -> None:
-        """Idempotently declare the exchanges and the queues of `services` (default: all)."""
+    ) -> dict[str, AbstractQueue]:
+        """Idempotently declare the exchanges and the queues of `services` (default: all).
+
+        Returns each service's queue; on a robust channel these are the objects that get
+        re-declared, re-bound and re-consumed after a reconnect.
+        """
+        declared: dict[str, AbstractQueue] = {}
         wanted = set(services) if services is not None else {q.service for q in self.queues}
         exchange = await channel.declare_exchange(
             self.exchange, aio_pika.ExchangeType.TOPIC, durable=True
@@ -92,6 +99,8 @@ class Topology:
             )
             for event_type in spec.event_types:
                 await queue.bind(exchange, routing_key=event_type)
+            declared[spec.service] = queue
+        return declared
 
     async def delete(self, channel: AbstractChannel) -> None:
         """Remove everything `declare` made (tests, teardown of a namespace)."""
@@ -119,7 +128,7 @@ class RabbitPublisher:
         self.url = url
         self.topology = topology
         self.publish_timeout = publish_timeout
-        self._connection: AbstractRobustConnection | None = None
+        self._connection: AbstractConnection | None = None
         self._exchange: AbstractExchange | None = None
         self._lock = asyncio.Lock()
 
@@ -127,9 +136,9 @@ class RabbitPublisher:
         async with self._lock:
             if self._exchange is None or self._connection is None or self._connection.is_closed:
                 await self.close()
-                self._connection = await aio_pika.connect_robust(
-                    self.url, timeout=self.publish_timeout
-                )
+                # Not a robust connection: a failed publish drops it and the relay's
+                # backoff decides when to dial again.
+                self._connection = await aio_pika.connect(self.url, timeout=self.publish_timeout)
                 channel = await self._connection.channel(
                     publisher_confirms=True, on_return_raises=True
                 )
@@ -193,7 +202,9 @@ class RabbitConsumer:
         *,
         prefetch: int = 16,
         max_attempts: int = 5,
+        reconnect_interval: float = 2.0,
     ) -> None:
+        self.reconnect_interval = reconnect_interval
         self.url = url
         self.topology = topology
         self.service = service
@@ -207,7 +218,9 @@ class RabbitConsumer:
         delay = 0.5
         while True:
             try:
-                self._connection = await aio_pika.connect_robust(self.url, timeout=10)
+                self._connection = await aio_pika.connect_robust(
+                    self.url, timeout=10, reconnect_interval=self.reconnect_interval
+                )
                 break
             except (OSError, aio_pika.exceptions.AMQPError, TimeoutError):
                 logger.warning("broker unreachable; retrying in %.1fs", delay)
@@ -215,10 +228,8 @@ class RabbitConsumer:
                 delay = min(delay * 2, 30.0)
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=self.prefetch)
-        await self.topology.declare(channel, [self.service])
-        queue = await channel.get_queue(self.topology.queue(self.service), ensure=False)
-        # A robust channel re-declares and re-consumes after a reconnect.
-        await queue.consume(self._on_message)
+        queues = await self.topology.declare(channel, [self.service])
+        await queues[self.service].consume(self._on_message)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         try:

@@ -1,0 +1,408 @@
+"""The user.deleted pipeline against the real PostgreSQL and RabbitMQ, including its faults."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+import aio_pika
+import pytest
+from prometheus_client import REGISTRY
+from sqlalchemy import func, select
+
+from projectconnect.auth.app import MIGRATIONS as AUTH_MIGRATIONS
+from projectconnect.auth.models import OutboxEvent
+from projectconnect.infra import migrations
+from projectconnect.infra.db import Database, utcnow
+from projectconnect.infra.events import USER_DELETED, Envelope, user_deleted
+from projectconnect.infra.inbox import Dispatcher
+from projectconnect.infra.outbox import Outbox, OutboxRelay
+from projectconnect.infra.rabbitmq import RabbitConsumer, RabbitPublisher, declare_topology
+from projectconnect.projects import handlers
+from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
+from projectconnect.projects.models import InboxEvent, Project
+from projectconnect.projects.schemas import ProjectCreate
+from projectconnect.projects.service import ProjectService
+from tests.support.services import ThrowawayBroker, ThrowawayPostgres
+from tests.support.tcpproxy import TcpProxy
+
+
+@dataclass
+class Pipeline:
+    auth_db: Database
+    projects_db: Database
+    broker: ThrowawayBroker
+    outbox: Outbox
+
+    def publisher(self, url: str | None = None) -> RabbitPublisher:
+        return RabbitPublisher(url or self.broker.url, self.broker.topology, publish_timeout=2)
+
+    def consumer(
+        self, dispatcher: Dispatcher | None = None, url: str | None = None, **kw: float
+    ) -> RabbitConsumer:
+        return RabbitConsumer(
+            url or self.broker.url,
+            self.broker.topology,
+            "projects",
+            dispatcher or handlers.dispatcher(self.projects_db),
+            **kw,  # type: ignore[arg-type]
+        )
+
+    async def record(self, envelope: Envelope) -> None:
+        """Commit an event to the outbox the way the auth service does."""
+        async with self.auth_db.session() as session:
+            await self.outbox.add(session, envelope)
+            await session.commit()
+
+    async def unpublished(self) -> int:
+        async with self.auth_db.session() as session:
+            count = await session.scalar(
+                select(func.count())
+                .select_from(OutboxEvent)
+                .where(OutboxEvent.published_at.is_(None))
+            )
+        return int(count or 0)
+
+    async def projects_of(self, owner: uuid.UUID) -> int:
+        async with self.projects_db.session() as session:
+            count = await session.scalar(
+                select(func.count()).select_from(Project).where(Project.owner_id == owner)
+            )
+        return int(count or 0)
+
+    async def queue_depth(self, name: str) -> int:
+        connection = await aio_pika.connect(self.broker.url)
+        async with connection:
+            channel = await connection.channel()
+            queue = await channel.declare_queue(name, passive=True)
+            return int(queue.declaration_result.message_count or 0)
+
+
+@pytest.fixture
+async def pipeline() -> AsyncIterator[Pipeline]:
+    pg = ThrowawayPostgres()
+    await pg.check()
+    broker = ThrowawayBroker()
+    await broker.check()
+    auth_url = await pg.create("events_auth")
+    projects_url = await pg.create("events_projects")
+    await migrations.upgrade(AUTH_MIGRATIONS, auth_url)
+    await migrations.upgrade(PROJECTS_MIGRATIONS, projects_url)
+    await declare_topology(broker.url, broker.topology)
+    auth_db, projects_db = Database(auth_url), Database(projects_url)
+    try:
+        yield Pipeline(auth_db, projects_db, broker, Outbox(OutboxEvent))
+    finally:
+        await auth_db.dispose()
+        await projects_db.dispose()
+        await pg.drop_all()
+        await broker.delete()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while not await check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+@contextlib.asynccontextmanager
+async def running(relay: OutboxRelay) -> AsyncIterator[asyncio.Task[None]]:
+    task = asyncio.create_task(relay.run())
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_an_event_published_before_any_consumer_ran_is_kept_and_handled(
+    pipeline: Pipeline,
+) -> None:
+    owner = uuid.uuid4()
+    await ProjectService(pipeline.projects_db).create_project(owner, ProjectCreate(name="Doomed"))
+    await pipeline.record(user_deleted(owner))
+    publisher = pipeline.publisher()
+    try:
+        assert await OutboxRelay(pipeline.auth_db, pipeline.outbox, publisher).relay_once() == (
+            1,
+            0,
+        )
+    finally:
+        await publisher.close()
+    assert await pipeline.unpublished() == 0
+    assert await pipeline.queue_depth(pipeline.broker.topology.queue("projects")) == 1
+
+    consumer = pipeline.consumer()
+    await consumer.start()
+    try:
+        await eventually(lambda: _is_zero(pipeline.projects_of(owner)))
+    finally:
+        await consumer.close()
+
+
+async def _is_zero(count: Awaitable[int]) -> bool:
+    return await count == 0
+
+
+async def test_the_relay_retries_while_the_broker_is_down_and_delivers_after(
+    pipeline: Pipeline,
+) -> None:
+    proxy = TcpProxy("127.0.0.1", 5672)
+    await proxy.start()
+    await proxy.cut()
+    failures_before = sample("events_publish_failures_total", reason="AMQPConnectionError")
+    published_before = sample("events_published_total", type=USER_DELETED)
+    publisher = pipeline.publisher(f"amqp://guest:guest@127.0.0.1:{proxy.port}/")
+    relay = OutboxRelay(pipeline.auth_db, pipeline.outbox, publisher, max_backoff=0.5)
+    await pipeline.record(user_deleted(uuid.uuid4()))
+    try:
+        async with running(relay):
+            await asyncio.sleep(1.5)
+            assert await pipeline.unpublished() == 1
+            async with pipeline.auth_db.session() as session:
+                row = (await session.scalars(select(OutboxEvent))).one()
+            assert row.attempts >= 2
+            assert row.last_error
+            assert sample("events_publish_failures_total", reason="AMQPConnectionError") > (
+                failures_before
+            )
+
+            await proxy.restore()
+            await eventually(lambda: _is_zero(pipeline.unpublished()), within=5)
+    finally:
+        await publisher.close()
+        await proxy.cut()
+    assert sample("events_published_total", type=USER_DELETED) == published_before + 1
+    assert await pipeline.queue_depth(pipeline.broker.topology.queue("projects")) == 1
+
+
+async def test_a_redelivered_event_changes_nothing(pipeline: Pipeline) -> None:
+    owner = uuid.uuid4()
+    event = user_deleted(owner)
+    consumer = pipeline.consumer()
+    await consumer.start()
+    publisher = pipeline.publisher()
+    try:
+        await publisher.publish(event)
+        await eventually(lambda: _inbox_has(pipeline, event.id))
+        # A project restored for that owner after the deletion was handled: a second
+        # delivery of the same event must leave it alone.
+        async with pipeline.projects_db.session() as session:
+            session.add(
+                Project(
+                    owner_id=owner,
+                    name="Restored",
+                    task_count=0,
+                    done_count=0,
+                    created_at=utcnow(),
+                    updated_at=utcnow(),
+                )
+            )
+            await session.commit()
+        handled = sample("events_consumed_total", type=USER_DELETED, outcome="handled")
+        await publisher.publish(event)
+        await eventually(
+            lambda: _at_least(
+                sample("events_consumed_total", type=USER_DELETED, outcome="handled"), handled + 1
+            )
+        )
+    finally:
+        await publisher.close()
+        await consumer.close()
+    assert await pipeline.projects_of(owner) == 1
+    async with pipeline.projects_db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(InboxEvent)) == 1
+
+
+async def _inbox_has(pipeline: Pipeline, event_id: uuid.UUID) -> bool:
+    async with pipeline.projects_db.session() as session:
+        return await session.get(InboxEvent, event_id) is not None
+
+
+async def _at_least(value: float, floor: float) -> bool:
+    return value >= floor
+
+
+async def test_a_failing_handler_is_retried_then_dead_lettered_while_others_flow(
+    pipeline: Pipeline,
+) -> None:
+    poison = Envelope(type=USER_DELETED, version=1, source="test", data={"user_id": "x"})
+    good = [user_deleted(uuid.uuid4()) for _ in range(3)]
+    attempts: dict[uuid.UUID, int] = {}
+    handled: list[uuid.UUID] = []
+
+    async def handler(envelope: Envelope) -> None:
+        attempts[envelope.id] = attempts.get(envelope.id, 0) + 1
+        if envelope.id == poison.id:
+            raise RuntimeError("this one always fails")
+        handled.append(envelope.id)
+
+    dispatcher = Dispatcher()
+    dispatcher.register(USER_DELETED, 1, handler)
+    dead_before = sample("events_dead_lettered_total", type=USER_DELETED)
+    consumer = pipeline.consumer(dispatcher, max_attempts=3)
+    await consumer.start()
+    publisher = pipeline.publisher()
+    try:
+        for envelope in (poison, *good):
+            await publisher.publish(envelope)
+        dead_queue = pipeline.broker.topology.dead_letter_queue("projects")
+        await eventually(lambda: _depth_is(pipeline, dead_queue, 1))
+    finally:
+        await publisher.close()
+        await consumer.close()
+    assert sorted(handled) == sorted(e.id for e in good)
+    assert attempts[poison.id] == 3
+    assert sample("events_dead_lettered_total", type=USER_DELETED) == dead_before + 1
+    assert await pipeline.queue_depth(pipeline.broker.topology.queue("projects")) == 0
+
+
+async def _depth_is(pipeline: Pipeline, queue: str, depth: int) -> bool:
+    return await pipeline.queue_depth(queue) == depth
+
+
+async def test_unknown_event_versions_are_acknowledged_and_counted_not_dead_lettered(
+    pipeline: Pipeline,
+) -> None:
+    future = Envelope(type=USER_DELETED, version=99, source="auth", data={"user_id": "?"})
+    ignored = sample("events_consumed_total", type=USER_DELETED, outcome="ignored")
+    consumer = pipeline.consumer()
+    await consumer.start()
+    publisher = pipeline.publisher()
+    try:
+        await publisher.publish(future)
+        await eventually(
+            lambda: _at_least(
+                sample("events_consumed_total", type=USER_DELETED, outcome="ignored"), ignored + 1
+            )
+        )
+    finally:
+        await publisher.close()
+        await consumer.close()
+    topology = pipeline.broker.topology
+    assert await pipeline.queue_depth(topology.queue("projects")) == 0
+    assert await pipeline.queue_depth(topology.dead_letter_queue("projects")) == 0
+
+
+async def test_an_unroutable_event_is_a_publish_failure(pipeline: Pipeline) -> None:
+    publisher = pipeline.publisher()
+    stray = Envelope(type="nobody.listens", version=1, source="test", data={})
+    try:
+        with pytest.raises(aio_pika.exceptions.DeliveryError):
+            await publisher.publish(stray)
+    finally:
+        await publisher.close()
+
+
+async def test_several_relays_never_publish_a_row_twice(pipeline: Pipeline) -> None:
+    async with pipeline.auth_db.session() as session:
+        for _ in range(300):
+            await pipeline.outbox.add(session, user_deleted(uuid.uuid4()))
+        await session.commit()
+    publishers = [pipeline.publisher() for _ in range(3)]
+    relays = [OutboxRelay(pipeline.auth_db, pipeline.outbox, p, batch_size=20) for p in publishers]
+
+    async def drain(relay: OutboxRelay) -> int:
+        total = 0
+        while (published := (await relay.relay_once())[0]) or await pipeline.unpublished():
+            total += published
+        return total
+
+    try:
+        counts = await asyncio.gather(*(drain(r) for r in relays))
+    finally:
+        for publisher in publishers:
+            await publisher.close()
+    assert sum(counts) == 300
+    assert all(c > 0 for c in counts), f"every relay should have had work: {counts}"
+    assert await pipeline.queue_depth(pipeline.broker.topology.queue("projects")) == 300
+
+
+async def test_rows_left_in_flight_by_a_crashed_relay_are_taken_back(pipeline: Pipeline) -> None:
+    await pipeline.record(user_deleted(uuid.uuid4()))
+    publisher = pipeline.publisher()
+    lease = dt.timedelta(seconds=0.5)
+    crashed = OutboxRelay(pipeline.auth_db, pipeline.outbox, publisher, lease=lease)
+    survivor = OutboxRelay(pipeline.auth_db, pipeline.outbox, publisher, lease=lease)
+    try:
+        assert len(await crashed.claim()) == 1  # and then it dies without publishing
+        assert await survivor.relay_once() == (0, 0)  # the lease still holds
+        await asyncio.sleep(0.6)
+        assert await survivor.relay_once() == (1, 0)
+    finally:
+        await publisher.close()
+    async with pipeline.auth_db.session() as session:
+        row = (await session.scalars(select(OutboxEvent))).one()
+    assert row.published_at is not None
+    assert row.attempts == 2
+
+
+async def test_the_relay_wakes_at_once_on_a_commit_in_another_process(pipeline: Pipeline) -> None:
+    publisher = pipeline.publisher()
+    relay = OutboxRelay(pipeline.auth_db, pipeline.outbox, publisher, idle_poll=30)
+    # Another process's outbox: only PostgreSQL's NOTIFY can reach the relay.
+    elsewhere = Pipeline(
+        pipeline.auth_db, pipeline.projects_db, pipeline.broker, Outbox(OutboxEvent)
+    )
+    try:
+        async with running(relay):
+            await asyncio.sleep(0.5)  # the relay has found nothing and gone idle
+            started = time.monotonic()
+            await elsewhere.record(user_deleted(uuid.uuid4()))
+            await eventually(lambda: _is_zero(pipeline.unpublished()), within=5)
+            assert time.monotonic() - started < 1.0
+    finally:
+        await publisher.close()
+
+
+async def test_the_backlog_metrics_follow_the_outbox(pipeline: Pipeline) -> None:
+    publisher = pipeline.publisher()
+    relay = OutboxRelay(pipeline.auth_db, pipeline.outbox, publisher)
+    old = user_deleted(uuid.uuid4()).model_copy(
+        update={"occurred_at": utcnow() - dt.timedelta(seconds=90)}
+    )
+    try:
+        await pipeline.record(old)
+        await pipeline.record(user_deleted(uuid.uuid4()))
+        await relay.observe_backlog()
+        assert sample("outbox_backlog_events") == 2
+        assert sample("outbox_oldest_event_age_seconds") >= 90
+        await relay.relay_once()
+        await relay.observe_backlog()
+        assert sample("outbox_backlog_events") == 0
+        assert sample("outbox_oldest_event_age_seconds") == 0
+    finally:
+        await publisher.close()
+
+
+async def test_the_consumer_comes_back_after_losing_the_broker(pipeline: Pipeline) -> None:
+    proxy = TcpProxy("127.0.0.1", 5672)
+    await proxy.start()
+    owner = uuid.uuid4()
+    await ProjectService(pipeline.projects_db).create_project(owner, ProjectCreate(name="Doomed"))
+    consumer = pipeline.consumer(
+        url=f"amqp://guest:guest@127.0.0.1:{proxy.port}/", reconnect_interval=0.5
+    )
+    await consumer.start()
+    publisher = pipeline.publisher()
+    try:
+        await proxy.cut()
+        await asyncio.sleep(1.0)
+        await proxy.restore()
+        await publisher.publish(user_deleted(owner))
+        await eventually(lambda: _is_zero(pipeline.projects_of(owner)), within=15)
+    finally:
+        await publisher.close()
+        await consumer.close()
+        await proxy.cut()
