@@ -34,13 +34,21 @@ def run_command(args: list[str], env: Mapping[str, str]) -> subprocess.Completed
 
 
 class ServiceProcess:
-    def __init__(self, service: str, env: Mapping[str, str], log: Path) -> None:
+    """`projectconnect serve SERVICE` by default, or another long-running subcommand."""
+
+    def __init__(
+        self,
+        service: str,
+        env: Mapping[str, str],
+        log: Path,
+        command: list[str] | None = None,
+    ) -> None:
         self.service = service
         self.port = free_port()
         self.log = log
         self._log_file = log.open("w")
         self.process = subprocess.Popen(
-            [*PROJECTCONNECT, "serve", service, "--port", str(self.port)],
+            [*PROJECTCONNECT, *(command or ["serve", service, "--port", str(self.port)])],
             env={**os.environ, **env},
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
