@@ -22,6 +22,7 @@ from projectconnect.infra.db import Database, utcnow
 from projectconnect.infra.events import USER_DELETED, Envelope, user_deleted
 from projectconnect.infra.inbox import Dispatcher
 from projectconnect.infra.outbox import Outbox, OutboxRelay
+from projectconnect.infra.problems import Unauthorized
 from projectconnect.infra.rabbitmq import RabbitConsumer, RabbitPublisher, declare_topology
 from projectconnect.projects import handlers
 from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
@@ -406,3 +407,26 @@ async def test_the_consumer_comes_back_after_losing_the_broker(pipeline: Pipelin
         await publisher.close()
         await consumer.close()
         await proxy.cut()
+
+
+async def test_no_project_created_during_the_deletion_window_survives(pipeline: Pipeline) -> None:
+    owner = uuid.uuid4()
+    service = ProjectService(pipeline.projects_db)
+    handler = handlers.UserDeletedHandler(pipeline.projects_db)
+
+    async def keep_creating() -> int:
+        refused = 0
+        for i in range(40):
+            try:
+                await service.create_project(owner, ProjectCreate(name=f"Late {i}"))
+            except Unauthorized:
+                refused += 1
+        return refused
+
+    async def delete_midway() -> None:
+        await asyncio.sleep(0.05)
+        await handler(user_deleted(owner))
+
+    refused, _ = await asyncio.gather(keep_creating(), delete_midway())
+    assert refused > 0, "the deletion should have landed while creations went on"
+    assert await pipeline.projects_of(owner) == 0
