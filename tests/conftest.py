@@ -25,19 +25,27 @@ from projectconnect.infra.tokens import ensure_private_key_file
 from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
 from projectconnect.projects.settings import ProjectsSettings
 from tests.support.processes import PrefixRouter, ServiceProcess, run_command
-from tests.support.services import ThrowawayBroker, ThrowawayPostgres
+from tests.support.services import ThrowawayBroker, ThrowawayPostgres, ThrowawayRedisPrefix
 
 BASE_URL = "https://pc.test"
-# Cheap argon2 parameters keep the suite fast; production uses the settings' defaults.
-FAST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_kib": 1024}
+# Cheap argon2 parameters keep the suite fast, and every test comes from one address, so
+# the throttles are opened wide; dedicated tests check them at their real settings.
+TEST_AUTH_SETTINGS = {
+    "argon2_time_cost": 1,
+    "argon2_memory_kib": 1024,
+    "registrations_per_ip": "100000 per hour",
+    "login_failures_per_ip": "100000 per hour",
+    "expose_sql_count": True,
+}
+TEST_AUTH_ENV = {f"AUTH_{k.upper()}": str(v).lower() for k, v in TEST_AUTH_SETTINGS.items()}
 
 
 @dataclass
 class Backend:
     name: str
     client: httpx.AsyncClient
-    # Whether the projects service learns of a revoked session at once (embedded mode);
-    # across processes that arrives with the shared cache.
+    # Whether the projects service learns of a revoked session: at once in-process, and
+    # through the shared Redis session cache across processes.
     revocation_reaches_projects: bool
     app: FastAPI | None = None
     signing_key: Path | None = None
@@ -46,14 +54,23 @@ class Backend:
 
 
 def embedded_settings(
-    auth_url: str, projects_url: str, key: Path
+    auth_url: str, projects_url: str, key: Path, redis: ThrowawayRedisPrefix | None = None
 ) -> tuple[AuthSettings, ProjectsSettings]:
+    shared: dict[str, object] = {}
+    if redis is not None:
+        shared = {"redis_url": redis.url, "cache_prefix": redis.prefix}
     auth = AuthSettings(
         database_url=auth_url,
         private_key_file=key,
-        **FAST_ARGON2,  # type: ignore[arg-type]
+        **TEST_AUTH_SETTINGS,  # type: ignore[arg-type]
+        **shared,  # type: ignore[arg-type]
     )
-    return auth, ProjectsSettings(database_url=projects_url)
+    projects = ProjectsSettings(
+        database_url=projects_url,
+        expose_sql_count=True,
+        **shared,  # type: ignore[arg-type]
+    )
+    return auth, projects
 
 
 @pytest.fixture(scope="session")
@@ -91,34 +108,47 @@ async def backend(
 
     pg = ThrowawayPostgres()
     await pg.check()
+    redis = ThrowawayRedisPrefix()
+    await redis.check()
     broker = ThrowawayBroker()
     if request.param == "processes":
         await broker.check()
     try:
-        async for backend in _on_postgres(request.param, pg, broker, root, key):
+        async for backend in _on_postgres(request.param, pg, redis, broker, root, key):
             yield backend
     finally:
         await pg.drop_all()
+        await redis.clean()
         if request.param == "processes":
             await broker.delete()
 
 
 async def _on_postgres(
-    kind: str, pg: ThrowawayPostgres, broker: ThrowawayBroker, root: Path, key: Path
+    kind: str,
+    pg: ThrowawayPostgres,
+    redis: ThrowawayRedisPrefix,
+    broker: ThrowawayBroker,
+    root: Path,
+    key: Path,
 ) -> AsyncIterator[Backend]:
     auth_url = await pg.create(f"{kind}_auth")
     projects_url = await pg.create(f"{kind}_projects")
     if kind == "postgres":
         await migrations.upgrade(AUTH_MIGRATIONS, auth_url)
         await migrations.upgrade(PROJECTS_MIGRATIONS, projects_url)
-        app = create_embedded_app(*embedded_settings(auth_url, projects_url, key))
+        app = create_embedded_app(*embedded_settings(auth_url, projects_url, key, redis))
         async for client in _in_process(app):
             yield Backend(
                 "postgres", client, True, app=app, signing_key=key, projects_url=projects_url
             )
         return
 
-    events = {"AMQP_URL": broker.url, "EVENTS_NAMESPACE": broker.topology.namespace}
+    events = {
+        "AMQP_URL": broker.url,
+        "EVENTS_NAMESPACE": broker.topology.namespace,
+        "REDIS_URL": redis.url,
+        "CACHE_PREFIX": redis.prefix,
+    }
     for target, env in (
         ("auth", {"DATABASE_URL": auth_url}),
         ("projects", {"DATABASE_URL": projects_url}),
@@ -131,8 +161,7 @@ async def _on_postgres(
         {
             "DATABASE_URL": auth_url,
             "AUTH_PRIVATE_KEY_FILE": str(key),
-            "AUTH_ARGON2_TIME_COST": "1",
-            "AUTH_ARGON2_MEMORY_KIB": "1024",
+            **TEST_AUTH_ENV,
             **events,
         },
         root / "auth.log",
@@ -144,6 +173,7 @@ async def _on_postgres(
             {
                 "DATABASE_URL": projects_url,
                 "JWKS_URL": f"{auth.url}/auth/.well-known/jwks.json",
+                "PROJECTS_EXPOSE_SQL_COUNT": "true",
                 **events,
             },
             root / "projects.log",
@@ -152,9 +182,7 @@ async def _on_postgres(
             projects.wait_ready()
             router = PrefixRouter({"auth": auth.url, "projects": projects.url})
             async with httpx.AsyncClient(transport=router, base_url=BASE_URL) as client:
-                yield Backend(
-                    "processes", client, False, signing_key=key, projects_url=projects_url
-                )
+                yield Backend("processes", client, True, signing_key=key, projects_url=projects_url)
         finally:
             projects.stop()
     finally:

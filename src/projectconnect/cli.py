@@ -137,28 +137,45 @@ def consume(
     service: Annotated[Service, typer.Argument(help="Whose queue to consume.")] = Service.projects,
 ) -> None:
     """Run a service's event consumer as its own process (its DATABASE_URL, AMQP_URL)."""
+    from pydantic import ValidationError
+
+    from projectconnect.infra.cache import CacheBackend
     from projectconnect.infra.db import Database
     from projectconnect.infra.rabbitmq import RabbitConsumer, Topology
     from projectconnect.projects import handlers
+    from projectconnect.projects.cache import OwnerReadCache
+    from projectconnect.projects.settings import ProjectsSettings
 
     if service is not Service.projects:
         raise typer.BadParameter("only the projects service consumes events")
-    _, url = _tree_and_url(service)
-    broker = _broker_settings()
+    try:
+        settings = ProjectsSettings()
+    except ValidationError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    if settings.amqp_url is None:
+        raise typer.BadParameter("AMQP_URL is not set")
+    amqp_url = settings.amqp_url.get_secret_value()
 
     async def run() -> None:
-        db = Database(url, pool_size=4)
+        db = Database(settings.database_url, pool_size=4)
+        cache = CacheBackend(
+            settings.redis_url.get_secret_value() if settings.redis_url else None,
+            timeout=settings.redis_timeout_ms / 1000,
+            prefix=settings.cache_prefix,
+        )
+        read_cache = OwnerReadCache(cache.named("projects"), ttl=settings.read_cache_ttl_seconds)
         consumer = RabbitConsumer(
-            broker.amqp_url.get_secret_value(),
-            Topology(namespace=broker.events_namespace),
+            amqp_url,
+            Topology(namespace=settings.events_namespace),
             service.value,
-            handlers.dispatcher(db),
+            handlers.dispatcher(db, read_cache),
         )
         try:
             await consumer.start()
             await asyncio.Event().wait()
         finally:
             await consumer.close()
+            await cache.close()
             await db.dispose()
 
     _run_until_signalled(run())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,9 +13,9 @@ from fastapi import FastAPI
 from projectconnect.auth import api as auth_api
 from projectconnect.auth.app import MIGRATIONS as AUTH_MIGRATIONS
 from projectconnect.auth.app import AuthRuntime
-from projectconnect.auth.service import AuthService
 from projectconnect.auth.settings import AuthSettings
 from projectconnect.infra.bus import InProcessBus
+from projectconnect.infra.cache import MemoryCache
 from projectconnect.infra.health import database_check, health_router
 from projectconnect.infra.http import create_service_app
 from projectconnect.infra.static import SinglePageApp
@@ -61,16 +60,6 @@ class DataDir:
         command.upgrade(PROJECTS_MIGRATIONS.config(self.projects_url), "head")
 
 
-class InProcessSessions:
-    """The projects service asks the auth service directly: revocation holds at once."""
-
-    def __init__(self, auth: AuthService) -> None:
-        self._auth = auth
-
-    async def is_active(self, session_id: uuid.UUID) -> bool:
-        return await self._auth.is_session_active(session_id)
-
-
 def create_embedded_app(
     auth_settings: AuthSettings,
     projects_settings: ProjectsSettings,
@@ -78,11 +67,14 @@ def create_embedded_app(
     frontend_dir: Path | None = DEFAULT_FRONTEND_DIR,
 ) -> FastAPI:
     """Both services composed in one app; the projects side asks auth in-process."""
-    auth = AuthRuntime(auth_settings)
+    # Without Redis both services share one in-process cache.
+    memory = MemoryCache()
+    auth = AuthRuntime(auth_settings, memory=memory)
     projects = ProjectsRuntime(
         projects_settings,
         keys=StaticKeySource(auth.signer.jwks()),
-        sessions=InProcessSessions(auth.service),
+        sessions=auth.service.sessions,
+        memory=memory,
     )
 
     @asynccontextmanager

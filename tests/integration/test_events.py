@@ -8,7 +8,7 @@ import datetime as dt
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aio_pika
 import pytest
@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from projectconnect.auth.app import MIGRATIONS as AUTH_MIGRATIONS
 from projectconnect.auth.models import OutboxEvent
 from projectconnect.infra import migrations
+from projectconnect.infra.cache import MemoryCache
 from projectconnect.infra.db import Database, utcnow
 from projectconnect.infra.events import USER_DELETED, Envelope, user_deleted
 from projectconnect.infra.inbox import Dispatcher
@@ -26,6 +27,7 @@ from projectconnect.infra.problems import Unauthorized
 from projectconnect.infra.rabbitmq import RabbitConsumer, RabbitPublisher, declare_topology
 from projectconnect.projects import handlers
 from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
+from projectconnect.projects.cache import OwnerReadCache
 from projectconnect.projects.models import InboxEvent, Project
 from projectconnect.projects.schemas import ProjectCreate
 from projectconnect.projects.service import ProjectService
@@ -39,6 +41,12 @@ class Pipeline:
     projects_db: Database
     broker: ThrowawayBroker
     outbox: Outbox
+    read_cache: OwnerReadCache = field(
+        default_factory=lambda: OwnerReadCache(MemoryCache(), ttl=60)
+    )
+
+    def projects(self) -> ProjectService:
+        return ProjectService(self.projects_db, self.read_cache)
 
     def publisher(self, url: str | None = None) -> RabbitPublisher:
         return RabbitPublisher(url or self.broker.url, self.broker.topology, publish_timeout=2)
@@ -50,7 +58,7 @@ class Pipeline:
             url or self.broker.url,
             self.broker.topology,
             "projects",
-            dispatcher or handlers.dispatcher(self.projects_db),
+            dispatcher or handlers.dispatcher(self.projects_db, self.read_cache),
             **kw,  # type: ignore[arg-type]
         )
 
@@ -131,7 +139,7 @@ async def test_an_event_published_before_any_consumer_ran_is_kept_and_handled(
     pipeline: Pipeline,
 ) -> None:
     owner = uuid.uuid4()
-    await ProjectService(pipeline.projects_db).create_project(owner, ProjectCreate(name="Doomed"))
+    await pipeline.projects().create_project(owner, ProjectCreate(name="Doomed"))
     await pipeline.record(user_deleted(owner))
     publisher = pipeline.publisher()
     try:
@@ -391,7 +399,7 @@ async def test_the_consumer_comes_back_after_losing_the_broker(pipeline: Pipelin
     proxy = TcpProxy("127.0.0.1", 5672)
     await proxy.start()
     owner = uuid.uuid4()
-    await ProjectService(pipeline.projects_db).create_project(owner, ProjectCreate(name="Doomed"))
+    await pipeline.projects().create_project(owner, ProjectCreate(name="Doomed"))
     consumer = pipeline.consumer(
         url=f"amqp://guest:guest@127.0.0.1:{proxy.port}/", reconnect_interval=0.5
     )
@@ -411,8 +419,8 @@ async def test_the_consumer_comes_back_after_losing_the_broker(pipeline: Pipelin
 
 async def test_no_project_created_during_the_deletion_window_survives(pipeline: Pipeline) -> None:
     owner = uuid.uuid4()
-    service = ProjectService(pipeline.projects_db)
-    handler = handlers.UserDeletedHandler(pipeline.projects_db)
+    service = pipeline.projects()
+    handler = handlers.UserDeletedHandler(pipeline.projects_db, pipeline.read_cache)
 
     async def keep_creating() -> int:
         refused = 0

@@ -99,3 +99,38 @@ class ThrowawayBroker:
         connection = await aio_pika.connect(self.url, timeout=5)
         async with connection:
             await self.topology.delete(await connection.channel())
+
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+class ThrowawayRedisPrefix:
+    """A key prefix of one test run's own; its keys are deleted after it."""
+
+    def __init__(self, url: str = REDIS_URL) -> None:
+        self.url = url
+        self.prefix = f"pc_test_{secrets.token_hex(4)}:"
+
+    async def check(self) -> None:
+        import redis.asyncio as aioredis
+
+        client = aioredis.Redis.from_url(self.url, socket_connect_timeout=2)
+        try:
+            await client.ping()
+        except Exception as exc:  # any failure means Redis is not usable
+            require("Redis", exc)
+        finally:
+            await client.aclose()
+
+    async def clean(self) -> None:
+        import redis.asyncio as aioredis
+
+        client = aioredis.Redis.from_url(self.url)
+        try:
+            keys = [key async for key in client.scan_iter(match=f"{self.prefix}*", count=1000)]
+            # limits keeps its counters under its own prefix inside ours.
+            keys += [key async for key in client.scan_iter(match=f"*{self.prefix}*", count=1000)]
+            if keys:
+                await client.delete(*set(keys))
+        finally:
+            await client.aclose()

@@ -52,6 +52,11 @@ CurrentClaims = Annotated[AccessClaims, Depends(current_claims)]
 UNAUTHORIZED = problem_responses(401)
 
 
+def client_ip(request: Request) -> str:
+    # Behind the gateway, uvicorn's --forwarded-allow-ips makes this the real client.
+    return request.client.host if request.client else "unknown"
+
+
 def _token_response(tokens: IssuedTokens, response: Response, settings: AuthSettings) -> TokenPair:
     response.set_cookie(
         REFRESH_COOKIE,
@@ -83,18 +88,22 @@ def _clear_cookie(response: Response, settings: AuthSettings) -> None:
 @router.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(409),
+    responses=problem_responses(409, 429),
 )
-async def register(body: UserRegister, service: ServiceDep) -> UserPublic:
-    user = await service.register(body.email, body.password, body.display_name)
+async def register(body: UserRegister, request: Request, service: ServiceDep) -> UserPublic:
+    user = await service.register(body.email, body.password, body.display_name, client_ip(request))
     return UserPublic.model_validate(user, from_attributes=True)
 
 
-@router.post("/login", responses=UNAUTHORIZED)
+@router.post("/login", responses={**UNAUTHORIZED, **problem_responses(429)})
 async def login(
-    body: UserLogin, response: Response, service: ServiceDep, settings: SettingsDep
+    body: UserLogin,
+    request: Request,
+    response: Response,
+    service: ServiceDep,
+    settings: SettingsDep,
 ) -> TokenPair:
-    tokens = await service.login(body.email, body.password)
+    tokens = await service.login(body.email, body.password, client_ip(request))
     return _token_response(tokens, response, settings)
 
 

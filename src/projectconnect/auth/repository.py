@@ -78,12 +78,18 @@ class SessionRepository:
 
     async def revoke_all_for_user(
         self, user_id: uuid.UUID, now: dt.datetime, *, keep: uuid.UUID | None = None
-    ) -> None:
+    ) -> list[uuid.UUID]:
+        """Revoke the user's active sessions (but `keep`); the ids of those revoked."""
         statement = (
             update(Session)
             .where(Session.user_id == user_id, Session.revoked_at.is_(None))
             .values(revoked_at=now)
+            .returning(Session.id)
         )
         if keep is not None:
             statement = statement.where(Session.id != keep)
-        await self.session.execute(statement)
+        return list((await self.session.scalars(statement)).all())
+
+    async def ids_for_user(self, user_id: uuid.UUID) -> list[uuid.UUID]:
+        result = await self.session.scalars(select(Session.id).where(Session.user_id == user_id))
+        return list(result.all())

@@ -23,9 +23,18 @@ from projectconnect.infra.problems import (
     InvalidInput,
     Unauthorized,
 )
+from projectconnect.infra.sessions import CachedSessionRegistry, SessionCache
+from projectconnect.infra.throttle import Rule, Throttle
 from projectconnect.infra.tokens import AccessClaims, InvalidToken, TokenSigner, TokenVerifier
 
 INVALID_CREDENTIALS = "The email or password is incorrect."
+
+
+@dataclass(frozen=True, slots=True)
+class ThrottleRules:
+    login_failures_per_account: Rule
+    login_failures_per_ip: Rule
+    registrations_per_ip: Rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,17 +57,28 @@ class AuthService:
         verifier: TokenVerifier,
         hasher: PasswordHasher,
         outbox: Outbox,
+        session_cache: SessionCache,
+        throttle: Throttle,
+        rules: ThrottleRules,
         *,
         session_ttl: dt.timedelta,
     ) -> None:
         self.db = db
         self.outbox = outbox
+        self.session_cache = session_cache
+        self.sessions = CachedSessionRegistry(session_cache, source=DatabaseSessions(db))
+        self.throttle = throttle
+        self.rules = rules
         self.signer = signer
         self.verifier = verifier
         self.hasher = hasher
         self.session_ttl = session_ttl
 
-    async def register(self, email: str, password: str, display_name: str | None) -> User:
+    async def register(
+        self, email: str, password: str, display_name: str | None, client_ip: str
+    ) -> User:
+        await self.throttle.check(self.rules.registrations_per_ip, client_ip)
+        await self.throttle.hit(self.rules.registrations_per_ip, client_ip)
         errors = password_policy_errors(password, email)
         if errors:
             raise InvalidInput("The password does not meet the policy.", errors=errors)
@@ -79,11 +99,16 @@ class AuthService:
                 raise _email_taken() from exc
         return user
 
-    async def login(self, email: str, password: str) -> IssuedTokens:
+    async def login(self, email: str, password: str, client_ip: str) -> IssuedTokens:
+        account = email.lower()
+        await self.throttle.check(self.rules.login_failures_per_account, account)
+        await self.throttle.check(self.rules.login_failures_per_ip, client_ip)
         async with self.db.session() as session:
             user = await UserRepository(session).get_by_email(email)
             password_hash = user.password_hash if user is not None else None
             if not await self.hasher.verify(password, password_hash) or user is None:
+                await self.throttle.hit(self.rules.login_failures_per_account, account)
+                await self.throttle.hit(self.rules.login_failures_per_ip, client_ip)
                 raise Unauthorized(INVALID_CREDENTIALS)
             now = utcnow()
             login = Session(
@@ -92,6 +117,7 @@ class AuthService:
             refresh, token_row = self._new_refresh_token(login.id, now)
             await SessionRepository(session).add(login, token_row)
             await session.commit()
+        await self.throttle.clear(self.rules.login_failures_per_account, account)
         return self._tokens(user.id, login, refresh)
 
     async def refresh(self, refresh_token: str) -> IssuedTokens:
@@ -109,6 +135,7 @@ class AuthService:
                 # A spent token came back: it was stolen or replayed. End the whole family.
                 await sessions.revoke(login.id, now)
                 await session.commit()
+                await self.session_cache.revoke([login.id])
                 raise Unauthorized("The refresh token was already used; the session is ended.")
             refresh, token_row = self._new_refresh_token(login.id, now)
             sessions.add_refresh_token(token_row)
@@ -121,23 +148,21 @@ class AuthService:
             claims = await self.verifier.verify(access_token)
         except InvalidToken as exc:
             raise Unauthorized("The access token is not valid.") from exc
-        if not await self.is_session_active(claims.session_id):
+        if not await self.sessions.is_active(claims.session_id):
             raise Unauthorized("The session has ended; log in again.")
         return claims
-
-    async def is_session_active(self, session_id: uuid.UUID) -> bool:
-        async with self.db.session() as session:
-            return await SessionRepository(session).is_active(session_id, utcnow())
 
     async def logout(self, claims: AccessClaims) -> None:
         async with self.db.session() as session:
             await SessionRepository(session).revoke(claims.session_id, utcnow())
             await session.commit()
+        await self.session_cache.revoke([claims.session_id])
 
     async def logout_all(self, claims: AccessClaims) -> None:
         async with self.db.session() as session:
-            await SessionRepository(session).revoke_all_for_user(claims.subject, utcnow())
+            revoked = await SessionRepository(session).revoke_all_for_user(claims.subject, utcnow())
             await session.commit()
+        await self.session_cache.revoke([claims.session_id, *revoked])
 
     async def get_user(self, claims: AccessClaims) -> User:
         async with self.db.session() as session:
@@ -165,10 +190,11 @@ class AuthService:
             if errors:
                 raise InvalidInput("The new password does not meet the policy.", errors=errors)
             user.password_hash = await self.hasher.hash(new)
-            await SessionRepository(session).revoke_all_for_user(
+            revoked = await SessionRepository(session).revoke_all_for_user(
                 user.id, utcnow(), keep=claims.session_id
             )
             await session.commit()
+        await self.session_cache.revoke(revoked)
 
     async def delete_account(self, claims: AccessClaims, password: str) -> None:
         async with self.db.session() as session:
@@ -177,12 +203,14 @@ class AuthService:
             if user is None:
                 raise Unauthorized("The account no longer exists.")
             await self._confirm_password(user, password, "password")
+            ended = await SessionRepository(session).ids_for_user(user.id)
             await users.delete(user.id)
             # Committed with the deletion, so the projects service hears of it even if
             # it or the broker is down right now.
             await self.outbox.add(session, user_deleted(user.id))
             await session.commit()
         self.outbox.notify_committed()
+        await self.session_cache.revoke(ended)
 
     async def _confirm_password(self, user: User, password: str, field: str) -> None:
         if not await self.hasher.verify(password, user.password_hash):
@@ -211,6 +239,17 @@ class AuthService:
             refresh_token=refresh,
             session_expires_at=login.expires_at,
         )
+
+
+class DatabaseSessions:
+    """The source of truth on sessions, behind the session cache."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def is_active(self, session_id: uuid.UUID) -> bool:
+        async with self.db.session() as session:
+            return await SessionRepository(session).is_active(session_id, utcnow())
 
 
 def _email_taken() -> Conflict:

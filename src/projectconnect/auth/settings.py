@@ -32,6 +32,17 @@ class AuthSettings(BaseSettings):
     amqp_url: SecretStr | None = Field(default=None, validation_alias="AMQP_URL")
     events_namespace: str = Field(default="projectconnect", validation_alias="EVENTS_NAMESPACE")
     run_relay: bool = True
+    # Redis for the session cache and throttles; unset means in-process (one replica).
+    redis_url: SecretStr | None = Field(default=None, validation_alias="REDIS_URL")
+    redis_timeout_ms: int = Field(default=50, ge=1, le=5000, validation_alias="REDIS_TIMEOUT_MS")
+    cache_prefix: str = Field(default="pc:", validation_alias="CACHE_PREFIX")
+    session_cache_ttl_seconds: int = Field(default=60, ge=1, le=3600)
+    # Throttles, in the notation of the `limits` library.
+    login_failures_per_account: str = "10 per 15 minutes"
+    login_failures_per_ip: str = "100 per 15 minutes"
+    registrations_per_ip: str = "20 per hour"
+    # Adds X-SQL-Statements to every response: for tests and benchmarks only.
+    expose_sql_count: bool = False
     db_pool_size: int = Field(default=10, ge=1, le=100)
 
     @model_validator(mode="after")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
@@ -70,7 +71,31 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.close()
 
 
+class StatementCount:
+    """SQL statements run on behalf of one request (a test and benchmark hook)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
+statement_count: ContextVar[StatementCount | None] = ContextVar("statement_count", default=None)
+
+
+def _count_statement(*_: Any) -> None:
+    counter = statement_count.get()
+    if counter is not None:
+        counter.value += 1
+
+
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+    engine = _create_engine(url, pool_size=pool_size, echo=echo)
+    event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
+    return engine
+
+
+def _create_engine(url: str, *, pool_size: int, echo: bool) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, echo=echo)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -8,8 +8,11 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from projectconnect import __version__
+from projectconnect.infra.db import StatementCount, statement_count
 from projectconnect.infra.problems import Problem, install_problem_handlers
 
 
@@ -37,7 +40,34 @@ def _openapi_with_problem(app: FastAPI) -> Callable[[], dict[str, Any]]:
     return openapi
 
 
-def create_service_app(*, title: str, description: str, **kwargs: Any) -> FastAPI:
+class StatementCountHeader:
+    """Adds `X-SQL-Statements`: how many SQL statements the request ran. Off in production."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        counter = StatementCount()
+        token = statement_count.set(counter)
+
+        async def send_with_count(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["X-SQL-Statements"] = str(counter.value)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_count)
+        finally:
+            statement_count.reset(token)
+
+
+def create_service_app(
+    *, title: str, description: str, count_statements: bool = False, **kwargs: Any
+) -> FastAPI:
     app = FastAPI(
         title=title,
         description=description,
@@ -46,5 +76,7 @@ def create_service_app(*, title: str, description: str, **kwargs: Any) -> FastAP
         **kwargs,
     )
     install_problem_handlers(app)
+    if count_statements:
+        app.add_middleware(StatementCountHeader)
     app.openapi = _openapi_with_problem(app)  # type: ignore[method-assign]
     return app

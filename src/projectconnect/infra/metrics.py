@@ -21,3 +21,13 @@ HANDLER_FAILURES = Counter(
 EVENTS_DEAD_LETTERED = Counter(
     "events_dead_lettered_total", "Events given up on and dead-lettered.", ["type"]
 )
+
+CACHE_REQUESTS = Counter(
+    "cache_requests_total", "Cache look-ups by cache and result (hit, miss).", ["cache", "result"]
+)
+CACHE_ERRORS = Counter(
+    "cache_errors_total",
+    "Cache calls that failed and were answered as misses.",
+    ["cache", "reason"],
+)
+THROTTLED = Counter("throttled_total", "Requests refused by a throttle.", ["rule"])

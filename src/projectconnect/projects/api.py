@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from pydantic import BaseModel
 
 from projectconnect.infra.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from projectconnect.infra.problems import Unauthorized, problem_responses
 from projectconnect.infra.security import BearerToken
 from projectconnect.infra.tokens import InvalidToken, SessionRegistry, TokenVerifier
+from projectconnect.projects.cache import OwnerReadCache
 from projectconnect.projects.models import Project, Task
 from projectconnect.projects.schemas import (
     ProjectCreate,
@@ -71,12 +74,37 @@ def task_public(task: Task) -> TaskPublic:
     return TaskPublic.model_validate(task, from_attributes=True)
 
 
-@router.get("")
+async def read_through(
+    request: Request, owner: uuid.UUID, view: str, build: Callable[[], Awaitable[BaseModel]]
+) -> Response:
+    """Serve the owner's cached response bytes, or build, store and serve them."""
+    cache: OwnerReadCache = request.app.state.projects_read_cache
+    generation = await cache.generation(owner)
+    if generation is not None:
+        cached = await cache.get(owner, generation, view)
+        if cached is not None:
+            return Response(cached, media_type="application/json")
+    body = (await build()).model_dump_json().encode()
+    if generation is not None:
+        await cache.put(owner, generation, view, body)
+    return Response(body, media_type="application/json")
+
+
+@router.get("", response_model=ProjectPage)
 async def list_projects(
-    owner: Owner, service: ServiceDep, limit: Limit = DEFAULT_PAGE_SIZE, cursor: Cursor = None
-) -> ProjectPage:
-    page = await service.list_projects(owner, limit, cursor)
-    return ProjectPage(items=[project_public(p) for p in page.items], next_cursor=page.next_cursor)
+    request: Request,
+    owner: Owner,
+    service: ServiceDep,
+    limit: Limit = DEFAULT_PAGE_SIZE,
+    cursor: Cursor = None,
+) -> Response:
+    async def build() -> ProjectPage:
+        page = await service.list_projects(owner, limit, cursor)
+        return ProjectPage(
+            items=[project_public(p) for p in page.items], next_cursor=page.next_cursor
+        )
+
+    return await read_through(request, owner, f"list:{limit}:{cursor or ''}", build)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -84,9 +112,14 @@ async def create_project(body: ProjectCreate, owner: Owner, service: ServiceDep)
     return project_public(await service.create_project(owner, body))
 
 
-@router.get("/{project_id}")
-async def get_project(project_id: str, owner: Owner, service: ServiceDep) -> ProjectPublic:
-    return project_public(await service.get_project(owner, project_id))
+@router.get("/{project_id}", response_model=ProjectPublic)
+async def get_project(
+    request: Request, project_id: str, owner: Owner, service: ServiceDep
+) -> Response:
+    async def build() -> ProjectPublic:
+        return project_public(await service.get_project(owner, project_id))
+
+    return await read_through(request, owner, f"project:{project_id}", build)
 
 
 @router.patch("/{project_id}")
@@ -101,16 +134,20 @@ async def delete_project(project_id: str, owner: Owner, service: ServiceDep) -> 
     await service.delete_project(owner, project_id)
 
 
-@router.get("/{project_id}/tasks")
+@router.get("/{project_id}/tasks", response_model=TaskPage)
 async def list_tasks(
+    request: Request,
     project_id: str,
     owner: Owner,
     service: ServiceDep,
     limit: Limit = DEFAULT_PAGE_SIZE,
     cursor: Cursor = None,
-) -> TaskPage:
-    page = await service.list_tasks(owner, project_id, limit, cursor)
-    return TaskPage(items=[task_public(t) for t in page.items], next_cursor=page.next_cursor)
+) -> Response:
+    async def build() -> TaskPage:
+        page = await service.list_tasks(owner, project_id, limit, cursor)
+        return TaskPage(items=[task_public(t) for t in page.items], next_cursor=page.next_cursor)
+
+    return await read_through(request, owner, f"tasks:{project_id}:{limit}:{cursor or ''}", build)
 
 
 @router.post("/{project_id}/tasks", status_code=status.HTTP_201_CREATED)

@@ -8,19 +8,16 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from projectconnect.infra.cache import CacheBackend, MemoryCache
 from projectconnect.infra.db import Database
-from projectconnect.infra.health import database_check, health_router
+from projectconnect.infra.health import Check, database_check, health_router
 from projectconnect.infra.http import create_service_app
 from projectconnect.infra.migrations import MigrationTree
 from projectconnect.infra.rabbitmq import RabbitConsumer, Topology
-from projectconnect.infra.tokens import (
-    KeySource,
-    RemoteKeySource,
-    SessionRegistry,
-    TokenVerifier,
-    TrustUntilExpiry,
-)
+from projectconnect.infra.sessions import CachedSessionRegistry, SessionCache
+from projectconnect.infra.tokens import KeySource, RemoteKeySource, SessionRegistry, TokenVerifier
 from projectconnect.projects import api, handlers
+from projectconnect.projects.cache import OwnerReadCache
 from projectconnect.projects.models import Base
 from projectconnect.projects.service import ProjectService
 from projectconnect.projects.settings import ProjectsSettings
@@ -46,6 +43,7 @@ class ProjectsRuntime:
         *,
         keys: KeySource | None = None,
         sessions: SessionRegistry | None = None,
+        memory: MemoryCache | None = None,
     ) -> None:
         if keys is None:
             if settings.jwks_url is None:
@@ -54,9 +52,22 @@ class ProjectsRuntime:
         self.settings = settings
         self.db = Database(settings.database_url, pool_size=settings.db_pool_size)
         self.verifier = TokenVerifier(keys, audience=settings.token_audience)
-        self.sessions = sessions or TrustUntilExpiry()
-        self.service = ProjectService(self.db)
-        self.events = handlers.dispatcher(self.db)
+        redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
+        self.cache = CacheBackend(
+            redis_url,
+            timeout=settings.redis_timeout_ms / 1000,
+            prefix=settings.cache_prefix,
+            memory=memory,
+        )
+        # On its own the service hears of revocations only through the shared cache.
+        self.sessions = sessions or CachedSessionRegistry(
+            SessionCache(self.cache.named("sessions"), active_ttl=60, revoked_ttl=3600)
+        )
+        self.read_cache = OwnerReadCache(
+            self.cache.named("projects"), ttl=settings.read_cache_ttl_seconds
+        )
+        self.service = ProjectService(self.db, self.read_cache)
+        self.events = handlers.dispatcher(self.db, self.read_cache)
         self._consumer: RabbitConsumer | None = None
 
     def rabbit_consumer(self) -> RabbitConsumer:
@@ -72,14 +83,22 @@ class ProjectsRuntime:
             self._consumer = self.rabbit_consumer()
             await self._consumer.start()
 
+    def readiness_checks(self) -> dict[str, Check]:
+        checks = {"database": database_check(self.db)}
+        if self.cache.client is not None:
+            checks["redis"] = self.cache.ping
+        return checks
+
     def install(self, app: FastAPI) -> None:
         app.state.projects_service = self.service
+        app.state.projects_read_cache = self.read_cache
         app.state.projects_verifier = self.verifier
         app.state.projects_sessions = self.sessions
 
     async def close(self) -> None:
         if self._consumer is not None:
             await self._consumer.close()
+        await self.cache.close()
         await self.db.dispose()
 
 
@@ -96,10 +115,11 @@ def create_app(runtime: ProjectsRuntime) -> FastAPI:
         title="Project Connect projects",
         description="Projects and their tasks, each visible only to its owner.",
         lifespan=lifespan,
+        count_statements=runtime.settings.expose_sql_count,
     )
     runtime.install(app)
     app.include_router(api.router)
-    app.include_router(health_router(lambda: {"database": database_check(runtime.db)}))
+    app.include_router(health_router(runtime.readiness_checks))
     return app
 
 

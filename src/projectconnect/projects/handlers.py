@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from projectconnect.infra.db import Database, utcnow
 from projectconnect.infra.events import USER_DELETED, Envelope
 from projectconnect.infra.inbox import Dispatcher
+from projectconnect.projects.cache import OwnerReadCache
 from projectconnect.projects.models import DeletedUser, InboxEvent
 from projectconnect.projects.repository import OwnerRepository
 
@@ -19,8 +20,9 @@ logger = logging.getLogger(__name__)
 class UserDeletedHandler:
     """Deletes every project and task of a deleted user, once per event id."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, read_cache: OwnerReadCache) -> None:
         self.db = db
+        self.read_cache = read_cache
 
     async def __call__(self, envelope: Envelope) -> None:
         user_id = uuid.UUID(str(envelope.data["user_id"]))
@@ -40,10 +42,11 @@ class UserDeletedHandler:
                 # The same event handled concurrently by another consumer: it won, fine.
                 logger.info("event %s handled concurrently", envelope.id)
                 return
+        await self.read_cache.invalidate(user_id)
         logger.info("deleted %d projects of a deleted account", removed)
 
 
-def dispatcher(db: Database) -> Dispatcher:
+def dispatcher(db: Database, read_cache: OwnerReadCache) -> Dispatcher:
     events = Dispatcher()
-    events.register(USER_DELETED, 1, UserDeletedHandler(db))
+    events.register(USER_DELETED, 1, UserDeletedHandler(db, read_cache))
     return events

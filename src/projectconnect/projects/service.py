@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from projectconnect.infra.db import Database, utcnow
 from projectconnect.infra.pagination import Position
 from projectconnect.infra.problems import NotFound, Unauthorized
+from projectconnect.projects.cache import OwnerReadCache
 from projectconnect.projects.models import Project, Task
 from projectconnect.projects.repository import (
     OwnerRepository,
@@ -50,8 +51,9 @@ def parse_id(value: str, detail: str) -> uuid.UUID:
 
 
 class ProjectService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, read_cache: OwnerReadCache) -> None:
         self.db = db
+        self.read_cache = read_cache
 
     async def list_projects(
         self, owner_id: uuid.UUID, limit: int, cursor: str | None
@@ -83,6 +85,7 @@ class ProjectService:
                 # A still-valid token of a deleted account: nothing it writes may survive.
                 raise Unauthorized("The account no longer exists.")
             await session.commit()
+        await self.read_cache.invalidate(owner_id)
         return project
 
     async def get_project(self, owner_id: uuid.UUID, project_id: str) -> Project:
@@ -107,6 +110,7 @@ class ProjectService:
             if changes:
                 project.updated_at = utcnow()
             await session.commit()
+        await self.read_cache.invalidate(owner_id)
         return project
 
     async def delete_project(self, owner_id: uuid.UUID, project_id: str) -> None:
@@ -118,6 +122,7 @@ class ProjectService:
                 raise NotFound(PROJECT_NOT_FOUND)
             await projects.delete(project)
             await session.commit()
+        await self.read_cache.invalidate(owner_id)
 
     async def list_tasks(
         self, owner_id: uuid.UUID, project_id: str, limit: int, cursor: str | None
@@ -152,6 +157,7 @@ class ProjectService:
                 await session.commit()
             except IntegrityError as exc:  # the project was deleted meanwhile
                 raise NotFound(PROJECT_NOT_FOUND) from exc
+        await self.read_cache.invalidate(owner_id)
         return task
 
     async def update_task(
@@ -174,6 +180,7 @@ class ProjectService:
             if task is None:  # deleted between our read and our write
                 raise NotFound(TASK_NOT_FOUND)
             await session.commit()
+        await self.read_cache.invalidate(owner_id)
         return task
 
     async def delete_task(self, owner_id: uuid.UUID, project_id: str, task_id: str) -> None:
@@ -187,3 +194,4 @@ class ProjectService:
                 pid, tasks=-1, done=-1 if was_done else 0
             )
             await session.commit()
+        await self.read_cache.invalidate(owner_id)

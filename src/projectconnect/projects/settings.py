@@ -22,4 +22,11 @@ class ProjectsSettings(BaseSettings):
     amqp_url: SecretStr | None = Field(default=None, validation_alias="AMQP_URL")
     events_namespace: str = Field(default="projectconnect", validation_alias="EVENTS_NAMESPACE")
     run_consumer: bool = True
+    # Redis for the shared session cache and the read caches; unset means in-process.
+    redis_url: SecretStr | None = Field(default=None, validation_alias="REDIS_URL")
+    redis_timeout_ms: int = Field(default=50, ge=1, le=5000, validation_alias="REDIS_TIMEOUT_MS")
+    cache_prefix: str = Field(default="pc:", validation_alias="CACHE_PREFIX")
+    # A safety net only: every write by the owner already makes the next read fresh.
+    read_cache_ttl_seconds: int = Field(default=300, ge=1, le=86400)
+    expose_sql_count: bool = False
     db_pool_size: int = Field(default=10, ge=1, le=100)
