@@ -91,6 +91,7 @@ def create_embedded_app(
         title="Project Connect",
         description="The auth and projects services in one process (embedded mode).",
         lifespan=lifespan,
+        count_statements=auth_settings.expose_sql_count,
     )
     auth.install(app)
     projects.install(app)

@@ -5,6 +5,10 @@ generation. A write by the owner, once committed, replaces the generation with a
 random one, so every earlier entry becomes unreachable at once and nothing else is ever
 evicted. A reader that read the database before that write can only store its result
 under the old generation, where no later reader looks.
+
+When the cache cannot take a new generation (Redis down), the owner is kept as pending:
+this process bypasses the cache for them and replaces their generation first thing once
+Redis answers again, before it serves anything from the cache.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ class OwnerReadCache:
     def __init__(self, cache: Cache, *, ttl: float) -> None:
         self.cache = cache
         self.ttl = ttl
+        self._pending: set[uuid.UUID] = set()
 
     @staticmethod
     def _generation_key(owner: uuid.UUID) -> str:
@@ -29,6 +34,11 @@ class OwnerReadCache:
 
     async def generation(self, owner: uuid.UUID) -> str | None:
         """The owner's current generation, or None when the cache cannot be used now."""
+        if self._pending and not await self._retry_pending():
+            return None
+        return await self._current(owner)
+
+    async def _current(self, owner: uuid.UUID) -> str | None:
         key = self._generation_key(owner)
         value = await self.cache.get(key)
         if value is None:
@@ -40,9 +50,20 @@ class OwnerReadCache:
 
     async def invalidate(self, owner: uuid.UUID) -> None:
         """Call after the owner's write committed."""
-        await self.cache.set(
-            self._generation_key(owner), secrets.token_hex(8).encode(), GENERATION_TTL
-        )
+        if not await self._replace_generation(owner):
+            self._pending.add(owner)
+
+    async def _replace_generation(self, owner: uuid.UUID) -> bool:
+        new = secrets.token_hex(8).encode()
+        return await self.cache.set(self._generation_key(owner), new, GENERATION_TTL)
+
+    async def _retry_pending(self) -> bool:
+        """Replace the generations that could not be replaced; True when none is left."""
+        for owner in list(self._pending):
+            if not await self._replace_generation(owner):
+                return False
+            self._pending.discard(owner)
+        return True
 
     @staticmethod
     def _key(owner: uuid.UUID, generation: str, view: str) -> str:
