@@ -38,10 +38,11 @@ class SessionRepository:
         await self.session.flush()  # the token's foreign key needs the session row first
         self.session.add(token)
 
-    async def is_active(self, session_id: uuid.UUID, now: dt.datetime) -> bool:
+    async def is_active(self, session_id: uuid.UUID, user_id: uuid.UUID, now: dt.datetime) -> bool:
         result = await self.session.execute(
             select(Session.id).where(
                 Session.id == session_id,
+                Session.user_id == user_id,
                 Session.revoked_at.is_(None),
                 Session.expires_at > now,
             )

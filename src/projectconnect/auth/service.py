@@ -148,7 +148,7 @@ class AuthService:
             claims = await self.verifier.verify(access_token)
         except InvalidToken as exc:
             raise Unauthorized("The access token is not valid.") from exc
-        if not await self.sessions.is_active(claims.session_id):
+        if not await self.sessions.is_active(claims):
             raise Unauthorized("The session has ended; log in again.")
         return claims
 
@@ -247,9 +247,11 @@ class DatabaseSessions:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def is_active(self, session_id: uuid.UUID) -> bool:
+    async def is_active(self, claims: AccessClaims) -> bool:
         async with self.db.session() as session:
-            return await SessionRepository(session).is_active(session_id, utcnow())
+            return await SessionRepository(session).is_active(
+                claims.session_id, claims.subject, utcnow()
+            )
 
 
 def _email_taken() -> Conflict:

@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Iterable
 
 from projectconnect.infra.cache import Cache
-from projectconnect.infra.tokens import SessionRegistry
+from projectconnect.infra.tokens import AccessClaims, SessionRegistry
 
-ACTIVE = b"active"
+ACTIVE = b"active:"  # followed by the session's user id
 REVOKED = b"revoked"
 
 
@@ -29,15 +29,20 @@ class SessionCache:
     def key(session_id: uuid.UUID) -> str:
         return f"session:{session_id}"
 
-    async def status(self, session_id: uuid.UUID) -> bool | None:
-        value = await self.cache.get(self.key(session_id))
-        return None if value is None else value == ACTIVE
+    async def status(self, claims: AccessClaims) -> bool | None:
+        """True if active for this subject, False if revoked or another's, None if unknown."""
+        value = await self.cache.get(self.key(claims.session_id))
+        if value is None:
+            return None
+        return value == ACTIVE + str(claims.subject).encode()
 
-    async def remember(self, session_id: uuid.UUID, active: bool) -> None:
+    async def remember(self, claims: AccessClaims, active: bool) -> None:
+        key = self.key(claims.session_id)
         if active:
-            await self.cache.set(self.key(session_id), ACTIVE, self.active_ttl, only_if_absent=True)
+            value = ACTIVE + str(claims.subject).encode()
+            await self.cache.set(key, value, self.active_ttl, only_if_absent=True)
         else:
-            await self.cache.set(self.key(session_id), REVOKED, self.revoked_ttl)
+            await self.cache.set(key, REVOKED, self.revoked_ttl)
 
     async def revoke(self, session_ids: Iterable[uuid.UUID]) -> None:
         for session_id in session_ids:
@@ -55,12 +60,13 @@ class CachedSessionRegistry:
         self.cache = cache
         self.source = source
 
-    async def is_active(self, session_id: uuid.UUID) -> bool:
-        cached = await self.cache.status(session_id)
+    async def is_active(self, claims: AccessClaims) -> bool:
+        cached = await self.cache.status(claims)
         if cached is not None:
             return cached
         if self.source is None:
             return True
-        active = await self.source.is_active(session_id)
-        await self.cache.remember(session_id, active)
+        active = await self.source.is_active(claims)
+        if active:
+            await self.cache.remember(claims, active)
         return active

@@ -191,13 +191,6 @@ class TokenVerifier:
 
 
 class SessionRegistry(Protocol):
-    """Answers whether a session is still active (not logged out, revoked or deleted)."""
+    """Answers whether a token's session is still active and belongs to its subject."""
 
-    async def is_active(self, session_id: uuid.UUID) -> bool: ...
-
-
-class TrustUntilExpiry:
-    """A session registry that knows no revocations: the token's expiry is the only limit."""
-
-    async def is_active(self, session_id: uuid.UUID) -> bool:
-        return True
+    async def is_active(self, claims: AccessClaims) -> bool: ...

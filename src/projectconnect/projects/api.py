@@ -45,7 +45,7 @@ async def current_owner(token: BearerToken, request: Request) -> uuid.UUID:
         claims = await verifier.verify(token)
     except InvalidToken as exc:
         raise Unauthorized("The access token is not valid.") from exc
-    if not await sessions.is_active(claims.session_id):
+    if not await sessions.is_active(claims):
         raise Unauthorized("The session has ended; log in again.")
     return claims.subject
 
