@@ -10,7 +10,11 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 # Generous caps against abuse; the password policy itself (8-128) names its rules.
 PasswordField = Annotated[str, Field(min_length=1, max_length=1024)]
-DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# PostgreSQL cannot store or compare NUL in text, so no backend accepts it.
+NO_NUL = r"^[^\x00]*$"
+DisplayName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NO_NUL)
+]
 Email = Annotated[EmailStr, Field(max_length=320)]
 
 
@@ -27,7 +31,7 @@ class UserRegister(RequestModel):
 
 
 class UserLogin(RequestModel):
-    email: Annotated[str, Field(min_length=1, max_length=320)]
+    email: Annotated[str, Field(min_length=1, max_length=320, pattern=NO_NUL)]
     password: PasswordField
 
 

@@ -32,8 +32,8 @@ class Position:
             when = dt.datetime.fromisoformat(created_at)
             if when.tzinfo is None:
                 raise ValueError("cursor time without zone")
-            return cls(created_at=when, id=uuid.UUID(id_))
-        except (binascii.Error, ValueError, TypeError, AttributeError) as exc:
+            return cls(created_at=when.astimezone(dt.UTC), id=uuid.UUID(id_))
+        except (binascii.Error, ValueError, TypeError, AttributeError, OverflowError) as exc:
             raise InvalidInput(
                 "The cursor is not valid; use next_cursor from a previous page.",
                 errors=[FieldError(field="cursor", code="cursor_invalid", message="Bad cursor.")],

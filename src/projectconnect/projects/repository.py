@@ -113,8 +113,12 @@ class TaskRepository:
         statement = statement.order_by(Task.created_at, Task.id).limit(limit)
         return (await self.session.scalars(statement)).all()
 
-    async def get(self, project_id: uuid.UUID, task_id: uuid.UUID) -> Task | None:
+    async def get(
+        self, project_id: uuid.UUID, task_id: uuid.UUID, *, for_update: bool = False
+    ) -> Task | None:
         statement = self._owned(project_id).where(Task.id == task_id)
+        if for_update:
+            statement = statement.with_for_update()
         return (await self.session.scalars(statement)).one_or_none()
 
     async def get_fresh(self, project_id: uuid.UUID, task_id: uuid.UUID) -> Task | None:

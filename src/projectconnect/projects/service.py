@@ -168,7 +168,8 @@ class ProjectService:
         now = utcnow()
         async with self.db.session() as session:
             tasks = TaskRepository(session, owner_id)
-            if await tasks.get(pid, tid) is None:
+            # Lock the row, so the conditional update below sees the latest committed value.
+            if await tasks.get(pid, tid, for_update=True) is None:
                 raise NotFound(TASK_NOT_FOUND)
             if data.title is not None:
                 await tasks.update(pid, tid, title=data.title, updated_at=now)
