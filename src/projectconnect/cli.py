@@ -159,7 +159,7 @@ def consume(
     async def run() -> None:
         db = Database(settings.database_url, pool_size=4)
         cache = CacheBackend(
-            settings.redis_url.get_secret_value() if settings.redis_url else None,
+            settings.redis_url_value,
             timeout=settings.redis_timeout_ms / 1000,
             prefix=settings.cache_prefix,
         )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,8 +14,7 @@ from projectconnect.auth.app import AuthRuntime
 from projectconnect.auth.settings import AuthSettings
 from projectconnect.infra.bus import InProcessBus
 from projectconnect.infra.cache import MemoryCache
-from projectconnect.infra.health import database_check, health_router
-from projectconnect.infra.http import create_service_app
+from projectconnect.infra.http import compose_app
 from projectconnect.infra.static import SinglePageApp
 from projectconnect.infra.tokens import StaticKeySource, ensure_private_key_file
 from projectconnect.projects import api as projects_api
@@ -76,31 +73,15 @@ def create_embedded_app(
         sessions=auth.service.sessions,
         memory=memory,
     )
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # The same outbox and handler as in production, joined by an in-process bus.
-        auth.start_relay(InProcessBus(projects.events))
-        try:
-            yield
-        finally:
-            await auth.close()  # stops the relay before the handler's database goes
-            await projects.close()
-
-    app = create_service_app(
+    # The same outbox and handler as in production, joined by an in-process bus.
+    auth.publish_to(InProcessBus(projects.events))
+    app = compose_app(
+        # Auth last: it closes first, stopping the relay before the handler's database goes.
+        [projects, auth],
+        [auth_api.router, projects_api.router],
         title="Project Connect",
         description="The auth and projects services in one process (embedded mode).",
-        lifespan=lifespan,
         count_statements=auth_settings.expose_sql_count,
-    )
-    auth.install(app)
-    projects.install(app)
-    app.include_router(auth_api.router)
-    app.include_router(projects_api.router)
-    app.include_router(
-        health_router(
-            lambda: {"auth_db": database_check(auth.db), "projects_db": database_check(projects.db)}
-        )
     )
     if frontend_dir is not None and (frontend_dir / "index.html").is_file():
         app.mount(

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -18,8 +16,8 @@ from projectconnect.auth.service import AuthService, ThrottleRules
 from projectconnect.auth.settings import AuthSettings
 from projectconnect.infra.cache import CacheBackend, MemoryCache
 from projectconnect.infra.db import Database
-from projectconnect.infra.health import Check, database_check, health_router
-from projectconnect.infra.http import create_service_app
+from projectconnect.infra.health import Check, service_checks
+from projectconnect.infra.http import compose_app
 from projectconnect.infra.migrations import MigrationTree
 from projectconnect.infra.outbox import EventPublisher, Outbox, OutboxRelay
 from projectconnect.infra.rabbitmq import RabbitPublisher, Topology
@@ -38,9 +36,11 @@ MIGRATIONS = MigrationTree(
 class AuthRuntime:
     """Everything the auth service holds while it runs."""
 
+    name = "auth"
+
     def __init__(self, settings: AuthSettings, *, memory: MemoryCache | None = None) -> None:
         self.settings = settings
-        redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
+        redis_url = settings.redis_url_value
         timeout = settings.redis_timeout_ms / 1000
         self.cache = CacheBackend(
             redis_url, timeout=timeout, prefix=settings.cache_prefix, memory=memory
@@ -85,6 +85,7 @@ class AuthRuntime:
         )
         self._relay_task: asyncio.Task[None] | None = None
         self._publisher: RabbitPublisher | None = None
+        self._bus: EventPublisher | None = None
 
     def relay(self, publisher: EventPublisher) -> OutboxRelay:
         return OutboxRelay(self.db, self.outbox, publisher)
@@ -95,20 +96,20 @@ class AuthRuntime:
         topology = Topology(namespace=self.settings.events_namespace)
         return RabbitPublisher(self.settings.amqp_url.get_secret_value(), topology)
 
-    def start_relay(self, publisher: EventPublisher) -> None:
-        """Relay the outbox from this process, until close()."""
-        self._relay_task = asyncio.create_task(self.relay(publisher).run(), name="outbox-relay")
+    def publish_to(self, bus: EventPublisher) -> None:
+        """Relay the outbox to this bus (the embedded mode's in-process one) once started."""
+        self._bus = bus
 
     async def start(self) -> None:
-        if self.settings.amqp_url is not None and self.settings.run_relay:
-            self._publisher = self.rabbit_publisher()
-            self.start_relay(self._publisher)
+        publisher: EventPublisher | None = self._bus
+        if publisher is None and self.settings.amqp_url is not None and self.settings.run_relay:
+            publisher = self._publisher = self.rabbit_publisher()
+        if publisher is not None:
+            relay = self.relay(publisher).run()
+            self._relay_task = asyncio.create_task(relay, name="outbox-relay")
 
     def readiness_checks(self) -> dict[str, Check]:
-        checks = {"database": database_check(self.db)}
-        if self.cache.client is not None:
-            checks["redis"] = self.cache.ping
-        return checks
+        return service_checks(self.db, self.cache)
 
     def install(self, app: FastAPI) -> None:
         app.state.auth_service = self.service
@@ -126,24 +127,13 @@ class AuthRuntime:
 
 
 def create_app(runtime: AuthRuntime) -> FastAPI:
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
-        try:
-            yield
-        finally:
-            await runtime.close()
-
-    app = create_service_app(
+    return compose_app(
+        [runtime],
+        [api.router],
         title="Project Connect auth",
         description="Accounts, sessions and access tokens.",
-        lifespan=lifespan,
         count_statements=runtime.settings.expose_sql_count,
     )
-    runtime.install(app)
-    app.include_router(api.router)
-    app.include_router(health_router(runtime.readiness_checks))
-    return app
 
 
 def app_from_env() -> FastAPI:

@@ -5,22 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from projectconnect.infra.config import DatabaseUrl
-from projectconnect.infra.tokens import DEFAULT_AUDIENCE
+from projectconnect.infra.config import ServiceSettings
 
 
-class AuthSettings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="AUTH_", extra="ignore", populate_by_name=True, env_ignore_empty=True
-    )
+class AuthSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="AUTH_")
 
-    database_url: DatabaseUrl = Field(validation_alias="DATABASE_URL")
     # The ES256 signing key: a PEM in the environment or a path to a PEM file.
     private_key: SecretStr | None = None
     private_key_file: Path | None = None
-    token_audience: str = DEFAULT_AUDIENCE
     access_token_ttl_seconds: int = Field(default=600, ge=30, le=3600)
     session_ttl_days: int = Field(default=30, ge=1, le=365)
     # Browsers only send Secure cookies over HTTPS, except to localhost.
@@ -28,22 +23,13 @@ class AuthSettings(BaseSettings):
     # argon2id cost: t=3 and 64 MiB as RFC 9106 recommends; one lane, as requests run in parallel.
     argon2_time_cost: int = Field(default=3, ge=1, le=10)
     argon2_memory_kib: int = Field(default=65536, ge=8, le=1048576)
-    # Events: the broker, and whether this process also runs the outbox relay.
-    amqp_url: SecretStr | None = Field(default=None, validation_alias="AMQP_URL")
-    events_namespace: str = Field(default="projectconnect", validation_alias="EVENTS_NAMESPACE")
+    # Whether this process also relays the outbox to AMQP_URL.
     run_relay: bool = True
-    # Redis for the session cache and throttles; unset means in-process (one replica).
-    redis_url: SecretStr | None = Field(default=None, validation_alias="REDIS_URL")
-    redis_timeout_ms: int = Field(default=50, ge=1, le=5000, validation_alias="REDIS_TIMEOUT_MS")
-    cache_prefix: str = Field(default="pc:", validation_alias="CACHE_PREFIX")
     session_cache_ttl_seconds: int = Field(default=60, ge=1, le=3600)
     # Throttles, in the notation of the `limits` library.
     login_failures_per_account: str = "10 per 15 minutes"
     login_failures_per_ip: str = "100 per 15 minutes"
     registrations_per_ip: str = "20 per hour"
-    # Adds X-SQL-Statements to every response: for tests and benchmarks only.
-    expose_sql_count: bool = False
-    db_pool_size: int = Field(default=10, ge=1, le=100)
 
     @model_validator(mode="after")
     def _one_key_source(self) -> AuthSettings:

@@ -7,6 +7,8 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from projectconnect.infra.tokens import DEFAULT_AUDIENCE
+
 _ASYNC_DRIVERS = {
     "postgres": "postgresql+asyncpg",
     "postgresql": "postgresql+asyncpg",
@@ -45,3 +47,29 @@ class BrokerSettings(BaseSettings):
 
     amqp_url: SecretStr = Field(validation_alias="AMQP_URL")
     events_namespace: str = Field(default="projectconnect", validation_alias="EVENTS_NAMESPACE")
+
+
+class ServiceSettings(BaseSettings):
+    """What every service reads: its database, the shared Redis and broker, token audience.
+
+    Subclasses set their own `env_prefix` for the fields without an explicit alias.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, env_ignore_empty=True)
+
+    database_url: DatabaseUrl = Field(validation_alias="DATABASE_URL")
+    token_audience: str = DEFAULT_AUDIENCE
+    db_pool_size: int = Field(default=10, ge=1, le=100)
+    # Redis for caches and throttles; unset means in-process (one replica).
+    redis_url: SecretStr | None = Field(default=None, validation_alias="REDIS_URL")
+    redis_timeout_ms: int = Field(default=50, ge=1, le=5000, validation_alias="REDIS_TIMEOUT_MS")
+    cache_prefix: str = Field(default="pc:", validation_alias="CACHE_PREFIX")
+    # The event broker; unset means no broker (the embedded mode's bus is in-process).
+    amqp_url: SecretStr | None = Field(default=None, validation_alias="AMQP_URL")
+    events_namespace: str = Field(default="projectconnect", validation_alias="EVENTS_NAMESPACE")
+    # Adds X-SQL-Statements to every response: for tests and benchmarks only.
+    expose_sql_count: bool = False
+
+    @property
+    def redis_url_value(self) -> str | None:
+        return self.redis_url.get_secret_value() if self.redis_url else None

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from projectconnect.infra.cache import CacheBackend
 from projectconnect.infra.db import Database
 
 Check = Callable[[], Awaitable[None]]
@@ -20,6 +21,14 @@ def database_check(db: Database) -> Check:
             await connection.execute(text("SELECT 1"))
 
     return check
+
+
+def service_checks(db: Database, cache: CacheBackend) -> dict[str, Check]:
+    """A service's dependencies: its database, and Redis when it uses one."""
+    checks = {"database": database_check(db)}
+    if cache.client is not None:
+        checks["redis"] = cache.ping
+    return checks
 
 
 def health_router(checks: Callable[[], Mapping[str, Check]], *, timeout: float = 2.0) -> APIRouter:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any, Protocol
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 from starlette.datastructures import MutableHeaders
@@ -13,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from projectconnect import __version__
 from projectconnect.infra.db import StatementCount, statement_count
+from projectconnect.infra.health import Check, health_router
 from projectconnect.infra.problems import Problem, install_problem_handlers
 
 
@@ -79,4 +81,59 @@ def create_service_app(
     if count_statements:
         app.add_middleware(StatementCountHeader)
     app.openapi = _openapi_with_problem(app)  # type: ignore[method-assign]
+    return app
+
+
+class ServiceRuntime(Protocol):
+    """What a service holds while it runs, as the app factory drives it."""
+
+    name: str
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    def install(self, app: FastAPI) -> None: ...
+
+    def readiness_checks(self) -> dict[str, Check]: ...
+
+
+def compose_app(
+    runtimes: Sequence[ServiceRuntime],
+    routers: Sequence[APIRouter],
+    *,
+    title: str,
+    description: str,
+    count_statements: bool = False,
+) -> FastAPI:
+    """One app over one or more runtimes: started in order, closed in reverse."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            for runtime in runtimes:
+                stack.push_async_callback(runtime.close)
+                await runtime.start()
+            yield
+
+    def checks() -> dict[str, Check]:
+        if len(runtimes) == 1:
+            return runtimes[0].readiness_checks()
+        return {
+            f"{runtime.name}_{name}": check
+            for runtime in runtimes
+            for name, check in runtime.readiness_checks().items()
+        }
+
+    app = create_service_app(
+        title=title,
+        description=description,
+        lifespan=lifespan,
+        count_statements=count_statements,
+    )
+    for runtime in runtimes:
+        runtime.install(app)
+    for router in routers:
+        app.include_router(router)
+    app.include_router(health_router(checks))
     return app

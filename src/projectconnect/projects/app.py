@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 
 from projectconnect.infra.cache import CacheBackend, MemoryCache
 from projectconnect.infra.db import Database
-from projectconnect.infra.health import Check, database_check, health_router
-from projectconnect.infra.http import create_service_app
+from projectconnect.infra.health import Check, service_checks
+from projectconnect.infra.http import compose_app
 from projectconnect.infra.migrations import MigrationTree
 from projectconnect.infra.rabbitmq import RabbitConsumer, Topology
 from projectconnect.infra.sessions import CachedSessionRegistry, SessionCache
@@ -37,6 +35,8 @@ class ProjectsRuntime:
     service fetches keys from JWKS_URL.
     """
 
+    name = "projects"
+
     def __init__(
         self,
         settings: ProjectsSettings,
@@ -52,7 +52,7 @@ class ProjectsRuntime:
         self.settings = settings
         self.db = Database(settings.database_url, pool_size=settings.db_pool_size)
         self.verifier = TokenVerifier(keys, audience=settings.token_audience)
-        redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
+        redis_url = settings.redis_url_value
         self.cache = CacheBackend(
             redis_url,
             timeout=settings.redis_timeout_ms / 1000,
@@ -84,10 +84,7 @@ class ProjectsRuntime:
             await self._consumer.start()
 
     def readiness_checks(self) -> dict[str, Check]:
-        checks = {"database": database_check(self.db)}
-        if self.cache.client is not None:
-            checks["redis"] = self.cache.ping
-        return checks
+        return service_checks(self.db, self.cache)
 
     def install(self, app: FastAPI) -> None:
         app.state.projects_service = self.service
@@ -103,24 +100,13 @@ class ProjectsRuntime:
 
 
 def create_app(runtime: ProjectsRuntime) -> FastAPI:
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
-        try:
-            yield
-        finally:
-            await runtime.close()
-
-    app = create_service_app(
+    return compose_app(
+        [runtime],
+        [api.router],
         title="Project Connect projects",
         description="Projects and their tasks, each visible only to its owner.",
-        lifespan=lifespan,
         count_statements=runtime.settings.expose_sql_count,
     )
-    runtime.install(app)
-    app.include_router(api.router)
-    app.include_router(health_router(runtime.readiness_checks))
-    return app
 
 
 def app_from_env() -> FastAPI:
