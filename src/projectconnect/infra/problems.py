@@ -121,9 +121,18 @@ def _field_path(loc: Sequence[int | str]) -> str:
 
 def validation_errors(exc: RequestValidationError) -> list[FieldError]:
     return [
-        FieldError(field=_field_path(err.get("loc", ())), code=err["type"], message=err["msg"])
+        FieldError(
+            # A JSON syntax error's location is a byte offset, not a field.
+            field="body" if err["type"] == "json_invalid" else _field_path(err.get("loc", ())),
+            code=err["type"],
+            message=err["msg"],
+        )
         for err in exc.errors()
     ]
+
+
+# FastAPI's answer to a body it cannot decode at all (not UTF-8, say).
+_UNPARSABLE_BODY = "There was an error parsing the body"
 
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
@@ -154,6 +163,15 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else None
+    if exc.status_code == 400 and detail == _UNPARSABLE_BODY:
+        # The same answer as for any other body that is not valid JSON.
+        return problem_response(
+            422,
+            "The request body is not valid JSON.",
+            code="invalid_input",
+            errors=[FieldError(field="body", code="json_invalid", message="Invalid JSON.")],
+            instance=request.url.path,
+        )
     if exc.status_code == 404 and detail == "Not Found":
         detail = f"No resource at {request.url.path}."
     elif exc.status_code == 405 and detail == "Method Not Allowed":

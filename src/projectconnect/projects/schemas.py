@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 # PostgreSQL cannot store NUL in text, so no backend accepts it.
 NO_NUL = r"^[^\x00]*$"
+# Names and titles: something besides spaces, and no NUL.
+NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
 ProjectName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_NUL)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NOT_BLANK)
 ]
 Description = Annotated[str, StringConstraints(max_length=10_000, pattern=NO_NUL)]
 TaskTitle = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=NO_NUL)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=NOT_BLANK)
 ]
 
 
@@ -23,6 +26,19 @@ class RequestModel(BaseModel):
     """Bodies refuse unknown fields: owner and ids cannot be mass-assigned."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def omittable_not_null(*fields: str) -> Callable[[dict[str, Any]], None]:
+    """Document `fields` as optional but never null, as `_not_null` enforces."""
+
+    def edit(schema: dict[str, Any]) -> None:
+        for name in fields:
+            field = schema["properties"][name]
+            options = [o for o in field.pop("anyOf") if o != {"type": "null"}]
+            field.update(options[0])
+            field.pop("default", None)
+
+    return edit
 
 
 def _not_null(value: object) -> object:
@@ -38,6 +54,8 @@ class ProjectCreate(RequestModel):
 
 
 class ProjectUpdate(RequestModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=omittable_not_null("name"))
+
     name: ProjectName | None = None
     description: Description | None = None
 
@@ -65,6 +83,8 @@ class TaskCreate(RequestModel):
 
 
 class TaskUpdate(RequestModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=omittable_not_null("title", "done"))
+
     title: TaskTitle | None = None
     done: bool | None = None
 

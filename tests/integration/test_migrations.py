@@ -1,0 +1,167 @@
+"""Each service's Alembic history, on SQLite and PostgreSQL, and the `migrate` command."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import func, insert, inspect, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from projectconnect.auth.app import MIGRATIONS as AUTH_MIGRATIONS
+from projectconnect.auth.models import User
+from projectconnect.infra import migrations
+from projectconnect.infra.config import normalize_database_url
+from projectconnect.infra.db import utcnow
+from projectconnect.infra.migrations import MigrationTree
+from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
+from tests.support.processes import run_command
+from tests.support.services import ThrowawayPostgres
+
+TREES = {"auth": AUTH_MIGRATIONS, "projects": PROJECTS_MIGRATIONS}
+
+
+@pytest.fixture
+async def postgres_database(postgres: ThrowawayPostgres) -> str:
+    return await postgres.create(f"migrations_{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database; PostgreSQL is only reached for its own parameter."""
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("postgres_database")
+        return url
+    return f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(normalize_database_url(database_url))
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+def _state(connection: Connection, tree: MigrationTree) -> tuple[set[str], str | None]:
+    context = MigrationContext.configure(connection, opts={"version_table": tree.version_table})
+    return set(inspect(connection).get_table_names()), context.get_current_revision()
+
+
+async def state(engine: AsyncEngine, tree: MigrationTree) -> tuple[set[str], str | None]:
+    """The tables in the database and the revision the tree's version table records."""
+    async with engine.connect() as connection:
+        return await connection.run_sync(_state, tree)
+
+
+def head(tree: MigrationTree) -> str:
+    revision = ScriptDirectory.from_config(tree.config("sqlite://")).get_current_head()
+    assert revision is not None
+    return revision
+
+
+def _diff(connection: Connection, tree: MigrationTree) -> list[Any]:
+    # Configured as infra.migrations configures Alembic, so its own version table is ignored.
+    context = MigrationContext.configure(
+        connection,
+        opts={
+            "version_table": tree.version_table,
+            "target_metadata": tree.metadata,
+            "compare_type": True,
+        },
+    )
+    return list(compare_metadata(context, tree.metadata))
+
+
+@pytest.mark.parametrize("service", TREES)
+async def test_upgrade_downgrade_upgrade_round_trip(
+    service: str, database_url: str, engine: AsyncEngine
+) -> None:
+    tree = TREES[service]
+    tables = set(tree.metadata.tables)
+    assert tables, "the service declares tables"
+
+    await migrations.upgrade(tree, database_url)
+    assert await state(engine, tree) == (tables | {tree.version_table}, head(tree))
+
+    await migrations.downgrade(tree, database_url, "base")
+    remaining, revision = await state(engine, tree)
+    assert remaining <= {tree.version_table}
+    assert revision is None
+
+    await migrations.upgrade(tree, database_url)
+    assert await state(engine, tree) == (tables | {tree.version_table}, head(tree))
+
+
+@pytest.mark.parametrize("service", TREES)
+async def test_models_and_migrations_describe_the_same_schema(
+    service: str, database_url: str, engine: AsyncEngine
+) -> None:
+    tree = TREES[service]
+    async with engine.connect() as connection:
+        before = await connection.run_sync(_diff, tree)
+    # On the empty database the comparison does see every table missing.
+    assert {d[1].name for d in before if d[0] == "add_table"} == set(tree.metadata.tables)
+
+    await migrations.upgrade(tree, database_url)
+    async with engine.connect() as connection:
+        diff = await connection.run_sync(_diff, tree)
+    assert diff == [], "autogenerate would write a migration for these differences"
+
+
+async def add_user(engine: AsyncEngine) -> None:
+    now = utcnow()
+    async with engine.begin() as connection:
+        await connection.execute(
+            insert(User).values(
+                id=uuid.uuid4(),
+                email="kept@example.com",
+                email_key="kept@example.com",
+                password_hash="not-a-real-hash",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+
+async def count_users(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        result = await connection.execute(select(func.count()).select_from(User))
+        return int(result.scalar_one())
+
+
+async def test_migrate_command_applies_the_history_once(
+    database_url: str, engine: AsyncEngine
+) -> None:
+    # The plain scheme an operator writes; the command picks the async driver itself.
+    plain_url = database_url.replace("+aiosqlite", "").replace("+asyncpg", "")
+    first = run_command(["migrate", "auth"], {"DATABASE_URL": plain_url})
+    assert first.returncode == 0, first.stderr
+    migrated = await state(engine, AUTH_MIGRATIONS)
+    tables = set(AUTH_MIGRATIONS.metadata.tables) | {AUTH_MIGRATIONS.version_table}
+    assert migrated == (tables, head(AUTH_MIGRATIONS))
+
+    await add_user(engine)
+    again = run_command(["migrate", "auth"], {"DATABASE_URL": plain_url})
+    assert again.returncode == 0, again.stderr
+    assert await state(engine, AUTH_MIGRATIONS) == migrated
+    assert await count_users(engine) == 1  # the data survived the second run
+
+
+def test_migrate_command_refuses_an_unsupported_database_clearly() -> None:
+    result = run_command(["migrate", "auth"], {"DATABASE_URL": "mysql://x"})
+    # The message may be wrapped inside a drawn box; read it as one line of words.
+    output = " ".join(re.sub(r"[│╭╮╰╯─]", " ", result.stdout + result.stderr).split())
+    assert result.returncode != 0
+    assert "DATABASE_URL" in output
+    assert "unsupported database scheme" in output
+    assert "Traceback" not in output
