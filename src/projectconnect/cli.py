@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
-import logging
 import signal
 from collections.abc import Coroutine
 from pathlib import Path
@@ -46,7 +45,9 @@ def dev(
     import uvicorn
 
     from projectconnect.devserver import DEFAULT_FRONTEND_DIR, DataDir, create_embedded_app
+    from projectconnect.infra.logs import configure_logging
 
+    configure_logging()
     data = DataDir(data_dir.resolve())
     data.prepare()
     application = create_embedded_app(
@@ -55,7 +56,7 @@ def dev(
         frontend_dir=frontend_dir or DEFAULT_FRONTEND_DIR,
     )
     typer.echo(f"Project Connect (embedded) on http://{host}:{port}  data: {data.root}")
-    uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False)
+    uvicorn.run(application, host=host, port=port, log_config=None, proxy_headers=False)
 
 
 @app.command()
@@ -76,7 +77,9 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        log_level="info",
+        log_config=None,
+        # Behind the gateway: trust X-Forwarded-For from FORWARDED_ALLOW_IPS (127.0.0.1).
+        proxy_headers=True,
     )
 
 
@@ -183,7 +186,9 @@ def consume(
 
 def _run_until_signalled(main: Coroutine[Any, Any, None]) -> None:
     """Run a worker until Ctrl-C or SIGTERM, letting its cleanup run either way."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    from projectconnect.infra.logs import configure_logging
+
+    configure_logging()
 
     async def supervised() -> None:
         task = asyncio.ensure_future(main)

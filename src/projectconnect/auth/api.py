@@ -176,7 +176,9 @@ async def delete_me(
 
 
 @router.get("/validate", responses=UNAUTHORIZED)
-async def validate(claims: CurrentClaims) -> TokenSubject:
+async def validate(claims: CurrentClaims, response: Response) -> TokenSubject:
+    # For the gateway's auth_request: who the caller is, for per-user limits.
+    response.headers["X-User-Id"] = str(claims.subject)
     return TokenSubject(
         sub=claims.subject, sid=claims.session_id, exp=int(claims.expires_at.timestamp())
     )

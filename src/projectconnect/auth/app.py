@@ -18,6 +18,7 @@ from projectconnect.infra.cache import CacheBackend, MemoryCache
 from projectconnect.infra.db import Database
 from projectconnect.infra.health import Check, service_checks
 from projectconnect.infra.http import compose_app
+from projectconnect.infra.logs import configure_logging
 from projectconnect.infra.migrations import MigrationTree
 from projectconnect.infra.outbox import EventPublisher, Outbox, OutboxRelay
 from projectconnect.infra.rabbitmq import RabbitPublisher, Topology
@@ -138,4 +139,5 @@ def create_app(runtime: AuthRuntime) -> FastAPI:
 
 def app_from_env() -> FastAPI:
     """The service as configured by the environment: what `projectconnect serve auth` runs."""
+    configure_logging()
     return create_app(AuthRuntime(AuthSettings()))

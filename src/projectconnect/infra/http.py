@@ -16,6 +16,7 @@ from projectconnect import __version__
 from projectconnect.infra.db import StatementCount, statement_count
 from projectconnect.infra.health import Check, health_router
 from projectconnect.infra.problems import Problem, install_problem_handlers
+from projectconnect.infra.requestid import RequestIdMiddleware
 
 
 def operation_id(route: APIRoute) -> str:
@@ -80,6 +81,7 @@ def create_service_app(
     install_problem_handlers(app)
     if count_statements:
         app.add_middleware(StatementCountHeader)
+    app.add_middleware(RequestIdMiddleware)
     app.openapi = _openapi_with_problem(app)  # type: ignore[method-assign]
     return app
 

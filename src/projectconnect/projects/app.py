@@ -10,6 +10,7 @@ from projectconnect.infra.cache import CacheBackend, MemoryCache
 from projectconnect.infra.db import Database
 from projectconnect.infra.health import Check, service_checks
 from projectconnect.infra.http import compose_app
+from projectconnect.infra.logs import configure_logging
 from projectconnect.infra.migrations import MigrationTree
 from projectconnect.infra.rabbitmq import RabbitConsumer, Topology
 from projectconnect.infra.sessions import CachedSessionRegistry, SessionCache
@@ -111,4 +112,5 @@ def create_app(runtime: ProjectsRuntime) -> FastAPI:
 
 def app_from_env() -> FastAPI:
     """The service as configured by the environment: what `projectconnect serve projects` runs."""
+    configure_logging()
     return create_app(ProjectsRuntime(ProjectsSettings()))

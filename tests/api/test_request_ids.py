@@ -1,0 +1,25 @@
+"""Every response carries a request id: the caller's when well formed, a fresh one otherwise."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+
+async def test_a_well_formed_request_id_is_kept(api: httpx.AsyncClient) -> None:
+    response = await api.get("/projects", headers={"X-Request-ID": "trace-0123456789"})
+    assert response.headers["X-Request-ID"] == "trace-0123456789"
+
+
+@pytest.mark.parametrize("sent", ["short", "has space 123456", "x" * 129, "<script>alert</script>"])
+async def test_a_malformed_request_id_is_replaced(api: httpx.AsyncClient, sent: str) -> None:
+    response = await api.get("/auth/validate", headers={"X-Request-ID": sent})
+    returned = response.headers["X-Request-ID"]
+    assert returned != sent
+    assert len(returned) == 32
+
+
+async def test_requests_without_an_id_get_distinct_ones(api: httpx.AsyncClient) -> None:
+    first = await api.get("/auth/.well-known/jwks.json")
+    second = await api.get("/auth/.well-known/jwks.json")
+    assert first.headers["X-Request-ID"] != second.headers["X-Request-ID"]
