@@ -11,7 +11,7 @@ PORT ?= 8000
 DATA_DIR ?= .data
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: run test install lint typecheck unit api format clean
+.PHONY: run test install system-deps stack lint typecheck format clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -24,8 +24,18 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 
 install: $(VENV)/.synced
 
+# Debian packages the integration tests drive: nginx for the gateway.
+DEBIAN_PACKAGES := nginx-light
+system-deps:
+	@command -v nginx >/dev/null 2>&1 || PATH="$$PATH:/usr/sbin" command -v nginx >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES); }
+
 run: install
 	$(BIN)/projectconnect dev --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
+
+# The distributed topology on this host (nginx, replicas, workers); see README.
+stack: install system-deps
+	$(BIN)/projectconnect stack
 
 lint: install
 	$(BIN)/ruff check src tests
@@ -34,7 +44,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: install lint typecheck
+test: install system-deps lint typecheck
 	$(BIN)/pytest
 
 format: install

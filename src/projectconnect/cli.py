@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import enum
 import signal
+import time
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -182,6 +183,123 @@ def consume(
             await db.dispose()
 
     _run_until_signalled(run())
+
+
+@app.command()
+def stack(
+    http_port: Annotated[int, typer.Option(help="Gateway HTTP port (redirects).")] = 8080,
+    https_port: Annotated[int, typer.Option(help="Gateway HTTPS port.")] = 8443,
+    auth_replicas: Annotated[int, typer.Option(min=1, help="auth processes.")] = 2,
+    projects_replicas: Annotated[int, typer.Option(min=1, help="projects processes.")] = 2,
+    runtime_dir: Annotated[Path, typer.Option(help="Logs, keys, certificate, nginx.")] = Path(
+        ".stack"
+    ),
+    postgres_url: Annotated[
+        str, typer.Option(help="A PostgreSQL database to create the service databases from.")
+    ] = "postgresql://postgres@127.0.0.1:5432/postgres",
+    database_prefix: Annotated[str, typer.Option(help="Databases PREFIX_auth and _projects.")] = (
+        "projectconnect"
+    ),
+    redis_url: Annotated[str, typer.Option()] = "redis://127.0.0.1:6379/0",
+    amqp_url: Annotated[str, typer.Option()] = "amqp://guest:guest@127.0.0.1:5672/",
+    frontend_dir: Annotated[
+        Path | None, typer.Option(help="A built front end to serve at /.")
+    ] = None,
+    login_rate: Annotated[str, typer.Option(help="Gateway limit on logins per address.")] = (
+        "10r/m"
+    ),
+    login_burst: Annotated[int, typer.Option()] = 10,
+    nginx: Annotated[str, typer.Option(help="The nginx executable.")] = "nginx",
+) -> None:
+    """The distributed topology on this host: nginx, service replicas and workers."""
+    import dataclasses
+
+    from projectconnect.devserver import DEFAULT_FRONTEND_DIR
+    from projectconnect.gateway import RateLimits
+    from projectconnect.infra.config import StackEnvironment
+    from projectconnect.infra.logs import configure_logging
+    from projectconnect.stack import Stack, StackOptions
+
+    configure_logging()
+    shared = StackEnvironment()
+    static_root = frontend_dir or (DEFAULT_FRONTEND_DIR if DEFAULT_FRONTEND_DIR.is_dir() else None)
+    options = StackOptions(
+        runtime_dir=runtime_dir,
+        http_port=http_port,
+        https_port=https_port,
+        auth_replicas=auth_replicas,
+        projects_replicas=projects_replicas,
+        postgres_url=postgres_url,
+        database_prefix=database_prefix,
+        redis_url=redis_url,
+        amqp_url=amqp_url,
+        events_namespace=shared.events_namespace,
+        cache_prefix=shared.cache_prefix,
+        static_root=static_root.resolve() if static_root else None,
+        nginx=nginx,
+        limits=dataclasses.replace(RateLimits(), login_rate=login_rate, login_burst=login_burst),
+    )
+    topology = Stack(options)
+    stopping = False
+
+    def request_stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    try:
+        topology.start()
+        typer.echo(topology.describe())
+        typer.echo("Ctrl-C stops everything.", err=True)
+        while not stopping:
+            if any(c.process.poll() is not None for c in topology.children):
+                crashed = [c.name for c in topology.children if c.process.poll() is not None]
+                typer.echo(f"stopping: {', '.join(crashed)} exited", err=True)
+                break
+            time.sleep(0.2)
+    finally:
+        topology.stop()
+
+
+@app.command("gateway")
+def gateway_render(
+    target: Annotated[str, typer.Argument(help="compose, or host for processes on one host.")],
+    out: Annotated[Path, typer.Option(help="Where to write nginx.conf.")] = Path("nginx.conf"),
+    auth_port: Annotated[list[int] | None, typer.Option(help="host: an auth port.")] = None,
+    projects_port: Annotated[list[int] | None, typer.Option(help="host: a projects port.")] = None,
+    runtime_dir: Annotated[Path, typer.Option(help="host: nginx's working files.")] = Path(
+        ".stack/gateway"
+    ),
+) -> None:
+    """Render the gateway's nginx configuration from deploy/nginx/nginx.conf.j2."""
+    from projectconnect.gateway import GatewayConfig, Tls
+    from projectconnect.gateway import write as write_gateway
+
+    if target == "compose":
+        config = GatewayConfig.for_compose()
+    elif target == "host":
+        config = GatewayConfig.for_host(
+            auth_ports=auth_port or [8001],
+            projects_ports=projects_port or [8002],
+            runtime_dir=runtime_dir.resolve(),
+            static_root=None,
+            tls=Tls(str(runtime_dir / "tls.crt"), str(runtime_dir / "tls.key")),
+        )
+    else:
+        raise typer.BadParameter("target is compose or host")
+    typer.echo(f"wrote {write_gateway(config, out)}")
+
+
+@app.command()
+def devcert(
+    directory: Annotated[Path, typer.Argument(help="Where tls.crt and tls.key go.")],
+) -> None:
+    """A self-signed certificate for localhost, for the gateway in local use only."""
+    from projectconnect.gateway import make_self_signed_certificate
+
+    tls = make_self_signed_certificate(directory)
+    typer.echo(f"certificate {tls.certificate}\nkey         {tls.key}")
 
 
 def _run_until_signalled(main: Coroutine[Any, Any, None]) -> None:

@@ -73,3 +73,12 @@ class ServiceSettings(BaseSettings):
     @property
     def redis_url_value(self) -> str | None:
         return self.redis_url.get_secret_value() if self.redis_url else None
+
+
+class StackEnvironment(BaseSettings):
+    """Names the stack shares with its children, so several stacks can share services."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True)
+
+    events_namespace: str = Field(default="projectconnect", validation_alias="EVENTS_NAMESPACE")
+    cache_prefix: str = Field(default="pc:", validation_alias="CACHE_PREFIX")

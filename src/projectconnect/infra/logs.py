@@ -23,3 +23,5 @@ def configure_logging(level: int = logging.INFO) -> None:
     root.setLevel(level)
     # Our access line carries the request id; uvicorn's own would repeat it without.
     logging.getLogger("uvicorn.access").disabled = True
+    # Outgoing calls (JWKS, health checks) are not worth a line each.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -1,0 +1,228 @@
+"""The nginx gateway's configuration: one template, rendered for compose or for one host."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import subprocess
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "deploy" / "nginx"
+
+# The front end's needs: its own scripts and styles, API calls to the same origin.
+DEFAULT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayProblem:
+    status: int
+    name: str
+    title: str
+    detail: str
+
+
+PROBLEMS = (
+    GatewayProblem(401, "unauthorized", "Unauthorized", "A valid bearer access token is required."),
+    GatewayProblem(404, "not_found", "Not Found", "No resource at this path."),
+    GatewayProblem(413, "too_large", "Payload Too Large", "The request body is too large."),
+    GatewayProblem(429, "too_many", "Too Many Requests", "Too many requests; slow down."),
+    GatewayProblem(502, "bad_gateway", "Bad Gateway", "The service could not be reached."),
+    GatewayProblem(503, "unavailable", "Service Unavailable", "The service is unavailable."),
+    GatewayProblem(504, "timeout", "Gateway Timeout", "The service did not answer in time."),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    per_ip_rate: str = "50r/s"
+    per_ip_burst: int = 100
+    login_rate: str = "10r/m"
+    login_burst: int = 10
+    writes_per_user_rate: str = "20r/s"
+    writes_per_user_burst: int = 40
+    connections_per_ip: int = 100
+    retry_after_seconds: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Tls:
+    certificate: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    """Everything the template needs; `for_compose` and `for_host` fill it for each place."""
+
+    upstreams: dict[str, list[str]]
+    http_port: int
+    https_port: int
+    tls: Tls | None
+    runtime_dir: str
+    static_root: str | None = None
+    listen_host: str = "0.0.0.0"  # noqa: S104 - a gateway listens for the world
+    server_name: str = "_"
+    worker_processes: str = "auto"
+    validate_cache_seconds: int = 5
+    max_body_size: str = "1m"
+    limits: RateLimits = field(default_factory=RateLimits)
+    content_security_policy: str = DEFAULT_CSP
+    mime_types: str = "/etc/nginx/mime.types"
+    pid_file: str | None = None
+    # Worker processes' user, when the master starts as root.
+    user: str | None = None
+    temp_dir: str | None = None
+    access_log: str = "/dev/stdout"
+    error_log: str = "/dev/stderr"
+
+    @property
+    def cache_dir(self) -> str:
+        return f"{self.runtime_dir}/cache"
+
+    @property
+    def writes_socket(self) -> str:
+        return f"{self.runtime_dir}/writes.sock"
+
+    @classmethod
+    def for_compose(cls) -> GatewayConfig:
+        """Upstreams by service name; the front end is its own container."""
+        return cls(
+            upstreams={
+                "auth": ["auth:8000"],
+                "projects": ["projects:8000"],
+                "frontend": ["frontend:8080"],
+            },
+            http_port=8080,
+            https_port=8443,
+            tls=Tls("/etc/nginx/tls/tls.crt", "/etc/nginx/tls/tls.key"),
+            runtime_dir="/var/cache/nginx/projectconnect",
+        )
+
+    @classmethod
+    def for_host(
+        cls,
+        *,
+        auth_ports: list[int],
+        projects_ports: list[int],
+        runtime_dir: Path,
+        static_root: Path | None,
+        http_port: int = 8080,
+        https_port: int = 8443,
+        tls: Tls | None = None,
+        limits: RateLimits | None = None,
+        validate_cache_seconds: int = 5,
+    ) -> GatewayConfig:
+        """Processes on one host: upstreams on 127.0.0.1 ports, files in `runtime_dir`."""
+        return cls(
+            upstreams={
+                "auth": [f"127.0.0.1:{p}" for p in auth_ports],
+                "projects": [f"127.0.0.1:{p}" for p in projects_ports],
+                "frontend": [],
+            },
+            http_port=http_port,
+            https_port=https_port,
+            tls=tls,
+            runtime_dir=str(runtime_dir),
+            static_root=str(static_root) if static_root else None,
+            listen_host="127.0.0.1",
+            worker_processes="2",
+            limits=limits or RateLimits(),
+            validate_cache_seconds=validate_cache_seconds,
+            pid_file=str(runtime_dir / "nginx.pid"),
+            # On one host the workers run as whoever started the stack, to read its files.
+            user=pwd.getpwuid(os.geteuid()).pw_name if os.geteuid() == 0 else None,
+            temp_dir=str(runtime_dir / "tmp"),
+            access_log=str(runtime_dir / "access.log"),
+            error_log=str(runtime_dir / "error.log"),
+        )
+
+
+def render(config: GatewayConfig) -> str:
+    if not 0 < config.validate_cache_seconds <= 5:
+        raise ValueError("validate_cache_seconds must be between 1 and 5")
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,  # noqa: S701 - nginx configuration, not HTML
+    )
+    context = asdict(config)
+    context.update(
+        cache_dir=config.cache_dir,
+        writes_socket=config.writes_socket,
+        problems=[asdict(p) for p in PROBLEMS],
+    )
+    return environment.get_template("nginx.conf.j2").render(**context)
+
+
+def write(config: GatewayConfig, path: Path) -> Path:
+    """Render into `path` and create the directories the configuration names."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(config))
+    runtime = Path(config.runtime_dir)
+    for directory in (runtime, runtime / "cache", Path(config.temp_dir or runtime / "tmp")):
+        directory.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def check(path: Path, *, nginx: str = "nginx", error_log: Path | None = None) -> None:
+    """`nginx -t` on a rendering; raises with nginx's own words when it is refused."""
+    command = [nginx, "-t", "-q", "-c", str(path)]
+    if error_log is not None:
+        command += ["-e", str(error_log)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        raise ValueError(result.stderr.strip())
+
+
+def make_self_signed_certificate(directory: Path, *, days: int = 30) -> Tls:
+    """A certificate for localhost and 127.0.0.1, for local use only; kept if present."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    certificate, key_file = directory / "tls.crt", directory / "tls.key"
+    if certificate.exists() and key_file.exists():
+        return Tls(str(certificate), str(key_file))
+    directory.mkdir(parents=True, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=days))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    key_file.touch(mode=0o600)
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    certificate.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return Tls(str(certificate), str(key_file))

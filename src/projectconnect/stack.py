@@ -1,0 +1,270 @@
+"""The distributed topology on one host, without containers: what `projectconnect stack` runs.
+
+nginx in front of several auth and projects replicas, the outbox relay and the event
+consumer as workers, against the local PostgreSQL, Redis and RabbitMQ. The processes and
+settings are the ones the container images run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import httpx
+from alembic import command
+
+from projectconnect.auth.app import MIGRATIONS as AUTH_MIGRATIONS
+from projectconnect.gateway import GatewayConfig, RateLimits, check, make_self_signed_certificate
+from projectconnect.gateway import write as write_gateway
+from projectconnect.infra.rabbitmq import Topology, declare_topology
+from projectconnect.infra.tokens import ensure_private_key_file
+from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class StackOptions:
+    runtime_dir: Path
+    http_port: int = 8080
+    https_port: int = 8443
+    auth_replicas: int = 2
+    projects_replicas: int = 2
+    postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+    database_prefix: str = "projectconnect"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    events_namespace: str = "projectconnect"
+    cache_prefix: str = "pc:"
+    static_root: Path | None = None
+    nginx: str = "nginx"
+    limits: RateLimits = field(default_factory=RateLimits)
+    # Extra environment for every service process (e.g. AUTH_* settings).
+    environment: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    port: int | None = None
+
+
+def _database_url(admin_url: str, name: str) -> str:
+    return f"{admin_url.rsplit('/', 1)[0]}/{name}"
+
+
+async def _ensure_database(admin_url: str, name: str) -> None:
+    connection = await asyncpg.connect(admin_url)
+    try:
+        exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
+class Stack:
+    def __init__(self, options: StackOptions) -> None:
+        self.options = options
+        self.runtime = options.runtime_dir.resolve()
+        self.children: list[Child] = []
+        self.auth_url = _database_url(options.postgres_url, f"{options.database_prefix}_auth")
+        self.projects_url = _database_url(
+            options.postgres_url, f"{options.database_prefix}_projects"
+        )
+
+    # --- preparation: databases, migrations, broker topology, key, certificate, gateway ---
+
+    def prepare(self) -> Path:
+        o = self.options
+        (self.runtime / "logs").mkdir(parents=True, exist_ok=True)
+        for url in (self.auth_url, self.projects_url):
+            asyncio.run(_ensure_database(o.postgres_url, url.rsplit("/", 1)[1]))
+        command.upgrade(AUTH_MIGRATIONS.config(_async(self.auth_url)), "head")
+        command.upgrade(PROJECTS_MIGRATIONS.config(_async(self.projects_url)), "head")
+        asyncio.run(declare_topology(o.amqp_url, Topology(namespace=o.events_namespace)))
+        ensure_private_key_file(self.runtime / "signing-key.pem")
+        return self.runtime
+
+    def common_env(self) -> dict[str, str]:
+        o = self.options
+        return {
+            **os.environ,
+            "REDIS_URL": o.redis_url,
+            "AMQP_URL": o.amqp_url,
+            "EVENTS_NAMESPACE": o.events_namespace,
+            "CACHE_PREFIX": o.cache_prefix,
+            "FORWARDED_ALLOW_IPS": "127.0.0.1",
+            **o.environment,
+        }
+
+    def auth_env(self) -> dict[str, str]:
+        return {
+            **self.common_env(),
+            "DATABASE_URL": self.auth_url,
+            "AUTH_PRIVATE_KEY_FILE": str(self.runtime / "signing-key.pem"),
+            "AUTH_RUN_RELAY": "false",
+        }
+
+    def projects_env(self, jwks_url: str) -> dict[str, str]:
+        return {
+            **self.common_env(),
+            "DATABASE_URL": self.projects_url,
+            "JWKS_URL": jwks_url,
+            "PROJECTS_RUN_CONSUMER": "false",
+        }
+
+    # --- processes ---
+
+    def _spawn(self, name: str, args: list[str], env: Mapping[str, str], port: int | None) -> Child:
+        log = self.runtime / "logs" / f"{name}.log"
+        handle = log.open("ab")
+        process = subprocess.Popen(  # noqa: S603 - our own executables, fixed arguments
+            args, env=dict(env), stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        handle.close()
+        child = Child(name, process, log, port)
+        self.children.append(child)
+        return child
+
+    def _projectconnect(
+        self, name: str, args: list[str], env: Mapping[str, str], port: int | None = None
+    ) -> Child:
+        return self._spawn(name, [sys.executable, "-m", "projectconnect", *args], env, port)
+
+    def start(self) -> None:
+        o = self.options
+        self.prepare()
+        auth = [
+            self._projectconnect(
+                f"auth-{i}", ["serve", "auth", "--port", str(p)], self.auth_env(), p
+            )
+            for i, p in enumerate(free_port() for _ in range(o.auth_replicas))
+        ]
+        self._wait_ready(auth)
+        jwks = f"http://127.0.0.1:{auth[0].port}/auth/.well-known/jwks.json"
+        projects = [
+            self._projectconnect(
+                f"projects-{i}", ["serve", "projects", "--port", str(p)], self.projects_env(jwks), p
+            )
+            for i, p in enumerate(free_port() for _ in range(o.projects_replicas))
+        ]
+        self._projectconnect("relay", ["relay"], {**self.auth_env()})
+        self._projectconnect("consumer", ["consume", "projects"], self.projects_env(jwks))
+        self._wait_ready(projects)
+        self.start_gateway([c.port for c in auth if c.port], [c.port for c in projects if c.port])
+
+    def gateway_config(self, auth_ports: list[int], projects_ports: list[int]) -> GatewayConfig:
+        o = self.options
+        return GatewayConfig.for_host(
+            auth_ports=auth_ports,
+            projects_ports=projects_ports,
+            runtime_dir=self.runtime / "gateway",
+            static_root=o.static_root,
+            http_port=o.http_port,
+            https_port=o.https_port,
+            tls=make_self_signed_certificate(self.runtime / "tls"),
+            limits=o.limits,
+        )
+
+    def start_gateway(self, auth_ports: list[int], projects_ports: list[int]) -> Child:
+        config_file = write_gateway(
+            self.gateway_config(auth_ports, projects_ports), self.runtime / "gateway" / "nginx.conf"
+        )
+        error_log = self.runtime / "gateway" / "error.log"
+        check(config_file, nginx=self.options.nginx, error_log=error_log)
+        gateway = self._spawn(
+            "gateway",
+            [
+                self.options.nginx,
+                "-c",
+                str(config_file),
+                "-e",
+                str(error_log),
+                "-g",
+                "daemon off;",
+            ],
+            os.environ,
+            self.options.https_port,
+        )
+        self._wait_gateway(gateway)
+        return gateway
+
+    def _wait_ready(self, children: list[Child], timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        for child in children:
+            while True:
+                if child.process.poll() is not None:
+                    raise RuntimeError(f"{child.name} exited; see {child.log}")
+                try:
+                    url = f"http://127.0.0.1:{child.port}/health/ready"
+                    if httpx.get(url, timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{child.name} not ready; see {child.log}")
+                time.sleep(0.1)
+
+    def _wait_gateway(self, gateway: Child, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        url = f"https://127.0.0.1:{self.options.https_port}/auth/.well-known/jwks.json"
+        while True:
+            if gateway.process.poll() is not None:
+                raise RuntimeError(f"nginx exited; see {self.runtime / 'gateway' / 'error.log'}")
+            try:
+                if httpx.get(url, timeout=1, verify=False).status_code == 200:  # noqa: S501
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the gateway did not answer")
+            time.sleep(0.1)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop every process this stack started: newest first, politely, then firmly."""
+        for child in reversed(self.children):
+            if child.process.poll() is None:
+                child.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for child in reversed(self.children):
+            remaining = max(0.1, deadline - time.monotonic())
+            try:
+                child.process.wait(timeout=remaining)
+            except subprocess.TimeoutExpired:
+                child.process.kill()
+                child.process.wait()
+        self.children.clear()
+
+    def describe(self) -> str:
+        o = self.options
+        lines = [
+            f"gateway    https://127.0.0.1:{o.https_port}"
+            f"  (http://127.0.0.1:{o.http_port} redirects)",
+            *(
+                f"{c.name:<11}pid {c.process.pid}" + (f"  port {c.port}" if c.port else "")
+                for c in self.children
+            ),
+            f"logs       {self.runtime / 'logs'}  and  {self.runtime / 'gateway'}",
+        ]
+        return "\n".join(lines)
+
+
+def _async(url: str) -> str:
+    return url.replace("postgresql://", "postgresql+asyncpg://", 1)

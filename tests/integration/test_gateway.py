@@ -1,0 +1,405 @@
+"""The nginx gateway in front of the whole topology, started by `projectconnect stack`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import ssl
+import subprocess
+import sys
+import time
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import httpx
+import pytest
+
+from projectconnect.gateway import GatewayConfig, Tls, check, make_self_signed_certificate, write
+from tests.conftest import TEST_AUTH_ENV
+from tests.support.accounts import create_project, sign_up, unique_email
+from tests.support.processes import free_port
+from tests.support.services import (
+    POSTGRES_ADMIN_URL,
+    ThrowawayBroker,
+    ThrowawayPostgres,
+    ThrowawayRedisPrefix,
+    require,
+)
+
+ASSET = "assets/app-3f9a1c2e.js"
+
+
+def nginx_binary() -> str:
+    for candidate in ("nginx", "/usr/sbin/nginx"):
+        if subprocess.run(["which", candidate], capture_output=True).returncode == 0:
+            return candidate
+    require("nginx", FileNotFoundError("nginx is not installed (make system-deps)"))
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class RunningStack:
+    process: subprocess.Popen[bytes]
+    runtime: Path
+    https: str
+    http: str
+    pids: list[int]
+
+    def trust(self) -> ssl.SSLContext:
+        """Verify the gateway against the stack's own self-signed certificate."""
+        return trusting(self.runtime / "tls" / "tls.crt")
+
+    def logs(self, name: str) -> str:
+        return "".join(p.read_text() for p in (self.runtime / "logs").glob(f"{name}*.log"))
+
+    def access_log(self) -> list[dict[str, object]]:
+        text = (self.runtime / "gateway" / "access.log").read_text()
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def trusting(certificate: Path) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(certificate))
+
+
+def _frontend(root: Path) -> Path:
+    (root / "assets").mkdir(parents=True)
+    (root / "index.html").write_text("<!doctype html><title>Project Connect</title>")
+    (root / ASSET).write_text("console.log('project connect');\n" * 200)
+    return root
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    nginx = nginx_binary()
+    pg, redis, broker = ThrowawayPostgres(), ThrowawayRedisPrefix(), ThrowawayBroker()
+    for service in (pg, redis, broker):
+        asyncio.run(service.check())
+    root = tmp_path_factory.mktemp("stack")
+    http_port, https_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        **TEST_AUTH_ENV,
+        "EVENTS_NAMESPACE": broker.topology.namespace,
+        "CACHE_PREFIX": redis.prefix,
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "projectconnect",
+        "stack",
+        "--runtime-dir",
+        str(root / "run"),
+        "--http-port",
+        str(http_port),
+        "--https-port",
+        str(https_port),
+        "--database-prefix",
+        pg.prefix,
+        "--postgres-url",
+        POSTGRES_ADMIN_URL,
+        "--frontend-dir",
+        str(_frontend(root / "dist")),
+        "--login-rate",
+        "120r/m",
+        "--login-burst",
+        "20",
+        "--nginx",
+        nginx,
+    ]
+    out = root / "stack.out"
+    with out.open("wb") as handle:
+        process = subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while "Ctrl-C stops everything" not in out.read_text():
+            assert process.poll() is None, out.read_text()
+            assert time.monotonic() < deadline, out.read_text()
+            time.sleep(0.2)
+        pids = [int(pid) for pid in re.findall(r"pid (\d+)", out.read_text())]
+        yield RunningStack(
+            process,
+            root / "run",
+            f"https://127.0.0.1:{https_port}",
+            f"http://127.0.0.1:{http_port}",
+            pids,
+        )
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        finally:
+            pg.created = [f"{pg.prefix}_auth", f"{pg.prefix}_projects"]
+            asyncio.run(pg.drop_all())
+            asyncio.run(redis.clean())
+            asyncio.run(broker.delete())
+
+
+@pytest.fixture
+async def gateway(stack: RunningStack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.https, verify=stack.trust(), timeout=10) as client:
+        yield client
+
+
+def _render_for_test(config: GatewayConfig, root: Path) -> Path:
+    config = replace(
+        config,
+        tls=make_self_signed_certificate(root / "tls"),
+        runtime_dir=str(root / "run"),
+        pid_file=str(root / "nginx.pid"),
+        error_log=str(root / "error.log"),
+        access_log=str(root / "access.log"),
+    )
+    return write(config, root / "nginx.conf")
+
+
+def test_the_compose_rendering_passes_nginx_t(tmp_path: Path) -> None:
+    nginx = nginx_binary()
+    path = _render_for_test(GatewayConfig.for_compose(), tmp_path)
+    # Upstreams are compose service names: resolve them in a private mount namespace.
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.0.1 localhost auth projects frontend\n")
+    result = subprocess.run(
+        [
+            "unshare",
+            "--mount",
+            "sh",
+            "-c",
+            f'mount --bind "{hosts}" /etc/hosts && {nginx} -t -q -c "{path}" '
+            f'-e "{tmp_path / "error.log"}"',
+        ],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0 and "unshare" in result.stderr and "ermission" in result.stderr:
+        pytest.skip(f"no mount namespace here: {result.stderr}")
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_host_rendering_passes_nginx_t(tmp_path: Path) -> None:
+    config = GatewayConfig.for_host(
+        auth_ports=[free_port(), free_port()],
+        projects_ports=[free_port()],
+        runtime_dir=tmp_path / "run",
+        static_root=tmp_path,
+        tls=Tls("unused", "unused"),
+    )
+    check(_render_for_test(config, tmp_path), nginx=nginx_binary(), error_log=tmp_path / "e.log")
+
+
+async def test_each_prefix_reaches_its_service(
+    gateway: httpx.AsyncClient, stack: RunningStack
+) -> None:
+    jwks = await gateway.get("/auth/.well-known/jwks.json")
+    assert jwks.status_code == 200
+    assert jwks.json()["keys"][0]["alg"] == "ES256"
+    ann = await sign_up(gateway, "gw")
+    created = await create_project(gateway, ann, "Through the gateway")
+    listed = await gateway.get("/projects", headers=ann.headers)
+    assert [p["id"] for p in listed.json()["items"]] == [created["id"]]
+    home = await gateway.get("/")
+    assert "Project Connect" in home.text
+
+
+async def test_tls_is_modern_and_plain_http_redirects(stack: RunningStack) -> None:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    port = int(stack.https.rsplit(":", 1)[1])
+    _, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context)
+    version = writer.get_extra_info("ssl_object").version()
+    writer.close()
+    assert version in {"TLSv1.3", "TLSv1.2"}
+    old = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    old.check_hostname, old.verify_mode = False, ssl.CERT_NONE
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # that is the point
+        old.maximum_version = ssl.TLSVersion.TLSv1_1
+    with pytest.raises((ssl.SSLError, ConnectionError)):
+        await asyncio.open_connection("127.0.0.1", port, ssl=old)
+    async with httpx.AsyncClient() as plain:
+        redirect = await plain.get(f"{stack.http}/projects?limit=5")
+    assert redirect.status_code == 301
+    assert redirect.headers["location"] == f"https://127.0.0.1:{port}/projects?limit=5"
+    async with httpx.AsyncClient(verify=stack.trust()) as client:
+        secure = await client.get(f"{stack.https}/auth/.well-known/jwks.json")
+    assert secure.headers["strict-transport-security"].startswith("max-age=")
+
+
+async def test_the_request_id_round_trips_and_is_logged(
+    gateway: httpx.AsyncClient, stack: RunningStack
+) -> None:
+    ann = await sign_up(gateway, "rid")
+    rid = f"gateway-test-{time.monotonic_ns()}"
+    response = await gateway.get("/projects", headers={**ann.headers, "X-Request-ID": rid})
+    assert response.headers.get_list("X-Request-ID") == [rid]
+    made_up = await gateway.get("/projects", headers={"X-Request-ID": "bad id"})
+    assert re.fullmatch(r"[0-9a-f]{32}", made_up.headers["X-Request-ID"])
+    await asyncio.sleep(0.3)  # log lines are flushed by other processes
+    entry = next(e for e in stack.access_log() if e["request_id"] == rid)
+    assert entry["status"] == 200
+    assert entry["route"] == "/projects"
+    assert str(entry["upstream"]).startswith("127.0.0.1:") or str(entry["upstream"]).startswith(
+        "unix:"
+    )
+    assert {"request_time", "upstream_time", "rate_limit"} <= entry.keys()
+    assert rid in stack.logs("projects")
+    assert rid in stack.logs("auth")  # the token check went to auth with the same id
+
+
+async def test_a_burst_of_logins_gets_429_with_retry_after(stack: RunningStack) -> None:
+    # From an address of its own, so other tests' logins do not share the bucket.
+    transport = httpx.AsyncHTTPTransport(local_address="127.0.0.2", verify=stack.trust())
+    async with httpx.AsyncClient(transport=transport, base_url=stack.https) as client:
+        body = {"email": unique_email("burst"), "password": "wrong-password-1"}
+        codes = [(await client.post("/auth/login", json=body)).status_code for _ in range(40)]
+        limited = await client.post("/auth/login", json=body)
+    assert set(codes[:5]) == {401}
+    assert 429 in codes
+    assert limited.status_code == 429
+    assert limited.headers["content-type"] == "application/problem+json"
+    assert int(limited.headers["Retry-After"]) > 0
+    assert limited.json()["status"] == 429
+
+
+async def test_an_oversize_body_gets_a_json_413(gateway: httpx.AsyncClient) -> None:
+    ann = await sign_up(gateway, "big")
+    response = await gateway.post(
+        "/projects",
+        content=b'{"name":"' + b"x" * 2_000_000 + b'"}',
+        headers={**ann.headers, "content-type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("path", ["/health/ready", "/metrics", "/openapi.json", "/nope/app.js"])
+async def test_unknown_and_internal_routes_get_a_json_404(
+    gateway: httpx.AsyncClient, path: str
+) -> None:
+    response = await gateway.get(path)
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 404
+
+
+async def test_a_bad_token_is_refused_before_the_projects_service(
+    gateway: httpx.AsyncClient, stack: RunningStack
+) -> None:
+    rid = f"bad-token-{time.monotonic_ns()}"
+    response = await gateway.get(
+        "/projects", headers={"Authorization": "Bearer not.a.token", "X-Request-ID": rid}
+    )
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    await asyncio.sleep(0.3)
+    assert rid in stack.logs("auth")
+    assert rid not in stack.logs("projects")
+
+
+async def test_a_revoked_token_is_refused_within_five_seconds(
+    gateway: httpx.AsyncClient,
+) -> None:
+    ann = await sign_up(gateway, "revoked")
+    assert (await gateway.get("/projects", headers=ann.headers)).status_code == 200
+    assert (await gateway.post("/auth/logout", headers=ann.headers)).status_code == 204
+    started = time.monotonic()
+    while (await gateway.get("/projects", headers=ann.headers)).status_code != 401:
+        assert time.monotonic() - started < 5
+        await asyncio.sleep(0.2)
+
+
+async def test_static_assets_are_immutable_and_the_app_revalidates(
+    gateway: httpx.AsyncClient,
+) -> None:
+    asset = await gateway.get(f"/{ASSET}", headers={"Accept-Encoding": "gzip"})
+    assert asset.status_code == 200
+    assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert asset.headers["content-encoding"] == "gzip"
+    assert "project connect" in asset.text  # httpx decoded the gzip
+    index = await gateway.get("/")
+    assert index.headers["cache-control"] == "no-cache"
+    assert "frame-ancestors 'none'" in index.headers["content-security-policy"]
+    assert index.headers["x-content-type-options"] == "nosniff"
+    deep_link = await gateway.get("/projects-page/123/settings")
+    assert deep_link.status_code == 200
+    assert deep_link.text == index.text
+    assert deep_link.headers["cache-control"] == "no-cache"
+    missing = await gateway.get("/assets/app-00000000.js")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+
+
+def test_an_upstream_down_is_a_json_502_and_recovers(tmp_path: Path) -> None:
+    nginx = nginx_binary()
+    auth_port, https_port = free_port(), free_port()
+    config = GatewayConfig.for_host(
+        auth_ports=[auth_port],
+        projects_ports=[free_port()],
+        runtime_dir=tmp_path / "run",
+        static_root=None,
+        http_port=free_port(),
+        https_port=https_port,
+        tls=make_self_signed_certificate(tmp_path / "tls"),
+    )
+    path = write(config, tmp_path / "nginx.conf")
+    trust = trusting(tmp_path / "tls" / "tls.crt")
+    gateway = subprocess.Popen(
+        [nginx, "-c", str(path), "-e", str(tmp_path / "error.log"), "-g", "daemon off;"]
+    )
+    upstream: subprocess.Popen[bytes] | None = None
+    try:
+        url = f"https://127.0.0.1:{https_port}/auth/.well-known/jwks.json"
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                down = httpx.get(url, verify=trust)
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        assert down.status_code in {502, 503}
+        assert down.headers["content-type"] == "application/problem+json"
+
+        # Any HTTP server on the upstream's port will do: the gateway passes its answer on.
+        upstream = subprocess.Popen(
+            [sys.executable, "-m", "http.server", str(auth_port), "--bind", "127.0.0.1"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=tmp_path,
+        )
+        deadline = time.monotonic() + 15
+        while (back := httpx.get(url, verify=trust)).status_code in {502, 503}:
+            assert time.monotonic() < deadline, "no recovery"
+            time.sleep(0.3)
+        assert back.status_code == 404  # http.server's own answer
+    finally:
+        for process in (upstream, gateway):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=10)
+
+
+def test_ctrl_c_stopped_everything_the_stack_started(stack: RunningStack) -> None:
+    """Runs last in this module: stop the stack and look for survivors."""
+    assert len(stack.pids) >= 7
+    stack.process.send_signal(signal.SIGINT)
+    stack.process.wait(timeout=30)
+    time.sleep(0.5)
+    alive = [pid for pid in stack.pids if _alive(pid)]
+    assert alive == []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is dead: it only waits for its parent to read its status.
+    status = Path(f"/proc/{pid}/status")
+    return status.exists() and "State:\tZ" not in status.read_text()
