@@ -24,11 +24,12 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 
 install: $(VENV)/.synced
 
-# Debian packages the integration tests drive: nginx for the gateway.
-DEBIAN_PACKAGES := nginx-light
+# Debian packages the tests drive: nginx for the gateway, prometheus for promtool.
+DEBIAN_PACKAGES := nginx-light prometheus
 system-deps:
-	@command -v nginx >/dev/null 2>&1 || PATH="$$PATH:/usr/sbin" command -v nginx >/dev/null 2>&1 || \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES); }
+	@if ! PATH="$$PATH:/usr/sbin" command -v nginx >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES); \
+	fi
 
 run: install
 	$(BIN)/projectconnect dev --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)

@@ -47,8 +47,10 @@ def dev(
 
     from projectconnect.devserver import DEFAULT_FRONTEND_DIR, DataDir, create_embedded_app
     from projectconnect.infra.logs import configure_logging
+    from projectconnect.infra.tracing import configure_tracing
 
-    configure_logging()
+    configure_logging("embedded", default_format="text")
+    configure_tracing("projectconnect")
     data = DataDir(data_dir.resolve())
     data.prepare()
     application = create_embedded_app(
@@ -68,9 +70,15 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
     """One service, configured from the environment (DATABASE_URL, JWKS_URL, AUTH_*)."""
+    import os
+    import tempfile
+
     import uvicorn
 
     _check_config(service)
+    if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # Each worker writes its metrics here; /metrics in any worker adds them up.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="pc-metrics-")
 
     uvicorn.run(
         f"projectconnect.{service.value}.app:app_from_env",
@@ -123,7 +131,7 @@ def relay() -> None:
     broker = _broker_settings()
 
     async def run() -> None:
-        db = Database(url, pool_size=2)
+        db = Database(url, name="auth-relay", pool_size=2)
         publisher = RabbitPublisher(
             broker.amqp_url.get_secret_value(), Topology(namespace=broker.events_namespace)
         )
@@ -133,7 +141,7 @@ def relay() -> None:
             await publisher.close()
             await db.dispose()
 
-    _run_until_signalled(run())
+    _run_until_signalled("auth-relay", run())
 
 
 @app.command()
@@ -161,7 +169,7 @@ def consume(
     amqp_url = settings.amqp_url.get_secret_value()
 
     async def run() -> None:
-        db = Database(settings.database_url, pool_size=4)
+        db = Database(settings.database_url, name="projects-consumer", pool_size=4)
         cache = CacheBackend(
             settings.redis_url_value,
             timeout=settings.redis_timeout_ms / 1000,
@@ -182,7 +190,7 @@ def consume(
             await cache.close()
             await db.dispose()
 
-    _run_until_signalled(run())
+    _run_until_signalled("projects-consumer", run())
 
 
 @app.command()
@@ -220,7 +228,7 @@ def stack(
     from projectconnect.infra.logs import configure_logging
     from projectconnect.stack import Stack, StackOptions
 
-    configure_logging()
+    configure_logging("stack", default_format="text")
     shared = StackEnvironment()
     static_root = frontend_dir or (DEFAULT_FRONTEND_DIR if DEFAULT_FRONTEND_DIR.is_dir() else None)
     options = StackOptions(
@@ -302,11 +310,13 @@ def devcert(
     typer.echo(f"certificate {tls.certificate}\nkey         {tls.key}")
 
 
-def _run_until_signalled(main: Coroutine[Any, Any, None]) -> None:
+def _run_until_signalled(name: str, main: Coroutine[Any, Any, None]) -> None:
     """Run a worker until Ctrl-C or SIGTERM, letting its cleanup run either way."""
     from projectconnect.infra.logs import configure_logging
+    from projectconnect.infra.tracing import configure_tracing
 
-    configure_logging()
+    configure_logging(name)
+    configure_tracing(name)
 
     async def supervised() -> None:
         task = asyncio.ensure_future(main)

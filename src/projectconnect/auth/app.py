@@ -25,6 +25,7 @@ from projectconnect.infra.rabbitmq import RabbitPublisher, Topology
 from projectconnect.infra.sessions import SessionCache
 from projectconnect.infra.throttle import Rule, Throttle
 from projectconnect.infra.tokens import StaticKeySource, TokenSigner, TokenVerifier
+from projectconnect.infra.tracing import configure_tracing
 
 MIGRATIONS = MigrationTree(
     name="auth",
@@ -63,7 +64,7 @@ class AuthRuntime:
             active_ttl=settings.session_cache_ttl_seconds,
             revoked_ttl=settings.access_token_ttl_seconds + 60,
         )
-        self.db = Database(settings.database_url, pool_size=settings.db_pool_size)
+        self.db = Database(settings.database_url, name=self.name, pool_size=settings.db_pool_size)
         self.outbox = Outbox(OutboxEvent)
         self.signer = TokenSigner(
             settings.private_key_pem(),
@@ -110,7 +111,7 @@ class AuthRuntime:
             self._relay_task = asyncio.create_task(relay, name="outbox-relay")
 
     def readiness_checks(self) -> dict[str, Check]:
-        return service_checks(self.db, self.cache)
+        return service_checks(self.db, self.cache, self.settings.amqp_url_value)
 
     def install(self, app: FastAPI) -> None:
         app.state.auth_service = self.service
@@ -139,5 +140,6 @@ def create_app(runtime: AuthRuntime) -> FastAPI:
 
 def app_from_env() -> FastAPI:
     """The service as configured by the environment: what `projectconnect serve auth` runs."""
-    configure_logging()
+    configure_logging("auth")
+    configure_tracing("auth")
     return create_app(AuthRuntime(AuthSettings()))

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from projectconnect.auth.models import RefreshToken, Session, User
 from projectconnect.auth.passwords import PasswordHasher, password_policy_errors
 from projectconnect.auth.repository import SessionRepository, UserRepository
+from projectconnect.infra import metrics
 from projectconnect.infra.db import Database, utcnow
 from projectconnect.infra.events import user_deleted
 from projectconnect.infra.outbox import Outbox
@@ -24,7 +25,7 @@ from projectconnect.infra.problems import (
     Unauthorized,
 )
 from projectconnect.infra.sessions import CachedSessionRegistry, SessionCache
-from projectconnect.infra.throttle import Rule, Throttle
+from projectconnect.infra.throttle import Rule, Throttle, TooManyRequests
 from projectconnect.infra.tokens import AccessClaims, InvalidToken, TokenSigner, TokenVerifier
 
 INVALID_CREDENTIALS = "The email or password is incorrect."
@@ -101,14 +102,19 @@ class AuthService:
 
     async def login(self, email: str, password: str, client_ip: str) -> IssuedTokens:
         account = email.lower()
-        await self.throttle.check(self.rules.login_failures_per_account, account)
-        await self.throttle.check(self.rules.login_failures_per_ip, client_ip)
+        try:
+            await self.throttle.check(self.rules.login_failures_per_account, account)
+            await self.throttle.check(self.rules.login_failures_per_ip, client_ip)
+        except TooManyRequests:
+            metrics.LOGINS.labels(outcome="throttled").inc()
+            raise
         async with self.db.session() as session:
             user = await UserRepository(session).get_by_email(email)
             password_hash = user.password_hash if user is not None else None
             if not await self.hasher.verify(password, password_hash) or user is None:
                 await self.throttle.hit(self.rules.login_failures_per_account, account)
                 await self.throttle.hit(self.rules.login_failures_per_ip, client_ip)
+                metrics.LOGINS.labels(outcome="failure").inc()
                 raise Unauthorized(INVALID_CREDENTIALS)
             now = utcnow()
             login = Session(
@@ -118,6 +124,7 @@ class AuthService:
             await SessionRepository(session).add(login, token_row)
             await session.commit()
         await self.throttle.clear(self.rules.login_failures_per_account, account)
+        metrics.LOGINS.labels(outcome="success").inc()
         return self._tokens(user.id, login, refresh)
 
     async def refresh(self, refresh_token: str) -> IssuedTokens:

@@ -74,6 +74,10 @@ class ServiceSettings(BaseSettings):
     def redis_url_value(self) -> str | None:
         return self.redis_url.get_secret_value() if self.redis_url else None
 
+    @property
+    def amqp_url_value(self) -> str | None:
+        return self.amqp_url.get_secret_value() if self.amqp_url else None
+
 
 class StackEnvironment(BaseSettings):
     """Names the stack shares with its children, so several stacks can share services."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -16,8 +17,10 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
+
+from projectconnect.infra import metrics, tracing
 
 # Stable constraint names keep Alembic migrations identical on PostgreSQL and SQLite.
 NAMING_CONVENTION = {
@@ -89,20 +92,42 @@ def _count_statement(*_: Any) -> None:
         counter.value += 1
 
 
-def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
-    engine = _create_engine(url, pool_size=pool_size, echo=echo)
+class TimedPool(AsyncAdaptedQueuePool):
+    """The default async pool, timing how long each checkout waited for a connection."""
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        started = time.perf_counter()
+        try:
+            return super()._do_get()
+        finally:
+            metrics.DB_POOL_WAIT.labels(pool=self.logging_name or "default").observe(
+                time.perf_counter() - started
+            )
+
+
+def create_engine(
+    url: str, *, name: str = "default", pool_size: int = 10, echo: bool = False
+) -> AsyncEngine:
+    engine = _create_engine(url, name=name, pool_size=pool_size, echo=echo)
     event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
+    in_use = metrics.DB_POOL_IN_USE.labels(pool=name)
+    event.listen(engine.sync_engine.pool, "checkout", lambda *_: in_use.inc())
+    event.listen(engine.sync_engine.pool, "checkin", lambda *_: in_use.dec())
     return engine
 
 
-def _create_engine(url: str, *, pool_size: int, echo: bool) -> AsyncEngine:
+def _create_engine(url: str, *, name: str, pool_size: int, echo: bool) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo)
+        engine = create_async_engine(
+            url, echo=echo, poolclass=TimedPool, pool_logging_name=name, pool_size=pool_size
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(
         url,
         echo=echo,
+        poolclass=TimedPool,
+        pool_logging_name=name,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
@@ -117,9 +142,10 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 class Database:
     """One service's database: its engine and the sessions it hands out."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, name: str = "default", pool_size: int = 10) -> None:
         self.url = url
-        self.engine = create_engine(url, pool_size=pool_size)
+        self.engine = create_engine(url, name=name, pool_size=pool_size)
+        tracing.instrument_engine(self.engine)
         self.sessions = session_factory(self.engine)
 
     @property

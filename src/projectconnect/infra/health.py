@@ -23,11 +23,25 @@ def database_check(db: Database) -> Check:
     return check
 
 
-def service_checks(db: Database, cache: CacheBackend) -> dict[str, Check]:
-    """A service's dependencies: its database, and Redis when it uses one."""
+def broker_check(url: str) -> Check:
+    async def check() -> None:
+        import aio_pika
+
+        connection = await aio_pika.connect(url, timeout=2)
+        await connection.close()
+
+    return check
+
+
+def service_checks(
+    db: Database, cache: CacheBackend, amqp_url: str | None = None
+) -> dict[str, Check]:
+    """What a service uses: its database, and Redis and the broker when configured."""
     checks = {"database": database_check(db)}
     if cache.client is not None:
         checks["redis"] = cache.ping
+    if amqp_url is not None:
+        checks["broker"] = broker_check(amqp_url)
     return checks
 
 

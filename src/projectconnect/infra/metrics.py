@@ -1,12 +1,31 @@
-"""The events pipeline's counters; /metrics exposes them with the rest."""
+"""Every Prometheus series the services export; /metrics serves them.
+
+With several worker processes (PROMETHEUS_MULTIPROC_DIR set before this module is
+imported), each process writes its values to that directory and /metrics adds them up.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+import os
 
-OUTBOX_BACKLOG = Gauge("outbox_backlog_events", "Outbox events not yet published.")
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+OUTBOX_BACKLOG = Gauge(
+    "outbox_backlog_events", "Outbox events not yet published.", multiprocess_mode="max"
+)
 OUTBOX_OLDEST_AGE = Gauge(
-    "outbox_oldest_event_age_seconds", "Age of the oldest unpublished outbox event."
+    "outbox_oldest_event_age_seconds",
+    "Age of the oldest unpublished outbox event.",
+    multiprocess_mode="max",
 )
 EVENTS_PUBLISHED = Counter("events_published_total", "Events the broker confirmed.", ["type"])
 PUBLISH_FAILURES = Counter(
@@ -31,3 +50,43 @@ CACHE_ERRORS = Counter(
     ["cache", "reason"],
 )
 THROTTLED = Counter("throttled_total", "Requests refused by a throttle.", ["rule"])
+
+# Buckets for an API whose requests take 5 ms to 2 s.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 0.75, 1.0, 2.0)
+
+HTTP_REQUESTS = Counter(
+    "http_requests_total",
+    "HTTP requests by method, route template and exact status code.",
+    ["method", "route", "status"],
+)
+HTTP_DURATION = Histogram(
+    "http_request_duration_seconds",
+    "Time to answer HTTP requests, by method, route template and exact status code.",
+    ["method", "route", "status"],
+    buckets=LATENCY_BUCKETS,
+)
+DB_POOL_IN_USE = Gauge(
+    "db_pool_connections_in_use",
+    "Database connections checked out of the pool.",
+    ["pool"],
+    multiprocess_mode="livesum",
+)
+DB_POOL_WAIT = Histogram(
+    "db_pool_wait_seconds",
+    "Time spent waiting for a database connection from the pool.",
+    ["pool"],
+    buckets=(0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0),
+)
+LOGINS = Counter("auth_logins_total", "Login attempts by outcome.", ["outcome"])
+BUILD_INFO = Gauge(
+    "projectconnect_build_info", "The running version.", ["version"], multiprocess_mode="max"
+)
+
+
+def exposition() -> tuple[bytes, str]:
+    """The text /metrics answers, across worker processes when there are several."""
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

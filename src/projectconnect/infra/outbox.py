@@ -16,11 +16,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, ClassVar, Protocol
 
+from opentelemetry.trace import SpanKind
 from sqlalchemy import Index, String, Text, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from projectconnect.infra import metrics
+from projectconnect.infra import metrics, tracing
 from projectconnect.infra.db import Database, UTCDateTime, utcnow
 from projectconnect.infra.events import Envelope
 
@@ -45,6 +46,8 @@ class OutboxColumns:
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # W3C trace context of the request that caused the event, so the trace goes on.
+    trace_context: Mapped[str | None] = mapped_column(String(1000))
 
 
 class EventPublisher(Protocol):
@@ -67,6 +70,7 @@ class Outbox:
                 payload=envelope.model_dump_json(),
                 created_at=envelope.occurred_at,
                 attempts=0,
+                trace_context=tracing.current_context_json(),
             )
         )
         if session.get_bind().dialect.name == "postgresql":
@@ -148,7 +152,13 @@ class OutboxRelay:
         for row in await self.claim():
             envelope = Envelope.model_validate_json(row.payload)
             try:
-                await self.publisher.publish(envelope)
+                with tracing.tracer.start_as_current_span(
+                    f"outbox publish {envelope.type}",
+                    context=tracing.context_from_json(row.trace_context),
+                    kind=SpanKind.PRODUCER,
+                    attributes={"messaging.message.id": str(envelope.id)},
+                ):
+                    await self.publisher.publish(envelope)
             except Exception as exc:  # the broker said no or did not answer: retry later
                 failed += 1
                 metrics.PUBLISH_FAILURES.labels(reason=type(exc).__name__).inc()

@@ -26,14 +26,6 @@ def well_formed(value: str | None) -> bool:
     return value is not None and _WELL_FORMED.fullmatch(value) is not None
 
 
-class RequestIdFilter(logging.Filter):
-    """Puts the current request id on every log record as `request_id`."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id.get()
-        return True
-
-
 class RequestIdMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

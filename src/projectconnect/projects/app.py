@@ -15,6 +15,7 @@ from projectconnect.infra.migrations import MigrationTree
 from projectconnect.infra.rabbitmq import RabbitConsumer, Topology
 from projectconnect.infra.sessions import CachedSessionRegistry, SessionCache
 from projectconnect.infra.tokens import KeySource, RemoteKeySource, SessionRegistry, TokenVerifier
+from projectconnect.infra.tracing import configure_tracing
 from projectconnect.projects import api, handlers
 from projectconnect.projects.cache import OwnerReadCache
 from projectconnect.projects.models import Base
@@ -51,7 +52,7 @@ class ProjectsRuntime:
                 raise ValueError("JWKS_URL must point at the auth service's JWKS endpoint")
             keys = RemoteKeySource(str(settings.jwks_url))
         self.settings = settings
-        self.db = Database(settings.database_url, pool_size=settings.db_pool_size)
+        self.db = Database(settings.database_url, name=self.name, pool_size=settings.db_pool_size)
         self.verifier = TokenVerifier(keys, audience=settings.token_audience)
         redis_url = settings.redis_url_value
         self.cache = CacheBackend(
@@ -85,7 +86,7 @@ class ProjectsRuntime:
             await self._consumer.start()
 
     def readiness_checks(self) -> dict[str, Check]:
-        return service_checks(self.db, self.cache)
+        return service_checks(self.db, self.cache, self.settings.amqp_url_value)
 
     def install(self, app: FastAPI) -> None:
         app.state.projects_service = self.service
@@ -112,5 +113,6 @@ def create_app(runtime: ProjectsRuntime) -> FastAPI:
 
 def app_from_env() -> FastAPI:
     """The service as configured by the environment: what `projectconnect serve projects` runs."""
-    configure_logging()
+    configure_logging("projects")
+    configure_tracing("projects")
     return create_app(ProjectsRuntime(ProjectsSettings()))

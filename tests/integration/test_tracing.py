@@ -1,0 +1,58 @@
+"""One account deletion is one trace: the HTTP request, the relay's publish, the consumer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from projectconnect.infra.rabbitmq import declare_topology
+from tests.support.services import ThrowawayBroker
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_an_account_deletion_is_one_trace_across_http_outbox_and_rabbitmq() -> None:
+    broker = ThrowawayBroker()
+    asyncio.run(broker.check())
+    asyncio.run(declare_topology(broker.url, broker.topology))
+    try:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tests.integration.trace_scenario",
+                broker.url,
+                broker.topology.namespace,
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        asyncio.run(broker.delete())
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outcome["projects_left"] == 0
+    spans = outcome["spans"]
+    request = next(s for s in spans if s["name"] == "DELETE /auth/me" and s["kind"] == "SERVER")
+    trace = [s for s in spans if s["trace_id"] == request["trace_id"]]
+    names = [s["name"] for s in trace]
+    assert "outbox publish user.deleted" in names, names
+    assert any(
+        s["kind"] == "PRODUCER" and s["name"] != "outbox publish user.deleted" for s in trace
+    )
+    assert any(s["kind"] == "CONSUMER" for s in trace), names
+    # The handler's work, under the consumer: the projects were deleted in this trace.
+    assert any(
+        "DELETE" in s["name"] and "projects" in s["attributes"].get("db.statement", "")
+        for s in trace
+    ), json.dumps(trace, indent=1)[-4000:]
+    # No personal data in any span: the email and password never appear.
+    text = json.dumps(spans)
+    assert "@example.com" not in text
+    assert "violet-kettle" not in text
