@@ -119,8 +119,13 @@ def migrate(
     typer.echo(f"{target.value}: migrated to {revision}")
 
 
+MetricsPort = Annotated[
+    int | None, typer.Option(help="Serve Prometheus /metrics on this port (0.0.0.0).")
+]
+
+
 @app.command()
-def relay() -> None:
+def relay(metrics_port: MetricsPort = None) -> None:
     """Run the auth outbox relay as its own process (DATABASE_URL of auth, AMQP_URL)."""
     from projectconnect.auth.models import OutboxEvent
     from projectconnect.infra.db import Database
@@ -141,12 +146,13 @@ def relay() -> None:
             await publisher.close()
             await db.dispose()
 
-    _run_until_signalled("auth-relay", run())
+    _run_until_signalled("auth-relay", run(), metrics_port)
 
 
 @app.command()
 def consume(
     service: Annotated[Service, typer.Argument(help="Whose queue to consume.")] = Service.projects,
+    metrics_port: MetricsPort = None,
 ) -> None:
     """Run a service's event consumer as its own process (its DATABASE_URL, AMQP_URL)."""
     from pydantic import ValidationError
@@ -190,7 +196,7 @@ def consume(
             await cache.close()
             await db.dispose()
 
-    _run_until_signalled("projects-consumer", run())
+    _run_until_signalled("projects-consumer", run(), metrics_port)
 
 
 @app.command()
@@ -310,13 +316,19 @@ def devcert(
     typer.echo(f"certificate {tls.certificate}\nkey         {tls.key}")
 
 
-def _run_until_signalled(name: str, main: Coroutine[Any, Any, None]) -> None:
+def _run_until_signalled(
+    name: str, main: Coroutine[Any, Any, None], metrics_port: int | None = None
+) -> None:
     """Run a worker until Ctrl-C or SIGTERM, letting its cleanup run either way."""
     from projectconnect.infra.logs import configure_logging
     from projectconnect.infra.tracing import configure_tracing
 
     configure_logging(name)
     configure_tracing(name)
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr="0.0.0.0")  # noqa: S104 - scraped from outside
 
     async def supervised() -> None:
         task = asyncio.ensure_future(main)

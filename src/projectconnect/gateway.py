@@ -71,6 +71,9 @@ class GatewayConfig:
     server_name: str = "_"
     worker_processes: str = "auto"
     validate_cache_seconds: int = 5
+    # stub_status for nginx-prometheus-exporter; never published outside.
+    status_port: int = 8081
+    status_listen: str = "0.0.0.0"  # noqa: S104 - the exporter is another container
     max_body_size: str = "1m"
     limits: RateLimits = field(default_factory=RateLimits)
     content_security_policy: str = DEFAULT_CSP
@@ -118,6 +121,7 @@ class GatewayConfig:
         tls: Tls | None = None,
         limits: RateLimits | None = None,
         validate_cache_seconds: int = 5,
+        status_port: int = 8081,
     ) -> GatewayConfig:
         """Processes on one host: upstreams on 127.0.0.1 ports, files in `runtime_dir`."""
         return cls(
@@ -132,6 +136,8 @@ class GatewayConfig:
             runtime_dir=str(runtime_dir),
             static_root=str(static_root) if static_root else None,
             listen_host="127.0.0.1",
+            status_listen="127.0.0.1",
+            status_port=status_port,
             worker_processes="2",
             limits=limits or RateLimits(),
             validate_cache_seconds=validate_cache_seconds,

@@ -42,6 +42,7 @@ class StackOptions:
     runtime_dir: Path
     http_port: int = 8080
     https_port: int = 8443
+    status_port: int = field(default_factory=free_port)
     auth_replicas: int = 2
     projects_replicas: int = 2
     postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -165,8 +166,16 @@ class Stack:
             )
             for i, p in enumerate(free_port() for _ in range(o.projects_replicas))
         ]
-        self._projectconnect("relay", ["relay"], {**self.auth_env()})
-        self._projectconnect("consumer", ["consume", "projects"], self.projects_env(jwks))
+        relay_port, consumer_port = free_port(), free_port()
+        self._projectconnect(
+            "relay", ["relay", "--metrics-port", str(relay_port)], self.auth_env(), relay_port
+        )
+        self._projectconnect(
+            "consumer",
+            ["consume", "projects", "--metrics-port", str(consumer_port)],
+            self.projects_env(jwks),
+            consumer_port,
+        )
         self._wait_ready(projects)
         self.start_gateway([c.port for c in auth if c.port], [c.port for c in projects if c.port])
 
@@ -181,6 +190,7 @@ class Stack:
             https_port=o.https_port,
             tls=make_self_signed_certificate(self.runtime / "tls"),
             limits=o.limits,
+            status_port=o.status_port,
         )
 
     def start_gateway(self, auth_ports: list[int], projects_ports: list[int]) -> Child:

@@ -346,6 +346,7 @@ def test_an_upstream_down_is_a_json_502_and_recovers(tmp_path: Path) -> None:
         http_port=free_port(),
         https_port=https_port,
         tls=make_self_signed_certificate(tmp_path / "tls"),
+        status_port=free_port(),
     )
     path = write(config, tmp_path / "nginx.conf")
     trust = trusting(tmp_path / "tls" / "tls.crt")

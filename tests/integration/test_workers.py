@@ -17,7 +17,7 @@ from projectconnect.auth.models import OutboxEvent
 from projectconnect.infra.tokens import ensure_private_key_file
 from projectconnect.projects.models import Project
 from tests.support.accounts import create_project, sign_up
-from tests.support.processes import PrefixRouter, ServiceProcess, run_command
+from tests.support.processes import PrefixRouter, ServiceProcess, free_port, run_command
 from tests.support.services import ThrowawayBroker, ThrowawayPostgres
 
 
@@ -110,8 +110,14 @@ async def test_deletion_reaches_projects_when_relay_and_consumer_start_later(
         assert await _count(auth_url, pending) == 1
         assert await _count(projects_url, owned) == 2
 
-        start("relay", auth_env, ["relay"])
+        metrics_port = free_port()
+        start("relay", auth_env, ["relay", "--metrics-port", str(metrics_port)])
         await _wait_for(auth_url, pending, 0, within=15)
+        # The worker serves its own counters for Prometheus.
+        async with httpx.AsyncClient() as client:
+            scraped = (await client.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
+        assert 'events_published_total{type="user.deleted"} 1.0' in scraped
+        assert "outbox_backlog_events" in scraped
         assert await _count(projects_url, owned) == 2  # held by the broker for the consumer
 
         start("consumer", projects_env, ["consume", "projects"])
