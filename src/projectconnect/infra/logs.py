@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Literal
+from typing import Literal, TextIO
 
 from opentelemetry import trace
 from pydantic import Field
@@ -47,16 +47,12 @@ class ContextFilter(logging.Filter):
         return True
 
 
-def configure_logging(service: str, *, default_format: Literal["json", "text"] = "json") -> None:
-    """Idempotent: a second call (a reloaded app factory) adds no second handler."""
-    root = logging.getLogger()
-    if any(getattr(h, "projectconnect", False) for h in root.handlers):
-        return
-    settings = LogSettings()
-    handler = logging.StreamHandler(sys.stderr)
-    handler.projectconnect = True  # type: ignore[attr-defined]
+def log_handler(
+    service: str, log_format: Literal["json", "text"], stream: TextIO = sys.stderr
+) -> logging.Handler:
+    handler = logging.StreamHandler(stream)
     handler.addFilter(ContextFilter(service))
-    if (settings.log_format or default_format) == "json":
+    if log_format == "json":
         handler.setFormatter(
             JsonFormatter(
                 JSON_FIELDS,
@@ -66,6 +62,17 @@ def configure_logging(service: str, *, default_format: Literal["json", "text"] =
         )
     else:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+    return handler
+
+
+def configure_logging(service: str, *, default_format: Literal["json", "text"] = "json") -> None:
+    """Idempotent: a second call (a reloaded app factory) adds no second handler."""
+    root = logging.getLogger()
+    if any(getattr(h, "projectconnect", False) for h in root.handlers):
+        return
+    settings = LogSettings()
+    handler = log_handler(service, settings.log_format or default_format)
+    handler.projectconnect = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
     # Our access line carries the request id; uvicorn's own would repeat it without.
