@@ -306,6 +306,40 @@ def gateway_render(
 
 
 @app.command()
+def openapi(
+    service: Annotated[Service, typer.Argument(help="Whose document to print.")],
+) -> None:
+    """Print a service's OpenAPI document (the front end's API types come from it)."""
+    import json
+    import tempfile
+
+    from projectconnect.infra.tokens import ensure_private_key_file
+
+    # The document depends on the code only; a throwaway configuration builds the app.
+    with tempfile.TemporaryDirectory() as scratch:
+        database = f"sqlite:///{scratch}/unused.db"
+        if service is Service.auth:
+            from projectconnect.auth.app import AuthRuntime, create_app
+            from projectconnect.auth.settings import AuthSettings
+
+            key = ensure_private_key_file(Path(scratch) / "key.pem")
+            document = create_app(
+                AuthRuntime(AuthSettings(database_url=database, private_key_file=key))
+            ).openapi()
+        else:
+            from projectconnect.infra.tokens import StaticKeySource
+            from projectconnect.projects.app import ProjectsRuntime
+            from projectconnect.projects.app import create_app as create_projects
+            from projectconnect.projects.settings import ProjectsSettings
+
+            runtime = ProjectsRuntime(
+                ProjectsSettings(database_url=database), keys=StaticKeySource({"keys": []})
+            )
+            document = create_projects(runtime).openapi()
+    typer.echo(json.dumps(document, indent=2, sort_keys=True))
+
+
+@app.command()
 def devcert(
     directory: Annotated[Path, typer.Argument(help="Where tls.crt and tls.key go.")],
 ) -> None:
