@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, Protocol
@@ -10,15 +9,12 @@ from typing import Any, Protocol
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from projectconnect import __version__
 from projectconnect.infra import metrics, tracing
-from projectconnect.infra.db import StatementCount, statement_count
 from projectconnect.infra.health import Check, health_router
 from projectconnect.infra.problems import Problem, install_problem_handlers
-from projectconnect.infra.requestid import RequestIdMiddleware
+from projectconnect.infra.requestid import RequestObserver
 
 
 def operation_id(route: APIRoute) -> str:
@@ -45,66 +41,6 @@ def _openapi_with_problem(app: FastAPI) -> Callable[[], dict[str, Any]]:
     return openapi
 
 
-class StatementCountHeader:
-    """Adds `X-SQL-Statements`: how many SQL statements the request ran. Off in production."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        counter = StatementCount()
-        token = statement_count.set(counter)
-
-        async def send_with_count(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["X-SQL-Statements"] = str(counter.value)
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_count)
-        finally:
-            statement_count.reset(token)
-
-
-# Probes and scrapes would drown the traffic that matters.
-UNMEASURED = frozenset({"/metrics", "/health/live", "/health/ready"})
-
-
-class HttpMetrics:
-    """Counts and times every request by method, route template and exact status."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_and_see(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_see)
-        finally:
-            route = scope.get("route")
-            # Templates, not paths: one series per route, whatever the ids in it.
-            template = getattr(route, "path", None) or "unmatched"
-            if template not in UNMEASURED:
-                labels = {"method": scope["method"], "route": template, "status": str(status)}
-                metrics.HTTP_REQUESTS.labels(**labels).inc()
-                metrics.HTTP_DURATION.labels(**labels).observe(time.perf_counter() - started)
-
-
 def metrics_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
@@ -127,10 +63,7 @@ def create_service_app(
         **kwargs,
     )
     install_problem_handlers(app)
-    if count_statements:
-        app.add_middleware(StatementCountHeader)
-    app.add_middleware(HttpMetrics)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(RequestObserver, count_statements=count_statements)
     metrics.BUILD_INFO.labels(version=__version__).set(1)
     tracing.instrument_app(app)
     app.openapi = _openapi_with_problem(app)  # type: ignore[method-assign]

@@ -1,7 +1,8 @@
-"""Request ids: kept from the gateway (or a client) when well formed, made up otherwise.
+"""What every request goes through: its id, its access line, its metrics, its SQL count.
 
-The id is returned in `X-Request-ID`, available to every log record of the request, and
-written in one access line per request.
+The id is the caller's `X-Request-ID` when well formed (the gateway sends one), made up
+otherwise; it is returned, put on every log record of the request, and written in one
+access line. Requests are counted and timed by method, route template and exact status.
 """
 
 from __future__ import annotations
@@ -15,8 +16,14 @@ from contextvars import ContextVar
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from projectconnect.infra import metrics
+from projectconnect.infra.db import StatementCount, statement_count
+
 HEADER = "X-Request-ID"
+STATEMENTS_HEADER = "X-SQL-Statements"
 _WELL_FORMED = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+# Probes and scrapes would drown the traffic that matters.
+UNMEASURED = frozenset({"/metrics", "/health/live", "/health/ready"})
 
 request_id: ContextVar[str] = ContextVar("request_id", default="-")
 access_log = logging.getLogger("projectconnect.access")
@@ -26,9 +33,12 @@ def well_formed(value: str | None) -> bool:
     return value is not None and _WELL_FORMED.fullmatch(value) is not None
 
 
-class RequestIdMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+class RequestObserver:
+    """`count_statements` adds X-SQL-Statements to responses: for tests and benchmarks."""
+
+    def __init__(self, app: ASGIApp, *, count_statements: bool = False) -> None:
         self.app = app
+        self.count_statements = count_statements
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -36,25 +46,33 @@ class RequestIdMiddleware:
             return
         incoming = Headers(scope=scope).get(HEADER)
         rid = incoming if incoming is not None and well_formed(incoming) else uuid.uuid4().hex
-        token = request_id.set(rid)
+        statements = StatementCount()
+        tokens = (request_id.set(rid), statement_count.set(statements))
         started = time.perf_counter()
         status = 500
 
-        async def send_with_id(message: Message) -> None:
+        async def send_observed(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)[HEADER] = rid
+                headers = MutableHeaders(scope=message)
+                headers[HEADER] = rid
+                if self.count_statements:
+                    headers[STATEMENTS_HEADER] = str(statements.value)
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_observed)
         finally:
+            elapsed = time.perf_counter() - started
             access_log.info(
-                "%s %s %d %.1fms",
-                scope["method"],
-                scope["path"],
-                status,
-                (time.perf_counter() - started) * 1000,
+                "%s %s %d %.1fms", scope["method"], scope["path"], status, elapsed * 1e3
             )
-            request_id.reset(token)
+            # Templates, not paths: one series per route, whatever the ids in it.
+            template = getattr(scope.get("route"), "path", None) or "unmatched"
+            if template not in UNMEASURED:
+                labels = {"method": scope["method"], "route": template, "status": str(status)}
+                metrics.HTTP_REQUESTS.labels(**labels).inc()
+                metrics.HTTP_DURATION.labels(**labels).observe(elapsed)
+            request_id.reset(tokens[0])
+            statement_count.reset(tokens[1])
