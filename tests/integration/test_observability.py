@@ -156,3 +156,26 @@ def test_metrics_add_up_across_worker_processes(tmp_path: Path) -> None:
         assert len(pids) >= 2, "expected files of more than one worker"
     finally:
         server.stop()
+
+
+async def test_an_optional_dependency_down_is_reported_but_keeps_the_service_ready(
+    tmp_path: Path,
+) -> None:
+    data = DataDir(tmp_path)
+    await asyncio.to_thread(data.prepare)
+    key = data.signing_key.read_bytes()
+    signer = TokenSigner(key, audience="projectconnect", ttl_seconds=600)
+    closed = f"redis://127.0.0.1:{free_port()}/0"
+    runtime = ProjectsRuntime(
+        ProjectsSettings(database_url=data.projects_url, redis_url=closed),
+        keys=StaticKeySource(signer.jwks()),
+    )
+    async with LifespanManager(create_app(runtime)) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+            ready = await client.get("/health/ready")
+    assert ready.status_code == 200
+    body = ready.json()
+    assert body["status"] == "degraded"
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["redis"].startswith("error")

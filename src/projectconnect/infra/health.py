@@ -13,6 +13,9 @@ from projectconnect.infra.cache import CacheBackend
 from projectconnect.infra.db import Database
 
 Check = Callable[[], Awaitable[None]]
+# Dependencies the service keeps working without (it fails open or retries): reported in
+# the body, but their outage does not take the instance out of rotation.
+OPTIONAL = frozenset({"redis", "broker"})
 
 
 def database_check(db: Database) -> Check:
@@ -59,12 +62,13 @@ def health_router(checks: Callable[[], Mapping[str, Check]], *, timeout: float =
             try:
                 await asyncio.wait_for(check(), timeout)
                 results[name] = "ok"
-            except Exception as exc:  # any failure means not ready; the body says which
+            except Exception as exc:  # any failure is reported; the body says which
                 results[name] = f"error: {type(exc).__name__}"
-        healthy = all(v == "ok" for v in results.values())
+        failed = {name for name, result in results.items() if result != "ok"}
+        required_failed = any(name.rsplit("_", 1)[-1] not in OPTIONAL for name in failed)
+        status = "unavailable" if required_failed else "degraded" if failed else "ok"
         return JSONResponse(
-            {"status": "ok" if healthy else "unavailable", "checks": results},
-            status_code=200 if healthy else 503,
+            {"status": status, "checks": results}, status_code=503 if required_failed else 200
         )
 
     return router
