@@ -106,6 +106,8 @@ class GatewayConfig:
             https_port=8443,
             tls=Tls("/etc/nginx/tls/tls.crt", "/etc/nginx/tls/tls.key"),
             runtime_dir="/var/cache/nginx/projectconnect",
+            # The image runs nginx unprivileged: the compiled-in /var/run is root's.
+            pid_file="/var/cache/nginx/projectconnect/nginx.pid",
         )
 
     @classmethod
