@@ -11,7 +11,7 @@ PORT ?= 8000
 DATA_DIR ?= .data
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: run test install system-deps stack lint typecheck format clean
+.PHONY: run test install system-deps frontend-build frontend-test stack lint typecheck format clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -24,14 +24,38 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 
 install: $(VENV)/.synced
 
-# Debian packages the tests drive: nginx for the gateway, prometheus for promtool.
-DEBIAN_PACKAGES := nginx-light prometheus
+# Debian packages the tests drive: nginx for the gateway, prometheus for promtool,
+# chromium for the browser tests.
+DEBIAN_PACKAGES := nginx-light prometheus chromium
 system-deps:
-	@if ! PATH="$$PATH:/usr/sbin" command -v nginx >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then \
+	@if ! PATH="$$PATH:/usr/sbin" command -v nginx >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1 \
+	    || ! test -x /usr/bin/chromium; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES); \
 	fi
 
-run: install
+# The front end: npm packages from its lockfile, a build whenever a source changes.
+FRONTEND := frontend
+FRONTEND_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/public -type f 2>/dev/null) \
+	$(FRONTEND)/index.html $(FRONTEND)/vite.config.ts $(FRONTEND)/tsconfig.json
+$(FRONTEND)/node_modules/.installed: $(FRONTEND)/package-lock.json
+	cd $(FRONTEND) && npm ci --no-audit --no-fund
+	touch $@
+
+$(FRONTEND)/dist/index.html: $(FRONTEND)/node_modules/.installed $(FRONTEND_SOURCES)
+	cd $(FRONTEND) && npm run build
+
+frontend-build: $(FRONTEND)/dist/index.html
+
+# Types generated from the services' OpenAPI documents must match the code, then unit
+# tests, a fresh build, and the browser tests against `projectconnect dev`.
+frontend-test: install system-deps $(FRONTEND)/node_modules/.installed
+	cd $(FRONTEND) && PROJECTCONNECT=$(CURDIR)/$(BIN)/projectconnect npm run check:api
+	cd $(FRONTEND) && npm run lint
+	cd $(FRONTEND) && npm test
+	cd $(FRONTEND) && npm run build
+	cd $(FRONTEND) && PROJECTCONNECT=$(CURDIR)/$(BIN)/projectconnect npm run test:e2e
+
+run: install frontend-build
 	$(BIN)/projectconnect dev --host $(HOST) --port $(PORT) --data-dir $(DATA_DIR)
 
 # The distributed topology on this host (nginx, replicas, workers); see README.
@@ -45,7 +69,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: install system-deps lint typecheck
+test: install system-deps lint typecheck frontend-test
 	$(BIN)/pytest
 
 format: install
@@ -53,4 +77,5 @@ format: install
 	$(BIN)/ruff format src tests
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache \
+	  $(FRONTEND)/node_modules $(FRONTEND)/dist $(FRONTEND)/test-results

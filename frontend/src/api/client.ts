@@ -1,0 +1,130 @@
+import createClient from "openapi-fetch";
+import type { components as AuthComponents, paths as AuthPaths } from "./auth";
+import { apiErrorFrom, NetworkError } from "./errors";
+import type { components as ProjectComponents, paths as ProjectPaths } from "./projects";
+import { apiOrigin, authenticatedFetch, endSession, setAccessToken } from "./session";
+
+export type User = AuthComponents["schemas"]["UserPublic"];
+export type TokenPair = AuthComponents["schemas"]["TokenPair"];
+export type Project = ProjectComponents["schemas"]["ProjectPublic"];
+export type ProjectPage = ProjectComponents["schemas"]["ProjectPage"];
+export type ProjectCreate = ProjectComponents["schemas"]["ProjectCreate"];
+export type ProjectUpdate = ProjectComponents["schemas"]["ProjectUpdate"];
+export type Task = ProjectComponents["schemas"]["TaskPublic"];
+export type TaskPage = ProjectComponents["schemas"]["TaskPage"];
+export type TaskUpdate = ProjectComponents["schemas"]["TaskUpdate"];
+
+// Same origin in every deployment: the gateway (or `projectconnect dev`) serves the APIs
+// under /auth and /projects next to the app. Only static assets may come from a CDN.
+const baseUrl = apiOrigin();
+
+/** For calls made without a session: register, login. */
+const publicAuth = createClient<AuthPaths>({
+  baseUrl,
+  credentials: "same-origin",
+  fetch: (request) => globalThis.fetch(request),
+});
+
+/** For calls that carry the access token (refreshed once on a 401). */
+const auth = createClient<AuthPaths>({ baseUrl, credentials: "same-origin", fetch: authenticatedFetch });
+const projects = createClient<ProjectPaths>({ baseUrl, credentials: "same-origin", fetch: authenticatedFetch });
+
+interface Outcome<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
+/** The data of a successful call; otherwise throws ApiError (or NetworkError). */
+async function call<T>(pending: Promise<Outcome<T>>): Promise<T> {
+  let outcome: Outcome<T>;
+  try {
+    outcome = await pending;
+  } catch (error) {
+    if (error instanceof NetworkError) throw error;
+    if (error instanceof TypeError) throw new NetworkError(error);
+    throw error;
+  }
+  if (!outcome.response.ok) throw apiErrorFrom(outcome.response, outcome.error);
+  return outcome.data as T;
+}
+
+export const PROJECT_PAGE_SIZE = 20;
+export const TASK_PAGE_SIZE = 100;
+
+export const api = {
+  // --- auth -------------------------------------------------------------------------
+  async register(body: { email: string; password: string; display_name?: string | null }): Promise<User> {
+    return call(publicAuth.POST("/auth/register", { body }));
+  },
+  /** Logs in; the access token is kept in memory, the refresh cookie by the browser. */
+  async login(body: { email: string; password: string }): Promise<void> {
+    const tokens = await call(publicAuth.POST("/auth/login", { body }));
+    setAccessToken(tokens.access_token);
+  },
+  async logout(): Promise<void> {
+    await call(auth.POST("/auth/logout"));
+    endSession("logged-out");
+  },
+  async logoutEverywhere(): Promise<void> {
+    await call(auth.POST("/auth/logout-all"));
+    endSession("logged-out");
+  },
+  me(): Promise<User> {
+    return call(auth.GET("/auth/me"));
+  },
+  updateMe(body: { display_name: string | null }): Promise<User> {
+    return call(auth.PATCH("/auth/me", { body }));
+  },
+  async changePassword(body: { current_password: string; new_password: string }): Promise<void> {
+    await call(auth.POST("/auth/me/password", { body }));
+  },
+  async deleteAccount(body: { password: string }): Promise<void> {
+    await call(auth.DELETE("/auth/me", { body }));
+    endSession("account-deleted");
+  },
+
+  // --- projects ---------------------------------------------------------------------
+  listProjects(cursor: string | null, limit = PROJECT_PAGE_SIZE): Promise<ProjectPage> {
+    return call(projects.GET("/projects", { params: { query: { limit, ...(cursor ? { cursor } : {}) } } }));
+  },
+  getProject(projectId: string): Promise<Project> {
+    return call(projects.GET("/projects/{project_id}", { params: { path: { project_id: projectId } } }));
+  },
+  createProject(body: ProjectCreate): Promise<Project> {
+    return call(projects.POST("/projects", { body }));
+  },
+  updateProject(projectId: string, body: ProjectUpdate): Promise<Project> {
+    return call(projects.PATCH("/projects/{project_id}", { params: { path: { project_id: projectId } }, body }));
+  },
+  async deleteProject(projectId: string): Promise<void> {
+    await call(projects.DELETE("/projects/{project_id}", { params: { path: { project_id: projectId } } }));
+  },
+  listTasks(projectId: string, cursor: string | null, limit = TASK_PAGE_SIZE): Promise<TaskPage> {
+    return call(
+      projects.GET("/projects/{project_id}/tasks", {
+        params: { path: { project_id: projectId }, query: { limit, ...(cursor ? { cursor } : {}) } },
+      }),
+    );
+  },
+  createTask(projectId: string, title: string): Promise<Task> {
+    return call(
+      projects.POST("/projects/{project_id}/tasks", { params: { path: { project_id: projectId } }, body: { title } }),
+    );
+  },
+  updateTask(projectId: string, taskId: string, body: TaskUpdate): Promise<Task> {
+    return call(
+      projects.PATCH("/projects/{project_id}/tasks/{task_id}", {
+        params: { path: { project_id: projectId, task_id: taskId } },
+        body,
+      }),
+    );
+  },
+  async deleteTask(projectId: string, taskId: string): Promise<void> {
+    await call(
+      projects.DELETE("/projects/{project_id}/tasks/{task_id}", {
+        params: { path: { project_id: projectId, task_id: taskId } },
+      }),
+    );
+  },
+};

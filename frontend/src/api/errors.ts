@@ -1,0 +1,120 @@
+import type { components } from "./projects";
+
+export type FieldError = components["schemas"]["FieldError"];
+
+/** An RFC 9457 problem document: the services' `Problem` schema, its defaulted members optional. */
+export interface Problem {
+  type?: string;
+  title: string;
+  status: number;
+  detail?: string | null;
+  instance?: string | null;
+  errors?: FieldError[] | null;
+}
+
+// The generated schema must stay assignable to ours (fails to compile if the API drifts).
+type Assignable<T extends Problem> = T;
+export type GeneratedProblem = Assignable<components["schemas"]["Problem"]>;
+
+/** An HTTP answer that was not a success, carrying its RFC 9457 problem document. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly problem: Problem;
+  /** Seconds from a 429's Retry-After header, when it had one. */
+  readonly retryAfter: number | null;
+
+  constructor(status: number, problem: Problem, retryAfter: number | null = null) {
+    super(problem.detail ?? problem.title);
+    this.name = "ApiError";
+    this.status = status;
+    this.problem = problem;
+    this.retryAfter = retryAfter;
+  }
+
+  get fieldErrors(): FieldError[] {
+    return this.problem.errors ?? [];
+  }
+
+  get isClientError(): boolean {
+    return this.status >= 400 && this.status < 500;
+  }
+}
+
+/** The request never got an answer: offline, DNS, connection refused, CORS... */
+export class NetworkError extends Error {
+  constructor(cause?: unknown) {
+    super("Network request failed", { cause });
+    this.name = "NetworkError";
+  }
+}
+
+function parseRetryAfter(value: string | null): number | null {
+  if (!value) return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, Math.ceil(seconds));
+  const date = Date.parse(value);
+  if (Number.isNaN(date)) return null;
+  return Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+function isProblem(value: unknown): value is Problem {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { title?: unknown }).title === "string" &&
+    typeof (value as { status?: unknown }).status === "number"
+  );
+}
+
+/** Builds an ApiError from a response and whatever body openapi-fetch parsed from it. */
+export function apiErrorFrom(response: Response, body: unknown): ApiError {
+  const problem: Problem = isProblem(body)
+    ? body
+    : { type: "about:blank", title: response.statusText || `HTTP ${response.status}`, status: response.status };
+  return new ApiError(response.status, problem, parseRetryAfter(response.headers.get("Retry-After")));
+}
+
+export async function apiErrorFromResponse(response: Response): Promise<ApiError> {
+  let body: unknown = null;
+  try {
+    body = await response.json();
+  } catch {
+    // not JSON: keep the status line
+  }
+  return apiErrorFrom(response, body);
+}
+
+/** One sentence for people, for errors that are not about a particular field. */
+export function describeError(error: unknown): string {
+  if (error instanceof NetworkError) {
+    return "Can't reach Project Connect. Check your connection and try again.";
+  }
+  if (error instanceof ApiError) {
+    if (error.status === 429) {
+      const wait = error.retryAfter;
+      return wait
+        ? `Too many requests. Please wait ${wait} second${wait === 1 ? "" : "s"} and try again.`
+        : "Too many requests. Please wait a moment and try again.";
+    }
+    if (error.status >= 500) {
+      return `Something went wrong on our side (${error.status}). Please try again in a moment.`;
+    }
+    return error.problem.detail ?? error.problem.title;
+  }
+  return "Something unexpected went wrong. Please try again.";
+}
+
+/**
+ * Field errors keyed by field name (the last part of a dotted path, so 'body.name' is
+ * 'name'); the first message per field wins.
+ */
+export function fieldErrorMap(error: unknown): Record<string, string> {
+  const map: Record<string, string> = {};
+  if (error instanceof ApiError) {
+    for (const e of error.fieldErrors) {
+      const name = e.field.split(".").pop() ?? e.field;
+      map[name] ??= e.message;
+    }
+  }
+  return map;
+}

@@ -1,0 +1,278 @@
+import {
+  QueryClient,
+  useInfiniteQuery,
+  useMutation,
+  useQuery,
+  useQueryClient,
+  type InfiniteData,
+} from "@tanstack/react-query";
+import { api, type Project, type ProjectPage, type ProjectUpdate, type Task, type TaskPage } from "./client";
+import { ApiError } from "./errors";
+
+/** Query keys, one family per resource; prefixes invalidate whole families. */
+export const queryKeys = {
+  me: ["me"] as const,
+  projects: ["projects"] as const,
+  projectList: () => ["projects", "list"] as const,
+  project: (projectId: string) => ["projects", "detail", projectId] as const,
+  tasks: (projectId: string) => ["projects", "detail", projectId, "tasks"] as const,
+};
+
+/** Retry network and server errors twice; a 4xx will not get better by asking again. */
+export function shouldRetry(failureCount: number, error: unknown): boolean {
+  if (error instanceof ApiError && error.isClientError) return false;
+  return failureCount < 2;
+}
+
+export function createQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        retry: shouldRetry,
+        staleTime: 15_000,
+        refetchOnWindowFocus: true,
+      },
+      mutations: { retry: false },
+    },
+  });
+}
+
+type ProjectPages = InfiniteData<ProjectPage, string | null>;
+type TaskPages = InfiniteData<TaskPage, string | null>;
+
+function mapProjectPages(data: ProjectPages | undefined, fn: (p: Project) => Project | null): ProjectPages | undefined {
+  if (!data) return data;
+  return {
+    ...data,
+    pages: data.pages.map((page) => ({
+      ...page,
+      items: page.items.flatMap((p) => {
+        const next = fn(p);
+        return next ? [next] : [];
+      }),
+    })),
+  };
+}
+
+function mapTaskPages(data: TaskPages | undefined, fn: (t: Task) => Task | null): TaskPages | undefined {
+  if (!data) return data;
+  return {
+    ...data,
+    pages: data.pages.map((page) => ({
+      ...page,
+      items: page.items.flatMap((t) => {
+        const next = fn(t);
+        return next ? [next] : [];
+      }),
+    })),
+  };
+}
+
+function progressOf(done: number, total: number): number {
+  return total === 0 ? 0 : Math.floor((done * 100) / total);
+}
+
+// --- account --------------------------------------------------------------------------
+
+export function useMe(enabled = true) {
+  return useQuery({ queryKey: queryKeys.me, queryFn: () => api.me(), enabled });
+}
+
+export function useUpdateMe() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (display_name: string | null) => api.updateMe({ display_name }),
+    onSuccess: (user) => qc.setQueryData(queryKeys.me, user),
+    onSettled: () => qc.invalidateQueries({ queryKey: queryKeys.me }),
+  });
+}
+
+// --- projects -------------------------------------------------------------------------
+
+export function useProjects() {
+  return useInfiniteQuery({
+    queryKey: queryKeys.projectList(),
+    queryFn: ({ pageParam }) => api.listProjects(pageParam),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+  });
+}
+
+export function useProject(projectId: string) {
+  return useQuery({ queryKey: queryKeys.project(projectId), queryFn: () => api.getProject(projectId) });
+}
+
+export function useCreateProject() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: api.createProject,
+    onSuccess: (project) => {
+      qc.setQueryData(queryKeys.project(project.id), project);
+      return qc.invalidateQueries({ queryKey: queryKeys.projectList() });
+    },
+  });
+}
+
+/** Edits a project optimistically in its detail and in the list; rolls back on error. */
+export function useUpdateProject() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ projectId, changes }: { projectId: string; changes: ProjectUpdate }) =>
+      api.updateProject(projectId, changes),
+    onMutate: async ({ projectId, changes }) => {
+      await Promise.all([
+        qc.cancelQueries({ queryKey: queryKeys.project(projectId), exact: true }),
+        qc.cancelQueries({ queryKey: queryKeys.projectList() }),
+      ]);
+      const previousDetail = qc.getQueryData<Project>(queryKeys.project(projectId));
+      const previousList = qc.getQueryData<ProjectPages>(queryKeys.projectList());
+      const apply = (p: Project): Project => ({
+        ...p,
+        ...(changes.name !== undefined ? { name: changes.name } : {}),
+        ...(changes.description !== undefined ? { description: changes.description } : {}),
+      });
+      if (previousDetail) qc.setQueryData<Project>(queryKeys.project(projectId), apply(previousDetail));
+      qc.setQueryData<ProjectPages>(queryKeys.projectList(), (old) =>
+        mapProjectPages(old, (p) => (p.id === projectId ? apply(p) : p)),
+      );
+      return { previousDetail, previousList };
+    },
+    onError: (_error, { projectId }, context) => {
+      if (context?.previousDetail) qc.setQueryData(queryKeys.project(projectId), context.previousDetail);
+      if (context?.previousList) qc.setQueryData(queryKeys.projectList(), context.previousList);
+    },
+    onSettled: (_data, _error, { projectId }) =>
+      Promise.all([
+        qc.invalidateQueries({ queryKey: queryKeys.project(projectId), exact: true }),
+        qc.invalidateQueries({ queryKey: queryKeys.projectList() }),
+      ]),
+  });
+}
+
+export function useDeleteProject() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (projectId: string) => api.deleteProject(projectId),
+    onSuccess: (_data, projectId) => {
+      qc.setQueryData<ProjectPages>(queryKeys.projectList(), (old) =>
+        mapProjectPages(old, (p) => (p.id === projectId ? null : p)),
+      );
+      // Drop its detail and tasks once nobody watches them any more (a project page that
+      // showed it navigates away first; removing a watched query would refetch it).
+      setTimeout(() => qc.removeQueries({ queryKey: queryKeys.project(projectId), type: "inactive" }), 0);
+      return qc.invalidateQueries({ queryKey: queryKeys.projectList() });
+    },
+  });
+}
+
+// --- tasks ----------------------------------------------------------------------------
+
+export function useTasks(projectId: string) {
+  return useInfiniteQuery({
+    queryKey: queryKeys.tasks(projectId),
+    queryFn: ({ pageParam }) => api.listTasks(projectId, pageParam),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+  });
+}
+
+/** Moves the project's done count (and so its progress) by delta, in the cache. */
+function shiftDoneCount(qc: QueryClient, projectId: string, delta: number) {
+  if (delta === 0) return;
+  qc.setQueryData<Project>(queryKeys.project(projectId), (old) => {
+    if (!old) return old;
+    const done = Math.min(old.task_count, Math.max(0, old.done_count + delta));
+    return { ...old, done_count: done, progress: progressOf(done, old.task_count) };
+  });
+}
+
+/** After any task write: the tasks, the project's counts and the dashboard's. */
+function invalidateAfterTaskWrite(qc: QueryClient, projectId: string) {
+  return Promise.all([
+    qc.invalidateQueries({ queryKey: queryKeys.project(projectId) }),
+    qc.invalidateQueries({ queryKey: queryKeys.projectList() }),
+  ]);
+}
+
+export function useCreateTask(projectId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (title: string) => api.createTask(projectId, title),
+    onSettled: () => invalidateAfterTaskWrite(qc, projectId),
+  });
+}
+
+/**
+ * Toggles or renames a task optimistically: the task and the project's progress change
+ * at once and go back as they were if the server refuses.
+ */
+export interface TaskEdit {
+  taskId: string;
+  changes: { title?: string; done?: boolean };
+}
+
+export function useUpdateTask(
+  projectId: string,
+  handlers: { onError?(error: unknown, edit: TaskEdit): void; onSettled?(edit: TaskEdit): void } = {},
+) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationKey: ["update-task", projectId],
+    mutationFn: ({ taskId, changes }: TaskEdit) => api.updateTask(projectId, taskId, changes),
+    onMutate: async ({ taskId, changes }) => {
+      await Promise.all([
+        qc.cancelQueries({ queryKey: queryKeys.tasks(projectId) }),
+        qc.cancelQueries({ queryKey: queryKeys.project(projectId), exact: true }),
+      ]);
+      const before = qc
+        .getQueryData<TaskPages>(queryKeys.tasks(projectId))
+        ?.pages.flatMap((p) => p.items)
+        .find((t) => t.id === taskId);
+      if (!before) return { revert: null, doneDelta: 0 };
+
+      // What to put back on error: only the fields this edit changed, so a failure does
+      // not undo other edits made meanwhile.
+      const revert: Partial<Task> = {};
+      if (changes.title !== undefined) revert.title = before.title;
+      if (changes.done !== undefined) revert.done = before.done;
+      const doneDelta = changes.done === undefined || changes.done === before.done ? 0 : changes.done ? 1 : -1;
+
+      qc.setQueryData<TaskPages>(queryKeys.tasks(projectId), (old) =>
+        mapTaskPages(old, (t) => (t.id === taskId ? { ...t, ...changes } : t)),
+      );
+      shiftDoneCount(qc, projectId, doneDelta);
+      return { revert, doneDelta };
+    },
+    // Hook-level callbacks run for every edit (mutate()'s own only for the latest one),
+    // so several quick toggles each get their rollback and their report.
+    onError: (error, edit, context) => {
+      if (context?.revert) {
+        const revert = context.revert;
+        qc.setQueryData<TaskPages>(queryKeys.tasks(projectId), (old) =>
+          mapTaskPages(old, (t) => (t.id === edit.taskId ? { ...t, ...revert } : t)),
+        );
+        shiftDoneCount(qc, projectId, -context.doneDelta);
+      }
+      handlers.onError?.(error, edit);
+    },
+    onSettled: (_data, _error, edit) => {
+      handlers.onSettled?.(edit);
+      // While other edits of this project's tasks are still in flight, a refetch would
+      // overwrite their optimistic state; the last one to settle refetches for all.
+      if (qc.isMutating({ mutationKey: ["update-task", projectId] }) <= 1) return invalidateAfterTaskWrite(qc, projectId);
+    },
+  });
+}
+
+export function useDeleteTask(projectId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (taskId: string) => api.deleteTask(projectId, taskId),
+    onSuccess: (_data, taskId) => {
+      qc.setQueryData<TaskPages>(queryKeys.tasks(projectId), (old) =>
+        mapTaskPages(old, (t) => (t.id === taskId ? null : t)),
+      );
+    },
+    onSettled: () => invalidateAfterTaskWrite(qc, projectId),
+  });
+}

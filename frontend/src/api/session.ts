@@ -1,0 +1,184 @@
+/**
+ * The session as the browser sees it.
+ *
+ * - The access token lives in this module's memory only: never in localStorage,
+ *   sessionStorage or a cookie readable by scripts. A reload forgets it.
+ * - The refresh token is the HttpOnly `refresh_token` cookie (path /auth) that the auth
+ *   service sets; scripts never see it. POST /auth/refresh (no body) spends it for a
+ *   new pair.
+ * - Refreshes are single-flight: every caller that needs one while one is running gets
+ *   the same promise, so concurrent 401s cost one refresh. Across tabs, the Web Locks API
+ *   (where present) serialises refreshes, because spending a refresh token twice ends the
+ *   session on the server.
+ * - A boolean hint in localStorage ("a session may exist") lets the app skip the refresh
+ *   call on start for people who never logged in or who logged out. It is not a secret.
+ */
+import { apiErrorFromResponse, NetworkError } from "./errors";
+
+const HINT_KEY = "projectconnect.session-hint";
+const LOCK_NAME = "projectconnect-refresh";
+
+export type EndReason = "expired" | "logged-out" | "account-deleted";
+type Listener = (reason: EndReason) => void;
+
+let accessToken: string | null = null;
+let refreshInFlight: Promise<string | null> | null = null;
+const listeners = new Set<Listener>();
+
+export function apiOrigin(): string {
+  return window.location.origin;
+}
+
+export function getAccessToken(): string | null {
+  return accessToken;
+}
+
+export function setAccessToken(token: string | null): void {
+  accessToken = token;
+  setHint(token !== null);
+}
+
+function setHint(present: boolean): void {
+  try {
+    if (present) window.localStorage.setItem(HINT_KEY, "1");
+    else window.localStorage.removeItem(HINT_KEY);
+  } catch {
+    // storage disabled: the hint is only an optimisation
+  }
+}
+
+/** Whether a refresh cookie may exist (we logged in here and did not log out since). */
+export function mayHaveSession(): boolean {
+  try {
+    return window.localStorage.getItem(HINT_KEY) === "1";
+  } catch {
+    return true;
+  }
+}
+
+/** Subscribe to the end of the session (expired, logged out, account deleted). */
+export function onSessionEnd(listener: Listener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** Forget the access token and tell the app, which then shows the login page. */
+export function endSession(reason: EndReason): void {
+  setAccessToken(null);
+  for (const listener of [...listeners]) listener(reason);
+}
+
+function unauthorized(): Response {
+  const problem = {
+    type: "about:blank",
+    title: "Unauthorized",
+    status: 401,
+    detail: "Your session has ended. Please log in again.",
+  };
+  return new Response(JSON.stringify(problem), {
+    status: 401,
+    headers: { "Content-Type": "application/problem+json" },
+  });
+}
+
+async function postRefresh(): Promise<string | null> {
+  let response: Response;
+  try {
+    response = await globalThis.fetch(`${apiOrigin()}/auth/refresh`, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    });
+  } catch (error) {
+    throw new NetworkError(error);
+  }
+  if (response.ok) {
+    const body = (await response.json()) as { access_token: string };
+    setAccessToken(body.access_token);
+    return body.access_token;
+  }
+  if (response.status === 401) {
+    // No cookie, or a spent, expired or revoked one: there is no session to restore.
+    setAccessToken(null);
+    return null;
+  }
+  throw await apiErrorFromResponse(response);
+}
+
+function withCrossTabLock<T>(fn: () => Promise<T>): Promise<T> {
+  const locks = typeof navigator !== "undefined" ? navigator.locks : undefined;
+  if (locks && typeof locks.request === "function") {
+    return locks.request(LOCK_NAME, fn) as Promise<T>;
+  }
+  return fn();
+}
+
+/**
+ * Spend the refresh cookie for a new access token; resolves to null when there is no
+ * session. Concurrent callers share one request.
+ */
+export function refreshAccessToken(): Promise<string | null> {
+  refreshInFlight ??= withCrossTabLock(postRefresh).finally(() => {
+    refreshInFlight = null;
+  });
+  return refreshInFlight;
+}
+
+function withBearer(request: Request, token: string | null): Request {
+  const headers = new Headers(request.headers);
+  if (token) headers.set("Authorization", `Bearer ${token}`);
+  else headers.delete("Authorization");
+  return new Request(request, { headers });
+}
+
+async function send(request: Request): Promise<Response> {
+  try {
+    return await globalThis.fetch(request);
+  } catch (error) {
+    throw new NetworkError(error);
+  }
+}
+
+/**
+ * fetch for authenticated API calls: adds the bearer token; on a 401 refreshes once
+ * (shared with every other request that hit a 401 meanwhile) and retries once; when that
+ * fails too, ends the session so the app goes back to the login page.
+ */
+export async function authenticatedFetch(request: Request): Promise<Response> {
+  const spare = request.clone();
+  let token = accessToken;
+  if (token === null) {
+    // Signed out already (or never signed in here): nothing to refresh, nothing to end.
+    if (!mayHaveSession()) return unauthorized();
+    token = await refreshAccessToken();
+    if (token === null) {
+      endSession("expired");
+      return unauthorized();
+    }
+  }
+  const first = await send(withBearer(request, token));
+  if (first.status !== 401) return first;
+
+  if (accessToken !== token) {
+    // The token changed while this request was in flight: another request already
+    // refreshed it (use the new one), or the session ended meanwhile (give up).
+    if (accessToken === null) return first;
+    token = accessToken;
+  } else {
+    token = await refreshAccessToken();
+  }
+  if (token === null) {
+    endSession("expired");
+    return first;
+  }
+  const second = await send(withBearer(spare, token));
+  if (second.status === 401) endSession("expired");
+  return second;
+}
+
+/** Test helper: forget everything this module holds. */
+export function resetSessionForTests(): void {
+  accessToken = null;
+  refreshInFlight = null;
+  listeners.clear();
+}

@@ -1,0 +1,106 @@
+import { useMutation } from "@tanstack/react-query";
+import { useEffect, useRef } from "react";
+import { Link, NavLink, Outlet, useLocation } from "react-router";
+import { api } from "../api/client";
+import { useMe } from "../api/queries";
+import { ErrorAlert } from "./feedback";
+
+function BrandMark() {
+  return (
+    <svg className="brand-mark" viewBox="0 0 32 32" aria-hidden="true" focusable="false">
+      <rect width="32" height="32" rx="7" />
+      <path d="M9 17.5l4.5 4.5L23 11" />
+    </svg>
+  );
+}
+
+export function Brand() {
+  return (
+    <span className="brand">
+      <BrandMark />
+      <span>Project Connect</span>
+    </span>
+  );
+}
+
+/** The signed-in frame: header with navigation and the user's name, then the page. */
+export function AppLayout() {
+  const me = useMe();
+  const logout = useMutation({ mutationFn: api.logout });
+  const location = useLocation();
+  const mainRef = useRef<HTMLElement>(null);
+  const firstRender = useRef(true);
+
+  // After client-side navigation, move focus to the new page's heading (or main), as a
+  // full page load would, so screen-reader and keyboard users start at the top.
+  useEffect(() => {
+    if (firstRender.current) {
+      firstRender.current = false;
+      return;
+    }
+    const target = mainRef.current?.querySelector<HTMLElement>("h1") ?? mainRef.current;
+    target?.focus();
+  }, [location.pathname]);
+
+  const name = me.data?.display_name || me.data?.email;
+
+  return (
+    <div className="app">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="app-header">
+        <div className="app-header-inner">
+          <Link to="/" className="brand-link">
+            <Brand />
+          </Link>
+          <nav aria-label="Main" className="app-nav">
+            <NavLink to="/" end className="nav-link">
+              Projects
+            </NavLink>
+            <NavLink to="/account" className="nav-link">
+              Account
+            </NavLink>
+          </nav>
+          <div className="app-user">
+            {name ? (
+              <span className="app-user-name" title={me.data?.email}>
+                {name}
+              </span>
+            ) : null}
+            <button
+              type="button"
+              className="btn btn-secondary btn-small"
+              onClick={() => logout.mutate()}
+              disabled={logout.isPending}
+            >
+              {logout.isPending ? "Logging out…" : "Log out"}
+            </button>
+          </div>
+        </div>
+      </header>
+      {logout.error ? (
+        <div className="container">
+          <ErrorAlert error={logout.error} />
+        </div>
+      ) : null}
+      <main id="main" ref={mainRef} tabIndex={-1} className="container main">
+        <Outlet />
+      </main>
+    </div>
+  );
+}
+
+/** Login and sign-up: a centred card with the brand. */
+export function PublicLayout() {
+  return (
+    <div className="public">
+      <main id="main" className="public-main">
+        <div className="public-brand">
+          <Brand />
+        </div>
+        <Outlet />
+      </main>
+    </div>
+  );
+}

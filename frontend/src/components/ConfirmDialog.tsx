@@ -1,0 +1,36 @@
+import { useRef, type ReactNode } from "react";
+import { describeError } from "../api/errors";
+import { Modal } from "./Modal";
+
+interface ConfirmDialogProps {
+  title: string;
+  children: ReactNode;
+  confirmLabel: string;
+  busyLabel: string;
+  busy: boolean;
+  error?: unknown;
+  onConfirm(): void;
+  onCancel(): void;
+}
+
+/** "Are you sure?" for destructive actions. Focus starts on Cancel, the safe choice. */
+export function ConfirmDialog({ title, children, confirmLabel, busyLabel, busy, error, onConfirm, onCancel }: ConfirmDialogProps) {
+  const cancelRef = useRef<HTMLButtonElement>(null);
+  return (
+    <Modal title={title} description={children} onClose={onCancel} busy={busy} initialFocusRef={cancelRef} role="alertdialog">
+      {error ? (
+        <p className="alert alert-error" role="alert">
+          {describeError(error)}
+        </p>
+      ) : null}
+      <div className="modal-actions">
+        <button ref={cancelRef} type="button" className="btn btn-secondary" onClick={onCancel} disabled={busy}>
+          Cancel
+        </button>
+        <button type="button" className="btn btn-danger" onClick={onConfirm} disabled={busy}>
+          {busy ? busyLabel : confirmLabel}
+        </button>
+      </div>
+    </Modal>
+  );
+}

@@ -1,0 +1,123 @@
+import { useEffect, useId, useRef, type ReactNode, type RefObject } from "react";
+import { createPortal } from "react-dom";
+
+const FOCUSABLE =
+  'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+interface ModalProps {
+  title: string;
+  onClose(): void;
+  children: ReactNode;
+  /** Optional sentence under the title, announced with it. */
+  description?: ReactNode;
+  /** What gets focus on open; otherwise the first focusable element inside. */
+  initialFocusRef?: RefObject<HTMLElement | null>;
+  /** While true, Escape and the close button do nothing (a request is running). */
+  busy?: boolean;
+  /** "alertdialog" for confirmations. */
+  role?: "dialog" | "alertdialog";
+}
+
+/**
+ * A modal dialog: rendered over the app, which becomes inert (unreachable by pointer,
+ * keyboard and screen readers) while it is open; Tab and Shift+Tab cycle inside it;
+ * Escape closes it; on close, focus goes back to where it was before opening.
+ * Render it only while open.
+ */
+export function Modal({ title, onClose, children, description, initialFocusRef, busy = false, role = "dialog" }: ModalProps) {
+  const dialogRef = useRef<HTMLDivElement>(null);
+  const titleId = useId();
+  const descriptionId = useId();
+  const onCloseRef = useRef(onClose);
+  const busyRef = useRef(busy);
+  useEffect(() => {
+    onCloseRef.current = onClose;
+    busyRef.current = busy;
+  });
+
+  useEffect(() => {
+    const returnTo = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    const app = document.getElementById("root");
+    app?.setAttribute("inert", "");
+    app?.setAttribute("aria-hidden", "true");
+    document.body.classList.add("has-modal");
+
+    const dialog = dialogRef.current;
+    const first = initialFocusRef?.current ?? dialog?.querySelector<HTMLElement>(FOCUSABLE) ?? dialog;
+    first?.focus();
+
+    return () => {
+      app?.removeAttribute("inert");
+      app?.removeAttribute("aria-hidden");
+      document.body.classList.remove("has-modal");
+      // Back to the opener; if it is gone (a deleted item's button), to the page heading.
+      const target = returnTo?.isConnected ? returnTo : document.querySelector<HTMLElement>("main h1");
+      target?.focus();
+    };
+    // Runs once per opening; initialFocusRef is read at that moment only.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  function onKeyDown(event: React.KeyboardEvent<HTMLDivElement>) {
+    if (event.key === "Escape") {
+      event.stopPropagation();
+      if (!busyRef.current) onCloseRef.current();
+      return;
+    }
+    if (event.key !== "Tab" || !dialogRef.current) return;
+    const focusable = Array.from(dialogRef.current.querySelectorAll<HTMLElement>(FOCUSABLE));
+    if (focusable.length === 0) {
+      event.preventDefault();
+      return;
+    }
+    const first = focusable[0]!;
+    const last = focusable[focusable.length - 1]!;
+    const active = document.activeElement;
+    if (event.shiftKey && (active === first || active === dialogRef.current)) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && active === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  }
+
+  return createPortal(
+    <div className="modal-backdrop">
+      <div
+        ref={dialogRef}
+        className="modal"
+        role={role}
+        aria-modal="true"
+        aria-labelledby={titleId}
+        aria-describedby={description ? descriptionId : undefined}
+        tabIndex={-1}
+        onKeyDown={onKeyDown}
+      >
+        <div className="modal-header">
+          <h2 id={titleId} className="modal-title">
+            {title}
+          </h2>
+          <button
+            type="button"
+            className="icon-button"
+            aria-label="Close"
+            onClick={() => {
+              if (!busy) onClose();
+            }}
+            disabled={busy}
+          >
+            <span aria-hidden="true">×</span>
+          </button>
+        </div>
+        {description ? (
+          <div id={descriptionId} className="modal-description">
+            {description}
+          </div>
+        ) : null}
+        {children}
+      </div>
+    </div>,
+    document.body,
+  );
+}

@@ -1,0 +1,259 @@
+import { useMutation } from "@tanstack/react-query";
+import { useRef, useState, type FormEvent } from "react";
+import { api, type User } from "../api/client";
+import { useMe, useUpdateMe } from "../api/queries";
+import { TextField, useFormErrors } from "../components/fields";
+import { ErrorAlert, Spinner } from "../components/feedback";
+import { Modal } from "../components/Modal";
+import { useDocumentTitle } from "../hooks";
+
+function ProfileForm({ user }: { user: User }) {
+  const update = useUpdateMe();
+  const [name, setName] = useState(user.display_name ?? "");
+  const [saved, setSaved] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+  const { errors, formError, edited } = useFormErrors(formRef, update.error);
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    setSaved(false);
+    update.mutate(name.trim() || null, { onSuccess: () => setSaved(true) });
+  }
+
+  return (
+    <section className="card" aria-labelledby="profile-title">
+      <h2 id="profile-title">Profile</h2>
+      <dl className="details">
+        <dt>Email</dt>
+        <dd>{user.email}</dd>
+        <dt>Member since</dt>
+        <dd>{new Date(user.created_at).toLocaleDateString(undefined, { dateStyle: "long" })}</dd>
+      </dl>
+      <ErrorAlert error={formError} />
+      <form ref={formRef} onSubmit={submit} noValidate className="form form-narrow">
+        <TextField
+          label="Display name"
+          name="display_name"
+          autoComplete="name"
+          maxLength={100}
+          hint="Shown in the header. Leave empty to use your email."
+          value={name}
+          onChange={(e) => {
+            setName(e.target.value);
+            setSaved(false);
+            edited("display_name");
+          }}
+          error={errors.display_name}
+        />
+        <div className="form-actions">
+          <button type="submit" className="btn btn-primary" disabled={update.isPending}>
+            {update.isPending ? "Saving…" : "Save name"}
+          </button>
+          <span role="status" className="form-success">
+            {saved ? "Saved." : ""}
+          </span>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+function PasswordForm() {
+  const [current, setCurrent] = useState("");
+  const [next, setNext] = useState("");
+  const [confirm, setConfirm] = useState("");
+  const [done, setDone] = useState(false);
+  const formRef = useRef<HTMLFormElement>(null);
+  const change = useMutation({ mutationFn: api.changePassword });
+
+  const { errors, formError, check, edited } = useFormErrors(formRef, change.error);
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    setDone(false);
+    const found: Record<string, string> = {};
+    if (!current) found.current_password = "Enter your current password.";
+    if (next.length < 8) found.new_password = "Use at least 8 characters.";
+    else if (next !== confirm) found.confirm_password = "The two new passwords differ.";
+    if (!check(found)) return;
+    change.mutate(
+      { current_password: current, new_password: next },
+      {
+        onSuccess: () => {
+          setCurrent("");
+          setNext("");
+          setConfirm("");
+          setDone(true);
+        },
+      },
+    );
+  }
+
+  return (
+    <section className="card" aria-labelledby="password-title">
+      <h2 id="password-title">Change password</h2>
+      <ErrorAlert error={formError} />
+      <form ref={formRef} onSubmit={submit} noValidate className="form form-narrow">
+        <TextField
+          label="Current password"
+          type="password"
+          name="current_password"
+          autoComplete="current-password"
+          value={current}
+          onChange={(e) => {
+            setCurrent(e.target.value);
+            edited("current_password");
+          }}
+          error={errors.current_password}
+        />
+        <TextField
+          label="New password"
+          type="password"
+          name="new_password"
+          autoComplete="new-password"
+          hint="At least 8 characters. Avoid common passwords and your email."
+          value={next}
+          onChange={(e) => {
+            setNext(e.target.value);
+            edited("new_password");
+          }}
+          error={errors.new_password}
+        />
+        <TextField
+          label="Confirm new password"
+          type="password"
+          name="confirm_password"
+          autoComplete="new-password"
+          value={confirm}
+          onChange={(e) => {
+            setConfirm(e.target.value);
+            edited("confirm_password");
+          }}
+          error={errors.confirm_password}
+        />
+        <div className="form-actions">
+          <button type="submit" className="btn btn-primary" disabled={change.isPending}>
+            {change.isPending ? "Changing…" : "Change password"}
+          </button>
+          <span role="status" className="form-success">
+            {done ? "Password changed. Your other sessions have been logged out." : ""}
+          </span>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+function SessionsSection() {
+  const logoutAll = useMutation({ mutationFn: api.logoutEverywhere });
+  return (
+    <section className="card" aria-labelledby="sessions-title">
+      <h2 id="sessions-title">Sessions</h2>
+      <p className="muted">Log out on every device and browser where you are logged in, this one included.</p>
+      <ErrorAlert error={logoutAll.error} />
+      <button
+        type="button"
+        className="btn btn-secondary"
+        onClick={() => logoutAll.mutate()}
+        disabled={logoutAll.isPending}
+      >
+        {logoutAll.isPending ? "Logging out everywhere…" : "Log out everywhere"}
+      </button>
+    </section>
+  );
+}
+
+function DeleteAccountDialog({ onClose }: { onClose(): void }) {
+  const [password, setPassword] = useState("");
+  const formRef = useRef<HTMLFormElement>(null);
+  const remove = useMutation({ mutationFn: api.deleteAccount });
+  const { errors, formError, edited } = useFormErrors(formRef, remove.error);
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    if (!password) return;
+    // On success the session ends and the app shows the login page.
+    remove.mutate({ password });
+  }
+
+  return (
+    <Modal
+      title="Delete your account?"
+      role="alertdialog"
+      busy={remove.isPending}
+      onClose={onClose}
+      description={
+        <p>
+          Your account and <strong>all your projects and tasks</strong> will be deleted for good. This can’t be
+          undone. Type your password to confirm.
+        </p>
+      }
+    >
+      <ErrorAlert error={formError} />
+      <form ref={formRef} onSubmit={submit} noValidate className="form">
+        <TextField
+          label="Password"
+          type="password"
+          name="password"
+          autoComplete="current-password"
+          value={password}
+          onChange={(e) => {
+            setPassword(e.target.value);
+            edited("password");
+          }}
+          error={errors.password}
+        />
+        <div className="modal-actions">
+          <button type="button" className="btn btn-secondary" onClick={onClose} disabled={remove.isPending}>
+            Cancel
+          </button>
+          <button type="submit" className="btn btn-danger" disabled={!password || remove.isPending}>
+            {remove.isPending ? "Deleting…" : "Delete my account"}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+export function AccountPage() {
+  useDocumentTitle("Account");
+  const me = useMe();
+  const [deleting, setDeleting] = useState(false);
+
+  return (
+    <>
+      <div className="page-header">
+        <div>
+          <h1 tabIndex={-1}>
+            Account
+          </h1>
+          <p className="muted">Your profile, password and sessions.</p>
+        </div>
+      </div>
+      {me.isPending ? (
+        <Spinner label="Loading your account…" />
+      ) : me.isError ? (
+        <ErrorAlert error={me.error}>
+          <button type="button" className="btn btn-secondary btn-small" onClick={() => void me.refetch()}>
+            Try again
+          </button>
+        </ErrorAlert>
+      ) : (
+        <div className="stack">
+          <ProfileForm key={me.data.id} user={me.data} />
+          <PasswordForm />
+          <SessionsSection />
+          <section className="card danger-zone" aria-labelledby="danger-title">
+            <h2 id="danger-title">Delete account</h2>
+            <p className="muted">Deletes your account with all its projects and tasks. This can’t be undone.</p>
+            <button type="button" className="btn btn-danger" onClick={() => setDeleting(true)}>
+              Delete account…
+            </button>
+          </section>
+        </div>
+      )}
+      {deleting ? <DeleteAccountDialog onClose={() => setDeleting(false)} /> : null}
+    </>
+  );
+}

@@ -1,0 +1,94 @@
+import { screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { beforeEach, describe, expect, it } from "vitest";
+import { resetSessionForTests, setAccessToken } from "../api/session";
+import { json, mockApi, problem, project, renderAt } from "../test/utils";
+import { DashboardPage } from "./DashboardPage";
+
+const named = (i: number) => project({ id: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`, name: `Project ${i}` });
+
+beforeEach(() => {
+  resetSessionForTests();
+  setAccessToken("token");
+});
+
+describe("DashboardPage", () => {
+  it("shows an empty state with a way to start", async () => {
+    mockApi().on("GET", "/projects", () => json({ items: [], next_cursor: null }));
+    renderAt(<DashboardPage />);
+    expect(await screen.findByRole("heading", { name: "No projects yet" })).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Create your first project" })).toBeInTheDocument();
+  });
+
+  it("loads the next page with next_cursor", async () => {
+    const api = mockApi().on("GET", "/projects", (r) => {
+      const cursor = new URL(r.url).searchParams.get("cursor");
+      return cursor === "page-2"
+        ? json({ items: [named(3)], next_cursor: null })
+        : json({ items: [named(1), named(2)], next_cursor: "page-2" });
+    });
+    const user = userEvent.setup();
+    renderAt(<DashboardPage />);
+    expect(await screen.findByRole("link", { name: "Project 2" })).toBeInTheDocument();
+    await user.click(screen.getByRole("button", { name: "Load more projects" }));
+    expect(await screen.findByRole("link", { name: "Project 3" })).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Load more projects" })).not.toBeInTheDocument();
+    expect(within(screen.getByRole("list", { name: "Your projects" })).getAllByRole("listitem")).toHaveLength(3);
+    const urls = api.calls.map((r) => new URL(r.url));
+    expect(urls[0]!.searchParams.get("cursor")).toBeNull();
+    expect(urls[1]!.searchParams.get("cursor")).toBe("page-2");
+  });
+
+  it("deletes only after confirming", async () => {
+    let items = [named(1), named(2)];
+    const api = mockApi()
+      .on("GET", "/projects", () => json({ items, next_cursor: null }))
+      .on("DELETE", /^\/projects\/.+/, () => {
+        items = items.slice(1);
+        return new Response(null, { status: 204 });
+      });
+    const user = userEvent.setup();
+    renderAt(<DashboardPage />);
+    await user.click(await screen.findByRole("button", { name: "Delete Project 1" }));
+    const dialog = screen.getByRole("alertdialog", { name: "Delete “Project 1”?" });
+    expect(within(dialog).getByRole("button", { name: "Cancel" })).toHaveFocus();
+    await user.click(within(dialog).getByRole("button", { name: "Cancel" }));
+    expect(api.count("DELETE", /^\/projects\/.+/)).toBe(0);
+
+    await user.click(screen.getByRole("button", { name: "Delete Project 1" }));
+    await user.click(within(screen.getByRole("alertdialog")).getByRole("button", { name: "Delete project" }));
+    await waitFor(() => expect(screen.queryByRole("link", { name: "Project 1" })).not.toBeInTheDocument());
+    expect(api.count("DELETE", /^\/projects\/.+/)).toBe(1);
+    expect(screen.getByRole("link", { name: "Project 2" })).toBeInTheDocument();
+  });
+
+  it("creates a project and shows the API's field error in the dialog", async () => {
+    mockApi()
+      .on("GET", "/projects", () => json({ items: [], next_cursor: null }))
+      .on("POST", "/projects", () =>
+        problem(422, { errors: [{ field: "name", code: "string_too_long", message: "Keep it under 200 characters." }] }),
+      );
+    const user = userEvent.setup();
+    renderAt(<DashboardPage />);
+    await user.click(await screen.findByRole("button", { name: "New project" }));
+    const dialog = screen.getByRole("dialog", { name: "New project" });
+    await user.type(within(dialog).getByLabelText("Name"), "Too long, says the server");
+    await user.click(within(dialog).getByRole("button", { name: "Create project" }));
+    const name = within(dialog).getByLabelText("Name");
+    await waitFor(() => expect(name).toHaveAccessibleDescription(/Keep it under 200 characters/));
+    expect(name).toHaveFocus();
+  });
+
+  it("reports a failed list plainly, with a way to retry", async () => {
+    let fail = true;
+    mockApi().on("GET", "/projects", () =>
+      fail ? problem(429, { detail: "Slow down." }, { "Retry-After": "5" }) : json({ items: [named(1)], next_cursor: null }),
+    );
+    const user = userEvent.setup();
+    renderAt(<DashboardPage />);
+    expect(await screen.findByRole("alert")).toHaveTextContent("Too many requests. Please wait 5 seconds and try again.");
+    fail = false;
+    await user.click(screen.getByRole("button", { name: "Try again" }));
+    expect(await screen.findByRole("link", { name: "Project 1" })).toBeInTheDocument();
+  });
+});

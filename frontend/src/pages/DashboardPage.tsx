@@ -1,0 +1,189 @@
+import { useState } from "react";
+import { Link } from "react-router";
+import type { Project } from "../api/client";
+import { describeError } from "../api/errors";
+import { useCreateProject, useDeleteProject, useProjects } from "../api/queries";
+import { ConfirmDialog } from "../components/ConfirmDialog";
+import { ErrorAlert, ProgressBar, Spinner } from "../components/feedback";
+import { ProjectFormDialog } from "../components/ProjectFormDialog";
+import { useProjectEditing } from "../components/useProjectEditing";
+import { useDocumentTitle } from "../hooks";
+
+export function taskSummary(project: Pick<Project, "task_count" | "done_count">): string {
+  if (project.task_count === 0) return "No tasks yet";
+  return `${project.done_count} of ${project.task_count} task${project.task_count === 1 ? "" : "s"} done`;
+}
+
+export function deletionWarning(project: Pick<Project, "task_count">): string {
+  const what =
+    project.task_count === 0
+      ? "The project"
+      : `The project and its ${project.task_count === 1 ? "task" : `${project.task_count} tasks`}`;
+  return `${what} will be deleted for good. This can’t be undone.`;
+}
+
+function ProjectCard({ project, onEdit, onDelete }: { project: Project; onEdit(): void; onDelete(): void }) {
+  return (
+    <li className="card project-card">
+      <div className="project-card-body">
+        <h2 className="project-card-title">
+          <Link to={`/p/${project.id}`} className="project-link">
+            {project.name}
+          </Link>
+        </h2>
+        {project.description ? <p className="project-card-description">{project.description}</p> : null}
+      </div>
+      <div className="project-card-progress">
+        <ProgressBar value={project.progress} label={`Progress of ${project.name}`} />
+        <p className="muted small">
+          {taskSummary(project)}
+          {project.task_count > 0 ? <span className="progress-percent"> · {project.progress}%</span> : null}
+        </p>
+      </div>
+      <div className="project-card-actions">
+        <button type="button" className="btn btn-ghost btn-small" onClick={onEdit} aria-label={`Edit ${project.name}`}>
+          Edit
+        </button>
+        <button
+          type="button"
+          className="btn btn-ghost-danger btn-small"
+          onClick={onDelete}
+          aria-label={`Delete ${project.name}`}
+        >
+          Delete
+        </button>
+      </div>
+    </li>
+  );
+}
+
+export function DashboardPage() {
+  useDocumentTitle("Projects");
+  const projects = useProjects();
+  const create = useCreateProject();
+  const remove = useDeleteProject();
+  const editing = useProjectEditing();
+  const [creating, setCreating] = useState(false);
+  const [deleting, setDeleting] = useState<Project | null>(null);
+  const [notice, setNotice] = useState("");
+
+  const items = projects.data?.pages.flatMap((page) => page.items) ?? [];
+
+  function openCreate() {
+    create.reset();
+    setCreating(true);
+  }
+
+  return (
+    <>
+      <div className="page-header">
+        <div>
+          <h1 tabIndex={-1}>Projects</h1>
+          <p className="muted">Everything you are working on, newest first.</p>
+        </div>
+        <button type="button" className="btn btn-primary" onClick={openCreate}>
+          New project
+        </button>
+      </div>
+
+      <p className="visually-hidden" role="status" aria-live="polite">
+        {notice}
+      </p>
+      {editing.failure ? (
+        <div className="alert alert-error" role="alert">
+          <p>
+            Couldn’t save your changes to “{editing.failure.name}”: {describeError(editing.failure.error)}
+          </p>
+          <button type="button" className="btn btn-secondary btn-small" onClick={editing.dismissFailure}>
+            Dismiss
+          </button>
+        </div>
+      ) : null}
+
+      {projects.isPending ? (
+        <Spinner label="Loading projects…" />
+      ) : projects.isLoadingError ? (
+        <ErrorAlert error={projects.error}>
+          <button type="button" className="btn btn-secondary btn-small" onClick={() => void projects.refetch()}>
+            Try again
+          </button>
+        </ErrorAlert>
+      ) : items.length === 0 ? (
+        <div className="card empty-state">
+          <h2>No projects yet</h2>
+          <p className="muted">Create a project, split it into tasks and watch the progress bar fill up.</p>
+          <button type="button" className="btn btn-primary" onClick={openCreate}>
+            Create your first project
+          </button>
+        </div>
+      ) : (
+        <>
+          <ul className="project-grid" aria-label="Your projects">
+            {items.map((project) => (
+              <ProjectCard
+                key={project.id}
+                project={project}
+                onEdit={() => editing.startEditing(project)}
+                onDelete={() => {
+                  remove.reset();
+                  setDeleting(project);
+                }}
+              />
+            ))}
+          </ul>
+          {projects.isFetchNextPageError || projects.isRefetchError ? <ErrorAlert error={projects.error} /> : null}
+          {projects.hasNextPage ? (
+            <div className="load-more">
+              <button
+                type="button"
+                className="btn btn-secondary"
+                onClick={() => void projects.fetchNextPage()}
+                disabled={projects.isFetchingNextPage}
+              >
+                {projects.isFetchingNextPage ? "Loading more…" : "Load more projects"}
+              </button>
+            </div>
+          ) : null}
+        </>
+      )}
+
+      {creating ? (
+        <ProjectFormDialog
+          mode="create"
+          busy={create.isPending}
+          error={create.error}
+          onClose={() => setCreating(false)}
+          onSubmit={(values) =>
+            create.mutate(values, {
+              onSuccess: (project) => {
+                setCreating(false);
+                setNotice(`Project “${project.name}” created.`);
+              },
+            })
+          }
+        />
+      ) : null}
+      {editing.dialog}
+      {deleting ? (
+        <ConfirmDialog
+          title={`Delete “${deleting.name}”?`}
+          confirmLabel="Delete project"
+          busyLabel="Deleting…"
+          busy={remove.isPending}
+          error={remove.error}
+          onCancel={() => setDeleting(null)}
+          onConfirm={() =>
+            remove.mutate(deleting.id, {
+              onSuccess: () => {
+                setNotice(`Project “${deleting.name}” deleted.`);
+                setDeleting(null);
+              },
+            })
+          }
+        >
+          <p>{deletionWarning(deleting)}</p>
+        </ConfirmDialog>
+      ) : null}
+    </>
+  );
+}

@@ -1,0 +1,91 @@
+import { useMutation } from "@tanstack/react-query";
+import { useRef, useState, type FormEvent } from "react";
+import { Link } from "react-router";
+import { ApiError } from "../api/errors";
+import { useAuth } from "../auth/AuthProvider";
+import { TextField, useFormErrors } from "../components/fields";
+import { ErrorAlert } from "../components/feedback";
+import { useDocumentTitle } from "../hooks";
+
+const END_NOTICES = {
+  expired: "Your session has ended. Please log in again.",
+  "logged-out": "You have been logged out.",
+  "account-deleted": "Your account and all its projects have been deleted.",
+} as const;
+
+export function LoginPage() {
+  useDocumentTitle("Log in");
+  const { login, endReason } = useAuth();
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const formRef = useRef<HTMLFormElement>(null);
+
+  const mutation = useMutation({
+    mutationFn: (input: { email: string; password: string }) => login(input.email, input.password),
+  });
+
+  const { errors, formError: otherError, check, edited } = useFormErrors(formRef, mutation.error);
+  // A wrong email or password is about the form, not one field.
+  const badCredentials = mutation.error instanceof ApiError && mutation.error.status === 401;
+  const formError = badCredentials ? null : otherError;
+
+  function onSubmit(event: FormEvent) {
+    event.preventDefault();
+    const found: Record<string, string> = {};
+    if (!email.trim()) found.email = "Enter your email address.";
+    if (!password) found.password = "Enter your password.";
+    if (!check(found)) return;
+    mutation.mutate({ email: email.trim(), password });
+  }
+
+  return (
+    <section className="card auth-card" aria-labelledby="login-title">
+      <h1 id="login-title" tabIndex={-1}>
+        Log in
+      </h1>
+      {endReason && !mutation.error ? (
+        <p className="alert alert-info" role="status">
+          {END_NOTICES[endReason]}
+        </p>
+      ) : null}
+      {badCredentials ? (
+        <p className="alert alert-error" role="alert">
+          The email or password is incorrect.
+        </p>
+      ) : null}
+      <ErrorAlert error={formError} />
+      <form ref={formRef} onSubmit={onSubmit} noValidate className="form">
+        <TextField
+          label="Email"
+          type="email"
+          name="email"
+          autoComplete="username"
+          value={email}
+          onChange={(e) => {
+            setEmail(e.target.value);
+            edited("email");
+          }}
+          error={errors.email}
+        />
+        <TextField
+          label="Password"
+          type="password"
+          name="password"
+          autoComplete="current-password"
+          value={password}
+          onChange={(e) => {
+            setPassword(e.target.value);
+            edited("password");
+          }}
+          error={errors.password}
+        />
+        <button type="submit" className="btn btn-primary btn-block" disabled={mutation.isPending}>
+          {mutation.isPending ? "Logging in…" : "Log in"}
+        </button>
+      </form>
+      <p className="auth-switch">
+        New here? <Link to="/signup">Create an account</Link>
+      </p>
+    </section>
+  );
+}

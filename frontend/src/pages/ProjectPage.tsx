@@ -1,0 +1,374 @@
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { Link, useNavigate, useParams } from "react-router";
+import type { Task } from "../api/client";
+import { ApiError, describeError } from "../api/errors";
+import {
+  useCreateTask,
+  useDeleteProject,
+  useDeleteTask,
+  useProject,
+  useTasks,
+  useUpdateTask,
+} from "../api/queries";
+import { ConfirmDialog } from "../components/ConfirmDialog";
+import { TextField, useFormErrors } from "../components/fields";
+import { ErrorAlert, ProgressBar, Spinner } from "../components/feedback";
+import { useProjectEditing } from "../components/useProjectEditing";
+import { useDocumentTitle } from "../hooks";
+import { deletionWarning, taskSummary } from "./DashboardPage";
+
+function AddTaskForm({ projectId }: { projectId: string }) {
+  const create = useCreateTask(projectId);
+  const [title, setTitle] = useState("");
+  const formRef = useRef<HTMLFormElement>(null);
+  const inputRef = useRef<HTMLInputElement>(null);
+  const { errors, formError, check, edited } = useFormErrors(formRef, create.error);
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    if (!check(title.trim() ? {} : { title: "Type what needs doing." })) return;
+    create.mutate(title.trim(), {
+      onSuccess: () => {
+        setTitle("");
+        inputRef.current?.focus();
+      },
+    });
+  }
+
+  return (
+    <form ref={formRef} className="add-task" onSubmit={submit} noValidate aria-label="Add a task">
+      <div className="add-task-row">
+        <TextField
+          ref={inputRef}
+          label="New task"
+          name="title"
+          maxLength={500}
+          autoComplete="off"
+          placeholder="e.g. Draft the brief"
+          value={title}
+          onChange={(e) => {
+            setTitle(e.target.value);
+            edited("title");
+          }}
+          error={errors.title}
+        />
+        <button type="submit" className="btn btn-primary" disabled={create.isPending}>
+          {create.isPending ? "Adding…" : "Add task"}
+        </button>
+      </div>
+      <ErrorAlert error={formError} />
+    </form>
+  );
+}
+
+interface TaskRowProps {
+  task: Task;
+  onToggle(done: boolean): void;
+  onRename(title: string): void;
+  onDelete(): void;
+  deleting: boolean;
+}
+
+function TaskRow({ task, onToggle, onRename, onDelete, deleting }: TaskRowProps) {
+  const [editing, setEditing] = useState(false);
+  const [draft, setDraft] = useState(task.title);
+  const [error, setError] = useState<string | null>(null);
+  const inputRef = useRef<HTMLInputElement>(null);
+  const renameRef = useRef<HTMLButtonElement>(null);
+  const wasEditing = useRef(false);
+
+  useEffect(() => {
+    if (editing) {
+      inputRef.current?.focus();
+      inputRef.current?.select();
+    }
+    else if (wasEditing.current) renameRef.current?.focus();
+    wasEditing.current = editing;
+  }, [editing]);
+
+  function start() {
+    setDraft(task.title);
+    setError(null);
+    setEditing(true);
+  }
+
+  function save(event?: FormEvent) {
+    event?.preventDefault();
+    const title = draft.trim();
+    if (!title) {
+      setError("A task needs a title.");
+      inputRef.current?.focus();
+      return;
+    }
+    if (title !== task.title) onRename(title);
+    setEditing(false);
+  }
+
+  function onKeyDown(event: KeyboardEvent<HTMLInputElement>) {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      setEditing(false);
+    }
+  }
+
+  const checkboxId = `task-${task.id}`;
+  return (
+    <li className={`task${task.done ? " task-done" : ""}${deleting ? " task-busy" : ""}`}>
+      {editing ? (
+        <form className="task-edit" onSubmit={save} noValidate>
+          <TextField
+            ref={inputRef}
+            label={`Rename “${task.title}”`}
+            name="title"
+            maxLength={500}
+            value={draft}
+            onChange={(e) => setDraft(e.target.value)}
+            onKeyDown={onKeyDown}
+            error={error ?? undefined}
+          />
+          <div className="task-actions">
+            <button type="submit" className="btn btn-primary btn-small">
+              Save
+            </button>
+            <button type="button" className="btn btn-secondary btn-small" onClick={() => setEditing(false)}>
+              Cancel
+            </button>
+          </div>
+        </form>
+      ) : (
+        <>
+          <input
+            id={checkboxId}
+            type="checkbox"
+            className="task-checkbox"
+            checked={task.done}
+            onChange={(e) => onToggle(e.target.checked)}
+            disabled={deleting}
+          />
+          <label htmlFor={checkboxId} className="task-title">
+            {task.title}
+          </label>
+          <div className="task-actions">
+            <button
+              ref={renameRef}
+              type="button"
+              className="btn btn-ghost btn-small"
+              onClick={start}
+              aria-label={`Rename ${task.title}`}
+              disabled={deleting}
+            >
+              Rename
+            </button>
+            <button
+              type="button"
+              className="btn btn-ghost-danger btn-small"
+              onClick={onDelete}
+              aria-label={`Delete ${task.title}`}
+              disabled={deleting}
+            >
+              {deleting ? "Deleting…" : "Delete"}
+            </button>
+          </div>
+        </>
+      )}
+    </li>
+  );
+}
+
+function TaskList({ projectId }: { projectId: string }) {
+  const tasks = useTasks(projectId);
+  const items = tasks.data?.pages.flatMap((p) => p.items) ?? [];
+  const [failure, setFailure] = useState<string | null>(null);
+  // A checkbox shows its new state from the click on: the optimistic cache update lands
+  // a moment later (asynchronously), and a controlled input would flicker back meanwhile.
+  const [pendingDone, setPendingDone] = useState<Record<string, boolean>>({});
+  const update = useUpdateTask(projectId, {
+    onError: (error, { taskId, changes }) => {
+      const title = items.find((t) => t.id === taskId)?.title ?? "the task";
+      const action = changes.done === undefined ? "rename" : changes.done ? "complete" : "reopen";
+      setFailure(`Couldn’t ${action} “${title}”: ${describeError(error)}`);
+    },
+    onSettled: ({ taskId, changes }) => {
+      if (changes.done === undefined) return;
+      setPendingDone(({ [taskId]: _settled, ...rest }) => rest);
+    },
+  });
+  const remove = useDeleteTask(projectId);
+
+  function report(action: string, task: Task) {
+    return (error: unknown) => setFailure(`Couldn’t ${action} “${task.title}”: ${describeError(error)}`);
+  }
+
+  if (tasks.isPending) return <Spinner label="Loading tasks…" />;
+  if (tasks.isLoadingError)
+    return (
+      <ErrorAlert error={tasks.error}>
+        <button type="button" className="btn btn-secondary btn-small" onClick={() => void tasks.refetch()}>
+          Try again
+        </button>
+      </ErrorAlert>
+    );
+
+  return (
+    <>
+      {tasks.isFetchNextPageError || tasks.isRefetchError ? <ErrorAlert error={tasks.error} /> : null}
+      {failure ? (
+        <div className="alert alert-error" role="alert">
+          <p>{failure}</p>
+          <button type="button" className="btn btn-secondary btn-small" onClick={() => setFailure(null)}>
+            Dismiss
+          </button>
+        </div>
+      ) : null}
+      {items.length === 0 ? (
+        <p className="empty-tasks muted">No tasks yet. Add the first one above.</p>
+      ) : (
+        <ul className="task-list" aria-label="Tasks">
+          {items.map((task) => (
+            <TaskRow
+              key={task.id}
+              task={task.id in pendingDone ? { ...task, done: pendingDone[task.id]! } : task}
+              deleting={remove.isPending && remove.variables === task.id}
+              onToggle={(done) => {
+                setFailure(null);
+                setPendingDone((all) => ({ ...all, [task.id]: done }));
+                update.mutate({ taskId: task.id, changes: { done } });
+              }}
+              onRename={(title) => {
+                setFailure(null);
+                update.mutate({ taskId: task.id, changes: { title } });
+              }}
+              onDelete={() => {
+                setFailure(null);
+                remove.mutate(task.id, {
+                  onSuccess: () => document.querySelector<HTMLInputElement>(".add-task input")?.focus(),
+                  onError: report("delete", task),
+                });
+              }}
+            />
+          ))}
+        </ul>
+      )}
+      {tasks.hasNextPage ? (
+        <div className="load-more">
+          <button
+            type="button"
+            className="btn btn-secondary"
+            onClick={() => void tasks.fetchNextPage()}
+            disabled={tasks.isFetchingNextPage}
+          >
+            {tasks.isFetchingNextPage ? "Loading more…" : "Load more tasks"}
+          </button>
+        </div>
+      ) : null}
+    </>
+  );
+}
+
+export function ProjectPage() {
+  const { projectId = "" } = useParams();
+  const project = useProject(projectId);
+  // Start loading the tasks with the project, not after it (same query as TaskList's).
+  useTasks(projectId);
+  const navigate = useNavigate();
+  const remove = useDeleteProject();
+  const editing = useProjectEditing();
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  useDocumentTitle(project.data?.name ?? "Project");
+
+  if (project.isPending) return <Spinner label="Loading project…" />;
+  const missing = project.error instanceof ApiError && project.error.status === 404;
+  // A failed background refetch keeps showing what we have, unless the project is gone.
+  if (project.isLoadingError || missing) {
+    return (
+      <div className="card empty-state">
+        <h1 tabIndex={-1}>{missing ? "Project not found" : "Couldn’t load the project"}</h1>
+        <p className="muted">
+          {missing ? "It may have been deleted, or the link is wrong." : describeError(project.error)}
+        </p>
+        <Link to="/" className="btn btn-primary">
+          Back to projects
+        </Link>
+      </div>
+    );
+  }
+
+  const p = project.data;
+  return (
+    <>
+      <nav aria-label="Breadcrumb" className="breadcrumb">
+        <Link to="/">
+          <span aria-hidden="true">← </span>All projects
+        </Link>
+      </nav>
+      <div className="page-header">
+        <div className="page-header-text">
+          <h1 tabIndex={-1}>{p.name}</h1>
+          {p.description ? <p className="project-description">{p.description}</p> : null}
+        </div>
+        <div className="page-header-actions">
+          <button type="button" className="btn btn-secondary" onClick={() => editing.startEditing(p)}>
+            Edit project
+          </button>
+          <button
+            type="button"
+            className="btn btn-ghost-danger"
+            onClick={() => {
+              remove.reset();
+              setConfirmDelete(true);
+            }}
+          >
+            Delete project
+          </button>
+        </div>
+      </div>
+
+      {editing.failure ? (
+        <div className="alert alert-error" role="alert">
+          <p>Couldn’t save your changes: {describeError(editing.failure.error)}</p>
+          <button type="button" className="btn btn-secondary btn-small" onClick={editing.dismissFailure}>
+            Dismiss
+          </button>
+        </div>
+      ) : null}
+
+      <section className="card progress-card" aria-labelledby="progress-title">
+        <div className="progress-card-header">
+          <h2 id="progress-title">Progress</h2>
+          <p className="progress-figure" aria-hidden="true">
+            {p.progress}%
+          </p>
+        </div>
+        <ProgressBar value={p.progress} label={`Progress of ${p.name}`} />
+        <p className="muted small" aria-live="polite">
+          {taskSummary(p)}
+        </p>
+      </section>
+
+      <section className="card tasks-card" aria-labelledby="tasks-title">
+        <h2 id="tasks-title">Tasks</h2>
+        <AddTaskForm projectId={p.id} />
+        <TaskList projectId={p.id} />
+      </section>
+
+      {editing.dialog}
+      {confirmDelete ? (
+        <ConfirmDialog
+          title={`Delete “${p.name}”?`}
+          confirmLabel="Delete project"
+          busyLabel="Deleting…"
+          busy={remove.isPending}
+          error={remove.error}
+          onCancel={() => setConfirmDelete(false)}
+          onConfirm={() =>
+            remove.mutate(p.id, {
+              onSuccess: () => void navigate("/", { replace: true }),
+            })
+          }
+        >
+          <p>{deletionWarning(p)}</p>
+        </ConfirmDialog>
+      ) : null}
+    </>
+  );
+}

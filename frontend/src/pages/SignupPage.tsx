@@ -1,0 +1,97 @@
+import { useMutation } from "@tanstack/react-query";
+import { useRef, useState, type FormEvent } from "react";
+import { Link } from "react-router";
+import { api } from "../api/client";
+import { useAuth } from "../auth/AuthProvider";
+import { TextField, useFormErrors } from "../components/fields";
+import { ErrorAlert } from "../components/feedback";
+import { useDocumentTitle } from "../hooks";
+
+interface SignupInput {
+  email: string;
+  password: string;
+  display_name: string | null;
+}
+
+export function SignupPage() {
+  useDocumentTitle("Create an account");
+  const { login } = useAuth();
+  const [displayName, setDisplayName] = useState("");
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const formRef = useRef<HTMLFormElement>(null);
+
+  const mutation = useMutation({
+    mutationFn: async (input: SignupInput) => {
+      await api.register(input);
+      // Signing up logs in at once; the redirect follows from the session.
+      await login(input.email, input.password);
+    },
+  });
+
+  const { errors, formError, check, edited } = useFormErrors(formRef, mutation.error);
+
+  function onSubmit(event: FormEvent) {
+    event.preventDefault();
+    const found: Record<string, string> = {};
+    if (!email.trim()) found.email = "Enter your email address.";
+    if (password.length < 8) found.password = "Use at least 8 characters.";
+    if (!check(found)) return;
+    mutation.mutate({ email: email.trim(), password, display_name: displayName.trim() || null });
+  }
+
+  return (
+    <section className="card auth-card" aria-labelledby="signup-title">
+      <h1 id="signup-title" tabIndex={-1}>
+        Create an account
+      </h1>
+      <ErrorAlert error={formError} />
+      <form ref={formRef} onSubmit={onSubmit} noValidate className="form">
+        <TextField
+          label="Name"
+          optional
+          name="display_name"
+          autoComplete="name"
+          maxLength={100}
+          value={displayName}
+          onChange={(e) => {
+            setDisplayName(e.target.value);
+            edited("display_name");
+          }}
+          error={errors.display_name}
+        />
+        <TextField
+          label="Email"
+          type="email"
+          name="email"
+          autoComplete="email"
+          value={email}
+          onChange={(e) => {
+            setEmail(e.target.value);
+            edited("email");
+          }}
+          error={errors.email}
+        />
+        <TextField
+          label="Password"
+          type="password"
+          name="password"
+          autoComplete="new-password"
+          hint="At least 8 characters. Avoid common passwords and your email."
+          value={password}
+          onChange={(e) => {
+            setPassword(e.target.value);
+            edited("password");
+          }}
+          error={errors.password}
+        />
+        <button type="submit" className="btn btn-primary btn-block" disabled={mutation.isPending}>
+          {mutation.isPending ? "Creating account…" : "Create account"}
+        </button>
+      </form>
+      <p className="auth-switch">
+        Already have an account? <Link to="/login">Log in</Link>
+      </p>
+    </section>
+  );
+}
