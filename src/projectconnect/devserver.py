@@ -15,7 +15,7 @@ from projectconnect.auth.settings import AuthSettings
 from projectconnect.infra.bus import InProcessBus
 from projectconnect.infra.cache import MemoryCache
 from projectconnect.infra.http import compose_app
-from projectconnect.infra.static import SinglePageApp
+from projectconnect.infra.static import FrontendMount
 from projectconnect.infra.tokens import StaticKeySource, ensure_private_key_file
 from projectconnect.projects import api as projects_api
 from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
@@ -84,9 +84,7 @@ def create_embedded_app(
         count_statements=auth_settings.expose_sql_count,
     )
     if frontend_dir is not None and (frontend_dir / "index.html").is_file():
-        app.mount(
-            "/",
-            SinglePageApp(frontend_dir, api_prefixes=("auth", "projects", "health")),
-            name="frontend",
+        app.router.routes.append(
+            FrontendMount(frontend_dir, api_prefixes=("auth", "projects", "health", "metrics"))
         )
     return app
