@@ -1,0 +1,1 @@
+"""Load and scale benchmarks and the tools they need."""
