@@ -47,9 +47,6 @@ TEST_AUTH_ENV = {f"AUTH_{k.upper()}": str(v).lower() for k, v in TEST_AUTH_SETTI
 class Backend:
     name: str
     client: httpx.AsyncClient
-    # Whether the projects service learns of a revoked session: at once in-process, and
-    # through the shared Redis session cache across processes.
-    revocation_reaches_projects: bool
     app: FastAPI | None = None
     signing_key: Path | None = None
     # Where the projects database lives, to look behind the API in event tests.
@@ -109,7 +106,7 @@ async def backend(
         app = create_embedded_app(*embedded_settings(data.auth_url, data.projects_url, key))
         async for client in _in_process(app):
             yield Backend(
-                "sqlite", client, True, app=app, signing_key=key, projects_url=data.projects_url
+                "sqlite", client, app=app, signing_key=key, projects_url=data.projects_url
             )
         return
 
@@ -145,9 +142,7 @@ async def _on_postgres(
         await migrations.upgrade(PROJECTS_MIGRATIONS, projects_url)
         app = create_embedded_app(*embedded_settings(auth_url, projects_url, key, redis))
         async for client in _in_process(app):
-            yield Backend(
-                "postgres", client, True, app=app, signing_key=key, projects_url=projects_url
-            )
+            yield Backend("postgres", client, app=app, signing_key=key, projects_url=projects_url)
         return
 
     events = {
@@ -190,7 +185,7 @@ async def _on_postgres(
             projects.wait_ready()
             router = PrefixRouter({"auth": auth.url, "projects": projects.url})
             async with httpx.AsyncClient(transport=router, base_url=BASE_URL) as client:
-                yield Backend("processes", client, True, signing_key=key, projects_url=projects_url)
+                yield Backend("processes", client, signing_key=key, projects_url=projects_url)
         finally:
             projects.stop()
     finally:

@@ -187,7 +187,7 @@ async def test_a_token_for_no_such_session_is_refused(
     token = sign_real(backend, ann, sid=str(uuid.uuid4()))
     # Asked first, before auth has looked the session up: embedded, projects asks auth's
     # registry; alone, it hears only of revocations, so an unknown session is not in its view.
-    if backend.revocation_reaches_projects and backend.app is not None:
+    if backend.app is not None:
         await assert_refused(api, token, ("/projects",))
     await assert_refused(api, token, ("/auth/me", "/auth/validate"))
 

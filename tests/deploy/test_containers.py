@@ -27,7 +27,6 @@ import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -51,6 +50,7 @@ from projectconnect.infra.config import BrokerSettings, DatabaseSettings
 from projectconnect.infra.logs import LogSettings
 from projectconnect.infra.tracing import TracingSettings
 from projectconnect.projects.settings import ProjectsSettings
+from projectconnect.stack import free_port
 from tests.support.services import require
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -1322,13 +1322,6 @@ def test_rabbitmq_has_the_management_and_prometheus_plugins() -> None:
 
 
 # ============================================================================ tests: front end
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,14 +11,9 @@ from pathlib import Path
 
 import httpx
 
+from projectconnect.stack import free_port as free_port  # shared with the tests
+
 PROJECTCONNECT = [sys.executable, "-m", "projectconnect"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def run_command(args: list[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
