@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from projectconnect.servers import Server
+
 if TYPE_CHECKING:
     from projectconnect.infra.config import BrokerSettings
     from projectconnect.infra.migrations import MigrationTree
@@ -68,27 +70,27 @@ def serve(
     host: Host = "127.0.0.1",
     port: Port = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    server: Annotated[
+        Server, typer.Option(help="The HTTP server: uvicorn or granian.")
+    ] = Server.uvicorn,
 ) -> None:
     """One service, configured from the environment (DATABASE_URL, JWKS_URL, AUTH_*)."""
     import os
     import tempfile
 
-    import uvicorn
+    from projectconnect import servers
 
     _check_config(service)
     if workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
         # Each worker writes its metrics here; /metrics in any worker adds them up.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="pc-metrics-")
-
-    uvicorn.run(
-        f"projectconnect.{service.value}.app:app_from_env",
-        factory=True,
+    # Behind the gateway: X-Forwarded-For is trusted from FORWARDED_ALLOW_IPS (127.0.0.1).
+    servers.run(
+        f"projectconnect.servers:{service.value}_app",
+        server=server,
         host=host,
         port=port,
         workers=workers,
-        log_config=None,
-        # Behind the gateway: trust X-Forwarded-For from FORWARDED_ALLOW_IPS (127.0.0.1).
-        proxy_headers=True,
     )
 
 
@@ -205,6 +207,8 @@ def stack(
     https_port: Annotated[int, typer.Option(help="Gateway HTTPS port.")] = 8443,
     auth_replicas: Annotated[int, typer.Option(min=1, help="auth processes.")] = 2,
     projects_replicas: Annotated[int, typer.Option(min=1, help="projects processes.")] = 2,
+    server: Annotated[Server, typer.Option(help="Each replica's HTTP server.")] = Server.uvicorn,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes per replica.")] = 1,
     runtime_dir: Annotated[Path, typer.Option(help="Logs, keys, certificate, nginx.")] = Path(
         ".stack"
     ),
@@ -243,6 +247,8 @@ def stack(
         https_port=https_port,
         auth_replicas=auth_replicas,
         projects_replicas=projects_replicas,
+        server=server,
+        workers=workers,
         postgres_url=postgres_url,
         database_prefix=database_prefix,
         redis_url=redis_url,

@@ -28,6 +28,7 @@ from projectconnect.gateway import write as write_gateway
 from projectconnect.infra.rabbitmq import Topology, declare_topology
 from projectconnect.infra.tokens import ensure_private_key_file
 from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
+from projectconnect.servers import Server
 
 
 def free_port() -> int:
@@ -45,6 +46,9 @@ class StackOptions:
     status_port: int = field(default_factory=free_port)
     auth_replicas: int = 2
     projects_replicas: int = 2
+    # Each replica's HTTP server and its worker processes.
+    server: Server = Server.uvicorn
+    workers: int = 1
     postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
     database_prefix: str = "projectconnect"
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -149,20 +153,25 @@ class Stack:
     ) -> Child:
         return self._spawn(name, [sys.executable, "-m", "projectconnect", *args], env, port)
 
+    def serve_args(self, service: str, port: int) -> list[str]:
+        o = self.options
+        return [
+            *("serve", service, "--port", str(port)),
+            *("--server", o.server.value, "--workers", str(o.workers)),
+        ]
+
     def start(self) -> None:
         o = self.options
         self.prepare()
         auth = [
-            self._projectconnect(
-                f"auth-{i}", ["serve", "auth", "--port", str(p)], self.auth_env(), p
-            )
+            self._projectconnect(f"auth-{i}", self.serve_args("auth", p), self.auth_env(), p)
             for i, p in enumerate(free_port() for _ in range(o.auth_replicas))
         ]
         self._wait_ready(auth)
         jwks = f"http://127.0.0.1:{auth[0].port}/auth/.well-known/jwks.json"
         projects = [
             self._projectconnect(
-                f"projects-{i}", ["serve", "projects", "--port", str(p)], self.projects_env(jwks), p
+                f"projects-{i}", self.serve_args("projects", p), self.projects_env(jwks), p
             )
             for i, p in enumerate(free_port() for _ in range(o.projects_replicas))
         ]

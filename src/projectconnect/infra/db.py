@@ -110,6 +110,8 @@ def create_engine(
 ) -> AsyncEngine:
     engine = _create_engine(url, name=name, pool_size=pool_size, echo=echo)
     event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
+    statements = metrics.DB_STATEMENTS.labels(pool=name)
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *_: statements.inc())
     in_use = metrics.DB_POOL_IN_USE.labels(pool=name)
     event.listen(engine.sync_engine.pool, "checkout", lambda *_: in_use.inc())
     event.listen(engine.sync_engine.pool, "checkin", lambda *_: in_use.dec())

@@ -77,6 +77,7 @@ DB_POOL_WAIT = Histogram(
     ["pool"],
     buckets=(0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0),
 )
+DB_STATEMENTS = Counter("db_statements_total", "SQL statements sent to the database.", ["pool"])
 LOGINS = Counter("auth_logins_total", "Login attempts by outcome.", ["outcome"])
 BUILD_INFO = Gauge(
     "projectconnect_build_info", "The running version.", ["version"], multiprocess_mode="max"
