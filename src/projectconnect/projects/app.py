@@ -66,7 +66,9 @@ class ProjectsRuntime:
             SessionCache(self.cache.named("sessions"), active_ttl=60, revoked_ttl=3600)
         )
         self.read_cache = OwnerReadCache(
-            self.cache.named("projects"), ttl=settings.read_cache_ttl_seconds
+            self.cache.named("projects"),
+            ttl=settings.read_cache_ttl_seconds,
+            enabled=settings.read_cache,
         )
         self.service = ProjectService(self.db, self.read_cache)
         self.events = handlers.dispatcher(self.db, self.read_cache)

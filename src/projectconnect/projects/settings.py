@@ -16,4 +16,6 @@ class ProjectsSettings(ServiceSettings):
     # Whether this process also consumes events from AMQP_URL.
     run_consumer: bool = True
     # A safety net only: every write by the owner already makes the next read fresh.
+    # Off sends every read to the database: for diagnosis and benchmarks of that path.
+    read_cache: bool = True
     read_cache_ttl_seconds: int = Field(default=300, ge=1, le=86400)
