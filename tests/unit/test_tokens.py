@@ -256,3 +256,36 @@ async def test_garbage_is_refused(token: str, verifier: TokenVerifier) -> None:
 def test_the_signer_refuses_any_key_but_p256(key: Any) -> None:
     with pytest.raises(ValueError, match="P-256"):
         TokenSigner(pem(key()), audience=AUDIENCE, ttl_seconds=TTL)
+
+
+async def test_a_remembered_token_still_expires(
+    private_key: ec.EllipticCurvePrivateKey, signer: TokenSigner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    verifier = TokenVerifier(StaticKeySource(signer.jwks()), audience=AUDIENCE, leeway=0)
+    now = time.time()
+    token = forge(private_key, signer.kid, iat=int(now), exp=int(now) + 60)
+    first = await verifier.verify(token)
+    assert await verifier.verify(token) is first  # remembered, not checked again
+
+    # Past its expiry the token is not answered from memory but checked again (and the
+    # signature check, on its own clock, refuses it once that clock is there too).
+    later = now + 61
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert await verifier.verify(token) is not first
+
+
+async def test_only_a_verified_token_is_remembered(
+    private_key: ec.EllipticCurvePrivateKey, signer: TokenSigner
+) -> None:
+    verifier = TokenVerifier(StaticKeySource(signer.jwks()), audience=AUDIENCE, remember=2)
+    forged = forge(ec.generate_private_key(ec.SECP256R1()), signer.kid)
+    for _ in range(2):
+        with pytest.raises(InvalidToken):
+            await verifier.verify(forged)
+    tokens = [signer.issue(uuid.uuid4(), uuid.uuid4()) for _ in range(3)]
+    claims = [await verifier.verify(t) for t in tokens]
+    # The oldest was forgotten beyond the bound: checked again, to the same claims.
+    again = await verifier.verify(tokens[0])
+    assert again == claims[0]
+    assert again is not claims[0]
+    assert await verifier.verify(tokens[2]) is claims[2]

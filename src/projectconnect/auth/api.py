@@ -30,12 +30,12 @@ COOKIE_PATH = "/auth"
 router = APIRouter(prefix="/auth", tags=["auth"], responses=problem_responses(422, 500))
 
 
-def get_service(request: Request) -> AuthService:
+async def get_service(request: Request) -> AuthService:
     service: AuthService = request.app.state.auth_service
     return service
 
 
-def get_settings(request: Request) -> AuthSettings:
+async def get_settings(request: Request) -> AuthSettings:
     settings: AuthSettings = request.app.state.auth_settings
     return settings
 

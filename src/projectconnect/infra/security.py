@@ -1,4 +1,8 @@
-"""The bearer-token dependency both services' routes use."""
+"""The bearer-token dependency both services' routes use.
+
+Dependencies are coroutines: FastAPI runs plain functions in a thread pool, a thread hop
+per request for what is a dictionary look-up.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from projectconnect.infra.problems import Unauthorized
 bearer_scheme = HTTPBearer(auto_error=False, description="An access token from /auth/login.")
 
 
-def bearer_token(
+async def bearer_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> str:
     if credentials is None or not credentials.credentials:

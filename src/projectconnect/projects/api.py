@@ -32,7 +32,7 @@ router = APIRouter(
 )
 
 
-def get_service(request: Request) -> ProjectService:
+async def get_service(request: Request) -> ProjectService:
     service: ProjectService = request.app.state.projects_service
     return service
 
