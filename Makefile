@@ -11,7 +11,7 @@ PORT ?= 8000
 DATA_DIR ?= .data
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: run test install system-deps frontend-build frontend-test stack lint typecheck format clean
+.PHONY: run test bench install system-deps frontend-build frontend-test stack lint typecheck format clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -25,11 +25,11 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 install: $(VENV)/.synced
 
 # Debian packages the tests drive: nginx for the gateway, prometheus for promtool,
-# chromium for the browser tests.
-DEBIAN_PACKAGES := nginx-light prometheus chromium
+# chromium for the browser tests, wrk for the benchmarks (and their harness's test).
+DEBIAN_PACKAGES := nginx-light prometheus chromium wrk
 system-deps:
 	@if ! PATH="$$PATH:/usr/sbin" command -v nginx >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1 \
-	    || ! test -x /usr/bin/chromium; then \
+	    || ! test -x /usr/bin/chromium || ! command -v wrk >/dev/null 2>&1; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES); \
 	fi
 
@@ -61,6 +61,12 @@ run: install frontend-build
 # The distributed topology on this host (nginx, replicas, workers); see README.
 stack: install system-deps
 	$(BIN)/projectconnect stack
+
+# Every benchmark of docs/benchmarks.md (about 25 minutes; BENCH_ARGS="--size quick" for
+# a smaller database). Results in bench/results/.
+BENCH_ARGS ?=
+bench: install system-deps
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests bench

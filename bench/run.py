@@ -1,0 +1,839 @@
+"""Every benchmark of docs/benchmarks.md in one run: `make bench`, or
+
+    python -m bench.run [--size full|quick] [--seconds 15] [--out bench/results]
+
+1. Seeds two pairs of databases with bench.seed: a small one (1 000 projects) and a large
+   one (1 000 000 projects by default), the same heavy owner in both.
+2. Servers: uvicorn and Granian at 1, 2 and 4 workers, each beside the bare ASGI ceiling
+   on the same server and worker count, directly: cached GET /projects, /auth/validate.
+3. The topology (nginx gateway, auth, projects) on the chosen server: static file and
+   bare endpoint through the same gateway as ceilings, cached GET /projects and
+   /auth/validate through it and directly, the 70/20/5/5 mix, a login burst during reads.
+4. Scale: list and project pages from the database (read cache off) at both sizes,
+   with EXPLAIN (ANALYZE, BUFFERS) of their statements.
+
+Results go to OUT/results.json and OUT/results.md; the tables in docs/benchmarks.md are
+copied from there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import platform
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import psutil
+
+from bench.ceiling import body_of
+from bench.load import Counters, ProcessSampler, Wrk, WrkResult, system_pids
+from bench.profile import record, summarise
+from bench.seed import PASSWORD, Sizes, _user_id, seed
+from projectconnect.gateway import RateLimits
+from projectconnect.servers import Server
+from projectconnect.stack import Stack, StackOptions, free_port
+
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+NAMESPACE = "pcbench"
+HEAVY_OWNER = 0
+# The load generator is one address: the gateway's per-address limits would measure
+# themselves, not the services. They are opened wide here and nowhere else.
+OPEN_LIMITS = RateLimits(
+    per_ip_rate="100000r/s",
+    per_ip_burst=100000,
+    login_rate="100000r/s",
+    login_burst=100000,
+    writes_per_user_rate="100000r/s",
+    writes_per_user_burst=100000,
+    connections_per_ip=10000,
+)
+SIZES = {
+    "full": {
+        "small": Sizes(users=100, projects=1_000, tasks=10_000, heavy_owner=500),
+        "large": Sizes(users=100_000, projects=1_000_000, tasks=10_000_000, heavy_owner=500),
+    },
+    "quick": {
+        "small": Sizes(users=100, projects=1_000, tasks=10_000, heavy_owner=500),
+        "large": Sizes(users=10_000, projects=100_000, tasks=1_000_000, heavy_owner=500),
+    },
+}
+
+
+@dataclasses.dataclass
+class Options:
+    size: str
+    seconds: float
+    connections: int
+    scale_connections: int
+    users: int
+    servers: list[Server]
+    workers: list[int]
+    server: Server
+    server_workers: int
+    out: Path
+    only: set[str]
+    profile: bool = False
+
+
+@dataclasses.dataclass
+class Row:
+    """One measured load: what ran, the figures, and who spent the machine."""
+
+    name: str
+    target: str
+    result: WrkResult
+    usage: dict[str, Any]
+    statements: dict[str, float | None] = dataclasses.field(default_factory=dict)
+    ceiling: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        r = self.result
+        return {
+            "name": self.name,
+            "target": self.target,
+            "rps": round(r.rps, 1),
+            "p50_ms": r.p50_ms,
+            "p90_ms": r.p90_ms,
+            "p99_ms": r.p99_ms,
+            "max_ms": r.max_ms,
+            "requests": r.requests,
+            "errors": r.errors,
+            "mix": dict(r.mix),
+            "sql_per_request": self.statements,
+            "usage": self.usage,
+            "ceiling": self.ceiling,
+        }
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --- databases ---
+
+
+async def _drop_databases(prefix: str) -> None:
+    connection = await asyncpg.connect(ADMIN_URL)
+    try:
+        for service in ("auth", "projects"):
+            await connection.execute(f'DROP DATABASE IF EXISTS "{prefix}_{service}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+def prepare_databases(prefix: str, sizes: Sizes, runtime: Path) -> tuple[Stack, float]:
+    """Fresh, migrated and seeded databases PREFIX_auth and PREFIX_projects."""
+    asyncio.run(_drop_databases(prefix))
+    stack = Stack(_stack_options(runtime, prefix, Server.uvicorn, 1))
+    stack.prepare()
+    seconds = asyncio.run(seed(stack.auth_url, stack.projects_url, sizes))
+    return stack, seconds
+
+
+def _stack_options(
+    runtime: Path,
+    prefix: str,
+    server: Server,
+    workers: int,
+    static: Path | None = None,
+    **environment: str,
+) -> StackOptions:
+    return StackOptions(
+        runtime_dir=runtime,
+        http_port=free_port(),
+        https_port=free_port(),
+        auth_replicas=1,
+        projects_replicas=1,
+        server=server,
+        workers=workers,
+        postgres_url=ADMIN_URL,
+        database_prefix=prefix,
+        events_namespace=NAMESPACE,
+        cache_prefix=f"{NAMESPACE}:{uuid.uuid4().hex[:8]}:",
+        static_root=static,
+        limits=OPEN_LIMITS,
+        environment=environment,
+    )
+
+
+async def _bench_users(projects_url: str, count: int) -> list[tuple[int, str, str]]:
+    """Users 1..: (index, a project of theirs with tasks, one of its tasks)."""
+    connection = await asyncpg.connect(projects_url)
+    try:
+        rows = await connection.fetch(
+            """
+            SELECT DISTINCT ON (p.owner_id) p.owner_id, p.id AS project, t.id AS task
+            FROM projects p
+            JOIN LATERAL (SELECT id FROM tasks WHERE project_id = p.id LIMIT 1) t ON true
+            WHERE p.owner_id = ANY($1::uuid[])
+            ORDER BY p.owner_id, p.task_count DESC
+            """,
+            [_user_id(i) for i in range(1, count * 4)],
+        )
+    finally:
+        await connection.close()
+    by_owner = {r["owner_id"]: (str(r["project"]), str(r["task"])) for r in rows}
+    found = [(i, *by_owner[_user_id(i)]) for i in range(1, count * 4) if _user_id(i) in by_owner]
+    return found[:count]
+
+
+async def _login_all(auth_base: str, emails: list[str]) -> list[str]:
+    limit = asyncio.Semaphore(4)
+    async with httpx.AsyncClient(base_url=auth_base, timeout=60) as client:
+
+        async def one(email: str) -> str:
+            async with limit:
+                response = await client.post(
+                    "/auth/login", json={"email": email, "password": PASSWORD}
+                )
+                response.raise_for_status()
+                token: str = response.json()["access_token"]
+                return token
+
+        return list(await asyncio.gather(*(one(e) for e in emails)))
+
+
+def write_users_file(stack: Stack, auth_base: str, count: int, path: Path) -> Path:
+    """Log `count` seeded users in and write the tab-separated file the wrk script reads."""
+    users = asyncio.run(_bench_users(stack.projects_url, count))
+    emails = [f"user{i}@bench.example" for i, _, _ in users]
+    tokens = asyncio.run(_login_all(auth_base, emails))
+    lines = [
+        f"{token}\t{project}\t{task}\t{email}\t{PASSWORD}"
+        for token, (_, project, task), email in zip(tokens, users, emails, strict=True)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+# --- processes ---
+
+
+@contextlib.contextmanager
+def running(stack: Stack) -> Iterator[Stack]:
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()
+
+
+@contextlib.contextmanager
+def ceiling_server(server: Server, workers: int, runtime: Path) -> Iterator[tuple[int, int]]:
+    """The bare endpoint on `server` with `workers`: (port, pid)."""
+    port = free_port()
+    log_file = (runtime / f"ceiling-{server}-{workers}.log").open("ab")
+    process = subprocess.Popen(  # noqa: S603 - our own module
+        [
+            sys.executable,
+            "-m",
+            "bench.ceiling",
+            *("--server", server.value, "--workers", str(workers), "--port", str(port)),
+        ],
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/bytes/10", timeout=1)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("the ceiling server did not start") from None
+                time.sleep(0.1)
+        yield port, process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        log_file.close()
+
+
+def _child_pid(stack: Stack, name: str) -> int:
+    return next(c.process.pid for c in stack.children if c.name == name)
+
+
+def _port(stack: Stack, name: str) -> int:
+    port = next(c.port for c in stack.children if c.name == name)
+    assert port is not None
+    return port
+
+
+class Measure:
+    """Runs wrk with the shared settings and records each row."""
+
+    def __init__(self, options: Options, roles: dict[str, list[int]]) -> None:
+        self.options = options
+        self.roles = roles
+        self.rows: list[Row] = []
+
+    def __call__(
+        self,
+        name: str,
+        url: str,
+        scenario: str,
+        users: Path,
+        *,
+        path: str = "/",
+        connections: int | None = None,
+        counters: dict[str, str] | None = None,
+        ceiling: str | None = None,
+        beside: Wrk | None = None,
+    ) -> Row:
+        wrk = Wrk(
+            url=url,
+            scenario=scenario,
+            users=users,
+            connections=connections or self.options.connections,
+            seconds=self.options.seconds,
+            path=path,
+        )
+        # A short warm-up fills caches, pools and connections first.
+        dataclasses.replace(wrk, seconds=2).run()
+        before = {k: Counters.scrape(v) for k, v in (counters or {}).items()}
+        extra = beside.start() if beside else None
+        process = wrk.start()
+        profiles = self._profile(name) if self.options.profile else {}
+        roles = {**self.roles, "wrk": [process.pid]}
+        if extra:
+            roles["wrk (burst)"] = [extra.pid]
+        with ProcessSampler(roles) as sampler:
+            result = Wrk.finish(process)
+            burst = Wrk.finish(extra) if extra else None
+        for out, recorder in profiles.items():
+            recorder.wait()
+            if out.exists():
+                out.with_suffix(".summary.txt").write_text(summarise(out.read_text()))
+        statements = {
+            k: Counters.scrape(v).per_request_since(before[k]) for k, v in (counters or {}).items()
+        }
+        usage = {k: dataclasses.asdict(u) for k, u in sampler.usage().items() if u.processes}
+        row = Row(name, url + (path if scenario == "path" else ""), result, usage, statements)
+        row.ceiling = ceiling
+        if burst:
+            usage["burst"] = {
+                "rps": round(burst.rps, 1),
+                "p50_ms": burst.p50_ms,
+                "p99_ms": burst.p99_ms,
+                "errors": burst.errors,
+            }
+        self.rows.append(row)
+        log(
+            f"{name:<44} {result.rps:9.0f} req/s  p50 {result.p50_ms:6.2f} ms"
+            f"  p99 {result.p99_ms:6.2f} ms  errors {result.errors}"
+        )
+        return row
+
+    def _profile(self, name: str) -> dict[Path, subprocess.Popen[bytes]]:
+        folder = self.options.out / "profiles"
+        folder.mkdir(parents=True, exist_ok=True)
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        return {
+            folder / f"{slug}.{role}.txt": record(
+                pids[0], self.options.seconds, folder / f"{slug}.{role}.txt"
+            )
+            for role, pids in self.roles.items()
+            if role in ("auth", "projects") and pids
+        }
+
+
+# --- the phases ---
+
+
+def server_matrix(options: Options, stack_for: Any, runtime: Path) -> list[Row]:
+    rows: list[Row] = []
+    for server in options.servers:
+        for workers in options.workers:
+            stack: Stack = stack_for(server, workers)
+            with running(stack), ceiling_server(server, workers, runtime) as (ceiling, pid):
+                auth = f"http://127.0.0.1:{_port(stack, 'auth-0')}"
+                projects = f"http://127.0.0.1:{_port(stack, 'projects-0')}"
+                users = write_users_file(stack, auth, options.users, runtime / "users.tsv")
+                sizes = _body_sizes(projects, auth, users)
+                roles = {
+                    "auth": [_child_pid(stack, "auth-0")],
+                    "projects": [_child_pid(stack, "projects-0")],
+                    "ceiling": [pid],
+                    "redis": system_pids("redis-server"),
+                }
+                measure = Measure(options, roles)
+                label = f"{server} x{workers}"
+                bare = f"http://127.0.0.1:{ceiling}"
+                measure(
+                    f"{label} bare endpoint ({sizes['projects']} B)",
+                    bare,
+                    "path",
+                    users,
+                    path=f"/bytes/{sizes['projects']}",
+                )
+                measure(
+                    f"{label} GET /projects (cached)",
+                    projects,
+                    "projects",
+                    users,
+                    counters={"projects": projects},
+                    ceiling=f"{label} bare endpoint ({sizes['projects']} B)",
+                )
+                measure(
+                    f"{label} bare endpoint ({sizes['validate']} B)",
+                    bare,
+                    "path",
+                    users,
+                    path=f"/bytes/{sizes['validate']}",
+                )
+                measure(
+                    f"{label} GET /auth/validate",
+                    auth,
+                    "validate",
+                    users,
+                    counters={"auth": auth},
+                    ceiling=f"{label} bare endpoint ({sizes['validate']} B)",
+                )
+                rows.extend(measure.rows)
+    return rows
+
+
+def _body_sizes(projects: str, auth: str, users: Path) -> dict[str, int]:
+    token = users.read_text().split("\t", 1)[0]
+    headers = {"Authorization": f"Bearer {token}"}
+    return {
+        "projects": len(httpx.get(f"{projects}/projects", headers=headers).content),
+        "validate": len(httpx.get(f"{auth}/auth/validate", headers=headers).content),
+    }
+
+
+def topology(options: Options, stack: Stack, runtime: Path) -> list[Row]:
+    o = options
+    with running(stack), ceiling_server(o.server, o.server_workers, runtime) as (bare_port, pid):
+        auth = f"http://127.0.0.1:{_port(stack, 'auth-0')}"
+        projects = f"http://127.0.0.1:{_port(stack, 'projects-0')}"
+        gateway = f"https://127.0.0.1:{stack.options.https_port}"
+        users = write_users_file(stack, auth, o.users, runtime / "users.tsv")
+        sizes = _body_sizes(projects, auth, users)
+        (runtime / "static" / "ceiling.json").write_bytes(body_of(sizes["projects"]))
+        # The same gateway configuration with the bare endpoint in place of projects.
+        bare_stack = Stack(
+            dataclasses.replace(
+                stack.options,
+                runtime_dir=runtime / "bare-gateway",
+                http_port=free_port(),
+                https_port=free_port(),
+                status_port=free_port(),
+            )
+        )
+        (runtime / "bare-gateway" / "logs").mkdir(parents=True, exist_ok=True)
+        bare_gateway_process = bare_stack.start_gateway([_port(stack, "auth-0")], [bare_port])
+        bare_gateway = f"https://127.0.0.1:{bare_stack.options.https_port}"
+        try:
+            roles = {
+                "gateway": [_child_pid(stack, "gateway"), bare_gateway_process.process.pid],
+                "auth": [_child_pid(stack, "auth-0")],
+                "projects": [_child_pid(stack, "projects-0")],
+                "ceiling": [pid],
+                "postgres": system_pids("postgres"),
+                "redis": system_pids("redis-server"),
+            }
+            measure = Measure(o, roles)
+            both = {"auth": auth, "projects": projects}
+            label = f"{o.server} x{o.server_workers}"
+            static = measure(
+                "nginx static file (gateway)", gateway, "path", users, path="/ceiling.json"
+            )
+            bare = measure(
+                f"bare endpoint via gateway ({label})",
+                bare_gateway,
+                "projects",
+                users,
+                counters={"auth": auth},
+            )
+            direct_bare = measure(
+                f"bare endpoint direct ({label})",
+                f"http://127.0.0.1:{bare_port}",
+                "path",
+                users,
+                path=f"/bytes/{sizes['projects']}",
+            )
+            reads = measure(
+                "GET /projects (cached) via gateway",
+                gateway,
+                "projects",
+                users,
+                counters=both,
+                ceiling=bare.name,
+            )
+            measure(
+                "GET /projects (cached) direct",
+                projects,
+                "projects",
+                users,
+                counters={"projects": projects},
+                ceiling=direct_bare.name,
+            )
+            measure(
+                "GET /auth/validate via gateway",
+                gateway,
+                "validate",
+                users,
+                counters={"auth": auth},
+                ceiling=static.name,
+            )
+            measure(
+                "GET /auth/validate direct",
+                auth,
+                "validate",
+                users,
+                counters={"auth": auth},
+                ceiling=direct_bare.name,
+            )
+            measure("mix 70/20/5/5 via gateway", gateway, "mix", users, counters=both)
+            burst = Wrk(
+                url=gateway, scenario="login", users=users, connections=8, seconds=o.seconds
+            )
+            during = measure(
+                "GET /projects during a login burst",
+                gateway,
+                "projects",
+                users,
+                counters=both,
+                beside=burst,
+            )
+            during.ceiling = reads.name
+        finally:
+            bare_stack.stop()
+        return measure.rows
+
+
+def scale(
+    options: Options, stacks: dict[str, Stack], runtime: Path
+) -> tuple[list[Row], dict[str, Any]]:
+    rows: list[Row] = []
+    plans: dict[str, Any] = {}
+    for name, stack in stacks.items():
+        with running(stack):
+            auth = f"http://127.0.0.1:{_port(stack, 'auth-0')}"
+            projects = f"http://127.0.0.1:{_port(stack, 'projects-0')}"
+            users = heavy_owner_file(stack, auth, runtime / f"heavy-{name}.tsv")
+            token, project = users.read_text().split("\t")[:2]
+            deep = _cursor_after(projects, token, pages=10)
+            roles = {
+                "projects": [_child_pid(stack, "projects-0")],
+                "postgres": system_pids("postgres"),
+            }
+            measure = Measure(options, roles)
+            conns = options.scale_connections
+            counters = {"projects": projects}
+            measure(
+                f"{name}: list, first page",
+                projects,
+                "projects",
+                users,
+                connections=conns,
+                counters=counters,
+            )
+            measure(
+                f"{name}: list, 11th page",
+                projects,
+                "path",
+                users,
+                path=f"/projects?cursor={deep}",
+                connections=conns,
+                counters=counters,
+            )
+            measure(
+                f"{name}: project", projects, "project", users, connections=conns, counters=counters
+            )
+            measure(
+                f"{name}: project's tasks",
+                projects,
+                "tasks",
+                users,
+                connections=conns,
+                counters=counters,
+            )
+            rows.extend(measure.rows)
+            plans[name] = asyncio.run(explain(stack.projects_url, project, deep))
+    return rows, plans
+
+
+def heavy_owner_file(stack: Stack, auth_base: str, path: Path) -> Path:
+    async def pick() -> str:
+        connection = await asyncpg.connect(stack.projects_url)
+        try:
+            project = await connection.fetchval(
+                "SELECT id FROM projects WHERE owner_id = $1 ORDER BY task_count DESC LIMIT 1",
+                _user_id(HEAVY_OWNER),
+            )
+        finally:
+            await connection.close()
+        return str(project)
+
+    project = asyncio.run(pick())
+    email = f"user{HEAVY_OWNER}@bench.example"
+    (token,) = asyncio.run(_login_all(auth_base, [email]))
+    path.write_text(f"{token}\t{project}\t-\t{email}\t{PASSWORD}\n")
+    return path
+
+
+def _cursor_after(projects: str, token: str, pages: int) -> str:
+    cursor = ""
+    for _ in range(pages):
+        page = httpx.get(
+            f"{projects}/projects",
+            params={"cursor": cursor} if cursor else {},
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()
+        cursor = page["next_cursor"]
+    return cursor
+
+
+async def explain(projects_url: str, project_id: str, cursor: str) -> dict[str, str]:
+    """EXPLAIN (ANALYZE, BUFFERS) of the statements each page's read sends."""
+    from sqlalchemy import event
+
+    from projectconnect.infra.cache import MemoryCache
+    from projectconnect.infra.config import normalize_database_url
+    from projectconnect.infra.db import Database
+    from projectconnect.projects.cache import OwnerReadCache
+    from projectconnect.projects.service import ProjectService
+
+    db = Database(normalize_database_url(projects_url), name="bench-explain", pool_size=1)
+    service = ProjectService(db, OwnerReadCache(MemoryCache(), ttl=1, enabled=False))
+    owner = _user_id(HEAVY_OWNER)
+    captured: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        captured.append((statement, parameters))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", capture)
+    reads: dict[str, Callable[[], Awaitable[object]]] = {
+        "list, first page": lambda: service.list_projects(owner, 20, None),
+        "list, 11th page": lambda: service.list_projects(owner, 20, cursor),
+        "project": lambda: service.get_project(owner, project_id),
+        "project's tasks": lambda: service.list_tasks(owner, project_id, 20, None),
+    }
+    plans: dict[str, str] = {}
+    try:
+        for name, read in reads.items():
+            captured.clear()
+            await read()
+            statements = list(captured)
+            texts = []
+            async with db.engine.connect() as connection:
+                for statement, parameters in statements:
+                    result = await connection.exec_driver_sql(
+                        "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + statement, parameters
+                    )
+                    texts.append("\n".join(row[0] for row in result))
+            plans[name] = "\n\n".join(texts)
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", capture)
+        await db.dispose()
+    return plans
+
+
+# --- report ---
+
+
+def _ratio(row: dict[str, Any], by_name: dict[str, dict[str, Any]]) -> str:
+    ceiling = by_name.get(row["ceiling"] or "")
+    if not ceiling or not ceiling["rps"]:
+        return ""
+    return f"{row['rps'] / ceiling['rps']:.0%} of {ceiling['name']}"
+
+
+def _usage(row: dict[str, Any]) -> str:
+    parts = []
+    for role, u in row["usage"].items():
+        if role == "burst":
+            continue
+        parts.append(f"{role} {u['cpu_percent']:.0f}% {u['rss_mib']:.0f} MiB")
+    return ", ".join(parts)
+
+
+def _sql(row: dict[str, Any]) -> str:
+    values = row["sql_per_request"]
+    return ", ".join(f"{k} {v:.2f}" for k, v in values.items() if v is not None) or "-"
+
+
+def table(rows: list[dict[str, Any]], by_name: dict[str, dict[str, Any]]) -> str:
+    lines = [
+        "| load | req/s | p50 ms | p99 ms | errors | SQL/req | vs ceiling "
+        "| CPU (100% = 1 core), peak RSS |",
+        "|---|---:|---:|---:|---:|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['name']} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} "
+            f"| {r['errors']} | {_sql(r)} | {_ratio(r, by_name)} | {_usage(r)} |"
+        )
+    return "\n".join(lines)
+
+
+def render(report: dict[str, Any]) -> str:
+    every = [r for key in ("servers", "topology", "scale") for r in report.get(key, [])]
+    by_name = {r["name"]: r for r in every}
+    parts = [
+        f"Run {report['started']} on {report['machine']}",
+        f"Command: `{report['command']}`",
+        f"Seeding: {report['seeding']}",
+    ]
+    titles = {
+        "servers": "Servers and workers, directly (64 connections)",
+        "topology": "Through the gateway and directly",
+        "scale": "Scale: pages from the database (read cache off)",
+    }
+    for key, title in titles.items():
+        if report.get(key):
+            parts.append(f"### {title}\n\n{table(report[key], by_name)}")
+    for r in report.get("topology", []):
+        if "burst" in r["usage"]:
+            b = r["usage"]["burst"]
+            parts.append(
+                f"Login burst beside the reads: {b['rps']:.0f} logins/s, "
+                f"p50 {b['p50_ms']:.0f} ms, p99 {b['p99_ms']:.0f} ms, errors {b['errors']}."
+            )
+    for size, plans in report.get("plans", {}).items():
+        for page, plan in plans.items():
+            parts.append(f"#### EXPLAIN, {size}: {page}\n\n```\n{plan}\n```")
+    return "\n\n".join(parts) + "\n"
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    memory = psutil.virtual_memory().total / 2**30
+    return f"{psutil.cpu_count()} x {cpu}, {memory:.0f} GiB, Python {platform.python_version()}"
+
+
+async def _clean_up_shared() -> None:
+    import redis.asyncio as redis
+    from aio_pika import connect_robust
+
+    from projectconnect.infra.rabbitmq import Topology
+
+    client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    try:
+        keys = [k async for k in client.scan_iter(match=f"{NAMESPACE}:*", count=1000)]
+        for start in range(0, len(keys), 1000):
+            await client.delete(*keys[start : start + 1000])
+    finally:
+        await client.aclose()
+    connection = await connect_robust("amqp://guest:guest@127.0.0.1:5672/")
+    try:
+        channel = await connection.channel()
+        await Topology(namespace=NAMESPACE).delete(channel)
+    finally:
+        await connection.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size", choices=sorted(SIZES), default="full")
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--scale-connections", type=int, default=16)
+    parser.add_argument("--users", type=int, default=64, help="Distinct users in the load.")
+    parser.add_argument("--servers", default="uvicorn,granian")
+    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument(
+        "--server",
+        type=Server,
+        default=Server.granian,
+        help="The server for the topology and scale phases.",
+    )
+    parser.add_argument("--server-workers", type=int, default=2)
+    parser.add_argument("--only", default="servers,topology,scale")
+    parser.add_argument("--out", type=Path, default=Path("bench/results"))
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy the services during each load."
+    )
+    args = parser.parse_args()
+    options = Options(
+        size=args.size,
+        seconds=args.seconds,
+        connections=args.connections,
+        scale_connections=args.scale_connections,
+        users=args.users,
+        servers=[Server(s) for s in args.servers.split(",")],
+        workers=[int(w) for w in args.workers.split(",")],
+        server=args.server,
+        server_workers=args.server_workers,
+        out=args.out,
+        only=set(args.only.split(",")),
+        profile=args.profile,
+    )
+    report: dict[str, Any] = {
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "command": shlex.join(["python", "-m", "bench.run", *sys.argv[1:]]),
+    }
+    sizes = SIZES[options.size]
+    prefixes = {name: f"{NAMESPACE}_{name}" for name in sizes}
+    with tempfile.TemporaryDirectory(prefix="pcbench-") as scratch:
+        runtime = Path(scratch)
+        (runtime / "static").mkdir()
+        try:
+            seeding = []
+            for name, size in sizes.items():
+                log(f"seeding {name}: {size}")
+                _, seconds = prepare_databases(prefixes[name], size, runtime / name)
+                count = size.users + size.projects + size.tasks
+                seeding.append(f"{name} {size} in {seconds:.1f} s ({count / seconds:,.0f} rows/s)")
+                log(seeding[-1])
+            report["seeding"] = "; ".join(seeding)
+
+            def stack_for(server: Server, workers: int, name: str = "large", **env: str) -> Stack:
+                options = _stack_options(
+                    runtime / name, prefixes[name], server, workers, runtime / "static", **env
+                )
+                return Stack(options)
+
+            if "servers" in options.only:
+                rows = server_matrix(options, stack_for, runtime)
+                report["servers"] = [r.as_dict() for r in rows]
+            if "topology" in options.only:
+                rows = topology(options, stack_for(options.server, options.server_workers), runtime)
+                report["topology"] = [r.as_dict() for r in rows]
+            if "scale" in options.only:
+                stacks = {
+                    f"{sizes[name].projects:,} projects": stack_for(
+                        options.server, options.server_workers, name, PROJECTS_READ_CACHE="false"
+                    )
+                    for name in ("small", "large")
+                }
+                rows, plans = scale(options, stacks, runtime)
+                report["scale"] = [r.as_dict() for r in rows]
+                report["plans"] = plans
+        finally:
+            for prefix in prefixes.values():
+                asyncio.run(_drop_databases(prefix))
+            asyncio.run(_clean_up_shared())
+    options.out.mkdir(parents=True, exist_ok=True)
+    (options.out / "results.json").write_text(json.dumps(report, indent=2) + "\n")
+    (options.out / "results.md").write_text(render(report))
+    log(f"wrote {options.out / 'results.md'}")
+
+
+if __name__ == "__main__":
+    main()
