@@ -81,3 +81,17 @@ async def test_an_unknown_account_never_verifies() -> None:
     # Even the password behind the timing-equaliser hash must not pass for a missing account.
     assert not await hasher.verify("projectconnect-timing-equaliser", None)
     assert not await hasher.verify(STRONG, None)
+
+
+async def test_hashing_runs_at_a_lower_cpu_priority_than_requests() -> None:
+    import os
+    import threading
+
+    from projectconnect.auth.passwords import HASHING_NICENESS, PasswordHasher
+
+    hasher = PasswordHasher(time_cost=1, memory_kib=1024)
+    ours = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    theirs = await hasher._run(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+    assert theirs == min(19, ours + HASHING_NICENESS)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == ours
+    assert await hasher.verify("a long password", await hasher.hash("a long password"))

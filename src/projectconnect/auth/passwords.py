@@ -3,30 +3,57 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
+from typing import TypeVar
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from projectconnect.infra.problems import FieldError
 
+_T = TypeVar("_T")
+
 MIN_LENGTH = 8
 MAX_LENGTH = 128
+
+
+def _yield_to_requests() -> None:
+    """Lower this thread's scheduling priority (Linux: nice is per thread)."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
+
+
+# A login burst must not starve the requests around it: hashing runs on its own threads,
+# at most HASHING_THREADS at once (each hash holds 64 MiB), at a lower CPU priority, so
+# the event loop's work comes first and logins take the CPU that is left.
+HASHING_THREADS = 2
+HASHING_NICENESS = 10
 
 
 class PasswordHasher:
     def __init__(self, *, time_cost: int = 3, memory_kib: int = 65536) -> None:
         hasher = Argon2Hasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
         self._hash = PasswordHash((hasher,))
+        self._threads = ThreadPoolExecutor(
+            HASHING_THREADS, thread_name_prefix="argon2", initializer=_yield_to_requests
+        )
         # Verified against when the email is unknown, so both failures cost the same time.
         self._dummy = self._hash.hash("projectconnect-timing-equaliser")
 
+    async def _run(self, call: Callable[[], _T]) -> _T:
+        return await asyncio.get_running_loop().run_in_executor(self._threads, call)
+
     async def hash(self, password: str) -> str:
-        return await asyncio.to_thread(self._hash.hash, password)
+        return await self._run(lambda: self._hash.hash(password))
 
     async def verify(self, password: str, password_hash: str | None) -> bool:
         target = password_hash if password_hash is not None else self._dummy
-        ok = await asyncio.to_thread(self._hash.verify, password, target)
+        ok = await self._run(lambda: self._hash.verify(password, target))
         return ok and password_hash is not None
 
 
