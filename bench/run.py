@@ -759,7 +759,7 @@ def main() -> None:
     parser.add_argument(
         "--server",
         type=Server,
-        default=Server.granian,
+        default=Server.uvicorn,
         help="The server for the topology and scale phases.",
     )
     parser.add_argument("--server-workers", type=int, default=2)
