@@ -154,11 +154,14 @@ class Stack:
         return self._spawn(name, [sys.executable, "-m", "projectconnect", *args], env, port)
 
     def serve_args(self, service: str, port: int) -> list[str]:
+        """`serve` as the images run it, with --server and --workers only when changed."""
         o = self.options
-        return [
-            *("serve", service, "--port", str(port)),
-            *("--server", o.server.value, "--workers", str(o.workers)),
-        ]
+        args = ["serve", service, "--port", str(port)]
+        if o.server is not Server.uvicorn:
+            args += ["--server", o.server.value]
+        if o.workers != 1:
+            args += ["--workers", str(o.workers)]
+        return args
 
     def start(self) -> None:
         o = self.options

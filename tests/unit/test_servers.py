@@ -33,3 +33,15 @@ def test_the_projects_app_trusts_the_gateway_and_is_frozen_out_of_the_collector(
     assert proxy.kwargs["trusted_hosts"] == "10.0.0.7"
     # Everything alive at start-up is out of the collector's generations.
     assert gc.get_freeze_count() > 10_000
+
+
+def test_the_stack_names_the_server_and_workers_only_when_changed(tmp_path: Path) -> None:
+    from projectconnect.stack import Stack, StackOptions
+
+    default = Stack(StackOptions(runtime_dir=tmp_path))
+    assert default.serve_args("auth", 9000) == ["serve", "auth", "--port", "9000"]
+    tuned = Stack(StackOptions(runtime_dir=tmp_path, server=servers.Server.granian, workers=2))
+    assert tuned.serve_args("projects", 9001) == [
+        *("serve", "projects", "--port", "9001"),
+        *("--server", "granian", "--workers", "2"),
+    ]
