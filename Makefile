@@ -62,7 +62,7 @@ run: install frontend-build
 stack: install system-deps
 	$(BIN)/projectconnect stack
 
-# Every benchmark of docs/benchmarks.md (about 25 minutes; BENCH_ARGS="--size quick" for
+# Every benchmark of docs/benchmarks.md (about 20 minutes; BENCH_ARGS="--size quick" for
 # a smaller database). Results in bench/results/.
 BENCH_ARGS ?=
 bench: install system-deps
