@@ -46,7 +46,7 @@ from bench.profile import record, summarise
 from bench.seed import PASSWORD, Sizes, _user_id, seed
 from projectconnect.gateway import RateLimits
 from projectconnect.servers import Server
-from projectconnect.stack import Stack, StackOptions, free_port
+from projectconnect.stack import Stack, StackOptions, free_port, wait_until_ok
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 NAMESPACE = "pcbench"
@@ -100,6 +100,8 @@ class Row:
     usage: dict[str, Any]
     statements: dict[str, float | None] = dataclasses.field(default_factory=dict)
     ceiling: str | None = None
+    # The logins run beside this load, when there were any.
+    burst: WrkResult | None = None
 
     def as_dict(self) -> dict[str, Any]:
         r = self.result
@@ -117,6 +119,14 @@ class Row:
             "sql_per_request": self.statements,
             "usage": self.usage,
             "ceiling": self.ceiling,
+            "burst": None
+            if self.burst is None
+            else {
+                "rps": round(self.burst.rps, 1),
+                "p50_ms": self.burst.p50_ms,
+                "p99_ms": self.burst.p99_ms,
+                "errors": self.burst.errors,
+            },
         }
 
 
@@ -136,13 +146,12 @@ async def _drop_databases(prefix: str) -> None:
         await connection.close()
 
 
-def prepare_databases(prefix: str, sizes: Sizes, runtime: Path) -> tuple[Stack, float]:
-    """Fresh, migrated and seeded databases PREFIX_auth and PREFIX_projects."""
+def prepare_databases(prefix: str, sizes: Sizes, runtime: Path) -> float:
+    """Fresh, migrated and seeded databases PREFIX_auth and PREFIX_projects; seconds taken."""
     asyncio.run(_drop_databases(prefix))
     stack = Stack(_stack_options(runtime, prefix, Server.uvicorn, 1))
     stack.prepare()
-    seconds = asyncio.run(seed(stack.auth_url, stack.projects_url, sizes))
-    return stack, seconds
+    return asyncio.run(seed(stack.auth_url, stack.projects_url, sizes))
 
 
 def _stack_options(
@@ -250,15 +259,8 @@ def ceiling_server(server: Server, workers: int, runtime: Path) -> Iterator[tupl
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/bytes/10", timeout=1)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("the ceiling server did not start") from None
-                time.sleep(0.1)
+        url = f"http://127.0.0.1:{port}/bytes/10"
+        wait_until_ok(url, process, time.monotonic() + 30, "the ceiling server")
         yield port, process.pid
     finally:
         process.terminate()
@@ -325,15 +327,8 @@ class Measure:
             k: Counters.scrape(v).per_request_since(before[k]) for k, v in (counters or {}).items()
         }
         usage = {k: dataclasses.asdict(u) for k, u in sampler.usage().items() if u.processes}
-        row = Row(name, url + (path if scenario == "path" else ""), result, usage, statements)
-        row.ceiling = ceiling
-        if burst:
-            usage["burst"] = {
-                "rps": round(burst.rps, 1),
-                "p50_ms": burst.p50_ms,
-                "p99_ms": burst.p99_ms,
-                "errors": burst.errors,
-            }
+        target = url + (path if scenario == "path" else "")
+        row = Row(name, target, result, usage, statements, ceiling, burst)
         self.rows.append(row)
         log(
             f"{name:<44} {result.rps:9.0f} req/s  p50 {result.p50_ms:6.2f} ms"
@@ -357,11 +352,13 @@ class Measure:
 # --- the phases ---
 
 
-def server_matrix(options: Options, stack_for: Any, runtime: Path) -> list[Row]:
+def server_matrix(
+    options: Options, stack_for: Callable[[Server, int], Stack], runtime: Path
+) -> list[Row]:
     rows: list[Row] = []
     for server in options.servers:
         for workers in options.workers:
-            stack: Stack = stack_for(server, workers)
+            stack = stack_for(server, workers)
             with running(stack), ceiling_server(server, workers, runtime) as (ceiling, pid):
                 auth = f"http://127.0.0.1:{_port(stack, 'auth-0')}"
                 projects = f"http://127.0.0.1:{_port(stack, 'projects-0')}"
@@ -375,37 +372,26 @@ def server_matrix(options: Options, stack_for: Any, runtime: Path) -> list[Row]:
                 }
                 measure = Measure(options, roles)
                 label = f"{server} x{workers}"
-                bare = f"http://127.0.0.1:{ceiling}"
-                measure(
-                    f"{label} bare endpoint ({sizes['projects']} B)",
-                    bare,
-                    "path",
-                    users,
-                    path=f"/bytes/{sizes['projects']}",
+                endpoints = (
+                    ("GET /projects (cached)", projects, "projects", "projects"),
+                    ("GET /auth/validate", auth, "validate", "auth"),
                 )
-                measure(
-                    f"{label} GET /projects (cached)",
-                    projects,
-                    "projects",
-                    users,
-                    counters={"projects": projects},
-                    ceiling=f"{label} bare endpoint ({sizes['projects']} B)",
-                )
-                measure(
-                    f"{label} bare endpoint ({sizes['validate']} B)",
-                    bare,
-                    "path",
-                    users,
-                    path=f"/bytes/{sizes['validate']}",
-                )
-                measure(
-                    f"{label} GET /auth/validate",
-                    auth,
-                    "validate",
-                    users,
-                    counters={"auth": auth},
-                    ceiling=f"{label} bare endpoint ({sizes['validate']} B)",
-                )
+                for title, base, scenario, service in endpoints:
+                    bare = measure(
+                        f"{label} bare endpoint ({sizes[scenario]} B)",
+                        f"http://127.0.0.1:{ceiling}",
+                        "path",
+                        users,
+                        path=f"/bytes/{sizes[scenario]}",
+                    )
+                    measure(
+                        f"{label} {title}",
+                        base,
+                        scenario,
+                        users,
+                        counters={service: base},
+                        ceiling=bare.name,
+                    )
                 rows.extend(measure.rows)
     return rows
 
@@ -506,25 +492,25 @@ def topology(options: Options, stack: Stack, runtime: Path) -> list[Row]:
             burst = Wrk(
                 url=gateway, scenario="login", users=users, connections=8, seconds=o.seconds
             )
-            during = measure(
+            measure(
                 "GET /projects during a login burst",
                 gateway,
                 "projects",
                 users,
                 counters=both,
+                ceiling=reads.name,
                 beside=burst,
             )
-            during.ceiling = reads.name
             # The same burst beside requests the auth service itself answers.
-            during_auth = measure(
+            measure(
                 "GET /auth/validate direct during a login burst",
                 auth,
                 "validate",
                 users,
                 counters={"auth": auth},
+                ceiling=validate_direct.name,
                 beside=burst,
             )
-            during_auth.ceiling = validate_direct.name
         finally:
             bare_stack.stop()
         return measure.rows
@@ -669,12 +655,9 @@ def _ratio(row: dict[str, Any], by_name: dict[str, dict[str, Any]]) -> str:
 
 
 def _usage(row: dict[str, Any]) -> str:
-    parts = []
-    for role, u in row["usage"].items():
-        if role == "burst":
-            continue
-        parts.append(f"{role} {u['cpu_percent']:.0f}% {u['rss_mib']:.0f} MiB")
-    return ", ".join(parts)
+    return ", ".join(
+        f"{role} {u['cpu_percent']:.0f}% {u['rss_mib']:.0f} MiB" for role, u in row["usage"].items()
+    )
 
 
 def _sql(row: dict[str, Any]) -> str:
@@ -713,8 +696,8 @@ def render(report: dict[str, Any]) -> str:
         if report.get(key):
             parts.append(f"### {title}\n\n{table(report[key], by_name)}")
     for r in report.get("topology", []):
-        if "burst" in r["usage"]:
-            b = r["usage"]["burst"]
+        b = r.get("burst")
+        if b:
             parts.append(
                 f"{r['name']}: the burst beside it made {b['rps']:.1f} logins/s, "
                 f"p50 {b['p50_ms']:.0f} ms, p99 {b['p99_ms']:.0f} ms, errors {b['errors']}."
@@ -807,7 +790,7 @@ def main() -> None:
             seeding = []
             for name, size in sizes.items():
                 log(f"seeding {name}: {size}")
-                _, seconds = prepare_databases(prefixes[name], size, runtime / name)
+                seconds = prepare_databases(prefixes[name], size, runtime / name)
                 count = size.users + size.projects + size.tasks
                 seeding.append(f"{name} {size} in {seconds:.1f} s ({count / seconds:,.0f} rows/s)")
                 log(seeding[-1])

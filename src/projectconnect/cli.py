@@ -183,7 +183,11 @@ def consume(
             timeout=settings.redis_timeout_ms / 1000,
             prefix=settings.cache_prefix,
         )
-        read_cache = OwnerReadCache(cache.named("projects"), ttl=settings.read_cache_ttl_seconds)
+        read_cache = OwnerReadCache(
+            cache.named("projects"),
+            ttl=settings.read_cache_ttl_seconds,
+            enabled=settings.read_cache,
+        )
         consumer = RabbitConsumer(
             amqp_url,
             Topology(namespace=settings.events_namespace),

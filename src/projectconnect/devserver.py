@@ -81,7 +81,7 @@ def create_embedded_app(
         [auth_api.router, projects_api.router],
         title="Project Connect",
         description="The auth and projects services in one process (embedded mode).",
-        count_statements=auth_settings.expose_sql_count,
+        count_statements=auth_settings.expose_sql_count or projects_settings.expose_sql_count,
     )
     if frontend_dir is not None and (frontend_dir / "index.html").is_file():
         app.router.routes.append(

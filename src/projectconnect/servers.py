@@ -23,7 +23,7 @@ class Server(enum.StrEnum):
 def behind_proxy(app: FastAPI) -> FastAPI:
     trusted = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
-    return _settled(app)
+    return app
 
 
 def _settled(app: FastAPI) -> FastAPI:
@@ -42,13 +42,13 @@ def _settled(app: FastAPI) -> FastAPI:
 def auth_app() -> FastAPI:
     from projectconnect.auth.app import app_from_env
 
-    return behind_proxy(app_from_env())
+    return _settled(behind_proxy(app_from_env()))
 
 
 def projects_app() -> FastAPI:
     from projectconnect.projects.app import app_from_env
 
-    return behind_proxy(app_from_env())
+    return _settled(behind_proxy(app_from_env()))
 
 
 def run(

@@ -15,7 +15,7 @@ import pytest
 from bench.ceiling import body_of
 from bench.load import ProcessSampler, Wrk, WrkResult
 from bench.profile import summarise
-from projectconnect.stack import free_port
+from projectconnect.stack import free_port, wait_until_ok
 from tests.support.services import require
 
 OUTPUT = """Running 1s test @ http://127.0.0.1:1
@@ -68,14 +68,7 @@ def ceiling() -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(url, timeout=1)
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "the ceiling server did not start"
-                time.sleep(0.1)
+        wait_until_ok(url, process, time.monotonic() + 20, "the ceiling server")
         yield url
     finally:
         process.terminate()

@@ -19,7 +19,6 @@ Helpers here are shared with test_kubernetes.py; none of their names starts with
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import importlib
 import json
@@ -1354,14 +1353,10 @@ def frontend_server(tmp_path: Path) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            assert process.poll() is None, f"nginx exited: {error_log.read_text()}"
-            assert time.monotonic() < deadline, "nginx did not answer"
-            time.sleep(0.05)
+        try:
+            stack_module.wait_until_ok(f"{base}/healthz", process, time.monotonic() + 10, "nginx")
+        except RuntimeError as exc:
+            pytest.fail(f"{exc}: {error_log.read_text()}")
         yield base
     finally:
         process.terminate()

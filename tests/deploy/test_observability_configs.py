@@ -143,6 +143,8 @@ def test_prometheus_scrapes_every_service() -> None:
     assert jobs == {
         "auth": ("/metrics", ["auth:8000"]),
         "projects": ("/metrics", ["projects:8000"]),
+        "relay": ("/metrics", ["relay:9464"]),
+        "consumer": ("/metrics", ["consumer:9464"]),
         "rabbitmq": ("/metrics", ["rabbitmq:15692"]),
         "rabbitmq-detailed": ("/metrics/detailed", ["rabbitmq:15692"]),
         "nginx": ("/metrics", ["nginx-exporter:9113"]),

@@ -89,9 +89,9 @@ async def test_requests_are_counted_by_route_template_method_and_exact_status(
     assert delta("auth_logins_total", outcome="success") == 1
     assert value(after, "projectconnect_build_info", version="0.1.0") == 1
     assert samples(after, "db_pool_wait_seconds_count")
-    # The failed delete read the project first; the three cached reads sent nothing.
+    # The failed delete read the project first.
     assert delta("db_statements_total", pool="projects") >= 1
-    assert value(after, "cache_requests_total", cache="projects", result="hit") >= 2
+    assert delta("cache_requests_total", cache="projects", result="hit") >= 2
     assert not any("/metrics" in str(k) for k in samples(after, "http_requests_total"))
 
 

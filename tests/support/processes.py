@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from projectconnect.stack import free_port as free_port  # shared with the tests
+from projectconnect.stack import wait_until_ok
 
 PROJECTCONNECT = [sys.executable, "-m", "projectconnect"]
 
@@ -53,17 +54,11 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def wait_ready(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.service} exited:\n{self.log.read_text()}")
-            try:
-                if httpx.get(f"{self.url}/health/ready", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.service} not ready in {timeout}s:\n{self.log.read_text()}")
+        url = f"{self.url}/health/ready"
+        try:
+            wait_until_ok(url, self.process, time.monotonic() + timeout, self.service)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}:\n{self.log.read_text()}") from None
 
     def stop(self) -> None:
         self.process.terminate()

@@ -5,7 +5,6 @@ import type { components as ProjectComponents, paths as ProjectPaths } from "./p
 import { apiOrigin, authenticatedFetch, endSession, setAccessToken } from "./session";
 
 export type User = AuthComponents["schemas"]["UserPublic"];
-export type TokenPair = AuthComponents["schemas"]["TokenPair"];
 export type Project = ProjectComponents["schemas"]["ProjectPublic"];
 export type ProjectPage = ProjectComponents["schemas"]["ProjectPage"];
 export type ProjectCreate = ProjectComponents["schemas"]["ProjectCreate"];
@@ -49,8 +48,8 @@ async function call<T>(pending: Promise<Outcome<T>>): Promise<T> {
   return outcome.data as T;
 }
 
-export const PROJECT_PAGE_SIZE = 20;
-export const TASK_PAGE_SIZE = 100;
+const PROJECT_PAGE_SIZE = 20;
+const TASK_PAGE_SIZE = 100;
 
 export const api = {
   // --- auth -------------------------------------------------------------------------

@@ -12,7 +12,6 @@ import { ApiError } from "./errors";
 /** Query keys, one family per resource; prefixes invalidate whole families. */
 export const queryKeys = {
   me: ["me"] as const,
-  projects: ["projects"] as const,
   projectList: () => ["projects", "list"] as const,
   project: (projectId: string) => ["projects", "detail", projectId] as const,
   tasks: (projectId: string) => ["projects", "detail", projectId, "tasks"] as const,
@@ -40,28 +39,18 @@ export function createQueryClient(): QueryClient {
 type ProjectPages = InfiniteData<ProjectPage, string | null>;
 type TaskPages = InfiniteData<TaskPage, string | null>;
 
-function mapProjectPages(data: ProjectPages | undefined, fn: (p: Project) => Project | null): ProjectPages | undefined {
+/** Every cached page with each item replaced by fn's answer, or dropped when it is null. */
+function mapPages<T, P extends { items: T[] }>(
+  data: InfiniteData<P, string | null> | undefined,
+  fn: (item: T) => T | null,
+): InfiniteData<P, string | null> | undefined {
   if (!data) return data;
   return {
     ...data,
     pages: data.pages.map((page) => ({
       ...page,
-      items: page.items.flatMap((p) => {
-        const next = fn(p);
-        return next ? [next] : [];
-      }),
-    })),
-  };
-}
-
-function mapTaskPages(data: TaskPages | undefined, fn: (t: Task) => Task | null): TaskPages | undefined {
-  if (!data) return data;
-  return {
-    ...data,
-    pages: data.pages.map((page) => ({
-      ...page,
-      items: page.items.flatMap((t) => {
-        const next = fn(t);
+      items: page.items.flatMap((item) => {
+        const next = fn(item);
         return next ? [next] : [];
       }),
     })),
@@ -74,16 +63,16 @@ function progressOf(done: number, total: number): number {
 
 // --- account --------------------------------------------------------------------------
 
-export function useMe(enabled = true) {
-  return useQuery({ queryKey: queryKeys.me, queryFn: () => api.me(), enabled });
+export function useMe() {
+  return useQuery({ queryKey: queryKeys.me, queryFn: () => api.me() });
 }
 
 export function useUpdateMe() {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (display_name: string | null) => api.updateMe({ display_name }),
+    // The answer is the user as saved: no need to ask again.
     onSuccess: (user) => qc.setQueryData(queryKeys.me, user),
-    onSettled: () => qc.invalidateQueries({ queryKey: queryKeys.me }),
   });
 }
 
@@ -133,7 +122,7 @@ export function useUpdateProject() {
       });
       if (previousDetail) qc.setQueryData<Project>(queryKeys.project(projectId), apply(previousDetail));
       qc.setQueryData<ProjectPages>(queryKeys.projectList(), (old) =>
-        mapProjectPages(old, (p) => (p.id === projectId ? apply(p) : p)),
+        mapPages<Project, ProjectPage>(old, (p) => (p.id === projectId ? apply(p) : p)),
       );
       return { previousDetail, previousList };
     },
@@ -155,7 +144,7 @@ export function useDeleteProject() {
     mutationFn: (projectId: string) => api.deleteProject(projectId),
     onSuccess: (_data, projectId) => {
       qc.setQueryData<ProjectPages>(queryKeys.projectList(), (old) =>
-        mapProjectPages(old, (p) => (p.id === projectId ? null : p)),
+        mapPages<Project, ProjectPage>(old, (p) => (p.id === projectId ? null : p)),
       );
       // Drop its detail and tasks once nobody watches them any more (a project page that
       // showed it navigates away first; removing a watched query would refetch it).
@@ -238,7 +227,7 @@ export function useUpdateTask(
       const doneDelta = changes.done === undefined || changes.done === before.done ? 0 : changes.done ? 1 : -1;
 
       qc.setQueryData<TaskPages>(queryKeys.tasks(projectId), (old) =>
-        mapTaskPages(old, (t) => (t.id === taskId ? { ...t, ...changes } : t)),
+        mapPages<Task, TaskPage>(old, (t) => (t.id === taskId ? { ...t, ...changes } : t)),
       );
       shiftDoneCount(qc, projectId, doneDelta);
       return { revert, doneDelta };
@@ -249,7 +238,7 @@ export function useUpdateTask(
       if (context?.revert) {
         const revert = context.revert;
         qc.setQueryData<TaskPages>(queryKeys.tasks(projectId), (old) =>
-          mapTaskPages(old, (t) => (t.id === edit.taskId ? { ...t, ...revert } : t)),
+          mapPages<Task, TaskPage>(old, (t) => (t.id === edit.taskId ? { ...t, ...revert } : t)),
         );
         shiftDoneCount(qc, projectId, -context.doneDelta);
       }
@@ -270,7 +259,7 @@ export function useDeleteTask(projectId: string) {
     mutationFn: (taskId: string) => api.deleteTask(projectId, taskId),
     onSuccess: (_data, taskId) => {
       qc.setQueryData<TaskPages>(queryKeys.tasks(projectId), (old) =>
-        mapTaskPages(old, (t) => (t.id === taskId ? null : t)),
+        mapPages<Task, TaskPage>(old, (t) => (t.id === taskId ? null : t)),
       );
     },
     onSettled: () => invalidateAfterTaskWrite(qc, projectId),

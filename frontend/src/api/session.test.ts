@@ -97,6 +97,7 @@ describe("the API client's session handling", () => {
       expect((r as PromiseRejectedResult).reason).toBeInstanceOf(ApiError);
       expect(((r as PromiseRejectedResult).reason as ApiError).status).toBe(401);
     }
+    expect(ended).toHaveBeenCalledTimes(1);
     expect(ended).toHaveBeenCalledWith("expired");
     expect(getAccessToken()).toBeNull();
     expect(mayHaveSession()).toBe(false);

@@ -23,6 +23,8 @@ type Listener = (reason: EndReason) => void;
 
 let accessToken: string | null = null;
 let refreshInFlight: Promise<string | null> | null = null;
+// Whether the app was told the session ended; a new token starts a new session.
+let ended = false;
 const listeners = new Set<Listener>();
 
 export function apiOrigin(): string {
@@ -35,6 +37,7 @@ export function getAccessToken(): string | null {
 
 export function setAccessToken(token: string | null): void {
   accessToken = token;
+  if (token !== null) ended = false;
   setHint(token !== null);
 }
 
@@ -62,9 +65,15 @@ export function onSessionEnd(listener: Listener): () => void {
   return () => listeners.delete(listener);
 }
 
-/** Forget the access token and tell the app, which then shows the login page. */
+/**
+ * Forget the access token and tell the app, which then shows the login page. An expiry
+ * is told once per session: requests failing after a logout, or several requests sharing
+ * one refused refresh, do not end it again. A logout or deletion is always told.
+ */
 export function endSession(reason: EndReason): void {
   setAccessToken(null);
+  if (ended && reason === "expired") return;
+  ended = true;
   for (const listener of [...listeners]) listener(reason);
 }
 
@@ -180,5 +189,6 @@ export async function authenticatedFetch(request: Request): Promise<Response> {
 export function resetSessionForTests(): void {
   accessToken = null;
   refreshInFlight = null;
+  ended = false;
   listeners.clear();
 }

@@ -3,7 +3,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState, t
 import { api } from "../api/client";
 import { mayHaveSession, onSessionEnd, refreshAccessToken, type EndReason } from "../api/session";
 
-export type AuthStatus = "restoring" | "signed-in" | "signed-out";
+type AuthStatus = "restoring" | "signed-in" | "signed-out";
 
 interface AuthContextValue {
   status: AuthStatus;
@@ -12,8 +12,6 @@ interface AuthContextValue {
   /** Set when restoring the session failed for a reason other than "no session". */
   restoreError: unknown;
   login(email: string, password: string): Promise<void>;
-  /** After a successful login elsewhere (sign-up logs in too). */
-  signedIn(): void;
   retryRestore(): void;
 }
 
@@ -49,8 +47,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   useEffect(
     () =>
       onSessionEnd((reason) => {
-        // The first reason wins: a request failing after a logout is not an expiry.
-        setEndReason((previous) => (previous !== null && reason === "expired" ? previous : reason));
+        // An expiry after a logout is not told (see endSession): the reason stands.
+        setEndReason(reason);
         setStatus("signed-out");
         // Nothing of the previous user's may survive into the next session.
         queryClient.clear();
@@ -78,8 +76,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const value = useMemo(
-    () => ({ status, endReason, restoreError, login, signedIn, retryRestore }),
-    [status, endReason, restoreError, login, signedIn, retryRestore],
+    () => ({ status, endReason, restoreError, login, retryRestore }),
+    [status, endReason, restoreError, login, retryRestore],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

@@ -14,7 +14,7 @@ function BrandMark() {
   );
 }
 
-export function Brand() {
+function Brand() {
   return (
     <span className="brand">
       <BrandMark />

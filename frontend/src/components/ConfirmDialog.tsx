@@ -1,5 +1,5 @@
 import { useRef, type ReactNode } from "react";
-import { describeError } from "../api/errors";
+import { ErrorAlert } from "./feedback";
 import { Modal } from "./Modal";
 
 interface ConfirmDialogProps {
@@ -18,11 +18,7 @@ export function ConfirmDialog({ title, children, confirmLabel, busyLabel, busy, 
   const cancelRef = useRef<HTMLButtonElement>(null);
   return (
     <Modal title={title} description={children} onClose={onCancel} busy={busy} initialFocusRef={cancelRef} role="alertdialog">
-      {error ? (
-        <p className="alert alert-error" role="alert">
-          {describeError(error)}
-        </p>
-      ) : null}
+      <ErrorAlert error={error} />
       <div className="modal-actions">
         <button ref={cancelRef} type="button" className="btn btn-secondary" onClick={onCancel} disabled={busy}>
           Cancel

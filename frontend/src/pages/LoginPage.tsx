@@ -1,7 +1,6 @@
 import { useMutation } from "@tanstack/react-query";
 import { useRef, useState, type FormEvent } from "react";
 import { Link } from "react-router";
-import { ApiError } from "../api/errors";
 import { useAuth } from "../auth/AuthProvider";
 import { TextField, useFormErrors } from "../components/fields";
 import { ErrorAlert } from "../components/feedback";
@@ -24,10 +23,9 @@ export function LoginPage() {
     mutationFn: (input: { email: string; password: string }) => login(input.email, input.password),
   });
 
-  const { errors, formError: otherError, check, edited } = useFormErrors(formRef, mutation.error);
-  // A wrong email or password is about the form, not one field.
-  const badCredentials = mutation.error instanceof ApiError && mutation.error.status === 401;
-  const formError = badCredentials ? null : otherError;
+  // A wrong email or password (401) is about the form, not one field: the service's
+  // detail says so, shown as the form's error.
+  const { errors, formError, check, edited } = useFormErrors(formRef, mutation.error);
 
   function onSubmit(event: FormEvent) {
     event.preventDefault();
@@ -46,11 +44,6 @@ export function LoginPage() {
       {endReason && !mutation.error ? (
         <p className="alert alert-info" role="status">
           {END_NOTICES[endReason]}
-        </p>
-      ) : null}
-      {badCredentials ? (
-        <p className="alert alert-error" role="alert">
-          The email or password is incorrect.
         </p>
       ) : null}
       <ErrorAlert error={formError} />

@@ -53,7 +53,7 @@ UNAUTHORIZED = problem_responses(401)
 
 
 def client_ip(request: Request) -> str:
-    # Behind the gateway, uvicorn's --forwarded-allow-ips makes this the real client.
+    # Behind the gateway, servers.behind_proxy (FORWARDED_ALLOW_IPS) makes this the client.
     return request.client.host if request.client else "unknown"
 
 

@@ -33,20 +33,21 @@ def _yield_to_requests() -> None:
 # the event loop's work comes first and logins take the CPU that is left.
 HASHING_THREADS = 2
 HASHING_NICENESS = 10
+# One pool per process, whatever the number of hashers (threads start on first use).
+_hashing = ThreadPoolExecutor(
+    HASHING_THREADS, thread_name_prefix="argon2", initializer=_yield_to_requests
+)
 
 
 class PasswordHasher:
     def __init__(self, *, time_cost: int = 3, memory_kib: int = 65536) -> None:
         hasher = Argon2Hasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=1)
         self._hash = PasswordHash((hasher,))
-        self._threads = ThreadPoolExecutor(
-            HASHING_THREADS, thread_name_prefix="argon2", initializer=_yield_to_requests
-        )
         # Verified against when the email is unknown, so both failures cost the same time.
         self._dummy = self._hash.hash("projectconnect-timing-equaliser")
 
     async def _run(self, call: Callable[[], _T]) -> _T:
-        return await asyncio.get_running_loop().run_in_executor(self._threads, call)
+        return await asyncio.get_running_loop().run_in_executor(_hashing, call)
 
     async def hash(self, password: str) -> str:
         return await self._run(lambda: self._hash.hash(password))

@@ -78,8 +78,7 @@ class AuthService:
     async def register(
         self, email: str, password: str, display_name: str | None, client_ip: str
     ) -> User:
-        await self.throttle.check(self.rules.registrations_per_ip, client_ip)
-        await self.throttle.hit(self.rules.registrations_per_ip, client_ip)
+        await self.throttle.acquire(self.rules.registrations_per_ip, client_ip)
         errors = password_policy_errors(password, email)
         if errors:
             raise InvalidInput("The password does not meet the policy.", errors=errors)
@@ -110,17 +109,20 @@ class AuthService:
             raise
         async with self.db.session() as session:
             user = await UserRepository(session).get_by_email(email)
-            password_hash = user.password_hash if user is not None else None
-            if not await self.hasher.verify(password, password_hash) or user is None:
-                await self.throttle.hit(self.rules.login_failures_per_account, account)
-                await self.throttle.hit(self.rules.login_failures_per_ip, client_ip)
-                metrics.LOGINS.labels(outcome="failure").inc()
-                raise Unauthorized(INVALID_CREDENTIALS)
-            now = utcnow()
-            login = Session(
-                id=uuid.uuid4(), user_id=user.id, created_at=now, expires_at=now + self.session_ttl
-            )
-            refresh, token_row = self._new_refresh_token(login.id, now)
+        # Verified with no database connection held: during a burst, logins wait for a
+        # hashing thread, and must not drain the pool the other requests need meanwhile.
+        password_hash = user.password_hash if user is not None else None
+        if not await self.hasher.verify(password, password_hash) or user is None:
+            await self.throttle.hit(self.rules.login_failures_per_account, account)
+            await self.throttle.hit(self.rules.login_failures_per_ip, client_ip)
+            metrics.LOGINS.labels(outcome="failure").inc()
+            raise Unauthorized(INVALID_CREDENTIALS)
+        now = utcnow()
+        login = Session(
+            id=uuid.uuid4(), user_id=user.id, created_at=now, expires_at=now + self.session_ttl
+        )
+        refresh, token_row = self._new_refresh_token(login.id, now)
+        async with self.db.session() as session:
             await SessionRepository(session).add(login, token_row)
             await session.commit()
         await self.throttle.clear(self.rules.login_failures_per_account, account)

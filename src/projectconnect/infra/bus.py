@@ -24,7 +24,6 @@ class InProcessBus:
         self.dispatcher = dispatcher
         self.max_attempts = max_attempts
         self.retry_delay = retry_delay
-        self.dead_letters: list[Envelope] = []
 
     async def publish(self, envelope: Envelope) -> None:
         for attempt in range(1, self.max_attempts + 1):
@@ -41,6 +40,5 @@ class InProcessBus:
                 )
                 if attempt < self.max_attempts:
                     await asyncio.sleep(self.retry_delay * attempt)
-        self.dead_letters.append(envelope)
         metrics.EVENTS_DEAD_LETTERED.labels(type=envelope.type).inc()
         logger.error("event %s (%s) dead-lettered", envelope.id, envelope.type)

@@ -184,9 +184,7 @@ class CacheBackend:
         prefix: str = "pc:",
         memory: MemoryCache | None = None,
     ) -> None:
-        self.redis_url = redis_url
         self.prefix = prefix
-        self.timeout = timeout
         self.breaker = CircuitBreaker()
         self.client = redis_client(redis_url, timeout=timeout) if redis_url else None
         self.memory = memory or MemoryCache()

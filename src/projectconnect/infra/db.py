@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Dialect
@@ -21,6 +21,9 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 from projectconnect.infra import metrics, tracing
+
+if TYPE_CHECKING:
+    from prometheus_client import Counter
 
 # Stable constraint names keep Alembic migrations identical on PostgreSQL and SQLite.
 NAMING_CONVENTION = {
@@ -86,10 +89,16 @@ class StatementCount:
 statement_count: ContextVar[StatementCount | None] = ContextVar("statement_count", default=None)
 
 
-def _count_statement(*_: Any) -> None:
-    counter = statement_count.get()
-    if counter is not None:
-        counter.value += 1
+def _statement_counter(total: Counter) -> Callable[..., None]:
+    """Counts each statement in the pool's total and in the current request's tally."""
+
+    def count(*_: Any) -> None:
+        total.inc()
+        counter = statement_count.get()
+        if counter is not None:
+            counter.value += 1
+
+    return count
 
 
 class TimedPool(AsyncAdaptedQueuePool):
@@ -109,9 +118,8 @@ def create_engine(
     url: str, *, name: str = "default", pool_size: int = 10, echo: bool = False
 ) -> AsyncEngine:
     engine = _create_engine(url, name=name, pool_size=pool_size, echo=echo)
-    event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
-    statements = metrics.DB_STATEMENTS.labels(pool=name)
-    event.listen(engine.sync_engine, "before_cursor_execute", lambda *_: statements.inc())
+    count = _statement_counter(metrics.DB_STATEMENTS.labels(pool=name))
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
     in_use = metrics.DB_POOL_IN_USE.labels(pool=name)
     event.listen(engine.sync_engine.pool, "checkout", lambda *_: in_use.inc())
     event.listen(engine.sync_engine.pool, "checkin", lambda *_: in_use.dec())
@@ -149,10 +157,6 @@ class Database:
         self.engine = create_engine(url, name=name, pool_size=pool_size)
         tracing.instrument_engine(self.engine)
         self.sessions = session_factory(self.engine)
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.engine.dialect.name == "sqlite"
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

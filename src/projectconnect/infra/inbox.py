@@ -6,7 +6,6 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from enum import StrEnum
 from typing import ClassVar
 
 from sqlalchemy import String
@@ -31,11 +30,6 @@ class InboxColumns:
     handled_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
-class Outcome(StrEnum):
-    handled = "handled"
-    ignored = "ignored"
-
-
 class Dispatcher:
     """Routes an envelope to the handler registered for its type and version."""
 
@@ -45,11 +39,7 @@ class Dispatcher:
     def register(self, event_type: str, version: int, handler: Handler) -> None:
         self._handlers[(event_type, version)] = handler
 
-    @property
-    def types(self) -> set[str]:
-        return {event_type for event_type, _ in self._handlers}
-
-    async def dispatch(self, envelope: Envelope) -> Outcome:
+    async def dispatch(self, envelope: Envelope) -> None:
         handler = self._handlers.get((envelope.type, envelope.version))
         if handler is None:
             # Visible, not fatal: a newer producer may speak a version we do not know yet.
@@ -60,11 +50,10 @@ class Dispatcher:
                 envelope.version,
             )
             metrics.EVENTS_CONSUMED.labels(type=envelope.type, outcome="ignored").inc()
-            return Outcome.ignored
+            return
         try:
             await handler(envelope)
         except Exception:
             metrics.HANDLER_FAILURES.labels(type=envelope.type).inc()
             raise
         metrics.EVENTS_CONSUMED.labels(type=envelope.type, outcome="handled").inc()
-        return Outcome.handled

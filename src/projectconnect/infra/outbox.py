@@ -192,9 +192,6 @@ class OutboxRelay:
             )
             await session.commit()
 
-    def wake(self) -> None:
-        self._wake.set()
-
     async def run(self) -> None:
         """Relay until cancelled: at once after a commit, with backoff while the bus is down."""
         listener = asyncio.create_task(self._forward_local_commits())

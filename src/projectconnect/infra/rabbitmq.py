@@ -60,9 +60,6 @@ class Topology:
     def dead_letter_queue(self, service: str) -> str:
         return f"{self.namespace}.{service}.dead"
 
-    def spec(self, service: str) -> QueueSpec:
-        return next(q for q in self.queues if q.service == service)
-
     async def declare(
         self, channel: AbstractChannel, services: Iterable[str] | None = None
     ) -> dict[str, AbstractQueue]:

@@ -12,6 +12,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from typing import NoReturn
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -82,11 +83,8 @@ class Throttle:
         except (TimeoutError, StorageError, RedisError, OSError) as exc:
             self._fail(exc)
             reset_at = await self._exhausted_until(self._local, rule, key)
-        if reset_at is None:
-            return
-        metrics.THROTTLED.labels(rule=rule.name).inc()
-        retry_after = max(1, math.ceil(reset_at - time.time()))
-        raise TooManyRequests("Too many attempts; try again later.", retry_after)
+        if reset_at is not None:
+            _refuse(rule, reset_at)
 
     @staticmethod
     async def _exhausted_until(
@@ -95,6 +93,24 @@ class Throttle:
         if await limiter.test(rule.limit, rule.name, key):
             return None
         return (await limiter.get_window_stats(rule.limit, rule.name, key)).reset_time
+
+    async def acquire(self, rule: Rule, key: str) -> None:
+        """Count one use of `rule` by `key`, or raise TooManyRequests when none is left.
+
+        One atomic step: concurrent requests cannot all pass a check and then overshoot.
+        """
+        limiter = self._limiter()
+        try:
+            allowed = await limiter.hit(rule.limit, rule.name, key)
+            if allowed:
+                return
+            reset_at = (await limiter.get_window_stats(rule.limit, rule.name, key)).reset_time
+        except (TimeoutError, StorageError, RedisError, OSError) as exc:
+            self._fail(exc)
+            if await self._local.hit(rule.limit, rule.name, key):
+                return
+            reset_at = (await self._local.get_window_stats(rule.limit, rule.name, key)).reset_time
+        _refuse(rule, reset_at)
 
     async def hit(self, rule: Rule, key: str) -> None:
         """Count one use of `rule` by `key`."""
@@ -118,3 +134,9 @@ class Throttle:
         self.breaker.trip()
         metrics.CACHE_ERRORS.labels(cache="throttle", reason=type(exc).__name__).inc()
         logger.warning("throttle storage unavailable, using per-process counters: %r", exc)
+
+
+def _refuse(rule: Rule, reset_at: float) -> NoReturn:
+    metrics.THROTTLED.labels(rule=rule.name).inc()
+    retry_after = max(1, math.ceil(reset_at - time.time()))
+    raise TooManyRequests("Too many attempts; try again later.", retry_after)

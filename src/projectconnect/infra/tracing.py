@@ -75,10 +75,6 @@ def configure_tracing(service_name: str, exporter: SpanExporter | None = None) -
     return True
 
 
-def is_configured() -> bool:
-    return _configured
-
-
 def instrument_app(app: FastAPI) -> None:
     if _configured:
         from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor

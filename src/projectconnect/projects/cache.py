@@ -46,10 +46,10 @@ class OwnerReadCache:
         key = self._generation_key(owner)
         value = await self.cache.get(key)
         if value is None:
-            await self.cache.set(
-                key, secrets.token_hex(8).encode(), GENERATION_TTL, only_if_absent=True
-            )
-            value = await self.cache.get(key)
+            new = secrets.token_hex(8).encode()
+            if await self.cache.set(key, new, GENERATION_TTL, only_if_absent=True):
+                return new.decode()
+            value = await self.cache.get(key)  # another reader set one first
         return value.decode() if value is not None else None
 
     async def invalidate(self, owner: uuid.UUID) -> None:

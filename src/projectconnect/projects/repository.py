@@ -36,7 +36,7 @@ class OwnerRepository:
         return await self.session.get(DeletedUser, self.owner_id) is not None
 
     async def delete_all_projects(self) -> int:
-        """Delete the owner's projects; their tasks follow by cascade. Returns the count."""
+        """Delete the owner's projects and their tasks. Returns the number of projects."""
         await self.session.execute(delete(Task).where(Task.owner_id == self.owner_id))
         result = await self.session.execute(
             delete(Project).where(Project.owner_id == self.owner_id)
