@@ -7,7 +7,7 @@ import contextlib
 import datetime as dt
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
 
 import aio_pika
@@ -33,6 +33,7 @@ from projectconnect.projects.schemas import ProjectCreate
 from projectconnect.projects.service import ProjectService
 from tests.support.services import ThrowawayBroker, ThrowawayPostgres
 from tests.support.tcpproxy import TcpProxy
+from tests.support.waiting import eventually
 
 
 @dataclass
@@ -111,13 +112,6 @@ async def pipeline() -> AsyncIterator[Pipeline]:
         await projects_db.dispose()
         await pg.drop_all()
         await broker.delete()
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while not await check():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 def sample(name: str, **labels: str) -> float:
