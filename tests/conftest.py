@@ -29,10 +29,12 @@ from tests.support.services import ThrowawayBroker, ThrowawayPostgres, Throwaway
 
 BASE_URL = "https://pc.test"
 # Cheap argon2 parameters keep the suite fast, and every test comes from one address, so
-# the throttles are opened wide; dedicated tests check them at their real settings.
+# the throttles and the hashing queue are opened wide; dedicated tests check them at their
+# real settings.
 TEST_AUTH_SETTINGS = {
     "argon2_time_cost": 1,
     "argon2_memory_kib": 1024,
+    "hashing_queue_limit": 1000,
     "registrations_per_ip": "100000 per hour",
     "login_failures_per_ip": "100000 per hour",
     "expose_sql_count": True,

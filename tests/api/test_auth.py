@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import statistics
 import time
 import uuid
@@ -16,6 +18,12 @@ from tests.support.accounts import PASSWORD, Account, login, register, sign_up, 
 
 PROBLEM_FIELDS = {"type", "title", "status", "detail"}
 NEW_PASSWORD = "amber-lantern-meadow-77"
+# 128 characters of uncommon words: as long as the policy allows, and not repetitive.
+LONGEST_PASSWORD = (
+    "amber lantern meadow violet kettle orbit cobalt fig harbour quartz juniper saddle "
+    "thistle walnut ember falcon ripple canyon mars"
+)
+assert len(LONGEST_PASSWORD) == 128
 
 
 def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
@@ -114,7 +122,19 @@ async def test_register_without_display_name_leaves_it_empty(api: httpx.AsyncCli
 async def test_register_rejects_an_invalid_email(api: httpx.AsyncClient, email: str) -> None:
     response = await api.post("/auth/register", json={"email": email, "password": PASSWORD})
     body = assert_problem(response, 422)
-    assert "email" in {error["field"] for error in body["errors"]}
+    assert body["errors"] == [
+        {"field": "email", "code": "email_invalid", "message": "Enter a valid email address."}
+    ]
+
+
+async def test_register_lists_every_field_at_fault_at_once(api: httpx.AsyncClient) -> None:
+    response = await api.post("/auth/register", json={"email": "ann@", "password": "aaaaaaaa"})
+    body = assert_problem(response, 422)
+    assert field_errors(body) == {
+        ("email", "email_invalid"),
+        ("password", "password_repetitive"),
+    }
+    assert all(error["message"] for error in body["errors"])
 
 
 async def test_register_rejects_an_email_taken_in_another_case(api: httpx.AsyncClient) -> None:
@@ -131,9 +151,13 @@ async def test_register_rejects_an_email_taken_in_another_case(api: httpx.AsyncC
     ("password", "code"),
     [
         ("kettle7", "password_too_short"),
-        ("k" * 60 + "-violet-" + "t" * 61, "password_too_long"),
+        (LONGEST_PASSWORD + "s", "password_too_long"),
         ("password", "password_common"),
         ("qwerty123", "password_common"),
+        ("aaaaaaaa", "password_repetitive"),
+        (" " * 8, "password_repetitive"),
+        ("abcdefghij", "password_sequential"),
+        ("asdfghjkl;", "password_keyboard_pattern"),
     ],
 )
 async def test_register_names_the_password_rule_broken(
@@ -149,7 +173,15 @@ async def test_register_names_the_password_rule_broken(
 async def test_password_boundaries_of_8_and_128_characters_are_allowed(
     api: httpx.AsyncClient,
 ) -> None:
-    for password in ("kettle7!", "k" * 60 + "-violet-" + "t" * 60):
+    for password in ("kettle7!", LONGEST_PASSWORD):
+        await register(api, password=password)
+
+
+async def test_the_passphrases_the_tests_and_the_front_end_use_are_accepted(
+    api: httpx.AsyncClient,
+) -> None:
+    passphrases = ["violet kettle orbit", "violet kettle orbit 7", "amber lantern meadow 42"]
+    for password in [PASSWORD, NEW_PASSWORD, *passphrases]:
         await register(api, password=password)
 
 
@@ -158,6 +190,22 @@ async def test_register_refuses_the_email_as_password(api: httpx.AsyncClient) ->
     response = await api.post("/auth/register", json={"email": email, "password": email})
     body = assert_problem(response, 422)
     assert ("password", "password_is_email") in field_errors(body)
+
+
+async def test_register_refuses_a_password_built_from_the_email_or_the_name(
+    api: httpx.AsyncClient,
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    for email, password, display_name in (
+        (f"grace.hopper.{tag}@example.com", "Hopper.Grace1906", None),
+        (unique_email("name"), "Lovelace-Ada!", "Ada Lovelace"),
+    ):
+        response = await api.post(
+            "/auth/register",
+            json={"email": email, "password": password, "display_name": display_name},
+        )
+        body = assert_problem(response, 422)
+        assert ("password", "password_personal") in field_errors(body), password
 
 
 async def test_register_refuses_unknown_fields(api: httpx.AsyncClient) -> None:
@@ -227,6 +275,61 @@ async def test_unknown_email_and_wrong_password_look_the_same(api: httpx.AsyncCl
     assert all(body == bodies[0] for body in bodies), bodies
     ratio = statistics.median(unknown_times) / statistics.median(wrong_times)
     assert 0.33 < ratio < 3, (unknown_times, wrong_times)
+
+
+# Throttles, at their default per-account settings (the suite opens only the per-address
+# ones wide); the per-address throttles and the hashing queue: test_auth_limits.py.
+
+# A password check's allowance: failures per account from one address (the default).
+CHECKS_PER_ACCOUNT_AND_ADDRESS = 10
+
+
+def assert_throttled(response: httpx.Response) -> None:
+    assert_problem(response, 429)
+    assert 0 < int(response.headers["Retry-After"]) <= 15 * 60
+
+
+async def test_concurrent_guesses_at_one_account_are_counted_before_hashing(
+    api: httpx.AsyncClient,
+) -> None:
+    email = unique_email("burst")
+    await register(api, email)
+    responses = await asyncio.gather(*(login(api, email, f"wrong guess {i}") for i in range(50)))
+    statuses = collections.Counter(response.status_code for response in responses)
+    # Each 401 is a password that was hashed and compared; the rest never reached the hasher.
+    assert statuses == {401: CHECKS_PER_ACCOUNT_AND_ADDRESS, 429: 40}, statuses
+    for response in responses:
+        if response.status_code == 429:
+            assert_throttled(response)
+    # Even the right password waits, from this address: it may be the attacker's.
+    assert_throttled(await login(api, email, PASSWORD))
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "field"),
+    [("POST", "/auth/me/password", "current_password"), ("DELETE", "/auth/me", "password")],
+)
+async def test_password_rechecks_are_throttled_like_logins(
+    api: httpx.AsyncClient, method: str, path: str, field: str
+) -> None:
+    ann = await sign_up(api, "recheck")
+
+    async def recheck(password: str) -> httpx.Response:
+        body = {field: password}
+        if field == "current_password":
+            body["new_password"] = NEW_PASSWORD
+        return await api.request(method, path, json=body, headers=ann.headers)
+
+    responses = await asyncio.gather(*(recheck(f"wrong guess {i}") for i in range(25)))
+    statuses = collections.Counter(response.status_code for response in responses)
+    assert statuses == {403: CHECKS_PER_ACCOUNT_AND_ADDRESS, 429: 15}, statuses
+    for response in responses:
+        if response.status_code == 429:
+            assert_throttled(response)
+    # The same counters as logins: guessing here leaves no fresh allowance there.
+    assert_throttled(await login(api, ann.email, "yet another guess"))
+    assert_throttled(await recheck(PASSWORD))
+    assert (await api.get("/auth/me", headers=ann.headers)).status_code == 200
 
 
 # Refresh
@@ -425,7 +528,13 @@ async def test_change_password_needs_the_current_one(api: httpx.AsyncClient) -> 
 
 @pytest.mark.parametrize(
     ("new_password", "code"),
-    [("kettle7", "password_too_short"), ("password", "password_common")],
+    [
+        ("kettle7", "password_too_short"),
+        ("password", "password_common"),
+        ("1234567890", "password_common"),
+        ("zzzzzzzzzz", "password_repetitive"),
+        (PASSWORD, "password_unchanged"),
+    ],
 )
 async def test_change_password_applies_the_policy(
     api: httpx.AsyncClient, new_password: str, code: str

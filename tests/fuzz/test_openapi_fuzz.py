@@ -65,6 +65,7 @@ AUTH_OPTIONS: dict[str, Any] = {
     "argon2_time_cost": 1,
     "argon2_memory_kib": 1024,
     "access_token_ttl_seconds": 3600,
+    "login_failures_per_account_and_ip": "1000000 per minute",
     "login_failures_per_account": "1000000 per minute",
     "login_failures_per_ip": "1000000 per minute",
     "registrations_per_ip": "1000000 per minute",

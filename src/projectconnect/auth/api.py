@@ -88,14 +88,14 @@ def _clear_cookie(response: Response, settings: AuthSettings) -> None:
 @router.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(409, 429),
+    responses=problem_responses(409, 429, 503),
 )
 async def register(body: UserRegister, request: Request, service: ServiceDep) -> UserPublic:
     user = await service.register(body.email, body.password, body.display_name, client_ip(request))
     return UserPublic.model_validate(user, from_attributes=True)
 
 
-@router.post("/login", responses={**UNAUTHORIZED, **problem_responses(429)})
+@router.post("/login", responses={**UNAUTHORIZED, **problem_responses(429, 503)})
 async def login(
     body: UserLogin,
     request: Request,
@@ -153,25 +153,30 @@ async def update_me(body: UserUpdate, claims: CurrentClaims, service: ServiceDep
 @router.post(
     "/me/password",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={**UNAUTHORIZED, **problem_responses(403)},
+    responses={**UNAUTHORIZED, **problem_responses(403, 429, 503)},
 )
-async def change_password(body: PasswordChange, claims: CurrentClaims, service: ServiceDep) -> None:
-    await service.change_password(claims, body.current_password, body.new_password)
+async def change_password(
+    body: PasswordChange, request: Request, claims: CurrentClaims, service: ServiceDep
+) -> None:
+    await service.change_password(
+        claims, body.current_password, body.new_password, client_ip(request)
+    )
 
 
 @router.delete(
     "/me",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={**UNAUTHORIZED, **problem_responses(403)},
+    responses={**UNAUTHORIZED, **problem_responses(403, 429, 503)},
 )
 async def delete_me(
     body: AccountDeletion,
+    request: Request,
     claims: CurrentClaims,
     response: Response,
     service: ServiceDep,
     settings: SettingsDep,
 ) -> None:
-    await service.delete_account(claims, body.password)
+    await service.delete_account(claims, body.password, client_ip(request))
     _clear_cookie(response, settings)
 
 

@@ -51,6 +51,9 @@ class AuthRuntime:
             redis_url, timeout=timeout, prefix=settings.cache_prefix, breaker=self.cache.breaker
         )
         rules = ThrottleRules(
+            login_failures_per_account_and_ip=Rule.parse(
+                "login_failures_per_account_and_ip", settings.login_failures_per_account_and_ip
+            ),
             login_failures_per_account=Rule.parse(
                 "login_failures_per_account", settings.login_failures_per_account
             ),
@@ -77,7 +80,9 @@ class AuthRuntime:
             self.signer,
             verifier,
             PasswordHasher(
-                time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib
+                time_cost=settings.argon2_time_cost,
+                memory_kib=settings.argon2_memory_kib,
+                queue_limit=settings.hashing_queue_limit,
             ),
             self.outbox,
             session_cache,

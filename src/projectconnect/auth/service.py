@@ -8,10 +8,11 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 
 from projectconnect.auth.models import RefreshToken, Session, User
-from projectconnect.auth.passwords import PasswordHasher, password_policy_errors
+from projectconnect.auth.passwords import HashingBusy, PasswordHasher, password_policy_errors
 from projectconnect.auth.repository import SessionRepository, UserRepository
 from projectconnect.infra import metrics
 from projectconnect.infra.db import Database, utcnow
@@ -33,9 +34,18 @@ INVALID_CREDENTIALS = "The email or password is incorrect."
 
 @dataclass(frozen=True, slots=True)
 class ThrottleRules:
+    login_failures_per_account_and_ip: Rule
     login_failures_per_account: Rule
     login_failures_per_ip: Rule
     registrations_per_ip: Rule
+
+    def password_check(self, account: str, client_ip: str) -> list[tuple[Rule, str]]:
+        """What one password check (a login, or a re-check before a change) counts against."""
+        return [
+            (self.login_failures_per_account_and_ip, f"{account} {client_ip}"),
+            (self.login_failures_per_account, account),
+            (self.login_failures_per_ip, client_ip),
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,19 +88,26 @@ class AuthService:
     async def register(
         self, email: str, password: str, display_name: str | None, client_ip: str
     ) -> User:
-        await self.throttle.acquire(self.rules.registrations_per_ip, client_ip)
-        errors = password_policy_errors(password, email)
+        reservation = await self.throttle.acquire(self.rules.registrations_per_ip, client_ip)
+        address, errors = email_address(email)
+        errors += password_policy_errors(password, address or email, display_name)
         if errors:
-            raise InvalidInput("The password does not meet the policy.", errors=errors)
+            raise InvalidInput("The account details are not valid.", errors=errors)
+        assert address is not None
+        try:
+            password_hash = await self.hasher.hash(password)
+        except HashingBusy:
+            await self.throttle.release(reservation)
+            raise
         user = User(
-            email=email,
-            email_key=email.lower(),
+            email=address,
+            email_key=address.lower(),
             display_name=display_name,
-            password_hash=await self.hasher.hash(password),
+            password_hash=password_hash,
         )
         async with self.db.session() as session:
             users = UserRepository(session)
-            if await users.get_by_email(email) is not None:
+            if await users.get_by_email(address) is not None:
                 raise _email_taken()
             users.add(user)
             try:
@@ -100,21 +117,20 @@ class AuthService:
         return user
 
     async def login(self, email: str, password: str, client_ip: str) -> IssuedTokens:
-        account = email.lower()
-        try:
-            await self.throttle.check(self.rules.login_failures_per_account, account)
-            await self.throttle.check(self.rules.login_failures_per_ip, client_ip)
-        except TooManyRequests:
-            metrics.LOGINS.labels(outcome="throttled").inc()
-            raise
         async with self.db.session() as session:
             user = await UserRepository(session).get_by_email(email)
         # Verified with no database connection held: during a burst, logins wait for a
         # hashing thread, and must not drain the pool the other requests need meanwhile.
         password_hash = user.password_hash if user is not None else None
-        if not await self.hasher.verify(password, password_hash) or user is None:
-            await self.throttle.hit(self.rules.login_failures_per_account, account)
-            await self.throttle.hit(self.rules.login_failures_per_ip, client_ip)
+        try:
+            verified = await self._check_password(email, client_ip, password, password_hash)
+        except TooManyRequests:
+            metrics.LOGINS.labels(outcome="throttled").inc()
+            raise
+        except HashingBusy:
+            metrics.LOGINS.labels(outcome="shed").inc()
+            raise
+        if not verified or user is None:
             metrics.LOGINS.labels(outcome="failure").inc()
             raise Unauthorized(INVALID_CREDENTIALS)
         now = utcnow()
@@ -125,9 +141,33 @@ class AuthService:
         async with self.db.session() as session:
             await SessionRepository(session).add(login, token_row)
             await session.commit()
-        await self.throttle.clear(self.rules.login_failures_per_account, account)
         metrics.LOGINS.labels(outcome="success").inc()
         return self._tokens(user.id, login, refresh)
+
+    async def _check_password(
+        self, email: str, client_ip: str, password: str, password_hash: str | None
+    ) -> bool:
+        """Verify a password, counted by the login throttles before the hash is even queued.
+
+        Each check reserves its attempt first, atomically, so concurrent guesses cannot all
+        pass the throttles and then be hashed. A right password gives its reservations back,
+        and forgives the failures of its (account, address): only someone who knows the
+        password can do that, whereas clearing the per-address or per-account counters would
+        let anyone reset them by logging into an account of their own.
+        """
+        account = email.lower()
+        uses = self.rules.password_check(account, client_ip)
+        reservations = await self.throttle.acquire_all(uses)
+        try:
+            verified = await self.hasher.verify(password, password_hash)
+        except BaseException:  # never checked (shed, cancelled): it did not count
+            await self.throttle.release(*reservations)
+            raise
+        if verified and password_hash is not None:
+            await self.throttle.clear(*uses[0])
+            await self.throttle.release(*reservations[1:])
+            return True
+        return False
 
     async def refresh(self, refresh_token: str) -> IssuedTokens:
         token_hash = hash_refresh_token(refresh_token)
@@ -189,29 +229,36 @@ class AuthService:
             await session.commit()
         return user
 
-    async def change_password(self, claims: AccessClaims, current: str, new: str) -> None:
+    async def change_password(
+        self, claims: AccessClaims, current: str, new: str, client_ip: str
+    ) -> None:
+        user = await self.get_user(claims)
+        await self._confirm_password(user, current, "current_password", client_ip)
+        errors = password_policy_errors(
+            new, user.email, user.display_name, field="new_password", current=current
+        )
+        if errors:
+            raise InvalidInput("The new password does not meet the policy.", errors=errors)
+        password_hash = await self.hasher.hash(new)
+        # The checks and the hash ran with no database connection held (a hashing queue).
         async with self.db.session() as session:
-            user = await UserRepository(session).get(claims.subject)
-            if user is None:
+            stored = await UserRepository(session).get(user.id)
+            if stored is None:
                 raise Unauthorized("The account no longer exists.")
-            await self._confirm_password(user, current, "current_password")
-            errors = password_policy_errors(new, user.email, field="new_password")
-            if errors:
-                raise InvalidInput("The new password does not meet the policy.", errors=errors)
-            user.password_hash = await self.hasher.hash(new)
+            stored.password_hash = password_hash
             revoked = await SessionRepository(session).revoke_all_for_user(
                 user.id, utcnow(), keep=claims.session_id
             )
             await session.commit()
         await self.session_cache.revoke(revoked)
 
-    async def delete_account(self, claims: AccessClaims, password: str) -> None:
+    async def delete_account(self, claims: AccessClaims, password: str, client_ip: str) -> None:
+        user = await self.get_user(claims)
+        await self._confirm_password(user, password, "password", client_ip)
         async with self.db.session() as session:
             users = UserRepository(session)
-            user = await users.get(claims.subject)
-            if user is None:
+            if await users.get(user.id) is None:
                 raise Unauthorized("The account no longer exists.")
-            await self._confirm_password(user, password, "password")
             ended = await SessionRepository(session).ids_for_user(user.id)
             await users.delete(user.id)
             # Committed with the deletion, so the projects service hears of it even if
@@ -221,8 +268,11 @@ class AuthService:
         self.outbox.notify_committed()
         await self.session_cache.revoke(ended)
 
-    async def _confirm_password(self, user: User, password: str, field: str) -> None:
-        if not await self.hasher.verify(password, user.password_hash):
+    async def _confirm_password(
+        self, user: User, password: str, field: str, client_ip: str
+    ) -> None:
+        """A re-check before a sensitive change, under the same throttles as a login."""
+        if not await self._check_password(user.email, client_ip, password, user.password_hash):
             raise Forbidden(
                 "The password is incorrect.",
                 errors=[
@@ -261,6 +311,17 @@ class DatabaseSessions:
             return await SessionRepository(session).is_active(
                 claims.session_id, claims.subject, utcnow()
             )
+
+
+def email_address(email: str) -> tuple[str | None, list[FieldError]]:
+    """The address normalised (the domain in lower case), or why it is not one."""
+    try:
+        return validate_email(email, check_deliverability=False).normalized, []
+    except EmailNotValidError:
+        invalid = FieldError(
+            field="email", code="email_invalid", message="Enter a valid email address."
+        )
+        return None, [invalid]
 
 
 def _email_taken() -> Conflict:

@@ -23,11 +23,18 @@ class AuthSettings(ServiceSettings):
     # argon2id cost: t=3 and 64 MiB as RFC 9106 recommends; one lane, as requests run in parallel.
     argon2_time_cost: int = Field(default=3, ge=1, le=10)
     argon2_memory_kib: int = Field(default=65536, ge=8, le=1048576)
+    # Password hashes waiting or running per process; past it, requests are refused with 503
+    # at once rather than queued behind a burst (each waits about limit / 2 hash times).
+    hashing_queue_limit: int = Field(default=8, ge=1, le=1024)
     # Whether this process also relays the outbox to AMQP_URL.
     run_relay: bool = True
     session_cache_ttl_seconds: int = Field(default=60, ge=1, le=3600)
-    # Throttles, in the notation of the `limits` library.
-    login_failures_per_account: str = "10 per 15 minutes"
+    # Throttles, in the notation of the `limits` library. Failed password checks (logins and
+    # re-checks) per account from one address, so a stranger cannot lock the owner out; per
+    # account from everywhere, a much higher ceiling against a guess spread over addresses;
+    # and per address, against one address trying many accounts.
+    login_failures_per_account_and_ip: str = "10 per 15 minutes"
+    login_failures_per_account: str = "100 per 15 minutes"
     login_failures_per_ip: str = "100 per 15 minutes"
     registrations_per_ip: str = "20 per hour"
 

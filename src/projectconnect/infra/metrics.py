@@ -79,6 +79,10 @@ DB_POOL_WAIT = Histogram(
 )
 DB_STATEMENTS = Counter("db_statements_total", "SQL statements sent to the database.", ["pool"])
 LOGINS = Counter("auth_logins_total", "Login attempts by outcome.", ["outcome"])
+HASHES_SHED = Counter(
+    "auth_password_hashes_shed_total",
+    "Password hashes refused at once (503) because the process's hashing queue was full.",
+)
 BUILD_INFO = Gauge(
     "projectconnect_build_info", "The running version.", ["version"], multiprocess_mode="max"
 )

@@ -1,5 +1,12 @@
 """Throttles on counters shared through Redis (in-process in embedded mode), via `limits`.
 
+An attempt is reserved before the work it guards (a password hash), in one atomic increment,
+so concurrent requests cannot all pass a check and then overshoot; one that turns out not to
+count (a successful login) is given back. `limits` cannot take a hit back from its sliding
+windows, so the counters are its fixed windows, whose one storage key `release` decrements.
+A window starts at its first hit and lasts the rule's period: at most twice the limit can
+pass within one period around a window's end, and never more than the limit on average.
+
 Degradation policy: when Redis fails or is cooling down after a failure, the same rules
 are enforced on per-process counters. Each replica then allows up to the full limit on its
 own, so the effective limit is multiplied by the number of replicas until Redis returns;
@@ -11,12 +18,13 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
 from limits import RateLimitItem, parse
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.strategies import FixedWindowRateLimiter
 from limits.errors import StorageError
 from redis.exceptions import RedisError
 
@@ -25,6 +33,8 @@ from projectconnect.infra.cache import CircuitBreaker
 from projectconnect.infra.problems import ServiceError
 
 logger = logging.getLogger(__name__)
+
+_STORAGE_ERRORS = (TimeoutError, StorageError, RedisError, OSError)
 
 
 class TooManyRequests(ServiceError):
@@ -47,6 +57,22 @@ class Rule:
         return cls(name, parse(spec))
 
 
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """One counted use of a rule, which `Throttle.release` can give back."""
+
+    rule: Rule
+    key: str
+    limiter: FixedWindowRateLimiter
+
+    async def give_back(self) -> None:
+        # limits' strategies take no negative cost; its storage increments by any amount.
+        # Were the window to have ended meanwhile, the next one would start one lower.
+        limit = self.rule.limit
+        key = limit.key_for(self.rule.name, self.key)
+        await self.limiter.storage.incr(key, limit.get_expiry(), amount=-1)
+
+
 class Throttle:
     def __init__(
         self,
@@ -56,11 +82,10 @@ class Throttle:
         prefix: str = "pc:",
         breaker: CircuitBreaker | None = None,
     ) -> None:
-        self._local = SlidingWindowCounterRateLimiter(MemoryStorage())
-        self._shared: SlidingWindowCounterRateLimiter | None = None
-        self._storage: Storage | None = None
+        self._local = FixedWindowRateLimiter(MemoryStorage())
+        self._shared: FixedWindowRateLimiter | None = None
         if redis_url is not None:
-            self._storage = RedisStorage(
+            storage = RedisStorage(
                 "async+" + redis_url,
                 implementation="redispy",
                 key_prefix=f"{prefix}throttle",
@@ -68,64 +93,60 @@ class Throttle:
                 socket_timeout=timeout,
                 socket_connect_timeout=timeout,
             )
-            self._shared = SlidingWindowCounterRateLimiter(self._storage)
+            self._shared = FixedWindowRateLimiter(storage)
         self.breaker = breaker or CircuitBreaker()
 
-    def _limiter(self) -> SlidingWindowCounterRateLimiter:
+    def _limiter(self) -> FixedWindowRateLimiter:
         if self._shared is None or self.breaker.is_open:
             return self._local
         return self._shared
 
-    async def check(self, rule: Rule, key: str) -> None:
-        """Raise TooManyRequests when `key` has used up `rule`'s allowance."""
-        try:
-            reset_at = await self._exhausted_until(self._limiter(), rule, key)
-        except (TimeoutError, StorageError, RedisError, OSError) as exc:
-            self._fail(exc)
-            reset_at = await self._exhausted_until(self._local, rule, key)
-        if reset_at is not None:
-            _refuse(rule, reset_at)
-
-    @staticmethod
-    async def _exhausted_until(
-        limiter: SlidingWindowCounterRateLimiter, rule: Rule, key: str
-    ) -> float | None:
-        if await limiter.test(rule.limit, rule.name, key):
-            return None
-        return (await limiter.get_window_stats(rule.limit, rule.name, key)).reset_time
-
-    async def acquire(self, rule: Rule, key: str) -> None:
+    async def acquire(self, rule: Rule, key: str) -> Reservation:
         """Count one use of `rule` by `key`, or raise TooManyRequests when none is left.
 
-        One atomic step: concurrent requests cannot all pass a check and then overshoot.
+        One atomic increment: concurrent requests cannot all pass a check and then overshoot.
         """
         limiter = self._limiter()
         try:
-            allowed = await limiter.hit(rule.limit, rule.name, key)
-            if allowed:
-                return
-            reset_at = (await limiter.get_window_stats(rule.limit, rule.name, key)).reset_time
-        except (TimeoutError, StorageError, RedisError, OSError) as exc:
+            return await self._acquire_on(limiter, rule, key)
+        except _STORAGE_ERRORS as exc:
             self._fail(exc)
-            if await self._local.hit(rule.limit, rule.name, key):
-                return
-            reset_at = (await self._local.get_window_stats(rule.limit, rule.name, key)).reset_time
-        _refuse(rule, reset_at)
+            return await self._acquire_on(self._local, rule, key)
 
-    async def hit(self, rule: Rule, key: str) -> None:
-        """Count one use of `rule` by `key`."""
-        limiter = self._limiter()
+    @staticmethod
+    async def _acquire_on(limiter: FixedWindowRateLimiter, rule: Rule, key: str) -> Reservation:
+        reservation = Reservation(rule, key, limiter)
+        if not await limiter.hit(rule.limit, rule.name, key):
+            # The window's counter went past the limit: a refusal does not count as a use.
+            reset_at = (await limiter.get_window_stats(rule.limit, rule.name, key)).reset_time
+            await reservation.give_back()
+            _refuse(rule, reset_at)
+        return reservation
+
+    async def acquire_all(self, uses: Sequence[tuple[Rule, str]]) -> list[Reservation]:
+        """Reserve every (rule, key), or none: those taken are given back when one refuses."""
+        taken: list[Reservation] = []
         try:
-            await limiter.hit(rule.limit, rule.name, key)
-        except (TimeoutError, StorageError, RedisError, OSError) as exc:
-            self._fail(exc)
-            await self._local.hit(rule.limit, rule.name, key)
+            for rule, key in uses:
+                taken.append(await self.acquire(rule, key))
+        except TooManyRequests:
+            await self.release(*taken)
+            raise
+        return taken
+
+    async def release(self, *reservations: Reservation) -> None:
+        """Give reserved uses back: they did not count (the password was right, or unchecked)."""
+        for reservation in reservations:
+            try:
+                await reservation.give_back()
+            except _STORAGE_ERRORS as exc:
+                self._fail(exc)
 
     async def clear(self, rule: Rule, key: str) -> None:
         limiter = self._limiter()
         try:
             await limiter.clear(rule.limit, rule.name, key)
-        except (TimeoutError, StorageError, RedisError, OSError) as exc:
+        except _STORAGE_ERRORS as exc:
             self._fail(exc)
         if limiter is not self._local:
             await self._local.clear(rule.limit, rule.name, key)
