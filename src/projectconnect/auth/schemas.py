@@ -34,7 +34,7 @@ class UserRegister(RequestModel):
 
 
 class UserLogin(RequestModel):
-    email: Email
+    email: Annotated[str, Field(min_length=1, max_length=320, pattern=NO_NUL)]
     password: PasswordField
 
 
