@@ -205,6 +205,68 @@ def consume(
     _run_until_signalled("projects-consumer", run(), metrics_port)
 
 
+events_app = typer.Typer(
+    help="The event pipeline: inspect and replay dead letters (AMQP_URL, EVENTS_NAMESPACE).",
+    no_args_is_help=True,
+)
+app.add_typer(events_app, name="events")
+
+ConsumingService = Annotated[Service, typer.Option("--service", help="Whose dead-letter queue.")]
+
+
+@events_app.command("list-dead")
+def list_dead(
+    service: ConsumingService = Service.projects,
+    limit: Annotated[int, typer.Option(min=1, help="Show at most this many.")] = 100,
+    body: Annotated[bool, typer.Option(help="Print each message's body too.")] = False,
+) -> None:
+    """Show what a service's dead-letter queue holds, oldest first, leaving it there."""
+    from projectconnect.infra.rabbitmq import Topology, list_dead_letters
+
+    broker = _broker_settings()
+    topology = Topology(namespace=broker.events_namespace)
+    letters = asyncio.run(
+        list_dead_letters(broker.amqp_url.get_secret_value(), topology, service.value, limit=limit)
+    )
+    for letter in letters:
+        typer.echo(
+            f"{letter.message_id}  {letter.type}  retries={letter.retries}  error={letter.error}"
+        )
+        if body:
+            typer.echo(f"  {letter.body.decode(errors='replace')}")
+    typer.echo(f"{len(letters)} dead-lettered in {topology.dead_letter_queue(service.value)}")
+
+
+@events_app.command("replay-dead")
+def replay_dead(
+    service: ConsumingService = Service.projects,
+    event_id: Annotated[
+        list[str] | None, typer.Option("--id", help="Only this event id (repeatable).")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Move at most this many.")] = None,
+) -> None:
+    """Move dead-lettered events back to the service's work queue, to be handled again."""
+    from projectconnect.infra.rabbitmq import Topology, replay_dead_letters
+
+    broker = _broker_settings()
+    topology = Topology(namespace=broker.events_namespace)
+    try:
+        moved = asyncio.run(
+            replay_dead_letters(
+                broker.amqp_url.get_secret_value(),
+                topology,
+                service.value,
+                ids=event_id,
+                limit=limit,
+            )
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(f"--id: {exc}") from exc
+    for letter in moved:
+        typer.echo(f"replayed {letter.message_id}  {letter.type}")
+    typer.echo(f"{len(moved)} moved back to {topology.queue(service.value)}")
+
+
 @app.command()
 def stack(
     http_port: Annotated[int, typer.Option(help="Gateway HTTP port (redirects).")] = 8080,
