@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import enum
 import signal
-import time
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -294,15 +293,28 @@ def stack(
     ),
     login_burst: Annotated[int, typer.Option()] = 10,
     nginx: Annotated[str, typer.Option(help="The nginx executable.")] = "nginx",
+    max_restarts: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Restarts of one process within --restart-window before giving up."
+        ),
+    ] = 5,
+    restart_window: Annotated[
+        float, typer.Option(min=1, help="Seconds over which a process's exits are counted.")
+    ] = 60.0,
 ) -> None:
-    """The distributed topology on this host: nginx, service replicas and workers."""
+    """The distributed topology on this host: nginx, service replicas and workers.
+
+    A process that exits is restarted alone, with backoff, while the others keep serving;
+    one that keeps exiting makes the stack stop everything and exit with status 1.
+    """
     import dataclasses
 
     from projectconnect.devserver import DEFAULT_FRONTEND_DIR
     from projectconnect.gateway import RateLimits
     from projectconnect.infra.config import StackEnvironment
     from projectconnect.infra.logs import configure_logging
-    from projectconnect.stack import Stack, StackOptions
+    from projectconnect.stack import GaveUp, RestartPolicy, Stack, StackOptions
 
     configure_logging("stack", default_format="text")
     shared = StackEnvironment()
@@ -324,6 +336,7 @@ def stack(
         static_root=static_root.resolve() if static_root else None,
         nginx=nginx,
         limits=dataclasses.replace(RateLimits(), login_rate=login_rate, login_burst=login_burst),
+        restart=RestartPolicy(max_restarts=max_restarts, window=restart_window),
     )
     topology = Stack(options)
     stopping = False
@@ -338,12 +351,10 @@ def stack(
         topology.start()
         typer.echo(topology.describe())
         typer.echo("Ctrl-C stops everything.", err=True)
-        while not stopping:
-            if any(c.process.poll() is not None for c in topology.children):
-                crashed = [c.name for c in topology.children if c.process.poll() is not None]
-                typer.echo(f"stopping: {', '.join(crashed)} exited", err=True)
-                break
-            time.sleep(0.2)
+        topology.supervise(lambda: stopping, lambda line: typer.echo(line, err=True))
+    except GaveUp as exc:
+        typer.echo(f"giving up: {exc}; stopping everything", err=True)
+        raise typer.Exit(1) from exc
     finally:
         topology.stop()
 
