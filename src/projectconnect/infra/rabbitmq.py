@@ -399,7 +399,10 @@ class RabbitConsumer:
             )
         except Exception:
             logger.warning("could not pass event %s on; redelivering", message.message_id)
-            await message.nack(requeue=True)
+            try:
+                await message.nack(requeue=True)
+            except Exception:  # the channel is gone: the broker redelivers it anyway
+                logger.debug("could not nack event %s", message.message_id, exc_info=True)
             return
         await message.ack()
 
