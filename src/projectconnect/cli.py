@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import enum
 import signal
-import time
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -205,6 +204,68 @@ def consume(
     _run_until_signalled("projects-consumer", run(), metrics_port)
 
 
+events_app = typer.Typer(
+    help="The event pipeline: inspect and replay dead letters (AMQP_URL, EVENTS_NAMESPACE).",
+    no_args_is_help=True,
+)
+app.add_typer(events_app, name="events")
+
+ConsumingService = Annotated[Service, typer.Option("--service", help="Whose dead-letter queue.")]
+
+
+@events_app.command("list-dead")
+def list_dead(
+    service: ConsumingService = Service.projects,
+    limit: Annotated[int, typer.Option(min=1, help="Show at most this many.")] = 100,
+    body: Annotated[bool, typer.Option(help="Print each message's body too.")] = False,
+) -> None:
+    """Show what a service's dead-letter queue holds, oldest first, leaving it there."""
+    from projectconnect.infra.rabbitmq import Topology, list_dead_letters
+
+    broker = _broker_settings()
+    topology = Topology(namespace=broker.events_namespace)
+    letters = asyncio.run(
+        list_dead_letters(broker.amqp_url.get_secret_value(), topology, service.value, limit=limit)
+    )
+    for letter in letters:
+        typer.echo(
+            f"{letter.message_id}  {letter.type}  retries={letter.retries}  error={letter.error}"
+        )
+        if body:
+            typer.echo(f"  {letter.body.decode(errors='replace')}")
+    typer.echo(f"{len(letters)} dead-lettered in {topology.dead_letter_queue(service.value)}")
+
+
+@events_app.command("replay-dead")
+def replay_dead(
+    service: ConsumingService = Service.projects,
+    event_id: Annotated[
+        list[str] | None, typer.Option("--id", help="Only this event id (repeatable).")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Move at most this many.")] = None,
+) -> None:
+    """Move dead-lettered events back to the service's work queue, to be handled again."""
+    from projectconnect.infra.rabbitmq import Topology, replay_dead_letters
+
+    broker = _broker_settings()
+    topology = Topology(namespace=broker.events_namespace)
+    try:
+        moved = asyncio.run(
+            replay_dead_letters(
+                broker.amqp_url.get_secret_value(),
+                topology,
+                service.value,
+                ids=event_id,
+                limit=limit,
+            )
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(f"--id: {exc}") from exc
+    for letter in moved:
+        typer.echo(f"replayed {letter.message_id}  {letter.type}")
+    typer.echo(f"{len(moved)} moved back to {topology.queue(service.value)}")
+
+
 @app.command()
 def stack(
     http_port: Annotated[int, typer.Option(help="Gateway HTTP port (redirects).")] = 8080,
@@ -232,15 +293,28 @@ def stack(
     ),
     login_burst: Annotated[int, typer.Option()] = 10,
     nginx: Annotated[str, typer.Option(help="The nginx executable.")] = "nginx",
+    max_restarts: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Restarts of one process within --restart-window before giving up."
+        ),
+    ] = 5,
+    restart_window: Annotated[
+        float, typer.Option(min=1, help="Seconds over which a process's exits are counted.")
+    ] = 60.0,
 ) -> None:
-    """The distributed topology on this host: nginx, service replicas and workers."""
+    """The distributed topology on this host: nginx, service replicas and workers.
+
+    A process that exits is restarted alone, with backoff, while the others keep serving;
+    one that keeps exiting makes the stack stop everything and exit with status 1.
+    """
     import dataclasses
 
     from projectconnect.devserver import DEFAULT_FRONTEND_DIR
     from projectconnect.gateway import RateLimits
     from projectconnect.infra.config import StackEnvironment
     from projectconnect.infra.logs import configure_logging
-    from projectconnect.stack import Stack, StackOptions
+    from projectconnect.stack import GaveUp, RestartPolicy, Stack, StackOptions
 
     configure_logging("stack", default_format="text")
     shared = StackEnvironment()
@@ -262,6 +336,7 @@ def stack(
         static_root=static_root.resolve() if static_root else None,
         nginx=nginx,
         limits=dataclasses.replace(RateLimits(), login_rate=login_rate, login_burst=login_burst),
+        restart=RestartPolicy(max_restarts=max_restarts, window=restart_window),
     )
     topology = Stack(options)
     stopping = False
@@ -276,12 +351,10 @@ def stack(
         topology.start()
         typer.echo(topology.describe())
         typer.echo("Ctrl-C stops everything.", err=True)
-        while not stopping:
-            if any(c.process.poll() is not None for c in topology.children):
-                crashed = [c.name for c in topology.children if c.process.poll() is not None]
-                typer.echo(f"stopping: {', '.join(crashed)} exited", err=True)
-                break
-            time.sleep(0.2)
+        topology.supervise(lambda: stopping, lambda line: typer.echo(line, err=True))
+    except GaveUp as exc:
+        typer.echo(f"giving up: {exc}; stopping everything", err=True)
+        raise typer.Exit(1) from exc
     finally:
         topology.stop()
 

@@ -8,13 +8,15 @@ settings are the ones the container images run.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +58,28 @@ def wait_until_ok(url: str, process: subprocess.Popen[Any], deadline: float, nam
         time.sleep(0.1)
 
 
+@dataclass(frozen=True)
+class RestartPolicy:
+    """How the stack brings back a process that died.
+
+    The nth exit within `window` seconds is restarted after `initial_delay * 2**(n-1)` (at most
+    `max_delay`); one more than `max_restarts` within the window is a crash loop: the
+    stack gives up, stops everything and exits non-zero.
+    """
+
+    initial_delay: float = 0.5
+    max_delay: float = 10.0
+    max_restarts: int = 5
+    window: float = 60.0
+
+    def delay(self, exits: int) -> float:
+        return float(min(self.max_delay, self.initial_delay * 2 ** (exits - 1)))
+
+
+class GaveUp(RuntimeError):
+    """A process kept dying: the stack stops rather than restart it for ever."""
+
+
 @dataclass
 class StackOptions:
     runtime_dir: Path
@@ -78,6 +102,7 @@ class StackOptions:
     limits: RateLimits = field(default_factory=RateLimits)
     # Extra environment for every service process (e.g. AUTH_* settings).
     environment: Mapping[str, str] = field(default_factory=dict)
+    restart: RestartPolicy = field(default_factory=RestartPolicy)
 
 
 @dataclass
@@ -86,6 +111,35 @@ class Child:
     process: subprocess.Popen[bytes]
     log: Path
     port: int | None = None
+    # What started it, to start it again the same way (same port: nginx knows it).
+    args: list[str] = field(default_factory=list)
+    env: Mapping[str, str] = field(default_factory=dict)
+    exits: deque[float] = field(default_factory=deque)
+    restart_at: float | None = None
+
+
+def describe_exit(code: int) -> str:
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"signal {signal.Signals(-code).name}"
+    return f"status {code}"
+
+
+def _popen(args: list[str], env: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:
+    handle = log.open("ab")
+    try:
+        # Its own session: the process and anything it forks are one group to stop.
+        return subprocess.Popen(  # noqa: S603 - our own executables, fixed arguments
+            args, env=dict(env), stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    finally:
+        handle.close()
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Whatever the dead process left behind (server workers, nginx workers) goes too."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 def _database_url(admin_url: str, name: str) -> str:
@@ -159,14 +213,49 @@ class Stack:
 
     def _spawn(self, name: str, args: list[str], env: Mapping[str, str], port: int | None) -> Child:
         log = self.runtime / "logs" / f"{name}.log"
-        handle = log.open("ab")
-        process = subprocess.Popen(  # noqa: S603 - our own executables, fixed arguments
-            args, env=dict(env), stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        handle.close()
-        child = Child(name, process, log, port)
+        child = Child(name, _popen(args, env, log), log, port, args=args, env=env)
         self.children.append(child)
         return child
+
+    # --- supervision: a process that dies is restarted alone, the others keep serving ---
+
+    def supervise(self, stopping: Callable[[], bool], report: Callable[[str], None]) -> None:
+        """Watch the processes until `stopping()`; raise GaveUp on a crash loop."""
+        while not stopping():
+            self.supervise_once(time.monotonic(), report)
+            time.sleep(0.2)
+
+    def supervise_once(self, now: float, report: Callable[[str], None]) -> None:
+        policy = self.options.restart
+        for child in self.children:
+            if child.restart_at is not None:
+                if now >= child.restart_at:
+                    child.process = _popen(child.args, child.env, child.log)
+                    child.restart_at = None
+                    report(f"{child.name:<11}pid {child.process.pid}  restarted")
+                continue
+            code = child.process.poll()
+            if code is None:
+                continue
+            _kill_group(child.process)
+            while child.exits and child.exits[0] < now - policy.window:
+                child.exits.popleft()
+            child.exits.append(now)
+            exits = len(child.exits)
+            what = f"{child.name} (pid {child.process.pid}) exited with {describe_exit(code)}"
+            if exits > policy.max_restarts:
+                raise GaveUp(
+                    f"{what}, its {exits}th exit within {policy.window:.0f}s: a crash loop; "
+                    f"see {child.log}"
+                )
+            delay = policy.delay(exits)
+            loud = "CRASH LOOP? " if exits > 1 else ""
+            report(
+                f"{loud}{what}; restarting in {delay:.1f}s "
+                f"(exit {exits} of at most {policy.max_restarts} within {policy.window:.0f}s; "
+                f"see {child.log})"
+            )
+            child.restart_at = now + delay
 
     def _projectconnect(
         self, name: str, args: list[str], env: Mapping[str, str], port: int | None = None
@@ -272,6 +361,7 @@ class Stack:
             except subprocess.TimeoutExpired:
                 child.process.kill()
                 child.process.wait()
+            _kill_group(child.process)
         self.children.clear()
 
     def describe(self) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,6 +17,7 @@ from projectconnect.projects.models import Project
 from tests.support.accounts import create_project, sign_up
 from tests.support.processes import PrefixRouter, ServiceProcess, free_port, run_command
 from tests.support.services import ThrowawayBroker, ThrowawayPostgres
+from tests.support.waiting import eventually
 
 
 async def _count(url: str, statement: object) -> int:
@@ -30,11 +29,19 @@ async def _count(url: str, statement: object) -> int:
         await engine.dispose()
 
 
-async def _wait_for(url: str, statement: object, expected: int, within: float) -> None:
-    deadline = time.monotonic() + within
-    while (value := await _count(url, statement)) != expected:
-        assert time.monotonic() < deadline, f"expected {expected}, still {value}"
-        await asyncio.sleep(0.1)
+async def _wait_for(url: str, statement: object, expected: int, within: float = 60.0) -> None:
+    async def reached() -> bool:
+        return await _count(url, statement) == expected
+
+    await eventually(reached, within=within, message=f"expected {expected}")
+
+
+async def _serving_metrics(port: int) -> bool:
+    try:
+        async with httpx.AsyncClient(timeout=2) as client:
+            return (await client.get(f"http://127.0.0.1:{port}/metrics")).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 @pytest.fixture
@@ -106,13 +113,15 @@ async def test_deletion_reaches_projects_when_relay_and_consumer_start_later(
             select(func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))
         )
         # No relay and no consumer yet: the event waits in the outbox, the projects remain.
-        await asyncio.sleep(0.5)
         assert await _count(auth_url, pending) == 1
         assert await _count(projects_url, owned) == 2
 
         metrics_port = free_port()
         start("relay", auth_env, ["relay", "--metrics-port", str(metrics_port)])
-        await _wait_for(auth_url, pending, 0, within=15)
+        # Up (serving its metrics) first, however long a loaded machine takes to start it;
+        # then the outbox drains.
+        await eventually(lambda: _serving_metrics(metrics_port), within=120)
+        await _wait_for(auth_url, pending, 0)
         # The worker serves its own counters for Prometheus.
         async with httpx.AsyncClient() as client:
             scraped = (await client.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
@@ -120,8 +129,12 @@ async def test_deletion_reaches_projects_when_relay_and_consumer_start_later(
         assert "outbox_backlog_events" in scraped
         assert await _count(projects_url, owned) == 2  # held by the broker for the consumer
 
-        start("consumer", projects_env, ["consume", "projects"])
-        await _wait_for(projects_url, owned, 0, within=15)
+        consumer_port = free_port()
+        start(
+            "consumer", projects_env, ["consume", "projects", "--metrics-port", str(consumer_port)]
+        )
+        await eventually(lambda: _serving_metrics(consumer_port), within=120)
+        await _wait_for(projects_url, owned, 0)
     finally:
         for process in reversed(started):
             process.stop()

@@ -53,7 +53,7 @@ class ServiceProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def wait_ready(self, timeout: float = 30.0) -> None:
+    def wait_ready(self, timeout: float = 60.0) -> None:
         url = f"{self.url}/health/ready"
         try:
             wait_until_ok(url, self.process, time.monotonic() + timeout, self.service)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from projectconnect.infra import metrics
+from projectconnect.infra import faults, metrics
 from projectconnect.infra.events import Envelope
 from projectconnect.infra.inbox import Dispatcher
 
@@ -13,9 +13,13 @@ logger = logging.getLogger(__name__)
 
 
 class InProcessBus:
-    """Publishing runs the handler; it retries a bounded number of times, then dead-letters.
+    """Publishing runs the handler, with the consumer's policy on failures.
 
-    Dead letters are kept in memory and logged at error level with the event id.
+    A transient failure (a database busy or away) is raised back to the outbox relay, which
+    keeps the event and tries again with its backoff, for as long as it takes. A permanent
+    one is dead-lettered at once; anything else is retried a bounded number of times, with
+    growing delays, then dead-lettered. Dead letters are logged at error level with the
+    event id and counted.
     """
 
     def __init__(
@@ -30,7 +34,13 @@ class InProcessBus:
             try:
                 await self.dispatcher.dispatch(envelope)
                 return
-            except Exception:
+            except Exception as exc:
+                if faults.transient(exc):
+                    metrics.EVENTS_RETRIED.labels(type=envelope.type, reason="transient").inc()
+                    raise  # the outbox keeps it; the relay backs off and publishes it again
+                if faults.permanent(exc):
+                    logger.error("event %s can never be handled: %s", envelope.id, exc)
+                    break
                 logger.warning(
                     "handler failed for event %s (attempt %d/%d)",
                     envelope.id,
@@ -39,6 +49,7 @@ class InProcessBus:
                     exc_info=True,
                 )
                 if attempt < self.max_attempts:
-                    await asyncio.sleep(self.retry_delay * attempt)
+                    metrics.EVENTS_RETRIED.labels(type=envelope.type, reason="unknown").inc()
+                    await asyncio.sleep(self.retry_delay * 2 ** (attempt - 1))
         metrics.EVENTS_DEAD_LETTERED.labels(type=envelope.type).inc()
         logger.error("event %s (%s) dead-lettered", envelope.id, envelope.type)

@@ -114,6 +114,9 @@ class TimedPool(AsyncAdaptedQueuePool):
             )
 
 
+CONNECT_TIMEOUT_SECONDS = 5.0
+
+
 def create_engine(
     url: str, *, name: str = "default", pool_size: int = 10, echo: bool = False
 ) -> AsyncEngine:
@@ -140,8 +143,12 @@ def _create_engine(url: str, *, name: str, pool_size: int, echo: bool) -> AsyncE
         pool_logging_name=name,
         pool_size=pool_size,
         max_overflow=pool_size,
+        # A connection that died while the database was away is found and replaced at
+        # checkout, so the first request after the database returns succeeds.
         pool_pre_ping=True,
         pool_recycle=1800,
+        # An unreachable host fails in seconds (503), not after asyncpg's default minute.
+        connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
     )
 
 

@@ -27,6 +27,11 @@ OUTBOX_OLDEST_AGE = Gauge(
     "Age of the oldest unpublished outbox event.",
     multiprocess_mode="max",
 )
+OUTBOX_LISTENING = Gauge(
+    "outbox_relay_listening",
+    "1 while the relay holds its LISTEN connection for outbox commits, else 0.",
+    multiprocess_mode="max",
+)
 EVENTS_PUBLISHED = Counter("events_published_total", "Events the broker confirmed.", ["type"])
 PUBLISH_FAILURES = Counter(
     "events_publish_failures_total", "Publish attempts that failed.", ["reason"]
@@ -39,6 +44,11 @@ HANDLER_FAILURES = Counter(
 )
 EVENTS_DEAD_LETTERED = Counter(
     "events_dead_lettered_total", "Events given up on and dead-lettered.", ["type"]
+)
+EVENTS_RETRIED = Counter(
+    "events_retries_scheduled_total",
+    "Handler failures put back for a later attempt, by why (transient, unknown).",
+    ["type", "reason"],
 )
 
 CACHE_REQUESTS = Counter(

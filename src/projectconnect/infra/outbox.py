@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, ClassVar, Protocol
 
+import asyncpg
 from opentelemetry.trace import SpanKind
 from sqlalchemy import Index, String, Text, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -94,8 +95,11 @@ class OutboxRelay:
         batch_size: int = 100,
         lease: dt.timedelta = dt.timedelta(seconds=30),
         idle_poll: float = 5.0,
-        max_backoff: float = 30.0,
+        max_backoff: float = 5.0,
         retention: dt.timedelta = dt.timedelta(days=7),
+        listen_check_interval: float = 10.0,
+        listen_timeout: float = 5.0,
+        max_listen_backoff: float = 2.0,
     ) -> None:
         self.db = db
         self.outbox = outbox
@@ -106,6 +110,9 @@ class OutboxRelay:
         self.idle_poll = idle_poll
         self.max_backoff = max_backoff
         self.retention = retention
+        self.listen_check_interval = listen_check_interval
+        self.listen_timeout = listen_timeout
+        self.max_listen_backoff = max_listen_backoff
         self._wake = asyncio.Event()
 
     async def claim(self) -> Sequence[OutboxColumns]:
@@ -146,10 +153,21 @@ class OutboxRelay:
             )
             await session.commit()
 
+    async def _release(self, row_ids: Sequence[uuid.UUID], error: str) -> None:
+        """Give rows back at once, so the next attempt starts again from the oldest."""
+        async with self.db.session() as session:
+            await session.execute(
+                update(self.model)
+                .where(self.model.id.in_(row_ids), self.model.published_at.is_(None))
+                .values(claimed_until=None, last_error=error)
+            )
+            await session.commit()
+
     async def relay_once(self) -> tuple[int, int]:
         """Publish one claimed batch; (published, failed)."""
         published = failed = 0
-        for row in await self.claim():
+        rows = await self.claim()
+        for index, row in enumerate(rows):
             envelope = Envelope.model_validate_json(row.payload)
             try:
                 with tracing.tracer.start_as_current_span(
@@ -163,8 +181,10 @@ class OutboxRelay:
                 failed += 1
                 metrics.PUBLISH_FAILURES.labels(reason=type(exc).__name__).inc()
                 logger.warning("publish of event %s failed: %r", envelope.id, exc)
-                await self._mark(row.id, claimed_until=None, last_error=repr(exc)[:500])
-                break  # keep order: the rest of the batch waits for the next attempt
+                # Keep order: this row and every later one of the batch wait for the next
+                # attempt together; a lease left on them would let newer rows overtake.
+                await self._release([r.id for r in rows[index:]], repr(exc)[:500])
+                break
             await self._mark(row.id, published_at=utcnow(), claimed_until=None, last_error=None)
             metrics.EVENTS_PUBLISHED.labels(type=envelope.type).inc()
             published += 1
@@ -193,13 +213,18 @@ class OutboxRelay:
             await session.commit()
 
     async def run(self) -> None:
-        """Relay until cancelled: at once after a commit, with backoff while the bus is down."""
+        """Relay until cancelled: at once after a commit, with backoff while something is down."""
         listener = asyncio.create_task(self._forward_local_commits())
-        pg_listener = await self._listen_postgres()
+        pg_listener = (
+            asyncio.create_task(self._listen_postgres())
+            if self.db.engine.dialect.name == "postgresql"
+            else None
+        )
         backoff = 0.0
         cycles = 0
         try:
             while True:
+                database_failed = False
                 try:
                     published, failed = await self.relay_once()
                     if cycles % 60 == 0:
@@ -208,22 +233,33 @@ class OutboxRelay:
                     cycles += 1
                 except Exception:  # the database itself failed; keep the relay alive
                     logger.exception("outbox relay cycle failed")
-                    published, failed = 0, 1
+                    published, failed, database_failed = 0, 1, True
                 if failed:
                     backoff = min(self.max_backoff, max(0.2, backoff * 2))
-                    await asyncio.sleep(backoff * random.uniform(0.5, 1.0))  # noqa: S311
+                    pause = backoff * random.uniform(0.5, 1.0)  # noqa: S311
+                    if database_failed:
+                        # A wake-up (a commit, LISTEN re-established) says the database is
+                        # back: go at once rather than sleep the backoff out.
+                        await self._idle(pause)
+                    else:
+                        await asyncio.sleep(pause)
                     continue
                 backoff = 0.0
                 if published:
                     continue  # more may be waiting
                 await self.observe_backlog()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.idle_poll)
-                self._wake.clear()
+                await self._idle(self.idle_poll)
         finally:
-            listener.cancel()
-            if pg_listener is not None:
-                await pg_listener.close()
+            for task in (listener, pg_listener):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+
+    async def _idle(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        self._wake.clear()
 
     async def _forward_local_commits(self) -> None:
         while True:
@@ -231,17 +267,39 @@ class OutboxRelay:
             self.outbox.committed.clear()
             self._wake.set()
 
-    async def _listen_postgres(self) -> Any | None:
-        """LISTEN on the outbox channel so a commit in another process wakes this relay."""
-        if self.db.engine.dialect.name != "postgresql":
-            return None
-        import asyncpg
+    async def _listen_postgres(self) -> None:
+        """LISTEN on the outbox channel so a commit in another process wakes this relay.
 
-        url = self.db.engine.url.set(drivername="postgresql")
+        The connection is watched (closed by the server, or silent for a health check) and
+        made again with backoff after the database comes back; each new LISTEN wakes the
+        relay once, for the commits it could not hear meanwhile.
+        """
+        url = self.db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        backoff = 0.0
+        while True:
+            try:
+                await self._listen_until_lost(url)
+                backoff = 0.0
+                logger.warning("lost the LISTEN connection for outbox commits; reconnecting")
+            except Exception as exc:  # whatever broke the connection, make a new one
+                logger.warning("cannot LISTEN for outbox commits (%r); polling meanwhile", exc)
+            backoff = min(self.max_listen_backoff, max(0.2, backoff * 2))
+            await asyncio.sleep(backoff * random.uniform(0.5, 1.0))  # noqa: S311
+
+    async def _listen_until_lost(self, url: str) -> None:
+        connection = await asyncpg.connect(url, timeout=self.listen_timeout)
         try:
-            connection = await asyncpg.connect(url.render_as_string(hide_password=False))
-        except (OSError, asyncpg.PostgresError):
-            logger.warning("cannot LISTEN for outbox commits; polling only", exc_info=True)
-            return None
-        await connection.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
-        return connection
+            lost = asyncio.Event()
+            connection.add_termination_listener(lambda _: lost.set())
+            await connection.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
+            metrics.OUTBOX_LISTENING.set(1)
+            logger.info("listening for outbox commits")
+            self._wake.set()  # for the commits made while no one listened
+            while not lost.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(lost.wait(), self.listen_check_interval)
+                if not lost.is_set():  # a server gone silent shows only when asked
+                    await connection.execute("SELECT 1", timeout=self.listen_timeout)
+        finally:
+            metrics.OUTBOX_LISTENING.set(0)
+            connection.terminate()

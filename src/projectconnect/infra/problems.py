@@ -11,7 +11,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from projectconnect.infra import faults
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +88,25 @@ class Forbidden(ServiceError):
 class InvalidInput(ServiceError):
     status = 422
     code = "invalid_input"
+
+
+# How long a client should wait before trying again when a dependency is away: long
+# enough not to hammer it, short enough that a blip costs the user little.
+RETRY_AFTER_SECONDS = 2
+
+
+class ServiceUnavailable(ServiceError):
+    status = 503
+    code = "unavailable"
+
+    def __init__(
+        self,
+        detail: str = "A service this request needs is unreachable; try again shortly.",
+        *,
+        retry_after: int = RETRY_AFTER_SECONDS,
+        **kw: Any,
+    ) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)}, **kw)
 
 
 def problem_response(
@@ -188,10 +210,26 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _dependency_error(request: Request, exc: Exception) -> JSONResponse:
+    """A database or network failure: 503 when the dependency is unreachable, else a 500.
+
+    Handled here rather than by the catch-all, which re-raises into the server and makes it
+    drop the client's keep-alive connection.
+    """
+    if not faults.unreachable(exc):
+        return await _unexpected_error(request, exc)
+    logger.warning(
+        "dependency unreachable on %s %s: %s", request.method, request.url.path, type(exc).__name__
+    )
+    return await _service_error(request, ServiceUnavailable())
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(SQLAlchemyError, _dependency_error)
+    app.add_exception_handler(OSError, _dependency_error)
     app.add_exception_handler(Exception, _unexpected_error)
 
 

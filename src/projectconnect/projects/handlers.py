@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from projectconnect.infra.db import Database, utcnow
 from projectconnect.infra.events import USER_DELETED, Envelope
+from projectconnect.infra.faults import PermanentError
 from projectconnect.infra.inbox import Dispatcher
 from projectconnect.projects.cache import OwnerReadCache
 from projectconnect.projects.models import DeletedUser, InboxEvent
@@ -25,7 +26,10 @@ class UserDeletedHandler:
         self.read_cache = read_cache
 
     async def __call__(self, envelope: Envelope) -> None:
-        user_id = uuid.UUID(str(envelope.data["user_id"]))
+        try:
+            user_id = uuid.UUID(str(envelope.data["user_id"]))
+        except (KeyError, ValueError) as exc:
+            raise PermanentError("user.deleted without a valid user_id") from exc
         async with self.db.session() as session:
             if await session.get(InboxEvent, envelope.id) is not None:
                 logger.info("event %s already handled", envelope.id)

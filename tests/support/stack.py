@@ -1,0 +1,108 @@
+"""`projectconnect stack` as a process of a test's own: its own databases, queues and keys."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.conftest import TEST_AUTH_ENV
+from tests.support.processes import free_port
+from tests.support.services import (
+    POSTGRES_ADMIN_URL,
+    ThrowawayBroker,
+    ThrowawayPostgres,
+    ThrowawayRedisPrefix,
+    require,
+)
+from tests.support.waiting import eventually_sync
+
+# "relay      pid 1234  port 5678", as the stack describes its processes and restarts.
+_PROCESS_LINE = re.compile(r"^(\S+)\s+pid (\d+)(?:\s+port (\d+))?", re.MULTILINE)
+
+
+def nginx_binary() -> str:
+    for candidate in ("nginx", "/usr/sbin/nginx"):
+        if subprocess.run(["which", candidate], capture_output=True).returncode == 0:
+            return candidate
+    require("nginx", FileNotFoundError("nginx is not installed (make system-deps)"))
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class StackProcess:
+    process: subprocess.Popen[bytes]
+    runtime: Path
+    output: Path
+    https: str
+    projects_database: str
+
+    def text(self) -> str:
+        return self.output.read_text()
+
+    def pids(self) -> dict[str, int]:
+        """Each process's latest pid, restarts included."""
+        return {name: int(pid) for name, pid, _ in _PROCESS_LINE.findall(self.text())}
+
+    def ports(self) -> dict[str, int]:
+        return {name: int(port) for name, _, port in _PROCESS_LINE.findall(self.text()) if port}
+
+
+@contextmanager
+def running_stack(root: Path, *extra: str, replicas: int = 2) -> Iterator[StackProcess]:
+    """Start a stack, wait until it serves, and stop and clean up after the test."""
+    nginx = nginx_binary()
+    pg, redis, broker = ThrowawayPostgres(), ThrowawayRedisPrefix(), ThrowawayBroker()
+    for service in (pg, redis, broker):
+        asyncio.run(service.check())
+    https_port = free_port()
+    env = {
+        **os.environ,
+        **TEST_AUTH_ENV,
+        "EVENTS_NAMESPACE": broker.topology.namespace,
+        "CACHE_PREFIX": redis.prefix,
+    }
+    command = [
+        *(sys.executable, "-m", "projectconnect", "stack"),
+        *("--runtime-dir", str(root / "run")),
+        *("--http-port", str(free_port()), "--https-port", str(https_port)),
+        *("--database-prefix", pg.prefix, "--postgres-url", POSTGRES_ADMIN_URL),
+        *("--auth-replicas", str(replicas), "--projects-replicas", str(replicas)),
+        *("--login-rate", "120r/m", "--login-burst", "20", "--nginx", nginx),
+        *extra,
+    ]
+    output = root / "stack.out"
+    with output.open("wb") as handle:
+        process = subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT)
+    stack = StackProcess(
+        process,
+        root / "run",
+        output,
+        f"https://127.0.0.1:{https_port}",
+        f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{pg.prefix}_projects",
+    )
+    try:
+
+        def started() -> bool:
+            assert process.poll() is None, stack.text()
+            return "Ctrl-C stops everything" in stack.text()
+
+        eventually_sync(started, within=180, message="the stack did not start")
+        yield stack
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        finally:
+            pg.created = [f"{pg.prefix}_auth", f"{pg.prefix}_projects"]
+            asyncio.run(pg.drop_all())
+            asyncio.run(redis.clean())
+            asyncio.run(broker.delete())
