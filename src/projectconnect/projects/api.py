@@ -83,14 +83,16 @@ async def read_through(
 
     `view` None: not a canonical view, served from the database and stored nowhere.
     """
+    if view is None:
+        return Response((await build()).model_dump_json(), media_type="application/json")
     cache: OwnerReadCache = request.app.state.projects_read_cache
-    generation = await cache.generation(scope) if view is not None else None
-    if generation is not None and view is not None:
+    generation = await cache.generation(scope)
+    if generation is not None:
         cached = await cache.get(scope, generation, view)
         if cached is not None:
             return Response(cached, media_type="application/json")
     body = (await build()).model_dump_json().encode()
-    if generation is not None and view is not None:
+    if generation is not None:
         await cache.put(scope, generation, view, body)
     return Response(body, media_type="application/json")
 
