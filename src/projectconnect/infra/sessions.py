@@ -138,10 +138,17 @@ class AuthValidation:
     left alone for the breaker's cool-down, so a dead auth service costs no waiting.
     """
 
-    def __init__(self, url: str, *, timeout: float, breaker: CircuitBreaker | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float,
+        breaker: CircuitBreaker | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.url = url
         self.breaker = breaker or CircuitBreaker()
-        self._client = httpx.AsyncClient(timeout=timeout)
+        self._client = httpx.AsyncClient(timeout=timeout, transport=transport)
 
     @property
     def retry_after(self) -> int:
