@@ -84,6 +84,16 @@ async def proxy_to_redis() -> AsyncIterator[TcpProxy]:
         await proxy.cut()
 
 
+def lookups(cache: str) -> float:
+    return sum(
+        sample.value
+        for metric in REGISTRY.collect()
+        if metric.name == "cache_requests"
+        for sample in metric.samples
+        if sample.name == "cache_requests_total" and sample.labels["cache"] == cache
+    )
+
+
 def errors(cache: str, reason: str | None = None) -> float:
     return sum(
         sample.value
@@ -381,9 +391,12 @@ async def test_an_evicted_session_key_is_asked_of_the_auth_service(
             assert (await read(services, bob)).status_code == 200
             assert await client.exists(session_key(redis, bob))  # auth remembered it again
 
-            # A key that is held needs no one else; one that is not, with auth away, is a 503.
+            # A key that is held needs no one else (one cache read, the whole check); one that
+            # is not, with auth away, is a 503.
             await services.auth_link.cut()
+            looked_up = lookups("sessions")
             assert (await read(services, bob)).status_code == 200
+            assert lookups("sessions") - looked_up == 1
             await client.delete(session_key(redis, bob))
             assert_unavailable(await read(services, bob))
             assert_unavailable(await read(services, ann))
