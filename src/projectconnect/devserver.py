@@ -65,7 +65,7 @@ def create_embedded_app(
 ) -> FastAPI:
     """Both services composed in one app; the projects side asks auth in-process."""
     # Without Redis both services share one in-process cache.
-    memory = MemoryCache()
+    memory = MemoryCache(max_bytes=projects_settings.cache_memory_max_bytes)
     auth = AuthRuntime(auth_settings, memory=memory)
     projects = ProjectsRuntime(
         projects_settings,

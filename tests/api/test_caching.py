@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
+import uuid
 
 import httpx
 
+from projectconnect.infra.pagination import Position
 from tests.support.accounts import Account, create_project, create_task, sign_up
 
 
@@ -34,16 +37,50 @@ async def test_cache_hits_on_project_reads_run_no_sql(api: httpx.AsyncClient) ->
         assert statements(second) == 0, path
 
 
-async def test_every_page_is_cached_on_its_own(api: httpx.AsyncClient) -> None:
+async def test_pages_reached_through_issued_cursors_are_cached(api: httpx.AsyncClient) -> None:
     ann = await sign_up(api, "ann")
-    for i in range(3):
+    for i in range(21):
         await create_project(api, ann, f"P{i}")
-    first = (await api.get("/projects?limit=2", headers=ann.headers)).json()
-    second_page = f"/projects?limit=2&cursor={first['next_cursor']}"
+    first = (await api.get("/projects?limit=20", headers=ann.headers)).json()
+    second_page = f"/projects?limit=20&cursor={first['next_cursor']}"
     await api.get(second_page, headers=ann.headers)
     again = await api.get(second_page, headers=ann.headers)
     assert statements(again) == 0
     assert [p["name"] for p in again.json()["items"]] == ["P0"]
+
+
+def forged_cursor() -> str:
+    """A well-formed position the server never handed out."""
+    return Position(dt.datetime.now(dt.UTC), uuid.uuid4()).encode()
+
+
+async def test_forged_cursors_and_odd_page_sizes_are_served_but_never_cached(
+    api: httpx.AsyncClient,
+) -> None:
+    ann = await sign_up(api, "ann")
+    project = await create_project(api, ann, "Only")
+    for path in (
+        f"/projects?cursor={forged_cursor()}",
+        "/projects?limit=7",
+        f"/projects/{project['id']}/tasks?cursor={forged_cursor()}",
+        f"/projects/{project['id']}/tasks?limit=3",
+    ):
+        for _ in range(2):
+            response = await api.get(path, headers=ann.headers)
+            assert response.status_code == 200, path
+            assert statements(response) > 0, path  # from the database, every time
+
+
+async def test_every_spelling_of_a_project_id_shares_one_cache_entry(
+    api: httpx.AsyncClient,
+) -> None:
+    ann = await sign_up(api, "ann")
+    pid = str((await create_project(api, ann, "Spelled"))["id"])
+    assert (await api.get(f"/projects/{pid}", headers=ann.headers)).status_code == 200
+    for spelling in (pid.upper(), pid.replace("-", "")):
+        response = await api.get(f"/projects/{spelling}", headers=ann.headers)
+        assert response.json()["name"] == "Spelled"
+        assert statements(response) == 0, spelling
 
 
 async def _names(api: httpx.AsyncClient, owner: Account) -> list[str]:

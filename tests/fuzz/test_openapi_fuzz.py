@@ -328,6 +328,7 @@ def projects_owner(
     runtime = ProjectsRuntime(
         ProjectsSettings(database_url=database_urls[1]),
         keys=StaticKeySource(auth_runtime.signer.jwks()),
+        sessions=auth_runtime.service.sessions,
     )
     app = create_projects_app(runtime)
     # A registered user's token from the auth service, which the projects service trusts.

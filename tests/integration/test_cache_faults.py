@@ -1,4 +1,6 @@
-"""The caches against the real Redis: races, outages, slowness and throttles across replicas."""
+"""The caches against the real Redis: races, outages, slowness, throttles across replicas,
+and session revocation that holds when the projects service's Redis link fails or a
+session key is evicted."""
 
 from __future__ import annotations
 
@@ -6,20 +8,30 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
+import redis.asyncio as aioredis
+import uvicorn
 from asgi_lifespan import LifespanManager
 from prometheus_client import REGISTRY
 from pydantic import SecretStr
 
+from projectconnect.auth.app import AuthRuntime
+from projectconnect.auth.app import create_app as create_auth_app
 from projectconnect.devserver import DataDir, create_embedded_app
+from projectconnect.projects.app import ProjectsRuntime
+from projectconnect.projects.app import create_app as create_projects_app
 from projectconnect.projects.repository import ProjectRepository
 from tests.conftest import BASE_URL, embedded_settings
-from tests.support.accounts import PASSWORD, create_project, login, register, sign_up
+from tests.support.accounts import PASSWORD, Account, create_project, login, register, sign_up
+from tests.support.processes import free_port
 from tests.support.services import ThrowawayRedisPrefix
 from tests.support.tcpproxy import TcpProxy
+from tests.support.waiting import eventually
 
 
 def statements(response: httpx.Response) -> int:
@@ -72,13 +84,25 @@ async def proxy_to_redis() -> AsyncIterator[TcpProxy]:
         await proxy.cut()
 
 
-def errors(cache: str) -> float:
+def lookups(cache: str) -> float:
+    return sum(
+        sample.value
+        for metric in REGISTRY.collect()
+        if metric.name == "cache_requests"
+        for sample in metric.samples
+        if sample.name == "cache_requests_total" and sample.labels["cache"] == cache
+    )
+
+
+def errors(cache: str, reason: str | None = None) -> float:
     return sum(
         sample.value
         for metric in REGISTRY.collect()
         if metric.name == "cache_errors"
         for sample in metric.samples
-        if sample.name == "cache_errors_total" and sample.labels["cache"] == cache
+        if sample.name == "cache_errors_total"
+        and sample.labels["cache"] == cache
+        and reason in (None, sample.labels["reason"])
     )
 
 
@@ -237,3 +261,144 @@ async def test_throttles_fall_back_to_per_process_counters_without_redis(
             for _ in range(3):
                 assert (await _fail_login(api, email)).status_code == 401
             assert (await _fail_login(api, email)).status_code == 429
+
+
+@dataclass
+class SeparateServices:
+    """Auth on a real port; projects on its own, reaching Redis and auth through proxies."""
+
+    auth: httpx.AsyncClient
+    projects: httpx.AsyncClient
+    redis_link: TcpProxy
+    auth_link: TcpProxy
+
+
+@asynccontextmanager
+async def separate_services(
+    data: DataDir, redis: ThrowawayRedisPrefix
+) -> AsyncIterator[SeparateServices]:
+    auth_settings, projects_settings = embedded_settings(
+        data.auth_url, data.projects_url, data.signing_key, redis
+    )
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_auth_app(AuthRuntime(auth_settings)),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
+    )
+    serving = asyncio.create_task(server.serve())
+    redis_link, auth_link = TcpProxy("127.0.0.1", 6379), TcpProxy("127.0.0.1", port)
+    await redis_link.start()
+    await auth_link.start()
+    try:
+        await eventually(lambda: server.started, message="auth did not start")
+        projects_settings = projects_settings.model_copy(
+            update={
+                "redis_url": SecretStr(f"redis://127.0.0.1:{redis_link.port}/0"),
+                "jwks_url": f"http://127.0.0.1:{port}/auth/.well-known/jwks.json",
+                "session_validate_url": f"http://127.0.0.1:{auth_link.port}/auth/validate",
+            }
+        )
+        app = create_projects_app(ProjectsRuntime(projects_settings))
+        async with (
+            LifespanManager(app) as manager,
+            httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as auth,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=manager.app, raise_app_exceptions=False),
+                base_url=BASE_URL,
+            ) as projects,
+        ):
+            yield SeparateServices(auth, projects, redis_link, auth_link)
+    finally:
+        await redis_link.cut()
+        await auth_link.cut()
+        server.should_exit = True
+        await serving
+
+
+def session_key(redis: ThrowawayRedisPrefix, account: Account) -> str:
+    claims = jwt.decode(account.access_token, options={"verify_signature": False})
+    return f"{redis.prefix}session:{claims['sid']}"
+
+
+async def read(services: SeparateServices, account: Account) -> httpx.Response:
+    return await services.projects.get("/projects", headers=account.headers)
+
+
+def assert_unavailable(response: httpx.Response) -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert int(response.headers["Retry-After"]) >= 1
+
+
+async def test_a_logged_out_token_stays_refused_while_the_projects_redis_link_is_down(
+    data_dir: DataDir, redis: ThrowawayRedisPrefix
+) -> None:
+    async with separate_services(data_dir, redis) as services:
+        ann = await sign_up(services.auth, "ann")
+        bob = await sign_up(services.auth, "bob")
+        assert (await read(services, ann)).status_code == 200
+        assert (await services.auth.post("/auth/logout", headers=ann.headers)).status_code == 204
+        assert (await read(services, ann)).status_code == 401
+
+        await services.redis_link.cut()
+        refused, open_before = errors("sessions"), errors("sessions", "circuit_open")
+        for _ in range(20):
+            assert (await read(services, ann)).status_code == 401
+            live = await read(services, bob)  # asked of auth, then served from the database
+            assert live.status_code == 200
+            assert live.json()["items"] == []
+        # Both kinds of failure were met: Redis errors, and the breaker open after them.
+        assert errors("sessions") - errors("sessions", "circuit_open") > refused - open_before
+        assert errors("sessions", "circuit_open") > open_before
+
+        await services.auth_link.cut()  # nobody can tell now: refused, and told to retry
+        assert_unavailable(await read(services, ann))
+        assert_unavailable(await read(services, bob))
+
+        await services.auth_link.restore()
+        await services.redis_link.restore()
+        await eventually(lambda: _status(services, bob, 200), message="no recovery")
+        assert (await read(services, ann)).status_code == 401
+
+
+async def _status(services: SeparateServices, account: Account, status: int) -> bool:
+    return (await read(services, account)).status_code == status
+
+
+async def test_an_evicted_session_key_is_asked_of_the_auth_service(
+    data_dir: DataDir, redis: ThrowawayRedisPrefix
+) -> None:
+    client = aioredis.Redis.from_url(redis.url)
+    try:
+        async with separate_services(data_dir, redis) as services:
+            ann = await sign_up(services.auth, "ann")
+            bob = await sign_up(services.auth, "bob")
+            for account in (ann, bob):
+                assert (await read(services, account)).status_code == 200
+            assert (
+                await services.auth.post("/auth/logout", headers=ann.headers)
+            ).status_code == 204
+            assert await client.get(session_key(redis, ann)) == b"revoked"
+
+            # Evicted: the revocation marker is gone, the logged-out token is still refused.
+            await client.delete(session_key(redis, ann), session_key(redis, bob))
+            for _ in range(3):
+                assert (await read(services, ann)).status_code == 401
+            assert (await read(services, bob)).status_code == 200
+            assert await client.exists(session_key(redis, bob))  # auth remembered it again
+
+            # A key that is held needs no one else (one cache read, the whole check); one that
+            # is not, with auth away, is a 503.
+            await services.auth_link.cut()
+            looked_up = lookups("sessions")
+            assert (await read(services, bob)).status_code == 200
+            assert lookups("sessions") - looked_up == 1
+            await client.delete(session_key(redis, bob))
+            assert_unavailable(await read(services, bob))
+            assert_unavailable(await read(services, ann))
+    finally:
+        await client.aclose()

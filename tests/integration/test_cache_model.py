@@ -29,6 +29,7 @@ from tests.support.accounts import PASSWORD, unique_email
 from tests.support.services import ThrowawayRedisPrefix
 
 T = TypeVar("T")
+PAGE = 3
 
 
 class Harness:
@@ -45,10 +46,14 @@ class Harness:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=60)
 
     async def start(self, data: DataDir, redis: ThrowawayRedisPrefix) -> None:
-        app = create_embedded_app(
-            *embedded_settings(data.auth_url, data.projects_url, data.signing_key, redis),
-            frontend_dir=None,
+        auth_settings, projects_settings = embedded_settings(
+            data.auth_url, data.projects_url, data.signing_key, redis
         )
+        # Pages of 3, so a few projects make several pages, each of them cached.
+        projects_settings = projects_settings.model_copy(
+            update={"read_cache_page_sizes": frozenset({PAGE, 100})}
+        )
+        app = create_embedded_app(auth_settings, projects_settings, frontend_dir=None)
         manager = await self.stack.enter_async_context(LifespanManager(app))
         transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
         self.client = await self.stack.enter_async_context(
@@ -177,12 +182,13 @@ class ReadAfterWrite(RuleBasedStateMachine):
     @invariant()
     def lists_show_the_last_write(self) -> None:
         seen: dict[str, tuple[str, int, int]] = {}
-        path = "/projects?limit=3"
+        path = f"/projects?limit={PAGE}"
         while path:
             page = self.read_twice(path)
             for item in page["items"]:
                 seen[item["id"]] = (item["name"], item["task_count"], item["done_count"])
-            path = f"/projects?limit=3&cursor={page['next_cursor']}" if page["next_cursor"] else ""
+            cursor = page["next_cursor"]
+            path = f"/projects?limit={PAGE}&cursor={cursor}" if cursor else ""
         expected = {
             pid: (p.name, len(p.tasks), sum(t.done for t in p.tasks.values()))
             for pid, p in self.model.items()

@@ -46,6 +46,7 @@ async def scenario(amqp_url: str, namespace: str) -> dict[str, object]:
     projects_runtime = ProjectsRuntime(
         projects_settings.model_copy(update=_secret(events)),
         keys=StaticKeySource(auth_runtime.signer.jwks()),
+        sessions=auth_runtime.service.sessions,
     )
     auth_app, projects_app = create_auth(auth_runtime), create_projects(projects_runtime)
     async with LifespanManager(auth_app) as auth, LifespanManager(projects_app) as projects:

@@ -45,7 +45,11 @@ class AuthRuntime:
         redis_url = settings.redis_url_value
         timeout = settings.redis_timeout_ms / 1000
         self.cache = CacheBackend(
-            redis_url, timeout=timeout, prefix=settings.cache_prefix, memory=memory
+            redis_url,
+            timeout=timeout,
+            prefix=settings.cache_prefix,
+            memory=memory,
+            memory_max_bytes=settings.cache_memory_max_bytes,
         )
         throttle = Throttle(
             redis_url, timeout=timeout, prefix=settings.cache_prefix, breaker=self.cache.breaker

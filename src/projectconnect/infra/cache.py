@@ -3,17 +3,19 @@
 The cache is an optimisation, never the source of truth: a Redis error or timeout is
 counted and answered as a miss, and after one the client leaves Redis alone for a short
 cool-down so a dead Redis costs requests nothing; the first call after it tries again.
+A caller that must tell "not there" from "could not ask" uses `lookup`, which raises
+CacheUnavailable instead.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 import redis.asyncio as aioredis
+from cachetools import TLRUCache
 from redis.exceptions import RedisError
 
 from projectconnect.infra import metrics
@@ -23,10 +25,21 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+class CacheUnavailable(Exception):
+    """The cache could not answer (an error, a timeout, or its circuit breaker is open)."""
+
+
 class Cache(Protocol):
     """Bytes by key with a time to live. Failures read as misses and writes that did not land."""
 
     async def get(self, key: str) -> bytes | None: ...
+
+    async def lookup(self, key: str) -> bytes | None:
+        """Like `get`, but a failure raises CacheUnavailable instead of reading as a miss.
+
+        For callers to whom "absent" and "could not ask" mean different things (the
+        session check); the read caches use `get` and fail open.
+        """
 
     async def set(
         self, key: str, value: bytes, ttl: float, *, only_if_absent: bool = False
@@ -36,33 +49,74 @@ class Cache(Protocol):
     async def delete(self, *keys: str) -> None: ...
 
 
-class MemoryCache:
-    """An in-process cache with a bound on entries (least recently used go first)."""
+# What an entry costs beyond its key and value: the dict slots, the LRU and expiry
+# bookkeeping, the objects' headers. A rough figure, so the bound also limits tiny entries.
+ENTRY_OVERHEAD = 256
+DEFAULT_MEMORY_BYTES = 64 * 1024 * 1024
 
-    def __init__(self, max_entries: int = 50_000) -> None:
-        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
-        self._max_entries = max_entries
+
+class _Entry(NamedTuple):
+    expires: float
+    value: bytes
+    charge: int
+
+
+class MemoryCache:
+    """An in-process cache bounded by total bytes and by entries; least recently used go first.
+
+    Expired entries are swept on every write (cachetools' TLRUCache keeps them in expiry
+    order), so the entries a process no longer reads still leave once they expire.
+    """
+
+    def __init__(
+        self,
+        max_entries: int = 50_000,
+        *,
+        max_bytes: int = DEFAULT_MEMORY_BYTES,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._entries: TLRUCache[str, _Entry] = TLRUCache(
+            maxsize=max_bytes,
+            ttu=lambda _key, entry, _now: entry.expires,
+            timer=timer,
+            getsizeof=lambda entry: entry.charge,
+        )
+        self._timer = timer
+
+    @property
+    def entries(self) -> int:
+        return len(self._entries)
+
+    @property
+    def size(self) -> int:
+        """The bytes the entries are charged: keys, values and a fixed overhead each."""
+        return int(self._entries.currsize)
+
+    def sweep(self) -> None:
+        """Drop every expired entry now (writes do this too)."""
+        self._entries.expire()
 
     async def get(self, key: str) -> bytes | None:
         entry = self._entries.get(key)
-        if entry is None:
-            return None
-        expires, value = entry
-        if expires <= time.monotonic():
-            del self._entries[key]
-            return None
-        self._entries.move_to_end(key)
-        return value
+        return entry.value if entry is not None else None
+
+    async def lookup(self, key: str) -> bytes | None:
+        return await self.get(key)
 
     async def set(
         self, key: str, value: bytes, ttl: float, *, only_if_absent: bool = False
     ) -> bool:
-        if only_if_absent and await self.get(key) is not None:
+        if only_if_absent and key in self._entries:
             return False
-        self._entries[key] = (time.monotonic() + ttl, value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._max_entries:
-            self._entries.popitem(last=False)
+        charge = len(key) + len(value) + ENTRY_OVERHEAD
+        if charge > self.max_bytes:
+            self._entries.pop(key, None)
+            return False
+        self._entries[key] = _Entry(self._timer() + ttl, value, charge)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem()
         return True
 
     async def delete(self, *keys: str) -> None:
@@ -111,24 +165,34 @@ class RedisCache:
         self.prefix = prefix
         self.breaker = breaker or CircuitBreaker()
 
-    async def _call(self, operation: Callable[[], Awaitable[T]], default: T) -> T:
+    async def _strict(self, operation: Callable[[], Awaitable[T]]) -> T:
+        """Run `operation` on Redis, or raise CacheUnavailable (counted, and trips the breaker)."""
         if self.breaker.is_open:
             metrics.CACHE_ERRORS.labels(cache=self.name, reason="circuit_open").inc()
-            return default
+            raise CacheUnavailable(f"{self.name} cache: circuit open")
         try:
             return await operation()
         except (TimeoutError, RedisError, OSError) as exc:
             self.breaker.trip()
             metrics.CACHE_ERRORS.labels(cache=self.name, reason=type(exc).__name__).inc()
             logger.warning("redis unavailable for %s cache: %r", self.name, exc)
+            raise CacheUnavailable(f"{self.name} cache: {exc!r}") from exc
+
+    async def _call(self, operation: Callable[[], Awaitable[T]], default: T) -> T:
+        try:
+            return await self._strict(operation)
+        except CacheUnavailable:
             return default
 
-    async def get(self, key: str) -> bytes | None:
-        async def get() -> bytes | None:
-            value = await self.client.get(self.prefix + key)
-            return value if isinstance(value, bytes) else None
+    async def _get(self, key: str) -> bytes | None:
+        value = await self.client.get(self.prefix + key)
+        return value if isinstance(value, bytes) else None
 
-        return await self._call(get, None)
+    async def get(self, key: str) -> bytes | None:
+        return await self._call(lambda: self._get(key), None)
+
+    async def lookup(self, key: str) -> bytes | None:
+        return await self._strict(lambda: self._get(key))
 
     async def set(
         self, key: str, value: bytes, ttl: float, *, only_if_absent: bool = False
@@ -157,7 +221,12 @@ class InstrumentedCache:
         self.name = name
 
     async def get(self, key: str) -> bytes | None:
-        value = await self.inner.get(key)
+        return self._count(await self.inner.get(key))
+
+    async def lookup(self, key: str) -> bytes | None:
+        return self._count(await self.inner.lookup(key))
+
+    def _count(self, value: bytes | None) -> bytes | None:
         metrics.CACHE_REQUESTS.labels(cache=self.name, result="hit" if value else "miss").inc()
         return value
 
@@ -183,11 +252,12 @@ class CacheBackend:
         timeout: float = 0.05,
         prefix: str = "pc:",
         memory: MemoryCache | None = None,
+        memory_max_bytes: int = DEFAULT_MEMORY_BYTES,
     ) -> None:
         self.prefix = prefix
         self.breaker = CircuitBreaker()
         self.client = redis_client(redis_url, timeout=timeout) if redis_url else None
-        self.memory = memory or MemoryCache()
+        self.memory = memory or MemoryCache(max_bytes=memory_max_bytes)
 
     def named(self, name: str) -> Cache:
         inner: Cache = (

@@ -64,6 +64,10 @@ class ServiceSettings(BaseSettings):
     redis_url: SecretStr | None = Field(default=None, validation_alias="REDIS_URL")
     redis_timeout_ms: int = Field(default=50, ge=1, le=5000, validation_alias="REDIS_TIMEOUT_MS")
     cache_prefix: str = Field(default="pc:", validation_alias="CACHE_PREFIX")
+    # Without Redis, the in-process cache holds at most this many bytes (LRU beyond).
+    cache_memory_max_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1024 * 1024, validation_alias="CACHE_MEMORY_MAX_BYTES"
+    )
     # The event broker; unset means no broker (the embedded mode's bus is in-process).
     amqp_url: SecretStr | None = Field(default=None, validation_alias="AMQP_URL")
     events_namespace: str = Field(default="projectconnect", validation_alias="EVENTS_NAMESPACE")

@@ -12,8 +12,9 @@ from pydantic import BaseModel
 from projectconnect.infra.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from projectconnect.infra.problems import Unauthorized, problem_responses
 from projectconnect.infra.security import BearerToken
-from projectconnect.infra.tokens import InvalidToken, SessionRegistry, TokenVerifier
-from projectconnect.projects.cache import OwnerReadCache
+from projectconnect.infra.sessions import TokenSessions
+from projectconnect.infra.tokens import InvalidToken, TokenVerifier
+from projectconnect.projects.cache import OwnerReadCache, PageView, canonical_id
 from projectconnect.projects.models import Project, Task
 from projectconnect.projects.schemas import (
     ProjectCreate,
@@ -28,8 +29,9 @@ from projectconnect.projects.schemas import (
 from projectconnect.projects.service import ProjectService
 
 router = APIRouter(
-    prefix="/projects", tags=["projects"], responses=problem_responses(401, 404, 422, 500)
+    prefix="/projects", tags=["projects"], responses=problem_responses(401, 404, 422, 500, 503)
 )
+Listing = ProjectPage | TaskPage
 
 
 async def get_service(request: Request) -> ProjectService:
@@ -40,12 +42,12 @@ async def get_service(request: Request) -> ProjectService:
 async def current_owner(token: BearerToken, request: Request) -> uuid.UUID:
     """The subject of a valid access token whose session is still active."""
     verifier: TokenVerifier = request.app.state.projects_verifier
-    sessions: SessionRegistry = request.app.state.projects_sessions
+    sessions: TokenSessions = request.app.state.projects_sessions
     try:
         claims = await verifier.verify(token)
     except InvalidToken as exc:
         raise Unauthorized("The access token is not valid.") from exc
-    if not await sessions.is_active(claims):
+    if not await sessions.is_active(token, claims):
         raise Unauthorized("The session has ended; log in again.")
     return claims.subject
 
@@ -75,18 +77,43 @@ def task_public(task: Task) -> TaskPublic:
 
 
 async def read_through(
-    request: Request, owner: uuid.UUID, view: str, build: Callable[[], Awaitable[BaseModel]]
+    request: Request, scope: uuid.UUID, view: str | None, build: Callable[[], Awaitable[BaseModel]]
 ) -> Response:
-    """Serve the owner's cached response bytes, or build, store and serve them."""
+    """Serve the scope's cached response bytes, or build, store and serve them.
+
+    `view` None: not a canonical view, served from the database and stored nowhere.
+    """
+    if view is None:
+        return Response((await build()).model_dump_json(), media_type="application/json")
     cache: OwnerReadCache = request.app.state.projects_read_cache
-    generation = await cache.generation(owner)
+    generation = await cache.generation(scope)
     if generation is not None:
-        cached = await cache.get(owner, generation, view)
+        cached = await cache.get(scope, generation, view)
         if cached is not None:
             return Response(cached, media_type="application/json")
     body = (await build()).model_dump_json().encode()
     if generation is not None:
-        await cache.put(owner, generation, view, body)
+        await cache.put(scope, generation, view, body)
+    return Response(body, media_type="application/json")
+
+
+async def read_page_through(
+    request: Request, scope: uuid.UUID, page: PageView, build: Callable[[], Awaitable[Listing]]
+) -> Response:
+    """A page of a list through the cache: stored only at positions the server issued."""
+    cache: OwnerReadCache = request.app.state.projects_read_cache
+    generation = await cache.generation(scope) if cache.may_hold(page) else None
+    if generation is not None:
+        # Only issued positions are ever stored, so a hit needs no further check.
+        cached = await cache.get(scope, generation, page.key)
+        if cached is not None:
+            return Response(cached, media_type="application/json")
+    listing = await build()
+    body = listing.model_dump_json().encode()
+    if generation is not None and await cache.is_issued(scope, generation, page):
+        if listing.next_cursor is not None:
+            await cache.issue(scope, generation, page.after(listing.next_cursor))
+        await cache.put(scope, generation, page.key, body)
     return Response(body, media_type="application/json")
 
 
@@ -104,7 +131,7 @@ async def list_projects(
             items=[project_public(p) for p in page.items], next_cursor=page.next_cursor
         )
 
-    return await read_through(request, owner, f"list:{limit}:{cursor or ''}", build)
+    return await read_page_through(request, owner, PageView("list", limit, cursor), build)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -119,7 +146,8 @@ async def get_project(
     async def build() -> ProjectPublic:
         return project_public(await service.get_project(owner, project_id))
 
-    return await read_through(request, owner, f"project:{project_id}", build)
+    pid = canonical_id(project_id)
+    return await read_through(request, owner, f"project:{pid}" if pid else None, build)
 
 
 @router.patch("/{project_id}")
@@ -147,7 +175,10 @@ async def list_tasks(
         page = await service.list_tasks(owner, project_id, limit, cursor)
         return TaskPage(items=[task_public(t) for t in page.items], next_cursor=page.next_cursor)
 
-    return await read_through(request, owner, f"tasks:{project_id}:{limit}:{cursor or ''}", build)
+    pid = canonical_id(project_id)
+    if pid is None:  # names no project: the service answers 404
+        return await read_through(request, owner, None, build)
+    return await read_page_through(request, owner, PageView(f"tasks:{pid}", limit, cursor), build)
 
 
 @router.post("/{project_id}/tasks", status_code=status.HTTP_201_CREATED)

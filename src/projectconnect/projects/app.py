@@ -13,7 +13,12 @@ from projectconnect.infra.http import compose_app
 from projectconnect.infra.logs import configure_logging
 from projectconnect.infra.migrations import MigrationTree
 from projectconnect.infra.rabbitmq import RabbitConsumer, Topology
-from projectconnect.infra.sessions import CachedSessionRegistry, SessionCache
+from projectconnect.infra.sessions import (
+    AuthValidation,
+    LocalSessions,
+    SharedCacheSessions,
+    TokenSessions,
+)
 from projectconnect.infra.tokens import KeySource, RemoteKeySource, SessionRegistry, TokenVerifier
 from projectconnect.infra.tracing import configure_tracing
 from projectconnect.projects import api, handlers
@@ -34,7 +39,8 @@ class ProjectsRuntime:
     """Everything the projects service holds while it runs.
 
     Keys and the session registry are handed in by the embedded server; on its own the
-    service fetches keys from JWKS_URL.
+    service fetches keys from JWKS_URL and checks sessions in the shared cache, asking the
+    auth service's validate when the cache does not hold the session or cannot answer.
     """
 
     name = "projects"
@@ -60,19 +66,29 @@ class ProjectsRuntime:
             timeout=settings.redis_timeout_ms / 1000,
             prefix=settings.cache_prefix,
             memory=memory,
+            memory_max_bytes=settings.cache_memory_max_bytes,
         )
-        # On its own the service hears of revocations only through the shared cache.
-        self.sessions = sessions or CachedSessionRegistry(
-            SessionCache(self.cache.named("sessions"), active_ttl=60, revoked_ttl=3600)
+        self.sessions = (
+            LocalSessions(sessions) if sessions is not None else self._shared_sessions(settings)
         )
         self.read_cache = OwnerReadCache(
             self.cache.named("projects"),
             ttl=settings.read_cache_ttl_seconds,
             enabled=settings.read_cache,
+            max_entry_bytes=settings.read_cache_max_entry_bytes,
+            page_sizes=settings.read_cache_page_sizes,
         )
         self.service = ProjectService(self.db, self.read_cache)
         self.events = handlers.dispatcher(self.db, self.read_cache)
         self._consumer: RabbitConsumer | None = None
+
+    def _shared_sessions(self, settings: ProjectsSettings) -> TokenSessions:
+        """On its own: the session keys auth writes to the shared cache, else auth's validate."""
+        url = settings.session_validate_url_value
+        timeout = settings.session_validate_timeout_ms / 1000
+        # `serve` always has JWKS_URL; only compositions in code (tests) may lack both.
+        source = AuthValidation(url, timeout=timeout) if url is not None else None
+        return SharedCacheSessions(self.cache.named("sessions"), source)
 
     def rabbit_consumer(self) -> RabbitConsumer:
         if self.settings.amqp_url is None:
@@ -99,6 +115,7 @@ class ProjectsRuntime:
     async def close(self) -> None:
         if self._consumer is not None:
             await self._consumer.close()
+        await self.sessions.close()
         await self.cache.close()
         await self.db.dispose()
 

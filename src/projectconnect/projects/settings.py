@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import AnyHttpUrl, Field
+from urllib.parse import urljoin
+
+from pydantic import AnyHttpUrl, Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from projectconnect.infra.config import ServiceSettings
+from projectconnect.infra.pagination import MAX_PAGE_SIZE
 
 
 class ProjectsSettings(ServiceSettings):
@@ -19,3 +22,27 @@ class ProjectsSettings(ServiceSettings):
     # Off sends every read to the database: for diagnosis and benchmarks of that path.
     read_cache: bool = True
     read_cache_ttl_seconds: int = Field(default=300, ge=1, le=86400)
+    # A response bigger than this is served but not cached.
+    read_cache_max_entry_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * 1024 * 1024)
+    # The page sizes (`limit`) whose pages are cached; other sizes are read from the database.
+    read_cache_page_sizes: frozenset[int] = frozenset({20, 100})
+    # The auth service's session check, asked when the shared cache does not hold a session
+    # or cannot answer; unset, it is JWKS_URL's sibling `…/auth/validate`.
+    session_validate_url: AnyHttpUrl | None = None
+    session_validate_timeout_ms: int = Field(default=1000, ge=10, le=30000)
+
+    @field_validator("read_cache_page_sizes")
+    @classmethod
+    def _page_sizes_in_range(cls, sizes: frozenset[int]) -> frozenset[int]:
+        if not all(1 <= size <= MAX_PAGE_SIZE for size in sizes):
+            raise ValueError(f"page sizes must be between 1 and {MAX_PAGE_SIZE}")
+        return sizes
+
+    @property
+    def session_validate_url_value(self) -> str | None:
+        if self.session_validate_url is not None:
+            return str(self.session_validate_url)
+        if self.jwks_url is not None:
+            # …/auth/.well-known/jwks.json → …/auth/validate
+            return urljoin(str(self.jwks_url), "../validate")
+        return None
