@@ -47,6 +47,7 @@ def dev(
     """The embedded default: both services and the front end in one process, on SQLite."""
     import uvicorn
 
+    from projectconnect import servers
     from projectconnect.devserver import DEFAULT_FRONTEND_DIR, DataDir, create_embedded_app
     from projectconnect.infra.logs import configure_logging
     from projectconnect.infra.tracing import configure_tracing
@@ -59,9 +60,12 @@ def dev(
         data.auth_settings(),
         data.projects_settings(),
         frontend_dir=frontend_dir or DEFAULT_FRONTEND_DIR,
+        http=servers.http_settings(),
     )
     typer.echo(f"Project Connect (embedded) on http://{host}:{port}  data: {data.root}")
-    uvicorn.run(application, host=host, port=port, log_config=None, proxy_headers=False)
+    uvicorn.run(
+        servers.behind_proxy(application), host=host, port=port, **servers.uvicorn_options()
+    )
 
 
 @app.command()
