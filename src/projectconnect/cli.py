@@ -45,10 +45,13 @@ def dev(
     ] = None,
 ) -> None:
     """The embedded default: both services and the front end in one process, on SQLite."""
+    import logging
+
     import uvicorn
 
     from projectconnect import servers
     from projectconnect.devserver import DEFAULT_FRONTEND_DIR, DataDir, create_embedded_app
+    from projectconnect.infra.internal_routes import is_loopback
     from projectconnect.infra.logs import configure_logging
     from projectconnect.infra.tracing import configure_tracing
 
@@ -63,6 +66,14 @@ def dev(
         http=servers.http_settings(),
     )
     typer.echo(f"Project Connect (embedded) on http://{host}:{port}  data: {data.root}")
+    if not is_loopback(host):
+        warning = (
+            f"serving plain HTTP on {host}:{port}, beyond this machine: passwords and tokens "
+            "cross the network unencrypted. Use a network you trust, or put TLS in front "
+            "(X-Forwarded-Proto is trusted from FORWARDED_ALLOW_IPS)."
+        )
+        logging.getLogger("projectconnect.dev").warning(warning)
+        typer.secho(f"WARNING: {warning}", fg=typer.colors.RED, bold=True, err=True)
     uvicorn.run(
         servers.behind_proxy(application), host=host, port=port, **servers.uvicorn_options()
     )
