@@ -310,13 +310,21 @@ def gateway_render(
     runtime_dir: Annotated[Path, typer.Option(help="host: nginx's working files.")] = Path(
         ".stack/gateway"
     ),
+    public_host: Annotated[
+        list[str] | None, typer.Option(help="compose: a name clients use (redirects).")
+    ] = None,
+    public_https_port: Annotated[
+        int, typer.Option(help="compose: the published HTTPS port (PC_HTTPS_PORT).")
+    ] = 8443,
 ) -> None:
     """Render the gateway's nginx configuration from deploy/nginx/nginx.conf.j2."""
     from projectconnect.gateway import GatewayConfig, Tls
     from projectconnect.gateway import write as write_gateway
 
     if target == "compose":
-        config = GatewayConfig.for_compose()
+        config = GatewayConfig.for_compose(
+            public_hosts=tuple(public_host or ["localhost"]), public_https_port=public_https_port
+        )
     elif target == "host":
         config = GatewayConfig.for_host(
             auth_ports=auth_port or [8001],
