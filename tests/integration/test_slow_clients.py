@@ -82,7 +82,7 @@ def _start(name: str, args: list[str], env: dict[str, str], log: Path, body_path
         except httpx.HTTPError:
             return False
 
-    eventually_sync(ready, 60, message=f"{name} did not start")
+    eventually_sync(ready, 120, message=f"{name} did not start")
     return Server(name, port, process, body_path)
 
 
