@@ -31,10 +31,15 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 COPY README.md ./
 COPY src ./src
 COPY deploy/nginx ./deploy/nginx
+# What the HTTP redirect names: a host clients use and the HTTPS port published for them
+# (compose passes PC_PUBLIC_HOST and PC_HTTPS_PORT; a change rebuilds this stage).
+ARG PC_PUBLIC_HOST=localhost
+ARG PC_HTTPS_PORT=8443
 # An editable install: gateway.py finds the template beside the sources, in deploy/nginx.
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev \
-    && /app/.venv/bin/projectconnect gateway compose --out /nginx.conf
+    && /app/.venv/bin/projectconnect gateway compose --out /nginx.conf \
+       --public-host "$PC_PUBLIC_HOST" --public-https-port "$PC_HTTPS_PORT"
 
 # --------------------------------------------------------------------------- gateway
 FROM ${NGINX_IMAGE} AS gateway

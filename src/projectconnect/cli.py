@@ -44,9 +44,13 @@ def dev(
     ] = None,
 ) -> None:
     """The embedded default: both services and the front end in one process, on SQLite."""
+    import logging
+
     import uvicorn
 
+    from projectconnect import servers
     from projectconnect.devserver import DEFAULT_FRONTEND_DIR, DataDir, create_embedded_app
+    from projectconnect.infra.internal_routes import is_loopback
     from projectconnect.infra.logs import configure_logging
     from projectconnect.infra.tracing import configure_tracing
 
@@ -58,9 +62,20 @@ def dev(
         data.auth_settings(),
         data.projects_settings(),
         frontend_dir=frontend_dir or DEFAULT_FRONTEND_DIR,
+        http=servers.http_settings(),
     )
     typer.echo(f"Project Connect (embedded) on http://{host}:{port}  data: {data.root}")
-    uvicorn.run(application, host=host, port=port, log_config=None, proxy_headers=False)
+    if not is_loopback(host):
+        warning = (
+            f"serving plain HTTP on {host}:{port}, beyond this machine: passwords and tokens "
+            "cross the network unencrypted. Use a network you trust, or put TLS in front "
+            "(X-Forwarded-Proto is trusted from FORWARDED_ALLOW_IPS)."
+        )
+        logging.getLogger("projectconnect.dev").warning(warning)
+        typer.secho(f"WARNING: {warning}", fg=typer.colors.RED, bold=True, err=True)
+    uvicorn.run(
+        servers.behind_proxy(application), host=host, port=port, **servers.uvicorn_options()
+    )
 
 
 @app.command()
@@ -368,13 +383,21 @@ def gateway_render(
     runtime_dir: Annotated[Path, typer.Option(help="host: nginx's working files.")] = Path(
         ".stack/gateway"
     ),
+    public_host: Annotated[
+        list[str] | None, typer.Option(help="compose: a name clients use (redirects).")
+    ] = None,
+    public_https_port: Annotated[
+        int, typer.Option(help="compose: the published HTTPS port (PC_HTTPS_PORT).")
+    ] = 8443,
 ) -> None:
     """Render the gateway's nginx configuration from deploy/nginx/nginx.conf.j2."""
     from projectconnect.gateway import GatewayConfig, Tls
     from projectconnect.gateway import write as write_gateway
 
     if target == "compose":
-        config = GatewayConfig.for_compose()
+        config = GatewayConfig.for_compose(
+            public_hosts=tuple(public_host or ["localhost"]), public_https_port=public_https_port
+        )
     elif target == "host":
         config = GatewayConfig.for_host(
             auth_ports=auth_port or [8001],

@@ -14,6 +14,7 @@ from projectconnect.auth.app import AuthRuntime
 from projectconnect.auth.settings import AuthSettings
 from projectconnect.infra.bus import InProcessBus
 from projectconnect.infra.cache import MemoryCache
+from projectconnect.infra.config import HttpSettings
 from projectconnect.infra.http import compose_app
 from projectconnect.infra.static import FrontendMount
 from projectconnect.infra.tokens import StaticKeySource, ensure_private_key_file
@@ -62,8 +63,13 @@ def create_embedded_app(
     projects_settings: ProjectsSettings,
     *,
     frontend_dir: Path | None = DEFAULT_FRONTEND_DIR,
+    http: HttpSettings | None = None,
 ) -> FastAPI:
-    """Both services composed in one app; the projects side asks auth in-process."""
+    """Both services composed in one app; the projects side asks auth in-process.
+
+    With no gateway in front, metrics and API documents answer this machine only, unless
+    HTTP_PUBLIC_INTERNALS says otherwise.
+    """
     # Without Redis both services share one in-process cache.
     memory = MemoryCache(max_bytes=projects_settings.cache_memory_max_bytes)
     auth = AuthRuntime(auth_settings, memory=memory)
@@ -82,6 +88,8 @@ def create_embedded_app(
         title="Project Connect",
         description="The auth and projects services in one process (embedded mode).",
         count_statements=auth_settings.expose_sql_count or projects_settings.expose_sql_count,
+        http=http,
+        loopback_internals=True,
     )
     if frontend_dir is not None and (frontend_dir / "index.html").is_file():
         app.router.routes.append(

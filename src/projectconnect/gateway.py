@@ -10,32 +10,59 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "deploy" / "nginx"
+from projectconnect.infra.config import DEFAULT_MAX_BODY_BYTES
+from projectconnect.infra.headers import SECURITY_HEADERS
 
-# The front end's needs: its own scripts and styles, API calls to the same origin.
-DEFAULT_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
-    "form-action 'self'; frame-ancestors 'none'"
-)
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "deploy" / "nginx"
 
 
 @dataclass(frozen=True, slots=True)
 class GatewayProblem:
+    """A problem document nginx answers itself, for the statuses in `catches` (its own
+    codes 494 and 497 included: headers too large, plain HTTP on the HTTPS port)."""
+
     status: int
     name: str
     title: str
     detail: str
+    catches: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.catches:
+            object.__setattr__(self, "catches", (self.status,))
 
 
 PROBLEMS = (
+    GatewayProblem(400, "bad_request", "Bad Request", "The request is malformed."),
+    GatewayProblem(
+        400, "header_too_large", "Bad Request", "The request headers are too large.", (494,)
+    ),
+    GatewayProblem(
+        400, "plain_http", "Bad Request", "Plain HTTP was sent to the HTTPS port.", (497,)
+    ),
     GatewayProblem(401, "unauthorized", "Unauthorized", "A valid bearer access token is required."),
+    GatewayProblem(403, "forbidden", "Forbidden", "Access to this path is forbidden."),
     GatewayProblem(404, "not_found", "Not Found", "No resource at this path."),
+    GatewayProblem(
+        405, "method_not_allowed", "Method Not Allowed", "This method is not allowed here."
+    ),
+    GatewayProblem(408, "request_timeout", "Request Timeout", "The request came too slowly."),
+    GatewayProblem(411, "length_required", "Length Required", "A Content-Length is required."),
     GatewayProblem(413, "too_large", "Payload Too Large", "The request body is too large."),
+    GatewayProblem(414, "uri_too_long", "URI Too Long", "The request URI is too long."),
+    GatewayProblem(
+        416, "range", "Range Not Satisfiable", "The requested range cannot be satisfied."
+    ),
     GatewayProblem(429, "too_many", "Too Many Requests", "Too many requests; slow down."),
+    GatewayProblem(501, "not_implemented", "Not Implemented", "This request is not supported."),
     GatewayProblem(502, "bad_gateway", "Bad Gateway", "The service could not be reached."),
-    GatewayProblem(503, "unavailable", "Service Unavailable", "The service is unavailable."),
+    GatewayProblem(
+        503, "unavailable", "Service Unavailable", "The service is unavailable.", (500, 503)
+    ),
     GatewayProblem(504, "timeout", "Gateway Timeout", "The service did not answer in time."),
+    GatewayProblem(
+        505, "http_version", "HTTP Version Not Supported", "This HTTP version is not supported."
+    ),
 )
 
 
@@ -74,9 +101,13 @@ class GatewayConfig:
     # stub_status for nginx-prometheus-exporter; never published outside.
     status_port: int = 8081
     status_listen: str = "0.0.0.0"  # noqa: S104 - the exporter is another container
-    max_body_size: str = "1m"
+    max_body_size: str = f"{DEFAULT_MAX_BODY_BYTES // 1024}k"
     limits: RateLimits = field(default_factory=RateLimits)
-    content_security_policy: str = DEFAULT_CSP
+    # The names clients use for the gateway; the HTTP redirect keeps a request's Host only
+    # when it is one of them, else names the first.
+    public_hosts: tuple[str, ...] = ("localhost", "127.0.0.1")
+    # The HTTPS port clients reach, when it is not https_port (a published container port).
+    public_https_port: int | None = None
     mime_types: str = "/etc/nginx/mime.types"
     pid_file: str | None = None
     # Worker processes' user, when the master starts as root.
@@ -93,9 +124,20 @@ class GatewayConfig:
     def writes_socket(self) -> str:
         return f"{self.runtime_dir}/writes.sock"
 
+    @property
+    def redirect_port_suffix(self) -> str:
+        port = self.public_https_port or self.https_port
+        return "" if port == 443 else f":{port}"
+
     @classmethod
-    def for_compose(cls) -> GatewayConfig:
-        """Upstreams by service name; the front end is its own container."""
+    def for_compose(
+        cls, *, public_hosts: tuple[str, ...] = ("localhost",), public_https_port: int = 8443
+    ) -> GatewayConfig:
+        """Upstreams by service name; the front end is its own container.
+
+        `public_https_port` is the host's port published for the container's 8443
+        (PC_HTTPS_PORT), which the HTTP redirect names.
+        """
         return cls(
             upstreams={
                 "auth": ["auth:8000"],
@@ -106,6 +148,8 @@ class GatewayConfig:
             https_port=8443,
             tls=Tls("/etc/nginx/tls/tls.crt", "/etc/nginx/tls/tls.key"),
             runtime_dir="/var/cache/nginx/projectconnect",
+            public_hosts=public_hosts,
+            public_https_port=public_https_port,
             # The image runs nginx unprivileged: the compiled-in /var/run is root's.
             pid_file="/var/cache/nginx/projectconnect/nginx.pid",
         )
@@ -162,10 +206,15 @@ def render(config: GatewayConfig) -> str:
         autoescape=False,  # noqa: S701 - nginx configuration, not HTML
     )
     context = asdict(config)
+    if not config.public_hosts:
+        raise ValueError("public_hosts names at least one host")
     context.update(
         cache_dir=config.cache_dir,
         writes_socket=config.writes_socket,
+        redirect_port_suffix=config.redirect_port_suffix,
+        public_hosts=[h.lower() for h in config.public_hosts],
         problems=[asdict(p) for p in PROBLEMS],
+        security_headers=SECURITY_HEADERS,
     )
     return environment.get_template("nginx.conf.j2").render(**context)
 

@@ -45,7 +45,7 @@ from projectconnect import stack as stack_module
 from projectconnect.auth.settings import AuthSettings
 from projectconnect.cli import MigrationTarget
 from projectconnect.gateway import GatewayConfig
-from projectconnect.infra.config import BrokerSettings, DatabaseSettings
+from projectconnect.infra.config import BrokerSettings, DatabaseSettings, HttpSettings
 from projectconnect.infra.logs import LogSettings
 from projectconnect.infra.tracing import TracingSettings
 from projectconnect.projects.settings import ProjectsSettings
@@ -449,7 +449,7 @@ OTEL_NAMES = {
 
 ROLES: dict[tuple[str, ...], Role] = {
     ("serve", "auth"): Role(
-        (AuthSettings, *OBSERVABILITY),
+        (AuthSettings, HttpSettings, *OBSERVABILITY),
         # AuthSettings needs one of AUTH_PRIVATE_KEY(_FILE); deployments mount a file.
         also_required=frozenset(
             {"AUTH_PRIVATE_KEY_FILE", "FORWARDED_ALLOW_IPS", "AUTH_RUN_RELAY"}
@@ -461,7 +461,7 @@ ROLES: dict[tuple[str, ...], Role] = {
         fixed={"AUTH_RUN_RELAY": "false"},
     ),
     ("serve", "projects"): Role(
-        (ProjectsSettings, *OBSERVABILITY),
+        (ProjectsSettings, HttpSettings, *OBSERVABILITY),
         # `serve projects` refuses to start without JWKS_URL.
         also_required=frozenset(
             {"JWKS_URL", "FORWARDED_ALLOW_IPS", "PROJECTS_RUN_CONSUMER"}

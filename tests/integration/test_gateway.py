@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -20,9 +21,11 @@ import httpx
 import pytest
 
 from projectconnect.gateway import GatewayConfig, Tls, check, make_self_signed_certificate, write
+from projectconnect.infra.headers import SECURITY_HEADERS
 from tests.conftest import TEST_AUTH_ENV
-from tests.support.accounts import create_project, sign_up, unique_email
-from tests.support.processes import free_port
+from tests.support.accounts import PASSWORD, create_project, sign_up, unique_email
+from tests.support.processes import free_port, run_command
+from tests.support.rawhttp import read_answer
 from tests.support.services import (
     POSTGRES_ADMIN_URL,
     ThrowawayBroker,
@@ -227,8 +230,11 @@ async def test_tls_is_modern_and_plain_http_redirects(stack: RunningStack) -> No
         await asyncio.open_connection("127.0.0.1", port, ssl=old)
     async with httpx.AsyncClient() as plain:
         redirect = await plain.get(f"{stack.http}/projects?limit=5")
+        spoofed = await plain.get(f"{stack.http}/login", headers={"Host": "evil.example"})
     assert redirect.status_code == 301
     assert redirect.headers["location"] == f"https://127.0.0.1:{port}/projects?limit=5"
+    # A Host the gateway does not answer to is never echoed into the redirect.
+    assert spoofed.headers["location"] == f"https://localhost:{port}/login"
     async with httpx.AsyncClient(verify=stack.trust()) as client:
         secure = await client.get(f"{stack.https}/auth/.well-known/jwks.json")
     assert secure.headers["strict-transport-security"].startswith("max-age=")
@@ -337,6 +343,128 @@ async def test_static_assets_are_immutable_and_the_app_revalidates(
     missing = await gateway.get("/assets/app-00000000.js")
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/problem+json"
+
+
+async def test_answers_carry_one_copy_of_each_security_header_and_a_secure_cookie(
+    gateway: httpx.AsyncClient,
+) -> None:
+    email = unique_email("headers")
+    await gateway.post("/auth/register", json={"email": email, "password": PASSWORD})
+    login = await gateway.post("/auth/login", json={"email": email, "password": PASSWORD})
+    assert login.status_code == 200
+    token = login.json()["access_token"]
+    answers = [
+        login,
+        await gateway.get("/auth/me", headers={"Authorization": f"Bearer {token}"}),
+        await gateway.get("/projects", headers={"Authorization": f"Bearer {token}"}),
+        await gateway.get("/auth/.well-known/jwks.json"),
+        await gateway.get("/"),
+    ]
+    for response in answers:
+        for name, value in SECURITY_HEADERS:
+            assert response.headers.get_list(name) == [value], (name, response.url)
+    for personal in answers[:3]:
+        assert personal.headers.get_list("cache-control") == ["no-store"]
+    # Behind the gateway the request was https (X-Forwarded-Proto): the cookie stays Secure.
+    cookie = next(c for c in login.headers.get_list("set-cookie") if "refresh_token=" in c)
+    assert "secure" in cookie.lower().split("; ")
+
+
+def _raw_tls(stack: RunningStack, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    port = int(stack.https.rsplit(":", 1)[1])
+    plain = socket.create_connection(("127.0.0.1", port), timeout=10)
+    with stack.trust().wrap_socket(plain, server_hostname="localhost") as sock:
+        sock.sendall(request)
+        return read_answer(sock)
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"NOT HTTP AT ALL\r\n\r\n", 400),
+        (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n", 414),
+        (b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: " + b"b" * 9000 + b"\r\n\r\n", 400),
+        (b"POST /index.html HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n", 405),
+        (b"GET / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
+    ],
+    ids=["malformed", "uri-too-long", "header-too-large", "post-to-a-file", "unknown-coding"],
+)
+def test_nginx_s_own_errors_are_problem_documents(
+    stack: RunningStack, request_bytes: bytes, status: int
+) -> None:
+    answered, headers, body = _raw_tls(stack, request_bytes)
+    assert answered == status, body
+    assert headers["content-type"] == "application/problem+json"
+    assert json.loads(body)["status"] == status
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_plain_http_on_the_https_port_is_a_problem_document(stack: RunningStack) -> None:
+    port = int(stack.https.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        status, headers, body = read_answer(sock)
+    assert status == 400
+    assert headers["content-type"] == "application/problem+json"
+    assert "HTTPS port" in json.loads(body)["detail"]
+
+
+def test_the_compose_redirect_names_the_published_port_and_a_known_host(tmp_path: Path) -> None:
+    """The compose rendering, served on free ports: PC_HTTPS_PORT is what the redirect names."""
+    nginx = nginx_binary()
+    http_port = free_port()
+    config = replace(
+        GatewayConfig.for_compose(public_hosts=("pc.example.org",), public_https_port=9443),
+        upstreams={"auth": ["127.0.0.1:9"], "projects": ["127.0.0.1:9"], "frontend": []},
+        listen_host="127.0.0.1",
+        http_port=http_port,
+        https_port=free_port(),
+        status_listen="127.0.0.1",
+        status_port=free_port(),
+        temp_dir=str(tmp_path / "tmp"),
+    )
+    path = _render_for_test(config, tmp_path)
+    gateway = subprocess.Popen(
+        [nginx, "-c", str(path), "-e", str(tmp_path / "error.log"), "-g", "daemon off;"]
+    )
+    try:
+        url = f"http://127.0.0.1:{http_port}/p/1?tab=tasks"
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                spoofed = httpx.get(url, headers={"Host": "evil.example"})
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline
+                time.sleep(0.1)
+        known = httpx.get(url, headers={"Host": "PC.example.org:8080"})
+    finally:
+        gateway.terminate()
+        gateway.wait(timeout=10)
+    assert spoofed.status_code == 301
+    assert spoofed.headers["location"] == "https://pc.example.org:9443/p/1?tab=tasks"
+    assert known.headers["location"] == "https://pc.example.org:9443/p/1?tab=tasks"
+
+
+def test_the_gateway_command_renders_the_published_port(tmp_path: Path) -> None:
+    out = tmp_path / "nginx.conf"
+    result = run_command(
+        [
+            "gateway",
+            "compose",
+            "--out",
+            str(out),
+            "--public-https-port",
+            "443",
+            "--public-host",
+            "pc.example.org",
+        ],
+        {},
+    )
+    assert result.returncode == 0, result.stderr
+    rendered = out.read_text()
+    assert "return 301 https://$pc_public_host$request_uri;" in rendered
+    assert "default pc.example.org;" in rendered
 
 
 def test_an_upstream_down_is_a_json_502_and_recovers(tmp_path: Path) -> None:

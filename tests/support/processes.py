@@ -81,10 +81,13 @@ class PrefixRouter(httpx.AsyncBaseTransport):
         first = request.url.path.lstrip("/").split("/", 1)[0]
         target = self._routes.get(first, next(iter(self._routes.values())))
         # A copy goes out, so cookies stay filed under the origin the client believes in.
+        # Like the gateway, it says which scheme the client used (trusted from 127.0.0.1).
+        headers = httpx.Headers(request.headers)
+        headers["X-Forwarded-Proto"] = request.url.scheme
         forwarded = httpx.Request(
             request.method,
             request.url.copy_with(scheme=target.scheme, host=target.host, port=target.port),
-            headers=request.headers,
+            headers=headers,
             stream=request.stream,
             extensions=request.extensions,
         )

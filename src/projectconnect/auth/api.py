@@ -57,17 +57,25 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _token_response(tokens: IssuedTokens, response: Response, settings: AuthSettings) -> TokenPair:
+def _cookie_secure(request: Request, settings: AuthSettings) -> bool:
+    if settings.cookie_secure is not None:
+        return settings.cookie_secure
+    # After servers.behind_proxy: https behind the gateway, the connection's own otherwise.
+    return request.url.scheme == "https"
+
+
+def _token_response(
+    tokens: IssuedTokens, request: Request, response: Response, settings: AuthSettings
+) -> TokenPair:
     response.set_cookie(
         REFRESH_COOKIE,
         tokens.refresh_token,
         expires=tokens.session_expires_at,
         path=COOKIE_PATH,
         httponly=True,
-        secure=settings.cookie_secure,
+        secure=_cookie_secure(request, settings),
         samesite="strict",
     )
-    response.headers["Cache-Control"] = "no-store"
     return TokenPair(
         access_token=tokens.access_token,
         expires_in=tokens.expires_in,
@@ -75,12 +83,12 @@ def _token_response(tokens: IssuedTokens, response: Response, settings: AuthSett
     )
 
 
-def _clear_cookie(response: Response, settings: AuthSettings) -> None:
+def _clear_cookie(request: Request, response: Response, settings: AuthSettings) -> None:
     response.delete_cookie(
         REFRESH_COOKIE,
         path=COOKIE_PATH,
         httponly=True,
-        secure=settings.cookie_secure,
+        secure=_cookie_secure(request, settings),
         samesite="strict",
     )
 
@@ -104,11 +112,12 @@ async def login(
     settings: SettingsDep,
 ) -> TokenPair:
     tokens = await service.login(body.email, body.password, client_ip(request))
-    return _token_response(tokens, response, settings)
+    return _token_response(tokens, request, response, settings)
 
 
 @router.post("/refresh", responses=UNAUTHORIZED)
 async def refresh(
+    request: Request,
     response: Response,
     service: ServiceDep,
     settings: SettingsDep,
@@ -119,23 +128,31 @@ async def refresh(
     if not token:
         raise Unauthorized("A refresh token is required, in the cookie or the body.")
     tokens = await service.refresh(token)
-    return _token_response(tokens, response, settings)
+    return _token_response(tokens, request, response, settings)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses=UNAUTHORIZED)
 async def logout(
-    claims: CurrentClaims, response: Response, service: ServiceDep, settings: SettingsDep
+    claims: CurrentClaims,
+    request: Request,
+    response: Response,
+    service: ServiceDep,
+    settings: SettingsDep,
 ) -> None:
     await service.logout(claims)
-    _clear_cookie(response, settings)
+    _clear_cookie(request, response, settings)
 
 
 @router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT, responses=UNAUTHORIZED)
 async def logout_all(
-    claims: CurrentClaims, response: Response, service: ServiceDep, settings: SettingsDep
+    claims: CurrentClaims,
+    request: Request,
+    response: Response,
+    service: ServiceDep,
+    settings: SettingsDep,
 ) -> None:
     await service.logout_all(claims)
-    _clear_cookie(response, settings)
+    _clear_cookie(request, response, settings)
 
 
 @router.get("/me", responses=UNAUTHORIZED)
@@ -177,7 +194,7 @@ async def delete_me(
     settings: SettingsDep,
 ) -> None:
     await service.delete_account(claims, body.password, client_ip(request))
-    _clear_cookie(response, settings)
+    _clear_cookie(request, response, settings)
 
 
 @router.get("/validate", responses=UNAUTHORIZED)

@@ -17,7 +17,7 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from zxcvbn import zxcvbn
 
 from projectconnect.infra import metrics
-from projectconnect.infra.problems import FieldError, ServiceError
+from projectconnect.infra.problems import FieldError, ServiceUnavailable
 
 _T = TypeVar("_T")
 
@@ -46,16 +46,15 @@ _hashing = ThreadPoolExecutor(
 BUSY_RETRY_AFTER_SECONDS = 1
 
 
-class HashingBusy(ServiceError):
+class HashingBusy(ServiceUnavailable):
     """The hashing queue is full: refused at once rather than queued behind a burst."""
 
-    status = 503
     code = "hashing_busy"
 
     def __init__(self) -> None:
         super().__init__(
             "Too many password checks are under way; try again in a moment.",
-            headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+            retry_after=BUSY_RETRY_AFTER_SECONDS,
         )
 
 

@@ -18,8 +18,10 @@ class AuthSettings(ServiceSettings):
     private_key_file: Path | None = None
     access_token_ttl_seconds: int = Field(default=600, ge=30, le=3600)
     session_ttl_days: int = Field(default=30, ge=1, le=365)
-    # Browsers only send Secure cookies over HTTPS, except to localhost.
-    cookie_secure: bool = True
+    # The refresh cookie's Secure flag. Unset: Secure when the request came over HTTPS (as
+    # the gateway's X-Forwarded-Proto says, from FORWARDED_ALLOW_IPS), so plain HTTP on a
+    # LAN keeps its session; browsers drop a Secure cookie over http except to localhost.
+    cookie_secure: bool | None = None
     # argon2id cost: t=3 and 64 MiB as RFC 9106 recommends; one lane, as requests run in parallel.
     argon2_time_cost: int = Field(default=3, ge=1, le=10)
     argon2_memory_kib: int = Field(default=65536, ge=8, le=1048576)

@@ -83,6 +83,27 @@ class ServiceSettings(BaseSettings):
         return self.amqp_url.get_secret_value() if self.amqp_url else None
 
 
+# The gateway's client_max_body_size is the same (gateway.py): the largest legitimate body
+# (a project with a 10 000-character description) is a few tens of KiB.
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+
+class HttpSettings(BaseSettings):
+    """What every server and app of this package allows a client (HTTP_* variables)."""
+
+    model_config = SettingsConfigDict(env_prefix="HTTP_", extra="ignore", env_ignore_empty=True)
+
+    # Larger bodies are answered 413 without being read.
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, ge=1024)
+    # Request headers complete this long after the connection opens (or after a later
+    # request's first byte), else the connection is closed.
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # Between two pieces of a request body; then 408 and closed.
+    body_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # Embedded mode only: /metrics, /docs, /openapi.json to any address, not just loopback.
+    public_internals: bool = False
+
+
 class StackEnvironment(BaseSettings):
     """Names the stack shares with its children, so several stacks can share services."""
 

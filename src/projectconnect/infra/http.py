@@ -1,4 +1,5 @@
-"""What every service's FastAPI application shares: operation ids, problem+json, OpenAPI."""
+"""What every service's FastAPI application shares: operation ids, problem+json, OpenAPI,
+security headers, request body limits."""
 
 from __future__ import annotations
 
@@ -12,7 +13,11 @@ from fastapi.routing import APIRoute
 
 from projectconnect import __version__
 from projectconnect.infra import metrics, tracing
+from projectconnect.infra.bodies import RequestBodyGuard
+from projectconnect.infra.config import HttpSettings
+from projectconnect.infra.headers import SecurityHeaders
 from projectconnect.infra.health import Check, health_router
+from projectconnect.infra.internal_routes import LoopbackOnlyInternals
 from projectconnect.infra.problems import Problem, install_problem_handlers
 from projectconnect.infra.requestid import RequestObserver
 
@@ -53,8 +58,17 @@ def metrics_router() -> APIRouter:
 
 
 def create_service_app(
-    *, title: str, description: str, count_statements: bool = False, **kwargs: Any
+    *,
+    title: str,
+    description: str,
+    count_statements: bool = False,
+    http: HttpSettings | None = None,
+    loopback_internals: bool = False,
+    **kwargs: Any,
 ) -> FastAPI:
+    """`loopback_internals`: /metrics and the API documents answer loopback clients only,
+    unless HTTP_PUBLIC_INTERNALS (the embedded mode, which has no gateway to hide them)."""
+    http = http or HttpSettings()
     app = FastAPI(
         title=title,
         description=description,
@@ -63,6 +77,15 @@ def create_service_app(
         **kwargs,
     )
     install_problem_handlers(app)
+    # Innermost first: every answer, even a refused body's, gets headers and a request id.
+    if loopback_internals and not http.public_internals:
+        app.add_middleware(LoopbackOnlyInternals)
+    app.add_middleware(
+        RequestBodyGuard,
+        max_bytes=http.max_body_bytes,
+        receive_timeout=http.body_timeout_seconds,
+    )
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestObserver, count_statements=count_statements)
     metrics.BUILD_INFO.labels(version=__version__).set(1)
     tracing.instrument_app(app)
@@ -91,6 +114,8 @@ def compose_app(
     title: str,
     description: str,
     count_statements: bool = False,
+    http: HttpSettings | None = None,
+    loopback_internals: bool = False,
 ) -> FastAPI:
     """One app over one or more runtimes: started in order, closed in reverse."""
 
@@ -116,6 +141,8 @@ def compose_app(
         description=description,
         lifespan=lifespan,
         count_statements=count_statements,
+        http=http,
+        loopback_internals=loopback_internals,
     )
     for runtime in runtimes:
         runtime.install(app)

@@ -109,6 +109,30 @@ class ServiceUnavailable(ServiceError):
         super().__init__(detail, headers={"Retry-After": str(retry_after)}, **kw)
 
 
+class HttpProblem(StarletteHTTPException):
+    """A request refused at the HTTP level, before any route: the connection is closed after
+    the answer, so the rest of what the client sends is never read."""
+
+    code: str = "bad_request"
+
+    def __init__(self, status_code: int, detail: str) -> None:
+        super().__init__(status_code, detail, headers={"Connection": "close"})
+
+
+class ContentTooLarge(HttpProblem):
+    code = "content_too_large"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is larger than {limit} bytes.")
+
+
+class RequestTimeout(HttpProblem):
+    code = "request_timeout"
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(408, f"The request body stalled for more than {seconds:g} s.")
+
+
 def problem_response(
     status: int,
     detail: str | None,
@@ -182,8 +206,16 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def http_problem(exc: HttpProblem, path: str) -> JSONResponse:
+    return problem_response(
+        exc.status_code, exc.detail, code=exc.code, headers=dict(exc.headers or {}), instance=path
+    )
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc, HttpProblem):
+        return http_problem(exc, request.url.path)
     detail = exc.detail if isinstance(exc.detail, str) else None
     if exc.status_code == 400 and detail == _UNPARSABLE_BODY:
         # The same answer as for any other body that is not valid JSON.

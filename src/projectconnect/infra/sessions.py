@@ -22,7 +22,7 @@ from typing import NoReturn, Protocol
 import httpx
 
 from projectconnect.infra.cache import Cache, CacheUnavailable, CircuitBreaker
-from projectconnect.infra.problems import ServiceError
+from projectconnect.infra.problems import ServiceUnavailable
 from projectconnect.infra.tokens import AccessClaims, SessionRegistry
 
 logger = logging.getLogger(__name__)
@@ -31,16 +31,15 @@ ACTIVE = b"active:"  # followed by the session's user id
 REVOKED = b"revoked"
 
 
-class SessionCheckUnavailable(ServiceError):
+class SessionCheckUnavailable(ServiceUnavailable):
     """Neither the cache nor the source of truth could say whether the session is active."""
 
-    status = 503
     code = "session_check_unavailable"
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(
             "The session cannot be checked right now; try again shortly.",
-            headers={"Retry-After": str(retry_after)},
+            retry_after=retry_after,
         )
 
 
