@@ -459,7 +459,8 @@ async def test_the_relay_listens_again_after_the_database_comes_back(pipeline: P
     relay = OutboxRelay(relay_db, Outbox(OutboxEvent), publisher, idle_poll=120)
     try:
         async with running(relay):
-            await eventually(lambda: sample("outbox_relay_listening") == 1)
+            await pipeline.record(user_deleted(uuid.uuid4()))
+            await eventually(lambda: _is_zero(pipeline.unpublished()))
             await proxy.cut()
             await eventually(lambda: sample("outbox_relay_listening") == 0)
             await proxy.restore()

@@ -21,6 +21,8 @@ def _wrapped(orig: BaseException) -> sqlalchemy.exc.DBAPIError:
         ConnectionRefusedError(111, "Connect call failed"),
         ConnectionResetError(),
         TimeoutError(),
+        OSError(113, "No route to host"),
+        OSError("Multiple exceptions: [Errno 111] Connect call failed ('::1', 5432), ..."),
         sqlalchemy.exc.TimeoutError("QueuePool limit reached"),
         redis.exceptions.ConnectionError("refused"),
         _wrapped(asyncpg.exceptions.CannotConnectNowError("starting up")),
@@ -57,6 +59,7 @@ def test_a_lost_race_is_transient_but_not_unreachable(error: Exception) -> None:
     [
         RuntimeError("a bug"),
         ValueError("badly formed hexadecimal UUID string"),
+        FileNotFoundError(2, "No such file or directory"),
         _wrapped(asyncpg.exceptions.UniqueViolationError("duplicate key")),
     ],
 )

@@ -6,11 +6,23 @@ mapping of the HTTP services, the event consumer's retries and the in-process bu
 
 from __future__ import annotations
 
+import errno
+import socket
 from collections.abc import Iterator
 
 import redis.exceptions
 import sqlalchemy.exc
 
+_NETWORK_ERRORS = (
+    ConnectionError,
+    TimeoutError,
+    socket.gaierror,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+)
+_NETWORK_ERRNOS = frozenset(
+    {errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN, errno.ETIMEDOUT}
+)
 # SQLSTATEs of a server that cannot be reached or will not take connections right now.
 _UNREACHABLE_STATES = frozenset({"57P01", "57P02", "57P03", "53300", "53400"})
 # SQLSTATEs of a transaction that lost a race and would succeed if run again.
@@ -46,8 +58,11 @@ def _sqlstate(exc: BaseException) -> str | None:
 
 
 def _unreachable_one(exc: BaseException) -> bool:
-    if isinstance(exc, OSError | redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
-        return True  # refused, reset, timed out (TimeoutError is an OSError), name lookup
+    if isinstance(exc, _NETWORK_ERRORS) or (
+        isinstance(exc, OSError)
+        and (exc.errno in _NETWORK_ERRNOS or str(exc).startswith("Multiple exceptions"))
+    ):
+        return True  # refused, reset, timed out, no route, name lookup; not a missing file
     if isinstance(exc, sqlalchemy.exc.TimeoutError):
         return True  # the pool had no connection to give within its timeout
     if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated:
