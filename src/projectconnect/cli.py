@@ -296,7 +296,7 @@ def gateway_render(
         ".stack/gateway"
     ),
 ) -> None:
-    """Render the gateway's nginx configuration from deploy/nginx/nginx.conf.j2."""
+    """Render the gateway's nginx configuration from the package's nginx/nginx.conf.j2."""
     from projectconnect.gateway import GatewayConfig, Tls
     from projectconnect.gateway import write as write_gateway
 
