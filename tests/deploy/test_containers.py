@@ -1,5 +1,8 @@
 """The container images and docker-compose.yml, checked offline (no Docker engine needed).
 
+`make compose-test` (tests/compose_stack/) builds them and runs the stack for real; what
+is here fails fast, in `make test`, on what can be seen without an engine.
+
 - hadolint on every Dockerfile (warnings fail; an inline ignore must say why);
 - docker-compose.yml against the compose-spec schema (check-jsonschema);
 - cross-checks that would otherwise fail only on a running stack: the commands the images
@@ -51,6 +54,12 @@ from projectconnect.infra.logs import LogSettings
 from projectconnect.infra.tracing import TracingSettings
 from projectconnect.projects.settings import ProjectsSettings
 from projectconnect.stack import free_port
+from tests.compose_stack.images import (
+    STAND_IN_FOR,
+    STAND_INS,
+    split_reference,
+    third_party_images,
+)
 from tests.support.services import require
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -972,6 +981,16 @@ def test_the_gateway_templates_ship_in_the_wheel(tmp_path: Path) -> None:
     assert Path(module).is_relative_to(installed), module
     assert "upstream pc_auth" in config, config[:500]
     assert "server auth:8000" in config, config[:500]
+
+
+def test_every_third_party_image_has_a_stand_in() -> None:
+    """`make compose-test` runs without a registry: each image not built here is stood in for."""
+    references = third_party_images()
+    assert "postgres:17.6-bookworm" in references, references
+    for reference in references:
+        name, _ = split_reference(reference)
+        assert name in STAND_IN_FOR, f"{reference}: no stand-in in {STAND_INS}"
+        assert (STAND_INS / STAND_IN_FOR[name].directory / "Dockerfile").is_file(), reference
 
 
 # ============================================================================ tests: build inputs
