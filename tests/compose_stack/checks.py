@@ -8,7 +8,7 @@ import signal
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +19,9 @@ import yaml
 
 from projectconnect.auth.app import MIGRATIONS as AUTH_MIGRATIONS
 from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
-from tests.compose_stack.compose import JOBS, Compose, Ports
+from tests.compose_stack.compose import IMAGE_TAG, JOBS, Compose, Ports
 from tests.compose_stack.host import log
-from tests.compose_stack.images import COMPOSE_FILE, OUR_IMAGES
+from tests.compose_stack.images import COMPOSE_FILE, OUR_IMAGES, runtime_base
 from tests.support.waiting import eventually_sync
 
 PASSWORD = "violet-kettle-orbit-42"
@@ -300,22 +300,16 @@ class Checks:
                 assert write.returncode != 0, f"{container['Name']}: / is writable"
 
     def image_sizes(self) -> None:
+        """Printed, with the part our own layers add to the (stand-in) base image."""
         for image in OUR_IMAGES:
-            reference = f"projectconnect/{image.name}:{self.compose_tag()}"
-            size = int(
-                self.compose.engine.docker(
-                    ["image", "inspect", "--format", "{{.Size}}", reference], capture=True
-                ).stdout
+            reference = f"projectconnect/{image.name}:{IMAGE_TAG}"
+            size, base = self.size(reference), self.size(runtime_base(image))
+            log(
+                f"{reference}: {size / 1e6:.0f} MB, {(size - base) / 1e6:.0f} MB on top of its base"
             )
-            log(f"{reference}: {size / 1e6:.0f} MB")
 
-    def compose_tag(self) -> str:
-        env = dict(
-            line.split("=", 1)
-            for line in self.compose.env_file.read_text().splitlines()
-            if "=" in line
+    def size(self, reference: str) -> int:
+        inspected = self.compose.engine.docker(
+            ["image", "inspect", "--format", "{{.Size}}", reference], capture=True
         )
-        return env["PC_IMAGE_TAG"]
-
-
-Step = Callable[[], None]
+        return int(inspected.stdout)

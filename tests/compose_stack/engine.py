@@ -132,7 +132,22 @@ class Engine:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=STOP_TIMEOUT)
         self.process = None
+        kill_processes_using(self.exec_root)
         release_mounts_under(self.exec_root, self.data_root)
+
+
+def kill_processes_using(root: Path) -> None:
+    """Processes whose command line names `root`: a containerd shim that outlived dockerd."""
+    marker = str(root.resolve()).encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker in (entry / "cmdline").read_bytes():
+                log(f"killing {entry.name}, left behind by the engine")
+                os.kill(int(entry.name), signal.SIGKILL)
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
 
 
 def release_mounts_under(*roots: Path) -> None:

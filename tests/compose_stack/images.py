@@ -219,6 +219,19 @@ OUR_IMAGES = (
 )
 
 
+def runtime_base(image: OurImage) -> str:
+    """The external image our image's final stage starts from (its Dockerfile's last FROM)."""
+    text = (DOCKER_DIR / image.dockerfile).read_text(encoding="utf-8")
+    args = dict(re.findall(r"^ARG\s+(\w+)=(\S+)", text, re.MULTILINE))
+    stages = {
+        name: base for base, name in re.findall(r"^FROM\s+(\S+)\s+AS\s+(\S+)", text, re.MULTILINE)
+    }
+    stage = image.target or list(stages)[-1]
+    while stages.get(stage, stage) in stages:  # a stage built on another stage
+        stage = stages[stage]
+    return string.Template(stages[stage]).safe_substitute(args)
+
+
 def build_ours(engine: Engine, tag: str) -> None:
     """Our five images, one after the other (two cores), as docker-compose.yml names them."""
     for image in OUR_IMAGES:
