@@ -1,6 +1,7 @@
 """NOT the real program: answers 200 with {} on every port of STUB_PORTS, keeps nothing."""
 
 import os
+import signal
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +26,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main() -> None:
+    # As PID 1 nothing stops on SIGTERM unless asked to: stop at once, nothing to save.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     ports = [int(p) for p in os.environ["STUB_PORTS"].split(",")]
     print(f"stub (not the real program) on {ports}, ignoring {sys.argv[1:]}", flush=True)
     servers = [ThreadingHTTPServer(("0.0.0.0", port), Handler) for port in ports]
