@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -61,6 +62,8 @@ def main() -> int:
     parser.add_argument("--keep-work", action="store_true", help="keep the work dir (logs)")
     options = parser.parse_args()
     require_root()
+    # A CI timeout or `kill` ends the run through the tear-down, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     report = Report()
     timings: dict[str, float] = {}
     started = time.monotonic()
@@ -115,9 +118,8 @@ def tear_down(engine: Engine, compose: Compose | None, work: Path, *, keep: bool
         engine.stop()
         if keep:
             log(f"logs kept in {work} (compose.log, dockerd.log)")
-            for secret in ("secrets", "compose.env"):
-                shutil.rmtree(work / secret, ignore_errors=True)
-                (work / secret).unlink(missing_ok=True)
+            shutil.rmtree(work / "secrets", ignore_errors=True)
+            (work / "compose.env").unlink(missing_ok=True)
         else:
             shutil.rmtree(work, ignore_errors=True)
 
