@@ -21,7 +21,6 @@ from pathlib import Path
 
 from tests.compose_stack.checks import Checks, Report
 from tests.compose_stack.compose import (
-    IMAGE_TAG,
     Compose,
     Ports,
     install_compose,
@@ -83,10 +82,10 @@ def main() -> int:
                     build_base_image(engine, work)
                 with timed(timings, "stand-ins"):
                     build_stand_ins(engine, work, options.cache_dir)
-                with timed(timings, "our images"):
-                    build_ours(engine, IMAGE_TAG)
                 ports = Ports.free()
                 compose = Compose(engine, binary, COMPOSE_FILE, write_env_file(work, ports))
+                with timed(timings, "our images"):
+                    build_ours(engine, compose.builds())
                 with timed(timings, "compose up"):
                     compose.up(UP_TIMEOUT)
             if not report.failed and compose is not None:

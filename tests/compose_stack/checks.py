@@ -19,9 +19,9 @@ import yaml
 
 from projectconnect.auth.app import MIGRATIONS as AUTH_MIGRATIONS
 from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
-from tests.compose_stack.compose import IMAGE_TAG, JOBS, Compose, Ports
+from tests.compose_stack.compose import JOBS, Compose, Ports
 from tests.compose_stack.host import log
-from tests.compose_stack.images import COMPOSE_FILE, OUR_IMAGES, runtime_base
+from tests.compose_stack.images import COMPOSE_FILE, runtime_base
 from tests.support.waiting import eventually_sync
 
 PASSWORD = "violet-kettle-orbit-42"
@@ -301,12 +301,9 @@ class Checks:
 
     def image_sizes(self) -> None:
         """Printed, with the part our own layers add to the (stand-in) base image."""
-        for image in OUR_IMAGES:
-            reference = f"projectconnect/{image.name}:{IMAGE_TAG}"
-            size, base = self.size(reference), self.size(runtime_base(image))
-            log(
-                f"{reference}: {size / 1e6:.0f} MB, {(size - base) / 1e6:.0f} MB on top of its base"
-            )
+        for build in self.compose.builds():
+            size, base = self.size(build.image), self.size(runtime_base(build))
+            log(f"{build.image}: {size / 1e6:.0f} MB, {(size - base) / 1e6:.0f} MB on top of it")
 
     def size(self, reference: str) -> int:
         inspected = self.compose.engine.docker(

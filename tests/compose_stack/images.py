@@ -204,46 +204,50 @@ def pack_node(tag: str, context: Path, cache: Path) -> None:
 
 
 @dataclass(frozen=True)
-class OurImage:
-    name: str
+class ImageBuild:
+    """One of our images as docker-compose.yml builds it (`docker compose config`)."""
+
+    image: str
+    context: Path
     dockerfile: str
     target: str | None = None
+    args: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def dockerfile_path(self) -> Path:
+        return self.context / self.dockerfile
 
 
-OUR_IMAGES = (
-    OurImage("auth", "python.Dockerfile", "auth"),
-    OurImage("projects", "python.Dockerfile", "projects"),
-    OurImage("worker", "python.Dockerfile", "worker"),
-    OurImage("frontend", "frontend.Dockerfile"),
-    OurImage("gateway", "gateway.Dockerfile"),
-)
-
-
-def runtime_base(image: OurImage) -> str:
-    """The external image our image's final stage starts from (its Dockerfile's last FROM)."""
-    text = (DOCKER_DIR / image.dockerfile).read_text(encoding="utf-8")
+def runtime_base(build: ImageBuild) -> str:
+    """The external image our image's final stage starts from."""
+    text = build.dockerfile_path.read_text(encoding="utf-8")
     args = dict(re.findall(r"^ARG\s+(\w+)=(\S+)", text, re.MULTILINE))
     stages = {
         name: base for base, name in re.findall(r"^FROM\s+(\S+)\s+AS\s+(\S+)", text, re.MULTILINE)
     }
-    stage = image.target or list(stages)[-1]
+    stage = build.target or list(stages)[-1]
     while stages.get(stage, stage) in stages:  # a stage built on another stage
         stage = stages[stage]
     return string.Template(stages[stage]).safe_substitute(args)
 
 
-def build_ours(engine: Engine, tag: str) -> None:
-    """Our five images, one after the other (two cores), as docker-compose.yml names them."""
-    for image in OUR_IMAGES:
+def build_ours(engine: Engine, builds: list[ImageBuild]) -> None:
+    """Our images, one after the other (two cores), with compose's context, target and args.
+
+    The plain client, not `docker compose build`: that needs buildx, which Debian's engine
+    package does not have; DOCKER_BUILDKIT=1 gives the cache mounts and `COPY --chmod`.
+    """
+    for build in builds:
         started = time.monotonic()
-        target = ["--target", image.target] if image.target else []
+        options = [f"--build-arg={name}={value}" for name, value in build.args]
+        if build.target:
+            options += ["--target", build.target]
         engine.docker(
             [
-                "build", "--network=host", "--progress=plain",
-                "--file", DOCKER_DIR / image.dockerfile, *target,
-                "--tag", f"projectconnect/{image.name}:{tag}", ROOT,
+                "build", "--network=host", "--progress=plain", *options,
+                "--file", build.dockerfile_path, "--tag", build.image, build.context,
             ],
             capture=True,
             heavy=True,
         )  # fmt: skip
-        log(f"built projectconnect/{image.name}:{tag} in {time.monotonic() - started:.0f} s")
+        log(f"built {build.image} in {time.monotonic() - started:.0f} s")
