@@ -11,7 +11,7 @@ PORT ?= 8000
 DATA_DIR ?= .data
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: run test bench install system-deps frontend-build frontend-test stack lint typecheck format clean
+.PHONY: run test compose-test bench install system-deps frontend-build frontend-test stack lint typecheck format clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -77,6 +77,12 @@ typecheck: install
 
 test: install system-deps lint typecheck frontend-test
 	$(BIN)/pytest
+
+# The five images built and docker-compose.yml run for real on a private Docker engine, checked
+# end to end through the gateway, then torn down (root; about 10 minutes on a bare machine,
+# less with the cache in /var/cache/projectconnect-compose-test). docs/deployment.md.
+compose-test: install
+	$(BIN)/python -m tests.compose_stack
 
 format: install
 	$(BIN)/ruff check --fix src tests bench

@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1.7
 # The front end, built from the repository root:
 #
 #   docker build -f deploy/docker/frontend.Dockerfile -t projectconnect/frontend .

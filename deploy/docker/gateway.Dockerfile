@@ -1,10 +1,9 @@
-# syntax=docker/dockerfile:1.7
 # The nginx gateway, built from the repository root:
 #
 #   docker build -f deploy/docker/gateway.Dockerfile -t projectconnect/gateway .
 #
 # A build stage with the Python package renders the compose configuration
-# (`projectconnect gateway compose`, from deploy/nginx/nginx.conf.j2); the final image is
+# (`projectconnect gateway compose`, from the package's nginx/nginx.conf.j2); the final image is
 # nginx (unprivileged, uid 101), which has every module the rendering uses (ssl, http2,
 # auth_request, realip, gzip_static, stub_status). Upstreams are named auth:8000,
 # projects:8000 and frontend:8080: compose service names, and the Kubernetes Service names.
@@ -14,8 +13,9 @@
 
 ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
 ARG NGINX_IMAGE=nginxinc/nginx-unprivileged:1.27.5-alpine
+ARG UV_IMAGE=ghcr.io/astral-sh/uv:0.13.8
 
-FROM ghcr.io/astral-sh/uv:0.13.8 AS uv
+FROM ${UV_IMAGE} AS uv
 
 # --------------------------------------------------------------------------- render
 FROM ${PYTHON_IMAGE} AS render
@@ -30,14 +30,13 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-install-project
 COPY README.md ./
 COPY src ./src
-COPY deploy/nginx ./deploy/nginx
 # What the HTTP redirect names: a host clients use and the HTTPS port published for them
 # (compose passes PC_PUBLIC_HOST and PC_HTTPS_PORT; a change rebuilds this stage).
 ARG PC_PUBLIC_HOST=localhost
 ARG PC_HTTPS_PORT=8443
-# An editable install: gateway.py finds the template beside the sources, in deploy/nginx.
+# Installed as the wheel is (not editable): the templates are the package's own data.
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev \
+    uv sync --frozen --no-dev --no-editable \
     && /app/.venv/bin/projectconnect gateway compose --out /nginx.conf \
        --public-host "$PC_PUBLIC_HOST" --public-https-port "$PC_HTTPS_PORT"
 

@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1.7
 # The Python images: the auth and projects services and the worker (outbox relay, event
 # consumer, migrations), built from the repository root:
 #
@@ -13,9 +12,10 @@
 # integration tests (tests/deploy/test_containers.py compares them).
 
 ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
-
 # uv, pinned to the version the Makefile installs (UV_VERSION); the tests keep them equal.
-FROM ghcr.io/astral-sh/uv:0.13.8 AS uv
+ARG UV_IMAGE=ghcr.io/astral-sh/uv:0.13.8
+
+FROM ${UV_IMAGE} AS uv
 
 # --------------------------------------------------------------------------- build
 FROM ${PYTHON_IMAGE} AS build

@@ -390,7 +390,7 @@ def gateway_render(
         int, typer.Option(help="compose: the published HTTPS port (PC_HTTPS_PORT).")
     ] = 8443,
 ) -> None:
-    """Render the gateway's nginx configuration from deploy/nginx/nginx.conf.j2."""
+    """Render the gateway's nginx configuration from the package's nginx/nginx.conf.j2."""
     from projectconnect.gateway import GatewayConfig, Tls
     from projectconnect.gateway import write as write_gateway
 

@@ -8,12 +8,10 @@ import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from projectconnect.infra.config import DEFAULT_MAX_BODY_BYTES
 from projectconnect.infra.headers import SECURITY_HEADERS
-
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "deploy" / "nginx"
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +198,8 @@ def render(config: GatewayConfig) -> str:
     if not 0 < config.validate_cache_seconds <= 5:
         raise ValueError("validate_cache_seconds must be between 1 and 5")
     environment = Environment(
-        loader=FileSystemLoader(TEMPLATE_DIR),
+        # The templates are package data (projectconnect/nginx/), in a wheel as in a checkout.
+        loader=PackageLoader("projectconnect", "nginx"),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,  # noqa: S701 - nginx configuration, not HTML

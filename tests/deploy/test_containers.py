@@ -1,5 +1,8 @@
 """The container images and docker-compose.yml, checked offline (no Docker engine needed).
 
+`make compose-test` (tests/compose_stack/) builds them and runs the stack for real; what
+is here fails fast, in `make test`, on what can be seen without an engine.
+
 - hadolint on every Dockerfile (warnings fail; an inline ignore must say why);
 - docker-compose.yml against the compose-spec schema (check-jsonschema);
 - cross-checks that would otherwise fail only on a running stack: the commands the images
@@ -28,6 +31,7 @@ import shlex
 import shutil
 import subprocess
 import time
+import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +54,12 @@ from projectconnect.infra.logs import LogSettings
 from projectconnect.infra.tracing import TracingSettings
 from projectconnect.projects.settings import ProjectsSettings
 from projectconnect.stack import free_port
+from tests.compose_stack.images import (
+    STAND_IN_FOR,
+    STAND_INS,
+    split_reference,
+    third_party_images,
+)
 from tests.support.services import require
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -141,6 +151,15 @@ def volume_parts(volume: object) -> tuple[str, str]:
 def image_tag(image: str) -> str:
     name = image_name(image)
     return image[len(name) + 1 :] if len(image) > len(name) else ""
+
+
+def tmpfs_mounts(service: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """A service's tmpfs mounts (short syntax `PATH[:OPTION=VALUE,...]`) and their options."""
+    mounts: dict[str, dict[str, str]] = {}
+    for entry in service.get("tmpfs") or []:
+        path, _, options = str(entry).partition(":")
+        mounts[path] = dict(o.partition("=")[::2] for o in options.split(",") if o)
+    return mounts
 
 
 # ============================================================================ Dockerfiles
@@ -741,6 +760,23 @@ def test_base_images_are_pinned_slim_versions(path: Path) -> None:
             assert expected.match(stage.base), f"{path.name}: unexpected base {stage.base}"
 
 
+@pytest.mark.parametrize("path", DOCKERFILES, ids=lambda p: p.name)
+def test_no_dockerfile_pulls_a_frontend_image(path: Path) -> None:
+    """A `# syntax=` directive makes every build pull its frontend from a registry."""
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    assert not re.match(r"#\s*syntax\s*=", first, re.IGNORECASE), f"{path.name}: {first}"
+
+
+@pytest.mark.parametrize("path", DOCKERFILES, ids=lambda p: p.name)
+def test_every_external_base_image_is_a_build_argument(path: Path) -> None:
+    """So a build can be pointed at a mirror or a local copy without editing the file."""
+    stage_names = {s.name for s in parse_dockerfile(path).stages}
+    for line in _logical_lines(path.read_text(encoding="utf-8")):
+        words = [w for w in line.split() if not w.startswith("--")]
+        if words[0].upper() == "FROM" and words[1] not in stage_names:
+            assert re.fullmatch(r"\$\{\w+\}", words[1]), f"{path.name}: {line}"
+
+
 def test_uv_is_the_version_the_makefile_installs() -> None:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     match = re.search(r"^UV_VERSION\s*:?=\s*(\S+)", makefile, re.MULTILINE)
@@ -902,6 +938,59 @@ def test_gateway_runtime_dir_script_matches_the_compose_rendering() -> None:
     _, cmd = gateway.command("gateway")
     assert cmd == ["nginx", "-g", "daemon off;"], cmd
     assert {config.http_port, config.https_port, config.status_port} <= gateway.exposed("gateway")
+
+
+def test_the_gateway_cache_tmpfs_belongs_to_nginx() -> None:
+    """nginx (the image's user) makes its cache and temporary directories in the tmpfs."""
+    gateway = parse_dockerfile(DOCKER_DIR / "gateway.Dockerfile")
+    user = gateway.user("gateway")
+    options = tmpfs_mounts(compose_services()["gateway"])["/var/cache/nginx"]
+    assert options.get("uid") == user, f"tmpfs /var/cache/nginx is not owned by {user}: {options}"
+    assert options.get("gid") == user, options
+    assert int(options.get("mode", "1777"), 8) & 0o700 == 0o700, options
+
+
+def test_the_gateway_templates_ship_in_the_wheel(tmp_path: Path) -> None:
+    """The gateway image renders from an installed wheel, which has no deploy/ beside it."""
+    uv = ROOT / ".tools" / "bin" / "uv"
+    if not uv.exists():
+        require("uv", FileNotFoundError("uv is not installed (make install)"))
+    built = run_tool([str(uv), "build", "--wheel", "--out-dir", str(tmp_path)], timeout=300)
+    assert built.returncode == 0, built.stderr
+    [wheel] = tmp_path.glob("projectconnect-*.whl")
+    installed = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(installed)
+    rendering = subprocess.run(
+        [
+            str(ROOT / ".venv" / "bin" / "python"),
+            "-c",
+            "import projectconnect.gateway as g; print(g.__file__);"
+            "print(g.render(g.GatewayConfig.for_compose()))",
+        ],
+        # The wheel's copy first; a checkout's deploy/ is out of its reach there.
+        env={**os.environ, "PYTHONPATH": str(installed)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert rendering.returncode == 0, rendering.stderr
+    module, _, config = rendering.stdout.partition("\n")
+    assert Path(module).is_relative_to(installed), module
+    assert "upstream pc_auth" in config, config[:500]
+    assert "server auth:8000" in config, config[:500]
+
+
+def test_every_third_party_image_has_a_stand_in() -> None:
+    """`make compose-test` runs without a registry: each image not built here is stood in for."""
+    references = third_party_images()
+    assert "postgres:17.6-bookworm" in references, references
+    for reference in references:
+        name, _ = split_reference(reference)
+        assert name in STAND_IN_FOR, f"{reference}: no stand-in in {STAND_INS}"
+        assert (STAND_INS / STAND_IN_FOR[name].directory / "Dockerfile").is_file(), reference
 
 
 # ============================================================================ tests: build inputs
@@ -1210,7 +1299,7 @@ def test_ports_agree_with_the_gateway_rendering() -> None:
     mounts = [volume_parts(v)[1] for v in gateway["volumes"]]
     assert tls_dir in mounts, f"the gateway reads TLS from {tls_dir}: {mounts}"
     assert config.runtime_dir.startswith("/var/cache/nginx/")
-    assert "/var/cache/nginx" in gateway["tmpfs"]
+    assert "/var/cache/nginx" in tmpfs_mounts(gateway)
     scrape = next(a for a in services["nginx-exporter"]["command"] if "scrape-uri" in a)
     assert scrape.endswith(f"=http://gateway:{config.status_port}/stub_status"), scrape
     assert set(services["nginx-exporter"]["networks"]) & set(gateway["networks"])
