@@ -1,7 +1,7 @@
 // Browser tests: the built front end (dist/) against a real `projectconnect dev`, in
 // Debian's Chromium (never a downloaded browser). `npm run build && npm run test:e2e`.
 import { defineConfig } from "@playwright/test";
-import { CHROMIUM } from "./e2e/support/paths";
+import { CHROMIUM, LAN_HOST } from "./e2e/support/paths";
 
 export default defineConfig({
   testDir: "e2e",
@@ -40,8 +40,12 @@ export default defineConfig({
         "--disable-component-update",
         "--disable-sync",
         // A LAN name for the plain-HTTP test: Chromium treats http://127.0.0.1 as a secure
-        // context, http://pc.lan is not one.
-        "--host-resolver-rules=MAP pc.lan 127.0.0.1",
+        // context, http://pc.lan (LAN_HOST) is not one.
+        `--host-resolver-rules=MAP ${LAN_HOST} 127.0.0.1`,
+        // The CSP is added by intercepting documents, which Chromium then counts as coming
+        // from an unknown address; without this it would block that page's own scripts at
+        // the (loopback) LAN name. A real LAN page and its assets share one address.
+        "--disable-features=LocalNetworkAccessChecks",
       ],
     },
   },

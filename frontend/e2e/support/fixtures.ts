@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { test as base, expect, type Browser, type BrowserContext, type Locator, type Page } from "@playwright/test";
-import { CLI, SHOTS } from "./paths";
+import { CLI, LAN_HOST, SHOTS } from "./paths";
 
 export { expect };
 
@@ -167,8 +167,13 @@ export class Monitor {
 /** The gateway's CSP on every document the context loads. */
 async function applyCsp(context: BrowserContext): Promise<void> {
   await context.route("**/*", async (route) => {
-    if (route.request().resourceType() !== "document") return route.fallback();
-    const response = await route.fetch();
+    const request = route.request();
+    if (request.resourceType() !== "document") return route.fallback();
+    // Node fetches the document for us and cannot resolve the LAN name Chromium maps.
+    const url = new URL(request.url());
+    const lan = url.hostname === LAN_HOST;
+    if (lan) url.hostname = "127.0.0.1";
+    const response = await route.fetch(lan ? { url: url.href, headers: { ...request.headers(), host: new URL(request.url()).host } } : {});
     return route.fulfill({ response, headers: { ...response.headers(), "content-security-policy": CSP } });
   });
 }
@@ -195,8 +200,11 @@ interface Fixtures {
   account: Account;
   /** `account`, logged in through the login page; the page shows the dashboard. */
   loggedIn: Account;
-  /** Opens another browser context (another person's browser), with the CSP and monitor. */
-  newPerson: () => Promise<Person>;
+  /**
+   * Opens another browser context (another person's browser), with the CSP and monitor;
+   * `baseURL` points it at another server.
+   */
+  newPerson: (options?: { baseURL?: string }) => Promise<Person>;
 }
 
 export const test = base.extend<Fixtures>({
@@ -229,8 +237,8 @@ export const test = base.extend<Fixtures>({
 
   newPerson: async ({ browser, monitor, baseURL }, use) => {
     const opened: BrowserContext[] = [];
-    await use(async () => {
-      const context = await (browser as Browser).newContext({ baseURL: baseURL!, locale: "en-GB" });
+    await use(async (options = {}) => {
+      const context = await (browser as Browser).newContext({ baseURL: options.baseURL ?? baseURL!, locale: "en-GB" });
       opened.push(context);
       await applyCsp(context);
       context.on("page", (page) => monitor.watch(page));

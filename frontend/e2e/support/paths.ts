@@ -11,3 +11,6 @@ export const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 export const FRONTEND_DIR = resolve(ROOT, process.env.E2E_FRONTEND_DIR ?? "dist");
 export const RESULTS = join(ROOT, "test-results");
 export const SHOTS = join(RESULTS, "screenshots");
+
+/** A LAN name Chromium resolves to 127.0.0.1 (plain http there is not a secure context). */
+export const LAN_HOST = "pc.lan";
