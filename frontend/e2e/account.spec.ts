@@ -41,6 +41,7 @@ test("delete the account after typing the password → its projects are gone", a
   await page.getByRole("button", { name: "Delete account…" }).click();
   const d = page.getByRole("alertdialog");
   await expect(d).toBeVisible();
+  await expect(d.getByLabel("Password"), "the dialog should start in its field").toBeFocused();
   await checkFocusTrap(page);
   const confirm = d.getByRole("button", { name: "Delete my account" });
   await expect(confirm, "deletion possible without a password").toBeDisabled();

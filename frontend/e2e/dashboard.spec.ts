@@ -84,19 +84,32 @@ test("delete a project after confirming (Escape cancels)", async ({ page, api, l
   expect((await api.call("GET", `/projects/${id}`, { token })).status).toBe(404);
 });
 
-test("more than one page of projects: Load more follows next_cursor", async ({ page, api, loggedIn, monitor }) => {
+test("a long list comes 100 at a time and loads the rest as you scroll", async ({ page, api, loggedIn, monitor }) => {
   const token = await api.login(loggedIn.email, loggedIn.password);
-  for (let i = 1; i <= 23; i += 1) await api.createProject(token, `Backlog item ${String(i).padStart(2, "0")}`);
+  for (let i = 1; i <= 130; i += 1) await api.createProject(token, `Backlog item ${String(i).padStart(3, "0")}`);
   await page.reload();
-  await expect(cards(page)).toHaveCount(20);
+  await expect(cards(page)).toHaveCount(100);
   const mark = monitor.mark();
-  const more = page.getByRole("button", { name: "Load more projects" });
-  await more.click();
-  await expect(cards(page)).toHaveCount(23);
-  await expect(more).toHaveCount(0);
-  expect(monitor.since(mark, (r) => r.path === "/projects" && r.method === "GET").length).toBeGreaterThanOrEqual(1);
+  await cards(page).last().scrollIntoViewIfNeeded();
+  await page.mouse.wheel(0, 5000);
+  await expect(cards(page), "scrolling to the end did not load the rest").toHaveCount(130);
+  await expect(page.getByRole("button", { name: "Load more projects" })).toHaveCount(0);
+  expect(monitor.since(mark, (r) => r.path === "/projects" && r.method === "GET")).toHaveLength(1);
   const names = await cards(page).allTextContents();
   expect(new Set(names).size, "a project is listed twice").toBe(names.length);
+});
+
+test("a dialog starts in its first field", async ({ page, api, loggedIn }) => {
+  const token = await api.login(loggedIn.email, loggedIn.password);
+  await api.createProject(token, "Website relaunch");
+  await page.reload();
+  await page.getByRole("button", { name: "New project" }).click();
+  await expect(page.getByRole("dialog").getByLabel("Name")).toBeFocused();
+  await page.keyboard.type("Typed straight away");
+  await expect(page.getByLabel("Name")).toHaveValue("Typed straight away");
+  await page.keyboard.press("Escape");
+  await page.getByRole("button", { name: "Edit Website relaunch" }).click();
+  await expect(page.getByRole("dialog").getByLabel("Name")).toBeFocused();
 });
 
 test("phone width: the dashboard and a project page fit and stay usable", async ({ page, api, loggedIn }) => {
