@@ -112,7 +112,7 @@ test("a dialog starts in its first field", async ({ page, api, loggedIn }) => {
   await expect(page.getByRole("dialog").getByLabel("Name")).toBeFocused();
 });
 
-test("phone width: the dashboard and a project page fit and stay usable", async ({ page, api, loggedIn }) => {
+test("phone width: the dashboard and a project page fit and stay usable", async ({ page, context, api, loggedIn }) => {
   const token = await api.login(loggedIn.email, loggedIn.password);
   const id = await api.createProject(token, "Website relaunch", "New marketing site: content, design and launch.");
   for (const [i, title] of ["Write the copy", "Design the homepage", "Set up privacy-friendly analytics"].entries()) {
@@ -131,4 +131,14 @@ test("phone width: the dashboard and a project page fit and stay usable", async 
   await expect(page.getByText("Write the copy")).toBeVisible();
   expect(await overflow(), "the project page scrolls sideways").toBeLessThanOrEqual(0);
   await shot(page, "project-phone", { fullPage: true });
+
+  // A task added here and the offline banner, at this width too.
+  await page.getByLabel("New task").fill("Check the contact form on a phone");
+  await page.getByLabel("New task").press("Enter");
+  await expect(page.getByRole("list", { name: "Added just now" })).toContainText("Check the contact form on a phone");
+  await context.setOffline(true);
+  await expect(page.locator(".connection-banner")).toBeVisible();
+  expect(await overflow(), "the banner makes the page scroll sideways").toBeLessThanOrEqual(0);
+  await shot(page, "project-phone-offline");
+  await context.setOffline(false);
 });

@@ -21,6 +21,7 @@ const banner = (page: Page) => page.locator(".connection-banner");
 
 test("offline: creating a project fails at once, the dialog stays closable, a banner says why", async ({ page, context, loggedIn: _user, monitor }) => {
   monitor.allowNetworkErrors();
+  await expect(page.getByRole("button", { name: "Create your first project" })).toBeVisible();
   await context.setOffline(true);
   await expect(banner(page)).toContainText("You’re offline");
   await page.getByRole("button", { name: "Create your first project" }).click();
@@ -43,6 +44,7 @@ test("offline: creating a project fails at once, the dialog stays closable, a ba
 
 test("a hanging server: the dialog closes while creating, and a request gives up after the timeout", async ({ page, api, loggedIn, monitor }) => {
   monitor.allowNetworkErrors();
+  await expect(page.getByRole("button", { name: "Create your first project" })).toBeVisible();
   await shortenRequestTimeout(page);
   await hang(page, "POST", /^\/projects$/);
   await page.getByRole("button", { name: "Create your first project" }).click();
@@ -139,6 +141,9 @@ test("a dead server: the banner shows while the browser is online, and goes once
   await expect(heading(page, "Projects")).toBeVisible();
   await expect(banner(page)).toContainText("Can’t reach Project Connect");
   expect(await page.evaluate(() => navigator.onLine)).toBe(true);
+  // After its retries the list gives up too, with a way to ask again.
+  await expect(page.getByRole("main").getByRole("alert")).toContainText("Can’t reach Project Connect");
+  await expect(banner(page)).toBeVisible();
   await shot(page, "server-unreachable");
 
   await page.unroute(projectsApi);

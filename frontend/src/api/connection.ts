@@ -1,19 +1,33 @@
 /**
  * Whether the app can talk to Project Connect: the browser's own online flag, and whether
- * the last request got an answer at all (a dead server or a hanging connection leaves
- * the browser "online"). The offline banner shows either.
+ * the last request to each API (/auth, /projects) got an answer at all (a dead server or a
+ * hanging connection leaves the browser "online"; one service may be down while the other
+ * answers). The offline banner shows either.
  */
 import { useSyncExternalStore } from "react";
 
 type Listener = () => void;
 
-let unreachable = false;
+const unanswered = new Set<string>();
 const listeners = new Set<Listener>();
 
-/** Called by the fetch wrapper after each request: did it get an answer? */
-export function reportAnswered(answered: boolean): void {
-  if (unreachable === !answered) return;
-  unreachable = !answered;
+function apiOf(url: string): string {
+  return new URL(url, window.location.origin).pathname.split("/")[1] ?? "";
+}
+
+/** Called by the fetch wrapper after each request to url: did it get an answer? */
+export function reportAnswered(url: string, answered: boolean): void {
+  const api = apiOf(url);
+  if (unanswered.has(api) === !answered) return;
+  if (answered) unanswered.delete(api);
+  else unanswered.add(api);
+  for (const listener of [...listeners]) listener();
+}
+
+/** "Try again": forget the failures; the next requests tell again. */
+export function forgetFailures(): void {
+  if (unanswered.size === 0) return;
+  unanswered.clear();
   for (const listener of [...listeners]) listener();
 }
 
@@ -32,7 +46,7 @@ export type Connection = "online" | "offline" | "unreachable";
 
 function snapshot(): Connection {
   if (!navigator.onLine) return "offline";
-  return unreachable ? "unreachable" : "online";
+  return unanswered.size > 0 ? "unreachable" : "online";
 }
 
 export function useConnection(): Connection {
@@ -41,6 +55,6 @@ export function useConnection(): Connection {
 
 /** Test helper. */
 export function resetConnectionForTests(): void {
-  unreachable = false;
+  unanswered.clear();
   listeners.clear();
 }

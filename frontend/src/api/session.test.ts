@@ -204,7 +204,7 @@ describe("the API client's session handling", () => {
     expect(error).not.toBeInstanceOf(NetworkError);
   });
 
-  it("tells the connection store when requests get no answer, and when one gets through", async () => {
+  it("tells the connection store which API gets no answer, and when it answers again", async () => {
     resetConnectionForTests();
     const { result } = renderHook(() => useConnection());
     expect(result.current).toBe("online");
@@ -212,8 +212,14 @@ describe("the API client's session handling", () => {
     setAccessToken("t");
     await act(() => api.listProjects(null).catch(() => undefined));
     expect(result.current).toBe("unreachable");
-    mockApi().on("GET", "/projects", () => json({ items: [], next_cursor: null }));
+    // The auth service answering says nothing about the projects service.
+    mockApi()
+      .on("GET", "/auth/me", () => json({ id: "u1", email: "a@example.com", display_name: null, created_at: "2026-01-01T00:00:00Z" }))
+      .on("GET", "/projects", () => json({ items: [], next_cursor: null }));
+    await act(() => api.me());
+    expect(result.current).toBe("unreachable");
     await act(() => api.listProjects(null));
     expect(result.current).toBe("online");
   });
+
 });

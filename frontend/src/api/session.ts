@@ -180,11 +180,11 @@ export async function send(request: Request): Promise<Response> {
   else caller?.addEventListener("abort", onAbort, { once: true });
   try {
     const response = await Promise.race([globalThis.fetch(request, { signal: controller.signal }), stopped]);
-    reportAnswered(true);
+    reportAnswered(request.url, true);
     return response;
   } catch (error) {
     if (caller?.aborted) throw caller.reason ?? error;
-    reportAnswered(false);
+    reportAnswered(request.url, false);
     throw error instanceof NetworkError ? error : new NetworkError(error);
   } finally {
     clearTimeout(timer);

@@ -1,5 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { reportAnswered, useConnection } from "../api/connection";
+import { forgetFailures, useConnection } from "../api/connection";
 
 /**
  * Says so when nothing can be saved: the browser is offline, or requests get no answer
@@ -24,7 +24,7 @@ export function ConnectionBanner() {
                 className="btn btn-secondary btn-small"
                 onClick={() => {
                   // Ask again: the next answer (or the next failure) sets the banner.
-                  reportAnswered(true);
+                  forgetFailures();
                   void queryClient.refetchQueries({ type: "active" });
                 }}
               >
