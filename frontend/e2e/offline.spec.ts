@@ -151,3 +151,17 @@ test("a dead server: the banner shows while the browser is online, and goes once
   await expect(banner(page)).toHaveCount(0);
   await expect(cards(page)).toHaveText(["Website relaunch"]);
 });
+
+test("offline: a page that cannot load says it waits for the connection, then loads", async ({ page, context, api, loggedIn, monitor }) => {
+  monitor.allowNetworkErrors();
+  const token = await api.login(loggedIn.email, loggedIn.password);
+  await api.createProject(token, "Website relaunch");
+  await page.reload();
+  await expect(cards(page)).toHaveText(["Website relaunch"]);
+  await context.setOffline(true);
+  await page.getByRole("link", { name: "Website relaunch" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Waiting for your connection…" })).toBeVisible();
+  await context.setOffline(false);
+  await expect(heading(page, "Website relaunch")).toBeVisible();
+  await expect(page.getByText("No tasks yet. Add the first one above.")).toBeVisible();
+});

@@ -240,7 +240,7 @@ export function AccountPage() {
         </div>
       </div>
       {me.isPending ? (
-        <Spinner label="Loading your account…" />
+        <Spinner label="Loading your account…" paused={me.fetchStatus === "paused"} />
       ) : me.isError ? (
         <ErrorAlert error={me.error}>
           <button type="button" className="btn btn-secondary btn-small" onClick={() => void me.refetch()}>

@@ -108,7 +108,7 @@ export function DashboardPage() {
       ) : null}
 
       {projects.isPending ? (
-        <Spinner label="Loading projects…" />
+        <Spinner label="Loading projects…" paused={projects.fetchStatus === "paused"} />
       ) : projects.isLoadingError ? (
         <ErrorAlert error={projects.error}>
           <button type="button" className="btn btn-secondary btn-small" onClick={() => void projects.refetch()}>

@@ -219,7 +219,7 @@ function TaskList({ projectId }: { projectId: string }) {
   });
   const remove = useDeleteTask(projectId);
 
-  if (tasks.isPending) return <Spinner label="Loading tasks…" />;
+  if (tasks.isPending) return <Spinner label="Loading tasks…" paused={tasks.fetchStatus === "paused"} />;
   if (tasks.isLoadingError)
     return (
       <ErrorAlert error={tasks.error}>
@@ -337,7 +337,7 @@ export function ProjectPage() {
   const deletion = useAbortable();
   useDocumentTitle(project.data?.name ?? "Project");
 
-  if (project.isPending) return <Spinner label="Loading project…" />;
+  if (project.isPending) return <Spinner label="Loading project…" paused={project.fetchStatus === "paused"} />;
   const missing = project.error instanceof ApiError && project.error.status === 404;
   // A failed background refetch keeps showing what we have, unless the project is gone.
   if (project.isLoadingError || missing) {
