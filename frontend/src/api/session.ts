@@ -176,19 +176,19 @@ export async function send(request: Request): Promise<Response> {
     stop(caller.reason ?? new DOMException("The request was aborted.", "AbortError"));
     controller.abort(caller.reason);
   };
-  if (caller?.aborted) onAbort();
-  else caller?.addEventListener("abort", onAbort, { once: true });
+  if (caller.aborted) onAbort();
+  else caller.addEventListener("abort", onAbort, { once: true });
   try {
     const response = await Promise.race([globalThis.fetch(request, { signal: controller.signal }), stopped]);
     reportAnswered(request.url, true);
     return response;
   } catch (error) {
-    if (caller?.aborted) throw caller.reason ?? error;
+    if (caller.aborted) throw caller.reason ?? error;
     reportAnswered(request.url, false);
     throw error instanceof NetworkError ? error : new NetworkError(error);
   } finally {
     clearTimeout(timer);
-    caller?.removeEventListener("abort", onAbort);
+    caller.removeEventListener("abort", onAbort);
   }
 }
 
