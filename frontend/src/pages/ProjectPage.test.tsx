@@ -172,4 +172,18 @@ describe("ProjectPage", () => {
     await waitFor(() => expect(screen.getAllByRole("checkbox", { name: "Brand new" })).toHaveLength(1));
     expect(screen.getByRole("button", { name: "Load more tasks" })).toBeInTheDocument();
   });
+
+  it("empties the new-task box at once and never wipes what is typed next", async () => {
+    const answer = deferred<Response>();
+    server().on("POST", `/projects/${P.id}/tasks`, () => answer.promise);
+    const user = userEvent.setup();
+    renderPage();
+    const input = await screen.findByLabelText("New task");
+    await user.type(input, "One{Enter}");
+    expect(input).toHaveValue("");
+    await user.type(input, "Two");
+    answer.resolve(json(task({ id: "one", title: "One" }), 201));
+    expect(await screen.findByRole("checkbox", { name: "One" })).toBeInTheDocument();
+    expect(input).toHaveValue("Two");
+  });
 });

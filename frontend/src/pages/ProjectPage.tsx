@@ -27,13 +27,14 @@ function AddTaskForm({ projectId }: { projectId: string }) {
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    if (!check(title.trim() ? {} : { title: "Type what needs doing." })) return;
-    create.mutate(title.trim(), {
-      onSuccess: () => {
-        setTitle("");
-        inputRef.current?.focus();
-      },
-    });
+    const submitted = title.trim();
+    if (!check(submitted ? {} : { title: "Type what needs doing." })) return;
+    // The box empties at once so the next task can be typed while this one is saved; if
+    // saving fails, the title comes back (unless something new was typed meanwhile).
+    setTitle("");
+    inputRef.current?.focus();
+    // Per call, unlike mutate's callbacks: with several adds in flight each failure restores.
+    create.mutateAsync(submitted).catch(() => setTitle((current) => current || submitted));
   }
 
   return (
@@ -53,7 +54,7 @@ function AddTaskForm({ projectId }: { projectId: string }) {
           }}
           error={errors.title}
         />
-        <button type="submit" className="btn btn-primary" disabled={create.isPending}>
+        <button type="submit" className="btn btn-primary">
           {create.isPending ? "Adding…" : "Add task"}
         </button>
       </div>
