@@ -67,7 +67,7 @@ interface TaskRowProps {
   task: Task;
   /** Whether its rename box is open: one at a time in a list. */
   editing: boolean;
-  /** Just added here: highlighted and scrolled into view. */
+  /** Just added here: highlighted and scrolled into view as it appears. */
   fresh?: boolean;
   onStartEditing(): void;
   onStopEditing(): void;
@@ -280,7 +280,8 @@ function TaskList({ projectId }: { projectId: string }) {
             aria-label={older ? undefined : "Tasks"}
             aria-labelledby={older ? `added-${projectId}` : undefined}
           >
-            {added.map((task, i) => row(task, i === added.length - 1))}
+            {/* Each row highlights and scrolls into view once, when it mounts: when it is added. */}
+            {added.map((task) => row(task, true))}
           </ul>
         </>
       ) : null}
