@@ -2,7 +2,7 @@ import createClient from "openapi-fetch";
 import type { components as AuthComponents, paths as AuthPaths } from "./auth";
 import { apiErrorFrom, NetworkError } from "./errors";
 import type { components as ProjectComponents, paths as ProjectPaths } from "./projects";
-import { apiOrigin, authenticatedFetch, endSession, setAccessToken } from "./session";
+import { apiOrigin, authenticatedFetch, endSession, send, setAccessToken } from "./session";
 
 export type User = AuthComponents["schemas"]["UserPublic"];
 export type Project = ProjectComponents["schemas"]["ProjectPublic"];
@@ -21,7 +21,7 @@ const baseUrl = apiOrigin();
 const publicAuth = createClient<AuthPaths>({
   baseUrl,
   credentials: "same-origin",
-  fetch: (request) => globalThis.fetch(request),
+  fetch: send,
 });
 
 /** For calls that carry the access token (refreshed once on a 401). */
@@ -48,7 +48,8 @@ async function call<T>(pending: Promise<Outcome<T>>): Promise<T> {
   return outcome.data as T;
 }
 
-const PROJECT_PAGE_SIZE = 20;
+// As many as the API gives at once: most people see all their projects in one request.
+export const PROJECT_PAGE_SIZE = 100;
 const TASK_PAGE_SIZE = 100;
 
 export const api = {
@@ -78,8 +79,8 @@ export const api = {
   async changePassword(body: { current_password: string; new_password: string }): Promise<void> {
     await call(auth.POST("/auth/me/password", { body }));
   },
-  async deleteAccount(body: { password: string }): Promise<void> {
-    await call(auth.DELETE("/auth/me", { body }));
+  async deleteAccount(body: { password: string }, signal?: AbortSignal): Promise<void> {
+    await call(auth.DELETE("/auth/me", { body, signal }));
     endSession("account-deleted");
   },
 
@@ -90,14 +91,14 @@ export const api = {
   getProject(projectId: string): Promise<Project> {
     return call(projects.GET("/projects/{project_id}", { params: { path: { project_id: projectId } } }));
   },
-  createProject(body: ProjectCreate): Promise<Project> {
-    return call(projects.POST("/projects", { body }));
+  createProject(body: ProjectCreate, signal?: AbortSignal): Promise<Project> {
+    return call(projects.POST("/projects", { body, signal }));
   },
   updateProject(projectId: string, body: ProjectUpdate): Promise<Project> {
     return call(projects.PATCH("/projects/{project_id}", { params: { path: { project_id: projectId } }, body }));
   },
-  async deleteProject(projectId: string): Promise<void> {
-    await call(projects.DELETE("/projects/{project_id}", { params: { path: { project_id: projectId } } }));
+  async deleteProject(projectId: string, signal?: AbortSignal): Promise<void> {
+    await call(projects.DELETE("/projects/{project_id}", { params: { path: { project_id: projectId } }, signal }));
   },
   listTasks(projectId: string, cursor: string | null, limit = TASK_PAGE_SIZE): Promise<TaskPage> {
     return call(
@@ -119,10 +120,11 @@ export const api = {
       }),
     );
   },
-  async deleteTask(projectId: string, taskId: string): Promise<void> {
+  async deleteTask(projectId: string, taskId: string, signal?: AbortSignal): Promise<void> {
     await call(
       projects.DELETE("/projects/{project_id}/tasks/{task_id}", {
         params: { path: { project_id: projectId, task_id: taskId } },
+        signal,
       }),
     );
   },

@@ -42,10 +42,27 @@ export class ApiError extends Error {
 
 /** The request never got an answer: offline, DNS, connection refused, CORS... */
 export class NetworkError extends Error {
-  constructor(cause?: unknown) {
-    super("Network request failed", { cause });
+  constructor(cause?: unknown, message = "Network request failed") {
+    super(message, { cause });
     this.name = "NetworkError";
   }
+}
+
+/** No answer within the request timeout (a hanging server or a dead connection). */
+export class RequestTimeout extends NetworkError {
+  constructor(readonly afterMs: number) {
+    super(undefined, `No answer within ${afterMs} ms`);
+    this.name = "RequestTimeout";
+  }
+}
+
+/** The caller gave up on the request (a dialog closed while it ran): nothing to report. */
+export function isAbort(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { name?: unknown }).name === "AbortError";
+}
+
+function isOffline(): boolean {
+  return typeof navigator !== "undefined" && navigator.onLine === false;
 }
 
 function parseRetryAfter(value: string | null): number | null {
@@ -86,8 +103,13 @@ export async function apiErrorFromResponse(response: Response): Promise<ApiError
 
 /** One sentence for people, for errors that are not about a particular field. */
 export function describeError(error: unknown): string {
+  if (error instanceof RequestTimeout) {
+    return "Project Connect didn’t answer in time. Check your connection and try again.";
+  }
   if (error instanceof NetworkError) {
-    return "Can't reach Project Connect. Check your connection and try again.";
+    return isOffline()
+      ? "You’re offline. Check your connection and try again."
+      : "Can’t reach Project Connect. Check your connection and try again.";
   }
   if (error instanceof ApiError) {
     if (error.status === 429) {

@@ -6,7 +6,15 @@ import {
   useQueryClient,
   type InfiniteData,
 } from "@tanstack/react-query";
-import { api, type Project, type ProjectPage, type ProjectUpdate, type Task, type TaskPage } from "./client";
+import {
+  api,
+  type Project,
+  type ProjectCreate,
+  type ProjectPage,
+  type ProjectUpdate,
+  type Task,
+  type TaskPage,
+} from "./client";
 import { ApiError } from "./errors";
 
 /** Query keys, one family per resource; prefixes invalidate whole families. */
@@ -15,6 +23,8 @@ export const queryKeys = {
   projectList: () => ["projects", "list"] as const,
   project: (projectId: string) => ["projects", "detail", projectId] as const,
   tasks: (projectId: string) => ["projects", "detail", projectId, "tasks"] as const,
+  /** Tasks added on the project's page during this visit (never fetched: filled by creation). */
+  addedTasks: (projectId: string) => ["projects", "detail", projectId, "added-tasks"] as const,
 };
 
 /** Retry network and server errors twice; a 4xx will not get better by asking again. */
@@ -31,7 +41,9 @@ export function createQueryClient(): QueryClient {
         staleTime: 15_000,
         refetchOnWindowFocus: true,
       },
-      mutations: { retry: false },
+      // A change is sent at once or fails at once (and is rolled back and reported): never
+      // paused offline until later, looking saved while it is not.
+      mutations: { retry: false, networkMode: "always" },
     },
   });
 }
@@ -91,14 +103,18 @@ export function useProject(projectId: string) {
   return useQuery({ queryKey: queryKeys.project(projectId), queryFn: () => api.getProject(projectId) });
 }
 
+/** A write the caller may give up on (a dialog closed while it ran). */
+interface Abortable {
+  signal?: AbortSignal;
+}
+
 export function useCreateProject() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: api.createProject,
-    onSuccess: (project) => {
-      qc.setQueryData(queryKeys.project(project.id), project);
-      return qc.invalidateQueries({ queryKey: queryKeys.projectList() });
-    },
+    mutationFn: ({ values, signal }: { values: ProjectCreate } & Abortable) => api.createProject(values, signal),
+    onSuccess: (project) => qc.setQueryData(queryKeys.project(project.id), project),
+    // Also after giving up: the server may have created it anyway.
+    onSettled: () => qc.invalidateQueries({ queryKey: queryKeys.projectList() }),
   });
 }
 
@@ -141,8 +157,8 @@ export function useUpdateProject() {
 export function useDeleteProject() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (projectId: string) => api.deleteProject(projectId),
-    onSuccess: (_data, projectId) => {
+    mutationFn: ({ projectId, signal }: { projectId: string } & Abortable) => api.deleteProject(projectId, signal),
+    onSuccess: (_data, { projectId }) => {
       qc.setQueryData<ProjectPages>(queryKeys.projectList(), (old) =>
         mapPages<Project, ProjectPage>(old, (p) => (p.id === projectId ? null : p)),
       );
@@ -155,6 +171,39 @@ export function useDeleteProject() {
 }
 
 // --- tasks ----------------------------------------------------------------------------
+
+/**
+ * The tasks added on this page since it opened, oldest first. The list is ordered oldest
+ * first and paged, so a new task belongs after every unloaded page; the page shows these
+ * apart, next to the input, until the person leaves (the cache entry goes with the page).
+ */
+export function useAddedTasks(projectId: string) {
+  return useQuery({
+    queryKey: queryKeys.addedTasks(projectId),
+    queryFn: () => [] as Task[],
+    initialData: [] as Task[],
+    enabled: false,
+    staleTime: Infinity,
+    gcTime: 0,
+  });
+}
+
+/** Applies fn to the task everywhere the cache holds it (loaded pages and added tasks). */
+function updateCachedTasks(qc: QueryClient, projectId: string, fn: (task: Task) => Task | null) {
+  qc.setQueryData<TaskPages>(queryKeys.tasks(projectId), (old) => mapPages<Task, TaskPage>(old, fn));
+  qc.setQueryData<Task[]>(queryKeys.addedTasks(projectId), (old) =>
+    old?.flatMap((task) => {
+      const next = fn(task);
+      return next ? [next] : [];
+    }),
+  );
+}
+
+function cachedTask(qc: QueryClient, projectId: string, taskId: string): Task | undefined {
+  const loaded = qc.getQueryData<TaskPages>(queryKeys.tasks(projectId))?.pages.flatMap((p) => p.items) ?? [];
+  const added = qc.getQueryData<Task[]>(queryKeys.addedTasks(projectId)) ?? [];
+  return [...added, ...loaded].find((t) => t.id === taskId);
+}
 
 export function useTasks(projectId: string) {
   return useInfiniteQuery({
@@ -187,6 +236,7 @@ export function useCreateTask(projectId: string) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (title: string) => api.createTask(projectId, title),
+    onSuccess: (task) => qc.setQueryData<Task[]>(queryKeys.addedTasks(projectId), (old = []) => [...old, task]),
     onSettled: () => invalidateAfterTaskWrite(qc, projectId),
   });
 }
@@ -213,10 +263,7 @@ export function useUpdateTask(
         qc.cancelQueries({ queryKey: queryKeys.tasks(projectId) }),
         qc.cancelQueries({ queryKey: queryKeys.project(projectId), exact: true }),
       ]);
-      const before = qc
-        .getQueryData<TaskPages>(queryKeys.tasks(projectId))
-        ?.pages.flatMap((p) => p.items)
-        .find((t) => t.id === taskId);
+      const before = cachedTask(qc, projectId, taskId);
       if (!before) return { revert: null, doneDelta: 0 };
 
       // What to put back on error: only the fields this edit changed, so a failure does
@@ -226,9 +273,7 @@ export function useUpdateTask(
       if (changes.done !== undefined) revert.done = before.done;
       const doneDelta = changes.done === undefined || changes.done === before.done ? 0 : changes.done ? 1 : -1;
 
-      qc.setQueryData<TaskPages>(queryKeys.tasks(projectId), (old) =>
-        mapPages<Task, TaskPage>(old, (t) => (t.id === taskId ? { ...t, ...changes } : t)),
-      );
+      updateCachedTasks(qc, projectId, (t) => (t.id === taskId ? { ...t, ...changes } : t));
       shiftDoneCount(qc, projectId, doneDelta);
       return { revert, doneDelta };
     },
@@ -237,9 +282,7 @@ export function useUpdateTask(
     onError: (error, edit, context) => {
       if (context?.revert) {
         const revert = context.revert;
-        qc.setQueryData<TaskPages>(queryKeys.tasks(projectId), (old) =>
-          mapPages<Task, TaskPage>(old, (t) => (t.id === edit.taskId ? { ...t, ...revert } : t)),
-        );
+        updateCachedTasks(qc, projectId, (t) => (t.id === edit.taskId ? { ...t, ...revert } : t));
         shiftDoneCount(qc, projectId, -context.doneDelta);
       }
       handlers.onError?.(error, edit);
@@ -256,12 +299,8 @@ export function useUpdateTask(
 export function useDeleteTask(projectId: string) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (taskId: string) => api.deleteTask(projectId, taskId),
-    onSuccess: (_data, taskId) => {
-      qc.setQueryData<TaskPages>(queryKeys.tasks(projectId), (old) =>
-        mapPages<Task, TaskPage>(old, (t) => (t.id === taskId ? null : t)),
-      );
-    },
+    mutationFn: ({ taskId, signal }: { taskId: string } & Abortable) => api.deleteTask(projectId, taskId, signal),
+    onSuccess: (_data, { taskId }) => updateCachedTasks(qc, projectId, (t) => (t.id === taskId ? null : t)),
     onSettled: () => invalidateAfterTaskWrite(qc, projectId),
   });
 }

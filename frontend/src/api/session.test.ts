@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { json, mockApi, problem, project } from "../test/utils";
 import { api } from "./client";
-import { ApiError, describeError, NetworkError } from "./errors";
+import { act, renderHook } from "@testing-library/react";
+import { resetConnectionForTests, useConnection } from "./connection";
+import { ApiError, describeError, isAbort, NetworkError, RequestTimeout } from "./errors";
 import {
   getAccessToken,
   mayHaveSession,
@@ -149,7 +151,7 @@ describe("the API client's session handling", () => {
     setAccessToken("t");
     const offline = await api.listProjects(null).catch((e: unknown) => e);
     expect(offline).toBeInstanceOf(NetworkError);
-    expect(describeError(offline)).toMatch(/can't reach/i);
+    expect(describeError(offline)).toMatch(/can’t reach/i);
 
     mockApi().on("POST", "/auth/login", () => problem(429, { detail: "Too many attempts." }, { "Retry-After": "42" }));
     const limited = await api.login({ email: "a@example.com", password: "x" }).catch((e: unknown) => e);
@@ -157,4 +159,67 @@ describe("the API client's session handling", () => {
     expect((limited as ApiError).retryAfter).toBe(42);
     expect(describeError(limited)).toBe("Too many requests. Please wait 42 seconds and try again.");
   });
+
+  it("gives up on a request that gets no answer within the timeout", async () => {
+    vi.useFakeTimers();
+    try {
+      window.localStorage.setItem("projectconnect.request-timeout-ms", "2000");
+      vi.stubGlobal("fetch", () => new Promise<Response>(() => {}));
+      setAccessToken("t");
+      const pending = api.createTask("p1", "Hanging").catch((e: unknown) => e);
+      await vi.advanceTimersByTimeAsync(1999);
+      let settled = false;
+      void pending.then(() => (settled = true));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(settled).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      const error = await pending;
+      expect(error).toBeInstanceOf(RequestTimeout);
+      expect(describeError(error)).toMatch(/didn’t answer in time/);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("defaults to a 15 s timeout on calls made without a session too", async () => {
+    vi.useFakeTimers();
+    try {
+      vi.stubGlobal("fetch", () => new Promise<Response>(() => {}));
+      const pending = api.login({ email: "a@example.com", password: "x" }).catch((e: unknown) => e);
+      await vi.advanceTimersByTimeAsync(15_000);
+      expect(await pending).toBeInstanceOf(RequestTimeout);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("stops waiting when the caller aborts, without calling it a network failure", async () => {
+    vi.stubGlobal("fetch", () => new Promise<Response>(() => {}));
+    setAccessToken("t");
+    const controller = new AbortController();
+    const pending = api.deleteProject("p1", controller.signal).catch((e: unknown) => e);
+    controller.abort();
+    const error = await pending;
+    expect(isAbort(error)).toBe(true);
+    expect(error).not.toBeInstanceOf(NetworkError);
+  });
+
+  it("tells the connection store which API gets no answer, and when it answers again", async () => {
+    resetConnectionForTests();
+    const { result } = renderHook(() => useConnection());
+    expect(result.current).toBe("online");
+    vi.stubGlobal("fetch", () => Promise.reject(new TypeError("Failed to fetch")));
+    setAccessToken("t");
+    await act(() => api.listProjects(null).catch(() => undefined));
+    expect(result.current).toBe("unreachable");
+    // The auth service answering says nothing about the projects service.
+    mockApi()
+      .on("GET", "/auth/me", () => json({ id: "u1", email: "a@example.com", display_name: null, created_at: "2026-01-01T00:00:00Z" }))
+      .on("GET", "/projects", () => json({ items: [], next_cursor: null }));
+    await act(() => api.me());
+    expect(result.current).toBe("unreachable");
+    await act(() => api.listProjects(null));
+    expect(result.current).toBe("online");
+  });
+
 });

@@ -12,10 +12,17 @@
  *   session on the server.
  * - A boolean hint in localStorage ("a session may exist") lets the app skip the refresh
  *   call on start for people who never logged in or who logged out. It is not a secret.
+ * - Every request, with or without a session, goes through `send`: it gives up after a
+ *   timeout (15 s, or localStorage `projectconnect.request-timeout-ms`), honours the
+ *   caller's AbortSignal and tells the connection store whether an answer came.
  */
-import { apiErrorFromResponse, NetworkError } from "./errors";
+import { reportAnswered } from "./connection";
+import { apiErrorFromResponse, NetworkError, RequestTimeout } from "./errors";
 
 const HINT_KEY = "projectconnect.session-hint";
+// Tests (and anyone debugging a slow link) may shorten or lengthen the request timeout.
+const TIMEOUT_KEY = "projectconnect.request-timeout-ms";
+const DEFAULT_TIMEOUT_MS = 15_000;
 const LOCK_NAME = "projectconnect-refresh";
 
 export type EndReason = "expired" | "logged-out" | "account-deleted";
@@ -91,16 +98,13 @@ function unauthorized(): Response {
 }
 
 async function postRefresh(): Promise<string | null> {
-  let response: Response;
-  try {
-    response = await globalThis.fetch(`${apiOrigin()}/auth/refresh`, {
+  const response = await send(
+    new Request(`${apiOrigin()}/auth/refresh`, {
       method: "POST",
       credentials: "same-origin",
       headers: { Accept: "application/json" },
-    });
-  } catch (error) {
-    throw new NetworkError(error);
-  }
+    }),
+  );
   if (response.ok) {
     const body = (await response.json()) as { access_token: string };
     setAccessToken(body.access_token);
@@ -140,11 +144,51 @@ function withBearer(request: Request, token: string | null): Request {
   return new Request(request, { headers });
 }
 
-async function send(request: Request): Promise<Response> {
+export function requestTimeoutMs(): number {
   try {
-    return await globalThis.fetch(request);
+    const configured = Number(window.localStorage.getItem(TIMEOUT_KEY));
+    if (Number.isFinite(configured) && configured > 0) return configured;
+  } catch {
+    // storage disabled: the default
+  }
+  return DEFAULT_TIMEOUT_MS;
+}
+
+/**
+ * fetch with a timeout: rejects with RequestTimeout when no answer came in time,
+ * NetworkError when none could come, and the caller's reason when its signal aborted.
+ */
+export async function send(request: Request): Promise<Response> {
+  const caller = request.signal;
+  const controller = new AbortController();
+  const timeoutMs = requestTimeoutMs();
+  let stop!: (reason: unknown) => void;
+  // Settles the race even where fetch ignores the signal (test doubles).
+  const stopped = new Promise<never>((_, reject) => {
+    stop = reject;
+  });
+  // Settle the race first, then abort: the aborted fetch's own rejection comes too late.
+  const timer = setTimeout(() => {
+    stop(new RequestTimeout(timeoutMs));
+    controller.abort();
+  }, timeoutMs);
+  const onAbort = () => {
+    stop(caller.reason ?? new DOMException("The request was aborted.", "AbortError"));
+    controller.abort(caller.reason);
+  };
+  if (caller.aborted) onAbort();
+  else caller.addEventListener("abort", onAbort, { once: true });
+  try {
+    const response = await Promise.race([globalThis.fetch(request, { signal: controller.signal }), stopped]);
+    reportAnswered(request.url, true);
+    return response;
   } catch (error) {
-    throw new NetworkError(error);
+    if (caller.aborted) throw caller.reason ?? error;
+    reportAnswered(request.url, false);
+    throw error instanceof NetworkError ? error : new NetworkError(error);
+  } finally {
+    clearTimeout(timer);
+    caller.removeEventListener("abort", onAbort);
   }
 }
 

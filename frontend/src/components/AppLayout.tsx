@@ -3,6 +3,7 @@ import { useEffect, useRef } from "react";
 import { Link, NavLink, Outlet, useLocation } from "react-router";
 import { api } from "../api/client";
 import { useMe } from "../api/queries";
+import { ConnectionBanner } from "./ConnectionBanner";
 import { ErrorAlert } from "./feedback";
 
 function BrandMark() {
@@ -79,6 +80,7 @@ export function AppLayout() {
           </div>
         </div>
       </header>
+      <ConnectionBanner />
       {logout.error ? (
         <div className="container">
           <ErrorAlert error={logout.error} />
@@ -95,6 +97,7 @@ export function AppLayout() {
 export function PublicLayout() {
   return (
     <div className="public">
+      <ConnectionBanner />
       <main id="main" className="public-main">
         <div className="public-brand">
           <Brand />

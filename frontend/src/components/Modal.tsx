@@ -1,8 +1,8 @@
 import { useEffect, useId, useRef, type ReactNode, type RefObject } from "react";
 import { createPortal } from "react-dom";
 
-const FOCUSABLE =
-  'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+const FIELDS = 'input:not([disabled]):not([type="hidden"]), select:not([disabled]), textarea:not([disabled])';
+const FOCUSABLE = `a[href], button:not([disabled]), ${FIELDS}, [tabindex]:not([tabindex="-1"])`;
 
 interface ModalProps {
   title: string;
@@ -10,10 +10,8 @@ interface ModalProps {
   children: ReactNode;
   /** Optional sentence under the title, announced with it. */
   description?: ReactNode;
-  /** What gets focus on open; otherwise the first focusable element inside. */
+  /** What gets focus on open; otherwise the first field, or else the first focusable element. */
   initialFocusRef?: RefObject<HTMLElement | null>;
-  /** While true, Escape and the close button do nothing (a request is running). */
-  busy?: boolean;
   /** "alertdialog" for confirmations. */
   role?: "dialog" | "alertdialog";
 }
@@ -21,18 +19,17 @@ interface ModalProps {
 /**
  * A modal dialog: rendered over the app, which becomes inert (unreachable by pointer,
  * keyboard and screen readers) while it is open; Tab and Shift+Tab cycle inside it;
- * Escape closes it; on close, focus goes back to where it was before opening.
+ * Escape closes it; on close, focus goes back to where it was before opening. It can be
+ * closed at any time, also while a request runs: the owner gives up on that request.
  * Render it only while open.
  */
-export function Modal({ title, onClose, children, description, initialFocusRef, busy = false, role = "dialog" }: ModalProps) {
+export function Modal({ title, onClose, children, description, initialFocusRef, role = "dialog" }: ModalProps) {
   const dialogRef = useRef<HTMLDivElement>(null);
   const titleId = useId();
   const descriptionId = useId();
   const onCloseRef = useRef(onClose);
-  const busyRef = useRef(busy);
   useEffect(() => {
     onCloseRef.current = onClose;
-    busyRef.current = busy;
   });
 
   useEffect(() => {
@@ -43,7 +40,11 @@ export function Modal({ title, onClose, children, description, initialFocusRef, 
     document.body.classList.add("has-modal");
 
     const dialog = dialogRef.current;
-    const first = initialFocusRef?.current ?? dialog?.querySelector<HTMLElement>(FOCUSABLE) ?? dialog;
+    const first =
+      initialFocusRef?.current ??
+      dialog?.querySelector<HTMLElement>(FIELDS) ??
+      dialog?.querySelector<HTMLElement>(FOCUSABLE) ??
+      dialog;
     first?.focus();
 
     return () => {
@@ -58,12 +59,19 @@ export function Modal({ title, onClose, children, description, initialFocusRef, 
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
-  function onKeyDown(event: React.KeyboardEvent<HTMLDivElement>) {
-    if (event.key === "Escape") {
-      event.stopPropagation();
-      if (!busyRef.current) onCloseRef.current();
-      return;
+  // Escape is heard on the whole document: focus may have fallen to <body> (a button that
+  // was disabled while a request ran loses it), and the dialog must still close.
+  useEffect(() => {
+    function onEscape(event: KeyboardEvent) {
+      if (event.key !== "Escape" || event.defaultPrevented) return;
+      event.preventDefault();
+      onCloseRef.current();
     }
+    document.addEventListener("keydown", onEscape);
+    return () => document.removeEventListener("keydown", onEscape);
+  }, []);
+
+  function onKeyDown(event: React.KeyboardEvent<HTMLDivElement>) {
     if (event.key !== "Tab" || !dialogRef.current) return;
     const focusable = Array.from(dialogRef.current.querySelectorAll<HTMLElement>(FOCUSABLE));
     if (focusable.length === 0) {
@@ -102,10 +110,7 @@ export function Modal({ title, onClose, children, description, initialFocusRef, 
             type="button"
             className="icon-button"
             aria-label="Close"
-            onClick={() => {
-              if (!busy) onClose();
-            }}
-            disabled={busy}
+            onClick={onClose}
           >
             <span aria-hidden="true">×</span>
           </button>

@@ -9,6 +9,7 @@ interface ProjectFormDialogProps {
   initial?: { name: string; description: string | null };
   /** A failed attempt to show: field errors at their fields, anything else above. */
   error?: unknown;
+  /** A request is running: the submit button waits; closing gives up on it (see onClose). */
   busy?: boolean;
   onSubmit(values: ProjectCreate): void;
   onClose(): void;
@@ -28,7 +29,7 @@ export function ProjectFormDialog({ mode, initial, error, busy = false, onSubmit
 
   const title = mode === "create" ? "New project" : "Edit project";
   return (
-    <Modal title={title} onClose={onClose} busy={busy}>
+    <Modal title={title} onClose={onClose}>
       <ErrorAlert error={formError} />
       <form ref={formRef} onSubmit={submit} noValidate className="form">
         <TextField
@@ -57,7 +58,7 @@ export function ProjectFormDialog({ mode, initial, error, busy = false, onSubmit
           error={errors.description}
         />
         <div className="modal-actions">
-          <button type="button" className="btn btn-secondary" onClick={onClose} disabled={busy}>
+          <button type="button" className="btn btn-secondary" onClick={onClose}>
             Cancel
           </button>
           <button type="submit" className="btn btn-primary" disabled={busy}>

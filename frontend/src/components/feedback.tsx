@@ -12,7 +12,12 @@ export function ErrorAlert({ error, children }: { error: unknown; children?: Rea
   );
 }
 
-export function Spinner({ label = "Loading…" }: { label?: string }) {
+/**
+ * A load in progress. `paused`: TanStack Query holds the request until the browser is
+ * online again, so say that rather than "Loading…" forever.
+ */
+export function Spinner({ label = "Loading…", paused = false }: { label?: string; paused?: boolean }) {
+  if (paused) label = "Waiting for your connection…";
   return (
     <div className="loading" role="status">
       <span className="spinner" aria-hidden="true" />

@@ -6,11 +6,13 @@ interface FieldShellProps {
   label: string;
   error?: string | undefined;
   hint?: ReactNode;
+  /** Shown under the error: a way out of it (e.g. a link to log in instead). */
+  errorAction?: ReactNode;
   optional?: boolean;
   children: ReactNode;
 }
 
-function FieldShell({ id, label, error, hint, optional, children }: FieldShellProps) {
+function FieldShell({ id, label, error, hint, errorAction, optional, children }: FieldShellProps) {
   return (
     <div className={`field${error ? " field-invalid" : ""}`}>
       <label htmlFor={id} className="field-label">
@@ -29,6 +31,7 @@ function FieldShell({ id, label, error, hint, optional, children }: FieldShellPr
           {error}
         </p>
       ) : null}
+      {error && errorAction ? <p className="field-error-action">{errorAction}</p> : null}
     </div>
   );
 }
@@ -42,15 +45,16 @@ type TextFieldProps = Omit<InputHTMLAttributes<HTMLInputElement>, "id"> & {
   label: string;
   error?: string | undefined;
   hint?: ReactNode;
+  errorAction?: ReactNode;
   optional?: boolean;
   ref?: RefObject<HTMLInputElement | null>;
 };
 
 /** A labelled input with its hint and error tied to it for assistive technology. */
-export function TextField({ label, error, hint, optional, ref, ...input }: TextFieldProps) {
+export function TextField({ label, error, hint, errorAction, optional, ref, ...input }: TextFieldProps) {
   const id = useId();
   return (
-    <FieldShell id={id} label={label} error={error} hint={hint} optional={optional ?? false}>
+    <FieldShell id={id} label={label} error={error} hint={hint} errorAction={errorAction} optional={optional ?? false}>
       <input
         ref={ref}
         id={id}

@@ -5,7 +5,7 @@ import { useMe, useUpdateMe } from "../api/queries";
 import { TextField, useFormErrors } from "../components/fields";
 import { ErrorAlert, Spinner } from "../components/feedback";
 import { Modal } from "../components/Modal";
-import { useDocumentTitle } from "../hooks";
+import { useAbortable, useDocumentTitle } from "../hooks";
 
 function ProfileForm({ user }: { user: User }) {
   const update = useUpdateMe();
@@ -166,22 +166,30 @@ function SessionsSection() {
 function DeleteAccountDialog({ onClose }: { onClose(): void }) {
   const [password, setPassword] = useState("");
   const formRef = useRef<HTMLFormElement>(null);
-  const remove = useMutation({ mutationFn: api.deleteAccount });
+  const remove = useMutation({
+    mutationFn: ({ password, signal }: { password: string; signal: AbortSignal }) =>
+      api.deleteAccount({ password }, signal),
+  });
   const { errors, formError, edited } = useFormErrors(formRef, remove.error);
+  const attempt = useAbortable();
 
   function submit(event: FormEvent) {
     event.preventDefault();
     if (!password) return;
     // On success the session ends and the app shows the login page.
-    remove.mutate({ password });
+    remove.mutate({ password, signal: attempt.next() });
+  }
+
+  function close() {
+    attempt.abort();
+    onClose();
   }
 
   return (
     <Modal
       title="Delete your account?"
       role="alertdialog"
-      busy={remove.isPending}
-      onClose={onClose}
+      onClose={close}
       description={
         <p>
           Your account and <strong>all your projects and tasks</strong> will be deleted for good. This can’t be
@@ -204,7 +212,7 @@ function DeleteAccountDialog({ onClose }: { onClose(): void }) {
           error={errors.password}
         />
         <div className="modal-actions">
-          <button type="button" className="btn btn-secondary" onClick={onClose} disabled={remove.isPending}>
+          <button type="button" className="btn btn-secondary" onClick={close}>
             Cancel
           </button>
           <button type="submit" className="btn btn-danger" disabled={!password || remove.isPending}>
@@ -232,7 +240,7 @@ export function AccountPage() {
         </div>
       </div>
       {me.isPending ? (
-        <Spinner label="Loading your account…" />
+        <Spinner label="Loading your account…" paused={me.fetchStatus === "paused"} />
       ) : me.isError ? (
         <ErrorAlert error={me.error}>
           <button type="button" className="btn btn-secondary btn-small" onClick={() => void me.refetch()}>

@@ -36,6 +36,8 @@ describe("DashboardPage", () => {
     expect(within(screen.getByRole("list", { name: "Your projects" })).getAllByRole("listitem")).toHaveLength(3);
     const urls = api.calls.map((r) => new URL(r.url));
     expect(urls[0]!.searchParams.get("cursor")).toBeNull();
+    // Pages as large as the API allows: few people ever need a second one.
+    expect(urls[0]!.searchParams.get("limit")).toBe("100");
     expect(urls[1]!.searchParams.get("cursor")).toBe("page-2");
   });
 

@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { Link } from "react-router";
 import type { Project } from "../api/client";
 import { describeError } from "../api/errors";
@@ -7,7 +7,7 @@ import { ConfirmDialog } from "../components/ConfirmDialog";
 import { ErrorAlert, ProgressBar, Spinner } from "../components/feedback";
 import { ProjectFormDialog } from "../components/ProjectFormDialog";
 import { useProjectEditing } from "../components/useProjectEditing";
-import { useDocumentTitle } from "../hooks";
+import { useAbortable, useDocumentTitle, useLoadWhenVisible } from "../hooks";
 
 export function taskSummary(project: Pick<Project, "task_count" | "done_count">): string {
   if (project.task_count === 0) return "No tasks yet";
@@ -66,8 +66,15 @@ export function DashboardPage() {
   const [creating, setCreating] = useState(false);
   const [deleting, setDeleting] = useState<Project | null>(null);
   const [notice, setNotice] = useState("");
+  const creation = useAbortable();
+  const deletion = useAbortable();
 
   const items = projects.data?.pages.flatMap((page) => page.items) ?? [];
+  const loadMoreRef = useRef<HTMLDivElement>(null);
+  // The next page loads as the end of the list comes into view.
+  useLoadWhenVisible(loadMoreRef, projects.hasNextPage && !projects.isFetchingNextPage && !projects.isFetchNextPageError, () =>
+    void projects.fetchNextPage(),
+  );
 
   function openCreate() {
     create.reset();
@@ -101,7 +108,7 @@ export function DashboardPage() {
       ) : null}
 
       {projects.isPending ? (
-        <Spinner label="Loading projects…" />
+        <Spinner label="Loading projects…" paused={projects.fetchStatus === "paused"} />
       ) : projects.isLoadingError ? (
         <ErrorAlert error={projects.error}>
           <button type="button" className="btn btn-secondary btn-small" onClick={() => void projects.refetch()}>
@@ -133,7 +140,7 @@ export function DashboardPage() {
           </ul>
           {projects.isFetchNextPageError || projects.isRefetchError ? <ErrorAlert error={projects.error} /> : null}
           {projects.hasNextPage ? (
-            <div className="load-more">
+            <div className="load-more" ref={loadMoreRef}>
               <button
                 type="button"
                 className="btn btn-secondary"
@@ -152,9 +159,13 @@ export function DashboardPage() {
           mode="create"
           busy={create.isPending}
           error={create.error}
-          onClose={() => setCreating(false)}
+          onClose={() => {
+            creation.abort();
+            create.reset();
+            setCreating(false);
+          }}
           onSubmit={(values) =>
-            create.mutate(values, {
+            create.mutate({ values, signal: creation.next() }, {
               onSuccess: (project) => {
                 setCreating(false);
                 setNotice(`Project “${project.name}” created.`);
@@ -171,9 +182,13 @@ export function DashboardPage() {
           busyLabel="Deleting…"
           busy={remove.isPending}
           error={remove.error}
-          onCancel={() => setDeleting(null)}
+          onCancel={() => {
+            deletion.abort();
+            remove.reset();
+            setDeleting(null);
+          }}
           onConfirm={() =>
-            remove.mutate(deleting.id, {
+            remove.mutate({ projectId: deleting.id, signal: deletion.next() }, {
               onSuccess: () => {
                 setNotice(`Project “${deleting.name}” deleted.`);
                 setDeleting(null);

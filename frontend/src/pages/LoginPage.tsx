@@ -1,6 +1,6 @@
 import { useMutation } from "@tanstack/react-query";
-import { useRef, useState, type FormEvent } from "react";
-import { Link } from "react-router";
+import { useEffect, useRef, useState, type FormEvent } from "react";
+import { Link, useLocation } from "react-router";
 import { useAuth } from "../auth/AuthProvider";
 import { TextField, useFormErrors } from "../components/fields";
 import { ErrorAlert } from "../components/feedback";
@@ -15,9 +15,16 @@ const END_NOTICES = {
 export function LoginPage() {
   useDocumentTitle("Log in");
   const { login, endReason } = useAuth();
-  const [email, setEmail] = useState("");
+  // From sign-up's "this email is taken": the address comes along, the password is next.
+  const given = (useLocation().state as { email?: unknown } | null)?.email;
+  const [email, setEmail] = useState(typeof given === "string" ? given : "");
   const [password, setPassword] = useState("");
   const formRef = useRef<HTMLFormElement>(null);
+  const passwordRef = useRef<HTMLInputElement>(null);
+  const prefilled = typeof given === "string" && given !== "";
+  useEffect(() => {
+    if (prefilled) passwordRef.current?.focus();
+  }, [prefilled]);
 
   const mutation = useMutation({
     mutationFn: (input: { email: string; password: string }) => login(input.email, input.password),
@@ -61,6 +68,7 @@ export function LoginPage() {
           error={errors.email}
         />
         <TextField
+          ref={passwordRef}
           label="Password"
           type="password"
           name="password"

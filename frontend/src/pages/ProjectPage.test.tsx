@@ -53,7 +53,7 @@ describe("ProjectPage", () => {
 
     await waitFor(() => expect(dig).not.toBeChecked());
     expect(progress()).toHaveAttribute("aria-valuenow", "50");
-    expect(await screen.findByRole("alert")).toHaveTextContent("Couldn’t complete “Dig”");
+    expect(await screen.findByRole("alert")).toHaveTextContent(/Not saved: couldn’t complete “Dig”/);
   });
 
   it("keeps a successful toggle and refetches the counts", async () => {
@@ -109,5 +109,81 @@ describe("ProjectPage", () => {
     expect(await screen.findByRole("heading", { name: "Project not found" })).toBeInTheDocument();
     const card = screen.getByRole("heading", { name: "Project not found" }).parentElement!;
     expect(within(card).getByRole("link", { name: "Back to projects" })).toHaveAttribute("href", "/");
+  });
+
+  it("toggles only from the checkbox: a click on the title does nothing", async () => {
+    const api = server();
+    const user = userEvent.setup();
+    renderPage();
+    const box = await screen.findByRole("checkbox", { name: "Dig" });
+    await user.click(screen.getByText("Dig"));
+    expect(box).not.toBeChecked();
+    expect(api.count("PATCH", `/projects/${P.id}/tasks/t1`)).toBe(0);
+  });
+
+  it("deletes a task only after confirming", async () => {
+    let current = tasks;
+    const api = mockApi()
+      .on("GET", `/projects/${P.id}`, () => json(P))
+      .on("GET", `/projects/${P.id}/tasks`, () => json({ items: current, next_cursor: null }))
+      .on("DELETE", `/projects/${P.id}/tasks/t1`, () => {
+        current = tasks.filter((t) => t.id !== "t1");
+        return new Response(null, { status: 204 });
+      });
+    const user = userEvent.setup();
+    renderPage();
+    await user.click(await screen.findByRole("button", { name: "Delete Dig" }));
+    const confirm = screen.getByRole("alertdialog", { name: "Delete “Dig”?" });
+    expect(api.count("DELETE", `/projects/${P.id}/tasks/t1`)).toBe(0);
+    await user.click(within(confirm).getByRole("button", { name: "Cancel" }));
+    expect(screen.getByRole("checkbox", { name: "Dig" })).toBeInTheDocument();
+    expect(api.count("DELETE", `/projects/${P.id}/tasks/t1`)).toBe(0);
+
+    await user.click(screen.getByRole("button", { name: "Delete Dig" }));
+    await user.click(within(screen.getByRole("alertdialog")).getByRole("button", { name: "Delete task" }));
+    await waitFor(() => expect(screen.queryByRole("checkbox", { name: "Dig" })).not.toBeInTheDocument());
+    expect(api.count("DELETE", `/projects/${P.id}/tasks/t1`)).toBe(1);
+  });
+
+  it("opens one rename box at a time", async () => {
+    server();
+    const user = userEvent.setup();
+    renderPage();
+    await user.click(await screen.findByRole("button", { name: "Rename Dig" }));
+    await user.click(screen.getByRole("button", { name: "Rename Plant" }));
+    expect(screen.getAllByRole("textbox", { name: /^Rename/ })).toHaveLength(1);
+    expect(screen.getByLabelText("Rename “Plant”")).toHaveFocus();
+    expect(screen.getByRole("checkbox", { name: "Dig" })).toBeInTheDocument();
+  });
+
+  it("shows a task added to a long project next to the input, not after unloaded pages", async () => {
+    const older = Array.from({ length: 3 }, (_, i) => task({ id: `old-${i}`, title: `Older ${i}` }));
+    const created = task({ id: "new", title: "Brand new" });
+    mockApi()
+      .on("GET", `/projects/${P.id}`, () => json({ ...P, task_count: 250 }))
+      .on("GET", `/projects/${P.id}/tasks`, () => json({ items: older, next_cursor: "more" }))
+      .on("POST", `/projects/${P.id}/tasks`, () => json(created, 201));
+    const user = userEvent.setup();
+    renderPage();
+    await user.type(await screen.findByLabelText("New task"), "Brand new{Enter}");
+    const added = await screen.findByRole("list", { name: "Added just now" });
+    expect(within(added).getByRole("checkbox", { name: "Brand new" })).toBeInTheDocument();
+    // The list refetched after the write still ends before the new task: it stays apart, once.
+    await waitFor(() => expect(screen.getAllByRole("checkbox", { name: "Brand new" })).toHaveLength(1));
+    expect(screen.getByRole("button", { name: "Load more tasks" })).toBeInTheDocument();
+  });
+
+  it("empties the new-task box at once and never wipes what is typed next", async () => {
+    const answer = deferred<Response>();
+    server().on("POST", `/projects/${P.id}/tasks`, () => answer.promise);
+    const user = userEvent.setup();
+    renderPage();
+    const input = await screen.findByLabelText("New task");
+    await user.type(input, "One{Enter}");
+    expect(input).toHaveValue("");
+    await user.type(input, "Two");
+    answer.resolve(json(task({ id: "one", title: "One" }), 201));
+    expect(await screen.findByRole("checkbox", { name: "One" })).toBeInTheDocument();
+    expect(input).toHaveValue("Two");
   });
 });

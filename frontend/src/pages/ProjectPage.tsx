@@ -1,8 +1,9 @@
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import type { Task } from "../api/client";
-import { ApiError, describeError } from "../api/errors";
+import { ApiError, describeError, isAbort } from "../api/errors";
 import {
+  useAddedTasks,
   useCreateTask,
   useDeleteProject,
   useDeleteTask,
@@ -14,7 +15,7 @@ import { ConfirmDialog } from "../components/ConfirmDialog";
 import { TextField, useFormErrors } from "../components/fields";
 import { ErrorAlert, ProgressBar, Spinner } from "../components/feedback";
 import { useProjectEditing } from "../components/useProjectEditing";
-import { useDocumentTitle } from "../hooks";
+import { useAbortable, useDocumentTitle } from "../hooks";
 import { deletionWarning, taskSummary } from "./DashboardPage";
 
 function AddTaskForm({ projectId }: { projectId: string }) {
@@ -26,13 +27,14 @@ function AddTaskForm({ projectId }: { projectId: string }) {
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    if (!check(title.trim() ? {} : { title: "Type what needs doing." })) return;
-    create.mutate(title.trim(), {
-      onSuccess: () => {
-        setTitle("");
-        inputRef.current?.focus();
-      },
-    });
+    const submitted = title.trim();
+    if (!check(submitted ? {} : { title: "Type what needs doing." })) return;
+    // The box empties at once so the next task can be typed while this one is saved; if
+    // saving fails, the title comes back (unless something new was typed meanwhile).
+    setTitle("");
+    inputRef.current?.focus();
+    // Per call, unlike mutate's callbacks: with several adds in flight each failure restores.
+    create.mutateAsync(submitted).catch(() => setTitle((current) => current || submitted));
   }
 
   return (
@@ -52,7 +54,7 @@ function AddTaskForm({ projectId }: { projectId: string }) {
           }}
           error={errors.title}
         />
-        <button type="submit" className="btn btn-primary" disabled={create.isPending}>
+        <button type="submit" className="btn btn-primary">
           {create.isPending ? "Adding…" : "Add task"}
         </button>
       </div>
@@ -63,16 +65,22 @@ function AddTaskForm({ projectId }: { projectId: string }) {
 
 interface TaskRowProps {
   task: Task;
+  /** Whether its rename box is open: one at a time in a list. */
+  editing: boolean;
+  /** Just added here: highlighted and scrolled into view as it appears. */
+  fresh?: boolean;
+  onStartEditing(): void;
+  onStopEditing(): void;
   onToggle(done: boolean): void;
   onRename(title: string): void;
   onDelete(): void;
   deleting: boolean;
 }
 
-function TaskRow({ task, onToggle, onRename, onDelete, deleting }: TaskRowProps) {
-  const [editing, setEditing] = useState(false);
+function TaskRow({ task, editing, fresh = false, onStartEditing, onStopEditing, onToggle, onRename, onDelete, deleting }: TaskRowProps) {
   const [draft, setDraft] = useState(task.title);
   const [error, setError] = useState<string | null>(null);
+  const rowRef = useRef<HTMLLIElement>(null);
   const inputRef = useRef<HTMLInputElement>(null);
   const renameRef = useRef<HTMLButtonElement>(null);
   const wasEditing = useRef(false);
@@ -81,15 +89,21 @@ function TaskRow({ task, onToggle, onRename, onDelete, deleting }: TaskRowProps)
     if (editing) {
       inputRef.current?.focus();
       inputRef.current?.select();
+    } else if (wasEditing.current && (document.activeElement === null || document.activeElement === document.body)) {
+      // Back to this row's Rename button, unless focus went elsewhere (another row's box).
+      renameRef.current?.focus();
     }
-    else if (wasEditing.current) renameRef.current?.focus();
     wasEditing.current = editing;
   }, [editing]);
+
+  useEffect(() => {
+    if (fresh) rowRef.current?.scrollIntoView({ block: "nearest" });
+  }, [fresh]);
 
   function start() {
     setDraft(task.title);
     setError(null);
-    setEditing(true);
+    onStartEditing();
   }
 
   function save(event?: FormEvent) {
@@ -101,19 +115,20 @@ function TaskRow({ task, onToggle, onRename, onDelete, deleting }: TaskRowProps)
       return;
     }
     if (title !== task.title) onRename(title);
-    setEditing(false);
+    onStopEditing();
   }
 
   function onKeyDown(event: KeyboardEvent<HTMLInputElement>) {
     if (event.key === "Escape") {
       event.preventDefault();
-      setEditing(false);
+      onStopEditing();
     }
   }
 
   const checkboxId = `task-${task.id}`;
+  const titleId = `task-${task.id}-title`;
   return (
-    <li className={`task${task.done ? " task-done" : ""}${deleting ? " task-busy" : ""}`}>
+    <li ref={rowRef} className={`task${task.done ? " task-done" : ""}${deleting ? " task-busy" : ""}${fresh ? " task-fresh" : ""}`}>
       {editing ? (
         <form className="task-edit" onSubmit={save} noValidate>
           <TextField
@@ -130,7 +145,7 @@ function TaskRow({ task, onToggle, onRename, onDelete, deleting }: TaskRowProps)
             <button type="submit" className="btn btn-primary btn-small">
               Save
             </button>
-            <button type="button" className="btn btn-secondary btn-small" onClick={() => setEditing(false)}>
+            <button type="button" className="btn btn-secondary btn-small" onClick={onStopEditing}>
               Cancel
             </button>
           </div>
@@ -144,10 +159,12 @@ function TaskRow({ task, onToggle, onRename, onDelete, deleting }: TaskRowProps)
             checked={task.done}
             onChange={(e) => onToggle(e.target.checked)}
             disabled={deleting}
+            aria-labelledby={titleId}
           />
-          <label htmlFor={checkboxId} className="task-title">
+          {/* Not a <label>: a click on the title must not tick the task; only the box does. */}
+          <span id={titleId} className="task-title">
             {task.title}
-          </label>
+          </span>
           <div className="task-actions">
             <button
               ref={renameRef}
@@ -177,16 +194,24 @@ function TaskRow({ task, onToggle, onRename, onDelete, deleting }: TaskRowProps)
 
 function TaskList({ projectId }: { projectId: string }) {
   const tasks = useTasks(projectId);
-  const items = tasks.data?.pages.flatMap((p) => p.items) ?? [];
+  const added = useAddedTasks(projectId).data;
+  const addedIds = new Set(added.map((t) => t.id));
+  // Tasks added during this visit show in their own group under the input, where the
+  // person is looking, not after pages of older tasks that may not even be loaded.
+  const items = (tasks.data?.pages.flatMap((p) => p.items) ?? []).filter((t) => !addedIds.has(t.id));
   const [failure, setFailure] = useState<string | null>(null);
+  const [editingId, setEditingId] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState<Task | null>(null);
+  const deletion = useAbortable();
   // A checkbox shows its new state from the click on: the optimistic cache update lands
   // a moment later (asynchronously), and a controlled input would flicker back meanwhile.
   const [pendingDone, setPendingDone] = useState<Record<string, boolean>>({});
   const update = useUpdateTask(projectId, {
     onError: (error, { taskId, changes }) => {
-      const title = items.find((t) => t.id === taskId)?.title ?? "the task";
+      if (isAbort(error)) return;
+      const title = [...added, ...items].find((t) => t.id === taskId)?.title ?? "the task";
       const action = changes.done === undefined ? "rename" : changes.done ? "complete" : "reopen";
-      setFailure(`Couldn’t ${action} “${title}”: ${describeError(error)}`);
+      setFailure(`Not saved: couldn’t ${action} “${title}”. ${describeError(error)}`);
     },
     onSettled: ({ taskId, changes }) => {
       if (changes.done === undefined) return;
@@ -195,11 +220,7 @@ function TaskList({ projectId }: { projectId: string }) {
   });
   const remove = useDeleteTask(projectId);
 
-  function report(action: string, task: Task) {
-    return (error: unknown) => setFailure(`Couldn’t ${action} “${task.title}”: ${describeError(error)}`);
-  }
-
-  if (tasks.isPending) return <Spinner label="Loading tasks…" />;
+  if (tasks.isPending) return <Spinner label="Loading tasks…" paused={tasks.fetchStatus === "paused"} />;
   if (tasks.isLoadingError)
     return (
       <ErrorAlert error={tasks.error}>
@@ -208,6 +229,33 @@ function TaskList({ projectId }: { projectId: string }) {
         </button>
       </ErrorAlert>
     );
+
+  const row = (task: Task, fresh = false) => (
+    <TaskRow
+      key={task.id}
+      task={task.id in pendingDone ? { ...task, done: pendingDone[task.id]! } : task}
+      fresh={fresh}
+      editing={editingId === task.id}
+      onStartEditing={() => setEditingId(task.id)}
+      onStopEditing={() => setEditingId((id) => (id === task.id ? null : id))}
+      deleting={remove.isPending && remove.variables?.taskId === task.id}
+      onToggle={(done) => {
+        setFailure(null);
+        setPendingDone((all) => ({ ...all, [task.id]: done }));
+        update.mutate({ taskId: task.id, changes: { done } });
+      }}
+      onRename={(title) => {
+        setFailure(null);
+        update.mutate({ taskId: task.id, changes: { title } });
+      }}
+      onDelete={() => {
+        setFailure(null);
+        remove.reset();
+        setConfirming(task);
+      }}
+    />
+  );
+  const older = items.length > 0 || tasks.hasNextPage;
 
   return (
     <>
@@ -220,35 +268,30 @@ function TaskList({ projectId }: { projectId: string }) {
           </button>
         </div>
       ) : null}
-      {items.length === 0 ? (
-        <p className="empty-tasks muted">No tasks yet. Add the first one above.</p>
-      ) : (
-        <ul className="task-list" aria-label="Tasks">
-          {items.map((task) => (
-            <TaskRow
-              key={task.id}
-              task={task.id in pendingDone ? { ...task, done: pendingDone[task.id]! } : task}
-              deleting={remove.isPending && remove.variables === task.id}
-              onToggle={(done) => {
-                setFailure(null);
-                setPendingDone((all) => ({ ...all, [task.id]: done }));
-                update.mutate({ taskId: task.id, changes: { done } });
-              }}
-              onRename={(title) => {
-                setFailure(null);
-                update.mutate({ taskId: task.id, changes: { title } });
-              }}
-              onDelete={() => {
-                setFailure(null);
-                remove.mutate(task.id, {
-                  onSuccess: () => document.querySelector<HTMLInputElement>(".add-task input")?.focus(),
-                  onError: report("delete", task),
-                });
-              }}
-            />
-          ))}
+      {added.length > 0 ? (
+        <>
+          {older ? (
+            <p id={`added-${projectId}`} className="task-group-label">
+              Added just now
+            </p>
+          ) : null}
+          <ul
+            className="task-list task-list-added"
+            aria-label={older ? undefined : "Tasks"}
+            aria-labelledby={older ? `added-${projectId}` : undefined}
+          >
+            {/* Each row highlights and scrolls into view once, when it mounts: when it is added. */}
+            {added.map((task) => row(task, true))}
+          </ul>
+        </>
+      ) : null}
+      {items.length > 0 ? (
+        <ul className="task-list" aria-label={added.length > 0 ? "Earlier tasks" : "Tasks"}>
+          {items.map((task) => row(task))}
         </ul>
-      )}
+      ) : added.length === 0 ? (
+        <p className="empty-tasks muted">No tasks yet. Add the first one above.</p>
+      ) : null}
       {tasks.hasNextPage ? (
         <div className="load-more">
           <button
@@ -260,6 +303,25 @@ function TaskList({ projectId }: { projectId: string }) {
             {tasks.isFetchingNextPage ? "Loading more…" : "Load more tasks"}
           </button>
         </div>
+      ) : null}
+      {confirming ? (
+        <ConfirmDialog
+          title={`Delete “${confirming.title}”?`}
+          confirmLabel="Delete task"
+          busyLabel="Deleting…"
+          busy={remove.isPending}
+          error={remove.error}
+          onCancel={() => {
+            deletion.abort();
+            remove.reset();
+            setConfirming(null);
+          }}
+          onConfirm={() =>
+            remove.mutate({ taskId: confirming.id, signal: deletion.next() }, { onSuccess: () => setConfirming(null) })
+          }
+        >
+          <p>The task will be deleted for good. This can’t be undone.</p>
+        </ConfirmDialog>
       ) : null}
     </>
   );
@@ -274,9 +336,10 @@ export function ProjectPage() {
   const remove = useDeleteProject();
   const editing = useProjectEditing();
   const [confirmDelete, setConfirmDelete] = useState(false);
+  const deletion = useAbortable();
   useDocumentTitle(project.data?.name ?? "Project");
 
-  if (project.isPending) return <Spinner label="Loading project…" />;
+  if (project.isPending) return <Spinner label="Loading project…" paused={project.fetchStatus === "paused"} />;
   const missing = project.error instanceof ApiError && project.error.status === 404;
   // A failed background refetch keeps showing what we have, unless the project is gone.
   if (project.isLoadingError || missing) {
@@ -359,9 +422,13 @@ export function ProjectPage() {
           busyLabel="Deleting…"
           busy={remove.isPending}
           error={remove.error}
-          onCancel={() => setConfirmDelete(false)}
+          onCancel={() => {
+            deletion.abort();
+            remove.reset();
+            setConfirmDelete(false);
+          }}
           onConfirm={() =>
-            remove.mutate(p.id, {
+            remove.mutate({ projectId: p.id, signal: deletion.next() }, {
               onSuccess: () => void navigate("/", { replace: true }),
             })
           }

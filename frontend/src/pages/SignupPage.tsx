@@ -2,6 +2,7 @@ import { useMutation } from "@tanstack/react-query";
 import { useRef, useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import { api } from "../api/client";
+import { ApiError } from "../api/errors";
 import { useAuth } from "../auth/AuthProvider";
 import { TextField, useFormErrors } from "../components/fields";
 import { ErrorAlert } from "../components/feedback";
@@ -11,6 +12,26 @@ interface SignupInput {
   email: string;
   password: string;
   display_name: string | null;
+}
+
+// Loose on purpose: the server has the last word; this catches typos like a missing @ or domain.
+const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Every problem the form can see before sending, all at once, in words for people. */
+export function signupProblems({ email, password }: { email: string; password: string }): Record<string, string> {
+  const found: Record<string, string> = {};
+  const address = email.trim();
+  if (!address) found.email = "Enter your email address.";
+  else if (!EMAIL_SHAPE.test(address)) found.email = "Enter an email address like name@example.com.";
+  if (!password) found.password = "Choose a password.";
+  else if (password.length < 8) found.password = "Use at least 8 characters.";
+  else if (address && [address.toLowerCase(), address.split("@")[0]!.toLowerCase()].includes(password.toLowerCase()))
+    found.password = "Don’t use your email address as your password.";
+  return found;
+}
+
+function emailTaken(error: unknown): boolean {
+  return error instanceof ApiError && error.fieldErrors.some((e) => e.code === "email_taken");
 }
 
 export function SignupPage() {
@@ -33,10 +54,7 @@ export function SignupPage() {
 
   function onSubmit(event: FormEvent) {
     event.preventDefault();
-    const found: Record<string, string> = {};
-    if (!email.trim()) found.email = "Enter your email address.";
-    if (password.length < 8) found.password = "Use at least 8 characters.";
-    if (!check(found)) return;
+    if (!check(signupProblems({ email, password }))) return;
     mutation.mutate({ email: email.trim(), password, display_name: displayName.trim() || null });
   }
 
@@ -71,6 +89,13 @@ export function SignupPage() {
             edited("email");
           }}
           error={errors.email}
+          errorAction={
+            emailTaken(mutation.error) ? (
+              <Link to="/login" state={{ email: email.trim() }}>
+                Log in as {email.trim()}
+              </Link>
+            ) : null
+          }
         />
         <TextField
           label="Password"

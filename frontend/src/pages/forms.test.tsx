@@ -36,28 +36,28 @@ describe("field errors", () => {
     mockApi().on("POST", "/auth/register", () =>
       problem(422, {
         errors: [
-          { field: "email", code: "value_error", message: "value is not a valid email address" },
+          { field: "email", code: "email_invalid", message: "This email address has no valid domain." },
           { field: "password", code: "password_common", message: "This password is among the most commonly used." },
         ],
       }),
     );
     const user = userEvent.setup();
     renderPublic("/signup");
-    await user.type(screen.getByLabelText("Email"), "ann@");
+    await user.type(screen.getByLabelText("Email"), "ann@example.invalid");
     await user.type(screen.getByLabelText("Password"), "password");
     await user.click(screen.getByRole("button", { name: "Create account" }));
 
     const email = screen.getByLabelText("Email");
     const password = screen.getByLabelText("Password");
     await waitFor(() => expect(email).toHaveAttribute("aria-invalid", "true"));
-    expect(email).toHaveAccessibleDescription(/not a valid email address/);
+    expect(email).toHaveAccessibleDescription(/no valid domain/);
     expect(password).toHaveAttribute("aria-invalid", "true");
     expect(password).toHaveAccessibleDescription(/most commonly used/);
     expect(email).toHaveFocus();
     expect(screen.getByLabelText(/Name/)).not.toHaveAttribute("aria-invalid");
 
     // Editing a field clears its error, and only its error.
-    await user.type(email, "example.com");
+    await user.type(email, "x");
     expect(email).not.toHaveAttribute("aria-invalid");
     expect(password).toHaveAttribute("aria-invalid", "true");
   });
@@ -72,6 +72,29 @@ describe("field errors", () => {
     await user.type(screen.getByLabelText("Password"), "violet kettle orbit");
     await user.click(screen.getByRole("button", { name: "Create account" }));
     await waitFor(() => expect(screen.getByLabelText("Email")).toHaveAccessibleDescription(/taken/));
+
+    // A way out: log in with that address, which comes along; the password is next.
+    await user.click(screen.getByRole("link", { name: "Log in as ann@example.com" }));
+    expect(await screen.findByRole("heading", { name: "Log in" })).toBeInTheDocument();
+    expect(screen.getByLabelText("Email")).toHaveValue("ann@example.com");
+    expect(screen.getByLabelText("Password")).toHaveFocus();
+  });
+
+  it("sign-up checks the whole form before sending, in words for people", async () => {
+    const api = mockApi();
+    const user = userEvent.setup();
+    renderPublic("/signup");
+    await user.click(screen.getByRole("button", { name: "Create account" }));
+    expect(screen.getByLabelText("Email")).toHaveAccessibleDescription("Enter your email address.");
+    expect(screen.getByLabelText("Password")).toHaveAccessibleDescription(/Choose a password/);
+    expect(screen.getByLabelText("Email")).toHaveFocus();
+
+    await user.type(screen.getByLabelText("Email"), "ann@example");
+    await user.type(screen.getByLabelText("Password"), "short");
+    await user.click(screen.getByRole("button", { name: "Create account" }));
+    expect(screen.getByLabelText("Email")).toHaveAccessibleDescription("Enter an email address like name@example.com.");
+    expect(screen.getByLabelText("Password")).toHaveAccessibleDescription(/Use at least 8 characters/);
+    expect(api.calls).toHaveLength(0);
   });
 
   it("sign-up then logs in and leaves the page", async () => {
