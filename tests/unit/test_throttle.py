@@ -1,12 +1,16 @@
-"""Throttle reservations on in-process counters: atomic, all or none, and given back."""
+"""Throttle reservations: atomic, all or none, given back, and kept across a Redis blip."""
 
 from __future__ import annotations
 
 import asyncio
 
 import pytest
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import FixedWindowRateLimiter
 
+from projectconnect.infra.cache import CircuitBreaker
 from projectconnect.infra.throttle import Rule, Throttle, TooManyRequests
+from tests.support.waiting import eventually
 
 
 async def test_concurrent_acquires_never_pass_the_limit() -> None:
@@ -57,3 +61,22 @@ async def test_clear_forgets_one_key_only() -> None:
     await throttle.acquire(rule, "ann")
     with pytest.raises(TooManyRequests):
         await throttle.acquire(rule, "bob")
+
+
+async def test_uses_counted_while_the_shared_store_was_away_still_count_after_it_returns() -> None:
+    throttle = Throttle(breaker=CircuitBreaker(cooldown=0.05))
+    # A second in-memory store stands in for Redis: the breaker picks between the two.
+    throttle._shared = FixedWindowRateLimiter(MemoryStorage())
+    rule = Rule.parse("guesses", "3 per hour")
+    await throttle.acquire(rule, "ann")
+    throttle.breaker.trip()  # the shared store failed: this process counts on its own
+    await throttle.acquire(rule, "ann")
+    await throttle.acquire(rule, "ann")
+    await throttle.acquire(rule, "ann")
+    with pytest.raises(TooManyRequests):
+        await throttle.acquire(rule, "ann")
+    await eventually(lambda: not throttle.breaker.is_open, within=5)
+    # The shared store has seen one use; the three counted locally still stand.
+    with pytest.raises(TooManyRequests):
+        await throttle.acquire(rule, "ann")
+    await throttle.acquire(rule, "bob")

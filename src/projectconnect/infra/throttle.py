@@ -107,11 +107,20 @@ class Throttle:
         One atomic increment: concurrent requests cannot all pass a check and then overshoot.
         """
         limiter = self._limiter()
+        if limiter is not self._local:
+            # Uses counted on this process while Redis was away still count until their
+            # window ends: a blip in the middle of a burst must not hand out a fresh allowance.
+            await self._refuse_if_used_up(self._local, rule, key)
         try:
             return await self._acquire_on(limiter, rule, key)
         except _STORAGE_ERRORS as exc:
             self._fail(exc)
             return await self._acquire_on(self._local, rule, key)
+
+    @staticmethod
+    async def _refuse_if_used_up(limiter: FixedWindowRateLimiter, rule: Rule, key: str) -> None:
+        if not await limiter.test(rule.limit, rule.name, key):
+            _refuse(rule, (await limiter.get_window_stats(rule.limit, rule.name, key)).reset_time)
 
     @staticmethod
     async def _acquire_on(limiter: FixedWindowRateLimiter, rule: Rule, key: str) -> Reservation:
