@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -41,7 +42,9 @@ async def test_a_new_display_name_reaches_the_projects_directory(
     # in between, on a machine that may be loaded.
     within = 30.0 if backend.name == "processes" else 1.0
 
-    for version, name in ((2, "Ann Aardvark"), (3, "Ann Zebra")):
+    # The same name twice is no change: no new version, no event; the next one is version 4.
+    renames = ((2, "Ann Aardvark"), (3, "Ann Zebra"), (3, "Ann Zebra"), (4, "Ann Final"))
+    for version, name in renames:
         renamed = await api.patch("/auth/me", json={"display_name": name}, headers=ann.headers)
         assert renamed.status_code == 200, renamed.text
         assert renamed.json()["display_name"] == name
@@ -55,10 +58,6 @@ async def test_a_new_display_name_reaches_the_projects_directory(
             renamed_in_directory, within=within, message=f"the directory does not say {name!r}"
         )
 
-    # The same name again is no change: no new version, no event.
-    same = await api.patch("/auth/me", json={"display_name": "Ann Zebra"}, headers=ann.headers)
-    assert same.status_code == 200
-
     deleted = await api.request(
         "DELETE", "/auth/me", json={"password": ann.password}, headers=ann.headers
     )
@@ -68,3 +67,26 @@ async def test_a_new_display_name_reaches_the_projects_directory(
         return await _person(projects_url, user_id) is None
 
     await eventually(forgotten, within=within, message="the deleted account is still listed")
+
+
+async def test_after_concurrent_renames_the_directory_agrees_with_auth(
+    api: httpx.AsyncClient, backend: Backend
+) -> None:
+    ann = await sign_up(api, "ann")
+    assert backend.projects_url is not None
+    projects_url, user_id = backend.projects_url, uuid.UUID(ann.id)
+    names = [f"Ann {n}" for n in range(6)]
+    answers = await asyncio.gather(
+        *(api.patch("/auth/me", json={"display_name": n}, headers=ann.headers) for n in names)
+    )
+    assert [a.status_code for a in answers] == [200] * len(names)
+    me = await api.get("/auth/me", headers=ann.headers)
+    final = me.json()["display_name"]
+    assert final in names
+
+    # Each rename got its own version, in commit order: the last one committed wins there too.
+    async def agrees() -> bool:
+        return await _person(projects_url, user_id) == (final, ann.email, len(names) + 1)
+
+    within = 30.0 if backend.name == "processes" else 5.0
+    await eventually(agrees, within=within, message="the directory and auth disagree")
