@@ -175,3 +175,14 @@ async def test_the_data_migration_announces_accounts_made_before_the_events(
         "Early Ann",
         1,
     )
+
+
+async def test_get_many_answers_for_more_ids_than_one_statement_may_bind(
+    pipeline: Pipeline,
+) -> None:
+    ann = uuid.uuid4()
+    async with pipeline.projects_db.session() as session:
+        await PeopleRepository(session).apply(profile(ann, 1, "Ann"), utcnow())
+        await session.commit()
+    many = [uuid.uuid4() for _ in range(40_000)]  # PostgreSQL binds at most 32 767 values
+    assert await names(pipeline, *many, ann) == {ann: "Ann"}

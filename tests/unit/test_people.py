@@ -78,6 +78,8 @@ async def test_get_many_answers_the_known_people_among_the_ids(db: Database) -> 
     await apply(db, profile(bob, 4, "Bob"))
     assert await directory(db, ann, bob, stranger, ann) == {ann: "Ann", bob: "Bob"}
     assert await directory(db) == {}
+    many = [uuid.uuid4() for _ in range(2 * PeopleRepository.LOOKUP_SLICE)]  # several slices
+    assert await directory(db, *many, bob, ann) == {ann: "Ann", bob: "Bob"}
     async with db.session() as session:
         person = (await PeopleRepository(session).get_many([bob]))[bob]
     assert (person.email, person.profile_version) == (EMAIL, 4)

@@ -176,16 +176,21 @@ class TaskRepository:
 class PeopleRepository:
     """The directory of people: display names and emails without asking the auth service."""
 
+    LOOKUP_SLICE = 1000
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def get_many(self, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Person]:
         """The people known among `user_ids`, by id; unknown or deleted ones are absent."""
-        wanted = set(user_ids)
-        if not wanted:
-            return {}
-        people = await self.session.scalars(select(Person).where(Person.user_id.in_(wanted)))
-        return {person.user_id: person for person in people}
+        wanted = list(set(user_ids))
+        found: dict[uuid.UUID, Person] = {}
+        # In slices: a statement may bind only so many values (32 767 on PostgreSQL).
+        for start in range(0, len(wanted), self.LOOKUP_SLICE):
+            ids = wanted[start : start + self.LOOKUP_SLICE]
+            people = await self.session.scalars(select(Person).where(Person.user_id.in_(ids)))
+            found.update((person.user_id, person) for person in people)
+        return found
 
     async def apply(self, profile: UserProfile, now: dt.datetime) -> bool:
         """Keep `profile` if it is newer than what the directory holds; True if it was kept.
