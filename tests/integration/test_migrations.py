@@ -17,10 +17,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from projectconnect.auth.app import MIGRATIONS as AUTH_MIGRATIONS
-from projectconnect.auth.models import User
+from projectconnect.auth.models import OutboxEvent, User
 from projectconnect.infra import migrations
 from projectconnect.infra.config import normalize_database_url
 from projectconnect.infra.db import utcnow
+from projectconnect.infra.events import USER_REGISTERED, Envelope, UserProfile
 from projectconnect.infra.migrations import MigrationTree
 from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
 from tests.support.processes import run_command
@@ -165,3 +166,34 @@ def test_migrate_command_refuses_an_unsupported_database_clearly() -> None:
     assert "DATABASE_URL" in output
     assert "unsupported database scheme" in output
     assert "Traceback" not in output
+
+
+async def outbox_events(engine: AsyncEngine) -> list[Envelope]:
+    async with engine.connect() as connection:
+        payloads = (await connection.scalars(select(OutboxEvent.payload))).all()
+    return [Envelope.model_validate_json(payload) for payload in payloads]
+
+
+async def test_existing_accounts_are_announced_once_through_the_outbox(
+    database_url: str, engine: AsyncEngine
+) -> None:
+    await migrations.upgrade(AUTH_MIGRATIONS, database_url, "0004")
+    await add_user(engine)
+    await migrations.upgrade(AUTH_MIGRATIONS, database_url)
+
+    [event] = await outbox_events(engine)
+    assert (event.type, event.version) == (USER_REGISTERED, 1)
+    profile = UserProfile.model_validate(event.data)
+    assert (profile.email, profile.display_name, profile.profile_version) == (
+        "kept@example.com",
+        None,
+        1,
+    )
+    async with engine.connect() as connection:
+        assert profile.user_id == await connection.scalar(select(User.id))
+
+    # Down removes what it wrote and was never sent; up again announces the account anew.
+    await migrations.downgrade(AUTH_MIGRATIONS, database_url, "0004")
+    assert await outbox_events(engine) == []
+    await migrations.upgrade(AUTH_MIGRATIONS, database_url)
+    assert [e.data for e in await outbox_events(engine)] == [event.data]

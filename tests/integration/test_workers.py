@@ -112,8 +112,9 @@ async def test_deletion_reaches_projects_when_relay_and_consumer_start_later(
         pending = (
             select(func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))
         )
-        # No relay and no consumer yet: the event waits in the outbox, the projects remain.
-        assert await _count(auth_url, pending) == 1
+        # No relay and no consumer yet: the events (the registration's, the deletion's) wait
+        # in the outbox, the projects remain.
+        assert await _count(auth_url, pending) == 2
         assert await _count(projects_url, owned) == 2
 
         metrics_port = free_port()

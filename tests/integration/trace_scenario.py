@@ -1,4 +1,4 @@
-"""One account deletion, traced in memory; prints what the spans say as JSON.
+"""A rename and an account deletion, traced in memory; prints what the spans say as JSON.
 
 Run by test_tracing.py in a process of its own, since a tracer provider and the
 instrumentations are global to a process.
@@ -59,6 +59,11 @@ async def scenario(amqp_url: str, namespace: str) -> dict[str, object]:
         ann = await sign_up(auth_client, "traced")
         await create_project(projects_client, ann, "Doomed")
         EXPORTER.clear()
+        # A profile event too: its name and email must stay out of every span as well.
+        renamed = await auth_client.patch(
+            "/auth/me", json={"display_name": "Zebraname Traced"}, headers=ann.headers
+        )
+        assert renamed.status_code == 200, renamed.text
         deleted = await auth_client.request(
             "DELETE", "/auth/me", json={"password": ann.password}, headers=ann.headers
         )

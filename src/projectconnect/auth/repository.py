@@ -25,6 +25,21 @@ class UserRepository:
     def add(self, user: User) -> None:
         self.session.add(user)
 
+    async def rename(self, user_id: uuid.UUID, display_name: str | None) -> User | None:
+        """Set the display name and count a new profile version, in one statement.
+
+        None when the user is gone or already has that name (no change, no new version).
+        Concurrent renames each get their own version: the row lock orders them.
+        """
+        result = await self.session.execute(
+            update(User)
+            .where(User.id == user_id, User.display_name.is_distinct_from(display_name))
+            .values(display_name=display_name, profile_version=User.profile_version + 1)
+            .returning(User)
+            .execution_options(populate_existing=True)
+        )
+        return result.scalar_one_or_none()
+
     async def delete(self, user_id: uuid.UUID) -> None:
         await self.session.execute(delete(User).where(User.id == user_id))
 

@@ -16,7 +16,12 @@ from projectconnect.auth.passwords import HashingBusy, PasswordHasher, password_
 from projectconnect.auth.repository import SessionRepository, UserRepository
 from projectconnect.infra import metrics
 from projectconnect.infra.db import Database, utcnow
-from projectconnect.infra.events import user_deleted
+from projectconnect.infra.events import (
+    UserProfile,
+    user_deleted,
+    user_registered,
+    user_updated,
+)
 from projectconnect.infra.outbox import Outbox
 from projectconnect.infra.problems import (
     Conflict,
@@ -100,10 +105,12 @@ class AuthService:
             await self.throttle.release(reservation)
             raise
         user = User(
+            id=uuid.uuid4(),
             email=address,
             email_key=address.lower(),
             display_name=display_name,
             password_hash=password_hash,
+            profile_version=1,
         )
         async with self.db.session() as session:
             users = UserRepository(session)
@@ -111,9 +118,13 @@ class AuthService:
                 raise _email_taken()
             users.add(user)
             try:
+                # Committed with the account, so the projects service's directory learns of
+                # it; adding it flushes the user, which may already meet the unique email.
+                await self.outbox.add(session, user_registered(_profile(user)))
                 await session.commit()
             except IntegrityError as exc:  # a concurrent registration took it first
                 raise _email_taken() from exc
+        self.outbox.notify_committed()
         return user
 
     async def login(self, email: str, password: str, client_ip: str) -> IssuedTokens:
@@ -222,11 +233,17 @@ class AuthService:
 
     async def update_display_name(self, claims: AccessClaims, display_name: str | None) -> User:
         async with self.db.session() as session:
-            user = await UserRepository(session).get(claims.subject)
-            if user is None:
-                raise Unauthorized("The account no longer exists.")
-            user.display_name = display_name
+            users = UserRepository(session)
+            user = await users.rename(claims.subject, display_name)
+            if user is None:  # gone, or the name is unchanged: nothing to tell anyone
+                unchanged = await users.get(claims.subject)
+                if unchanged is None:
+                    raise Unauthorized("The account no longer exists.")
+                return unchanged
+            # The new name and its event commit together; the version orders the events.
+            await self.outbox.add(session, user_updated(_profile(user)))
             await session.commit()
+        self.outbox.notify_committed()
         return user
 
     async def change_password(
@@ -311,6 +328,15 @@ class DatabaseSessions:
             return await SessionRepository(session).is_active(
                 claims.session_id, claims.subject, utcnow()
             )
+
+
+def _profile(user: User) -> UserProfile:
+    return UserProfile(
+        user_id=user.id,
+        email=user.email,
+        display_name=user.display_name,
+        profile_version=user.profile_version,
+    )
 
 
 def email_address(email: str) -> tuple[str | None, list[FieldError]]:

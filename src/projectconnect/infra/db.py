@@ -132,7 +132,13 @@ def create_engine(
 def _create_engine(url: str, *, name: str, pool_size: int, echo: bool) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(
-            url, echo=echo, poolclass=TimedPool, pool_logging_name=name, pool_size=pool_size
+            url,
+            echo=echo,
+            poolclass=TimedPool,
+            pool_logging_name=name,
+            pool_size=pool_size,
+            # Errors are logged; the values bound to a statement (emails, names) must not be.
+            hide_parameters=True,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
@@ -143,6 +149,7 @@ def _create_engine(url: str, *, name: str, pool_size: int, echo: bool) -> AsyncE
         pool_logging_name=name,
         pool_size=pool_size,
         max_overflow=pool_size,
+        hide_parameters=True,  # as on SQLite
         # A connection that died while the database was away is found and replaced at
         # checkout, so the first request after the database returns succeeds.
         pool_pre_ping=True,

@@ -47,7 +47,9 @@ class QueueSpec:
 class Topology:
     namespace: str = "projectconnect"
     queues: tuple[QueueSpec, ...] = field(
-        default_factory=lambda: (QueueSpec("projects", ("user.deleted",)),)
+        default_factory=lambda: (
+            QueueSpec("projects", ("user.deleted", "user.registered", "user.updated")),
+        )
     )
     # The broker's own backstop for a consumer that dies mid-message, again and again.
     delivery_limit: int = 20

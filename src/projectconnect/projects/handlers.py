@@ -5,15 +5,22 @@ from __future__ import annotations
 import logging
 import uuid
 
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from projectconnect.infra.db import Database, utcnow
-from projectconnect.infra.events import USER_DELETED, Envelope
+from projectconnect.infra.events import (
+    USER_DELETED,
+    USER_REGISTERED,
+    USER_UPDATED,
+    Envelope,
+    UserProfile,
+)
 from projectconnect.infra.faults import PermanentError
 from projectconnect.infra.inbox import Dispatcher
 from projectconnect.projects.cache import OwnerReadCache
 from projectconnect.projects.models import DeletedUser, InboxEvent
-from projectconnect.projects.repository import OwnerRepository
+from projectconnect.projects.repository import OwnerRepository, PeopleRepository
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +46,7 @@ class UserDeletedHandler:
             if await session.get(DeletedUser, user_id) is None:
                 session.add(DeletedUser(user_id=user_id, deleted_at=utcnow()))
             removed = await owners.delete_all_projects()
+            await PeopleRepository(session).remove(user_id)
             session.add(InboxEvent(event_id=envelope.id, type=envelope.type, handled_at=utcnow()))
             try:
                 await session.commit()
@@ -50,7 +58,46 @@ class UserDeletedHandler:
         logger.info("deleted %d projects of a deleted account", removed)
 
 
+class PersonChangedHandler:
+    """Keeps the directory's copy of a user's profile from `user.registered`/`user.updated`.
+
+    Once per event id; the newest `profile_version` wins whatever the order of arrival,
+    and a user already deleted is never brought back by a late event.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def __call__(self, envelope: Envelope) -> None:
+        try:
+            profile = UserProfile.model_validate(envelope.data)
+        except ValidationError:
+            # Not chained: the payload carries personal data, and failures are logged.
+            raise PermanentError(f"{envelope.type} without a valid profile") from None
+        async with self.db.session() as session:
+            if await session.get(InboxEvent, envelope.id) is not None:
+                logger.info("event %s already handled", envelope.id)
+                return
+            owners = OwnerRepository(session, profile.user_id)
+            await owners.lock()  # the same lock as the deletion: it cannot slip in between
+            if await owners.is_deleted():
+                outcome = "the user is deleted, ignored"
+            elif await PeopleRepository(session).apply(profile, utcnow()):
+                outcome = "profile kept"
+            else:
+                outcome = "profile not newer, ignored"
+            session.add(InboxEvent(event_id=envelope.id, type=envelope.type, handled_at=utcnow()))
+            try:
+                await session.commit()
+            except IntegrityError:
+                logger.info("event %s handled concurrently", envelope.id)
+                return
+        logger.info("event %s: %s", envelope.id, outcome)
+
+
 def dispatcher(db: Database, read_cache: OwnerReadCache) -> Dispatcher:
     events = Dispatcher()
     events.register(USER_DELETED, 1, UserDeletedHandler(db, read_cache))
+    events.register(USER_REGISTERED, 1, PersonChangedHandler(db))
+    events.register(USER_UPDATED, 1, PersonChangedHandler(db))
     return events

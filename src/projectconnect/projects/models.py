@@ -57,3 +57,19 @@ class DeletedUser(Base):
 
     user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     deleted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Person(Base):
+    """The directory: what the auth service last said of a user, so no request asks it.
+
+    Fed by `user.registered` and `user.updated`; a row changes only for a higher
+    `profile_version`, and `user.deleted` removes it for good.
+    """
+
+    __tablename__ = "people"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    display_name: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(320))
+    profile_version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -1,19 +1,23 @@
 """Queries on the projects database, every one scoped to an owner.
 
 Reads start from `_owned()`: there is no way to build a query that forgets the owner.
+The directory of people (`PeopleRepository`) is the exception: it holds no one's data
+but what the auth service publishes to every service about every user.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import ColumnElement, Select, and_, delete, func, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from projectconnect.infra.events import UserProfile
 from projectconnect.infra.pagination import Position
-from projectconnect.projects.models import DeletedUser, Project, Task
+from projectconnect.projects.models import DeletedUser, Person, Project, Task
 
 
 class OwnerRepository:
@@ -167,3 +171,48 @@ class TaskRepository:
         )
         row = result.first()
         return None if row is None else bool(row[0])
+
+
+class PeopleRepository:
+    """The directory of people: display names and emails without asking the auth service."""
+
+    LOOKUP_SLICE = 1000
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get_many(self, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Person]:
+        """The people known among `user_ids`, by id; unknown or deleted ones are absent."""
+        wanted = list(set(user_ids))
+        found: dict[uuid.UUID, Person] = {}
+        # In slices: a statement may bind only so many values (32 767 on PostgreSQL).
+        for start in range(0, len(wanted), self.LOOKUP_SLICE):
+            ids = wanted[start : start + self.LOOKUP_SLICE]
+            people = await self.session.scalars(select(Person).where(Person.user_id.in_(ids)))
+            found.update((person.user_id, person) for person in people)
+        return found
+
+    async def apply(self, profile: UserProfile, now: dt.datetime) -> bool:
+        """Keep `profile` if it is newer than what the directory holds; True if it was kept.
+
+        One conditional upsert, so the rule holds under concurrent consumers too: a row is
+        written only where none is, or over a strictly lower `profile_version`.
+        """
+        values = {
+            "user_id": profile.user_id,
+            "display_name": profile.display_name,
+            "email": profile.email,
+            "profile_version": profile.profile_version,
+            "updated_at": now,
+        }
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(Person).values(values)
+        statement = statement.on_conflict_do_update(
+            index_elements=[Person.user_id],
+            set_={name: statement.excluded[name] for name in values if name != "user_id"},
+            where=Person.profile_version < statement.excluded.profile_version,
+        ).returning(Person.user_id)
+        return (await self.session.execute(statement)).first() is not None
+
+    async def remove(self, user_id: uuid.UUID) -> None:
+        await self.session.execute(delete(Person).where(Person.user_id == user_id))
