@@ -257,8 +257,11 @@ class OutboxRelay:
                         await task
 
     async def _idle(self, seconds: float) -> None:
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+        # that arrives as the wake-up does, and the relay would outlive its shutdown.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), seconds)
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
         self._wake.clear()
 
     async def _forward_local_commits(self) -> None:
@@ -297,7 +300,8 @@ class OutboxRelay:
             self._wake.set()  # for the commits made while no one listened
             while not lost.is_set():
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(lost.wait(), self.listen_check_interval)
+                    async with asyncio.timeout(self.listen_check_interval):
+                        await lost.wait()
                 if not lost.is_set():  # a server gone silent shows only when asked
                     await connection.execute("SELECT 1", timeout=self.listen_timeout)
         finally:
