@@ -24,7 +24,8 @@ from projectconnect.auth.passwords import PasswordHasher
 from projectconnect.devserver import DataDir, create_embedded_app
 from tests.conftest import BASE_URL, embedded_settings
 from tests.support.accounts import PASSWORD, login, register, unique_email
-from tests.support.services import ThrowawayRedisPrefix
+from tests.support.embedded import prepared_data_dir
+from tests.support.services import ThrowawayRedisPrefix, redis_prefix
 from tests.support.waiting import eventually
 
 WRONG = "not the password at all"
@@ -32,9 +33,7 @@ WRONG = "not the password at all"
 
 @pytest.fixture
 async def data_dir(tmp_path_factory: pytest.TempPathFactory) -> DataDir:
-    data = DataDir(tmp_path_factory.mktemp("limits"))
-    await asyncio.to_thread(data.prepare)
-    return data
+    return await prepared_data_dir(tmp_path_factory.mktemp("limits"))
 
 
 @pytest.fixture(params=["in-process", "redis"])
@@ -43,12 +42,8 @@ async def redis(request: pytest.FixtureRequest) -> AsyncIterator[ThrowawayRedisP
     if request.param == "in-process":
         yield None
         return
-    prefix = ThrowawayRedisPrefix()
-    await prefix.check()
-    try:
+    async with redis_prefix() as prefix:
         yield prefix
-    finally:
-        await prefix.clean()
 
 
 @asynccontextmanager

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import time
 import uuid
@@ -10,11 +9,8 @@ import uuid
 import httpx
 
 from projectconnect.infra.pagination import Position
-from tests.support.accounts import Account, create_project, create_task, sign_up
-
-
-def statements(response: httpx.Response) -> int:
-    return int(response.headers["X-SQL-Statements"])
+from tests.support.accounts import Account, create_project, create_task, sign_up, statements
+from tests.support.waiting import eventually
 
 
 async def test_a_cache_hit_on_validate_runs_no_sql(api: httpx.AsyncClient) -> None:
@@ -136,13 +132,13 @@ async def test_a_revoked_token_is_refused_everywhere_within_seconds(
     assert (await api.get("/auth/validate", headers=ann.headers)).status_code == 200
     assert (await api.post("/auth/logout", headers=ann.headers)).status_code == 204
     started = time.monotonic()
-    while True:
+
+    async def refused_everywhere() -> bool:
         codes = {
             (await api.get(path, headers=ann.headers)).status_code
             for path in ("/projects", "/auth/validate", "/auth/me")
         }
-        if codes == {401}:
-            break
-        assert time.monotonic() - started < 5, codes
-        await asyncio.sleep(0.1)
+        return codes == {401}
+
+    await eventually(refused_everywhere, within=5)
     assert time.monotonic() - started < 1

@@ -5,7 +5,6 @@ under the test's prefix) and on the in-process cache (entries and bytes counted)
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
@@ -23,29 +22,20 @@ from projectconnect.infra.cache import MemoryCache
 from projectconnect.infra.pagination import Position
 from projectconnect.projects.cache import OwnerReadCache
 from tests.conftest import BASE_URL, embedded_settings
-from tests.support.accounts import Account, create_project, sign_up
-from tests.support.services import ThrowawayRedisPrefix
-
-
-def statements(response: httpx.Response) -> int:
-    return int(response.headers["X-SQL-Statements"])
+from tests.support.accounts import Account, create_project, sign_up, statements
+from tests.support.embedded import prepared_data_dir
+from tests.support.services import ThrowawayRedisPrefix, redis_prefix
 
 
 @pytest.fixture
 async def redis() -> AsyncIterator[ThrowawayRedisPrefix]:
-    prefix = ThrowawayRedisPrefix()
-    await prefix.check()
-    try:
+    async with redis_prefix() as prefix:
         yield prefix
-    finally:
-        await prefix.clean()
 
 
 @pytest.fixture
 async def data_dir(tmp_path: Path) -> DataDir:
-    data = DataDir(tmp_path)
-    await asyncio.to_thread(data.prepare)
-    return data
+    return await prepared_data_dir(tmp_path)
 
 
 @asynccontextmanager

@@ -27,32 +27,31 @@ from projectconnect.projects.app import ProjectsRuntime
 from projectconnect.projects.app import create_app as create_projects_app
 from projectconnect.projects.repository import ProjectRepository
 from tests.conftest import BASE_URL, embedded_settings
-from tests.support.accounts import PASSWORD, Account, create_project, login, register, sign_up
+from tests.support.accounts import (
+    PASSWORD,
+    Account,
+    create_project,
+    login,
+    register,
+    sign_up,
+    statements,
+)
+from tests.support.embedded import prepared_data_dir
 from tests.support.processes import free_port
-from tests.support.services import ThrowawayRedisPrefix
+from tests.support.services import ThrowawayRedisPrefix, redis_prefix
 from tests.support.tcpproxy import TcpProxy
 from tests.support.waiting import eventually
 
 
-def statements(response: httpx.Response) -> int:
-    return int(response.headers["X-SQL-Statements"])
-
-
 @pytest.fixture
 async def redis() -> AsyncIterator[ThrowawayRedisPrefix]:
-    prefix = ThrowawayRedisPrefix()
-    await prefix.check()
-    try:
+    async with redis_prefix() as prefix:
         yield prefix
-    finally:
-        await prefix.clean()
 
 
 @pytest.fixture
 async def data_dir(tmp_path: Path) -> DataDir:
-    data = DataDir(tmp_path)
-    await asyncio.to_thread(data.prepare)
-    return data
+    return await prepared_data_dir(tmp_path)
 
 
 @asynccontextmanager
@@ -162,14 +161,14 @@ async def test_with_redis_unreachable_requests_are_answered_from_the_database(
             # Writes still work, and once Redis is back the cache takes over again.
             await create_project(api, ann, "While down")
             await proxy.restore()
-            deadline = time.monotonic() + 5
-            while True:
-                await asyncio.sleep(0.3)
-                back = await api.get("/projects", headers=ann.headers)
-                if statements(back) == 0:
-                    break
-                assert time.monotonic() < deadline, "the cache did not come back"
-            assert [p["name"] for p in back.json()["items"]] == ["While down", "Kept"]
+            pages: list[httpx.Response] = []
+
+            async def served_from_cache() -> bool:
+                pages.append(await api.get("/projects", headers=ann.headers))
+                return statements(pages[-1]) == 0
+
+            await eventually(served_from_cache, within=5, message="the cache did not come back")
+            assert [p["name"] for p in pages[-1].json()["items"]] == ["While down", "Kept"]
 
 
 async def test_a_slow_redis_is_given_up_on_quickly(

@@ -31,18 +31,10 @@ from tests.support.services import (
     ThrowawayBroker,
     ThrowawayPostgres,
     ThrowawayRedisPrefix,
-    require,
 )
+from tests.support.stack import nginx_binary
 
 ASSET = "assets/app-3f9a1c2e.js"
-
-
-def nginx_binary() -> str:
-    for candidate in ("nginx", "/usr/sbin/nginx"):
-        if subprocess.run(["which", candidate], capture_output=True).returncode == 0:
-            return candidate
-    require("nginx", FileNotFoundError("nginx is not installed (make system-deps)"))
-    raise AssertionError("unreachable")
 
 
 @dataclass

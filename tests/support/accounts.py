@@ -75,3 +75,8 @@ async def create_task(
     assert response.status_code == 201, response.text
     body: dict[str, object] = response.json()
     return body
+
+
+def statements(response: httpx.Response) -> int:
+    """SQL statements the request ran (services started with *_EXPOSE_SQL_COUNT)."""
+    return int(response.headers["X-SQL-Statements"])

@@ -22,15 +22,20 @@ LAN_CLIENT = ("192.168.1.20", 50000)
 Embedded = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
+async def prepared_data_dir(root: Path) -> DataDir:
+    """A data dir under `root` with its key and both databases migrated."""
+    data = DataDir(root)
+    await asyncio.to_thread(data.prepare)
+    return data
+
+
 @pytest.fixture
 async def prepared(tmp_path: Path) -> DataDir:
     dist = tmp_path / "dist"
     (dist / "assets").mkdir(parents=True)
     (dist / "index.html").write_text("<!doctype html><title>Project Connect</title>")
     (dist / ASSET).write_text("console.log(1)")
-    data = DataDir(tmp_path / "data")
-    await asyncio.to_thread(data.prepare)
-    return data
+    return await prepared_data_dir(tmp_path / "data")
 
 
 @pytest.fixture

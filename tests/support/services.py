@@ -5,8 +5,10 @@ With CI=true a missing service fails the run; elsewhere its tests skip, saying w
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -134,3 +136,14 @@ class ThrowawayRedisPrefix:
                 await client.delete(*set(keys))
         finally:
             await client.aclose()
+
+
+@contextlib.asynccontextmanager
+async def redis_prefix() -> AsyncIterator[ThrowawayRedisPrefix]:
+    """A checked prefix of the real Redis, its keys deleted afterwards."""
+    prefix = ThrowawayRedisPrefix()
+    await prefix.check()
+    try:
+        yield prefix
+    finally:
+        await prefix.clean()

@@ -7,6 +7,7 @@ import uuid
 
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from projectconnect.infra.db import Database, utcnow
 from projectconnect.infra.events import (
@@ -25,6 +26,25 @@ from projectconnect.projects.repository import OwnerRepository, PeopleRepository
 logger = logging.getLogger(__name__)
 
 
+async def _already_handled(session: AsyncSession, envelope: Envelope) -> bool:
+    if await session.get(InboxEvent, envelope.id) is None:
+        return False
+    logger.info("event %s already handled", envelope.id)
+    return True
+
+
+async def _commit_as_handled(session: AsyncSession, envelope: Envelope) -> bool:
+    """Commit the event's effect with its inbox record; False if another consumer won."""
+    session.add(InboxEvent(event_id=envelope.id, type=envelope.type, handled_at=utcnow()))
+    try:
+        await session.commit()
+    except IntegrityError:
+        # The same event handled concurrently by another consumer: it won, fine.
+        logger.info("event %s handled concurrently", envelope.id)
+        return False
+    return True
+
+
 class UserDeletedHandler:
     """Deletes every project and task of a deleted user, once per event id."""
 
@@ -38,8 +58,7 @@ class UserDeletedHandler:
         except (KeyError, ValueError) as exc:
             raise PermanentError("user.deleted without a valid user_id") from exc
         async with self.db.session() as session:
-            if await session.get(InboxEvent, envelope.id) is not None:
-                logger.info("event %s already handled", envelope.id)
+            if await _already_handled(session, envelope):
                 return
             owners = OwnerRepository(session, user_id)
             await owners.lock()
@@ -47,12 +66,7 @@ class UserDeletedHandler:
                 session.add(DeletedUser(user_id=user_id, deleted_at=utcnow()))
             removed = await owners.delete_all_projects()
             await PeopleRepository(session).remove(user_id)
-            session.add(InboxEvent(event_id=envelope.id, type=envelope.type, handled_at=utcnow()))
-            try:
-                await session.commit()
-            except IntegrityError:
-                # The same event handled concurrently by another consumer: it won, fine.
-                logger.info("event %s handled concurrently", envelope.id)
+            if not await _commit_as_handled(session, envelope):
                 return
         await self.read_cache.invalidate(user_id)
         logger.info("deleted %d projects of a deleted account", removed)
@@ -75,8 +89,7 @@ class PersonChangedHandler:
             # Not chained: the payload carries personal data, and failures are logged.
             raise PermanentError(f"{envelope.type} without a valid profile") from None
         async with self.db.session() as session:
-            if await session.get(InboxEvent, envelope.id) is not None:
-                logger.info("event %s already handled", envelope.id)
+            if await _already_handled(session, envelope):
                 return
             owners = OwnerRepository(session, profile.user_id)
             await owners.lock()  # the same lock as the deletion: it cannot slip in between
@@ -86,11 +99,7 @@ class PersonChangedHandler:
                 outcome = "profile kept"
             else:
                 outcome = "profile not newer, ignored"
-            session.add(InboxEvent(event_id=envelope.id, type=envelope.type, handled_at=utcnow()))
-            try:
-                await session.commit()
-            except IntegrityError:
-                logger.info("event %s handled concurrently", envelope.id)
+            if not await _commit_as_handled(session, envelope):
                 return
         logger.info("event %s: %s", envelope.id, outcome)
 
