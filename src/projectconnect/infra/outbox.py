@@ -231,6 +231,8 @@ class OutboxRelay:
                         await self.observe_backlog()
                         await self.prune()
                     cycles += 1
+                    if not published and not failed:
+                        await self.observe_backlog()
                 except Exception:  # the database itself failed; keep the relay alive
                     logger.exception("outbox relay cycle failed")
                     published, failed, database_failed = 0, 1, True
@@ -247,7 +249,6 @@ class OutboxRelay:
                 backoff = 0.0
                 if published:
                     continue  # more may be waiting
-                await self.observe_backlog()
                 await self._idle(self.idle_poll)
         finally:
             for task in (listener, pg_listener):
