@@ -606,11 +606,14 @@ async def explain(projects_url: str, project_id: str, cursor: str) -> dict[str, 
     from projectconnect.infra.cache import MemoryCache
     from projectconnect.infra.config import normalize_database_url
     from projectconnect.infra.db import Database
-    from projectconnect.projects.cache import OwnerReadCache
+    from projectconnect.projects.cache import ReadCache
     from projectconnect.projects.service import ProjectService
+    from projectconnect.projects.workspaces import WorkspaceService
+    from projectconnect.projects.writes import Writes
 
     db = Database(normalize_database_url(projects_url), name="bench-explain", pool_size=1)
-    service = ProjectService(db, OwnerReadCache(MemoryCache(), ttl=1, enabled=False))
+    writes = Writes(db, ReadCache(MemoryCache(), ttl=1, enabled=False))
+    service = ProjectService(db, writes, WorkspaceService(db, writes))
     owner = _user_id(HEAVY_OWNER)
     captured: list[tuple[str, Any]] = []
 

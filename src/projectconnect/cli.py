@@ -176,8 +176,7 @@ def consume(
     from projectconnect.infra.cache import CacheBackend
     from projectconnect.infra.db import Database
     from projectconnect.infra.rabbitmq import RabbitConsumer, Topology
-    from projectconnect.projects import handlers
-    from projectconnect.projects.cache import OwnerReadCache
+    from projectconnect.projects.app import ProjectsCore
     from projectconnect.projects.settings import ProjectsSettings
 
     if service is not Service.projects:
@@ -197,16 +196,11 @@ def consume(
             timeout=settings.redis_timeout_ms / 1000,
             prefix=settings.cache_prefix,
         )
-        read_cache = OwnerReadCache(
-            cache.named("projects"),
-            ttl=settings.read_cache_ttl_seconds,
-            enabled=settings.read_cache,
-        )
         consumer = RabbitConsumer(
             amqp_url,
             Topology(namespace=settings.events_namespace),
             service.value,
-            handlers.dispatcher(db, read_cache),
+            ProjectsCore(settings, db, cache).events,
         )
         try:
             await consumer.start()

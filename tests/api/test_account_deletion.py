@@ -19,10 +19,10 @@ async def _owned_rows(url: str, owner: uuid.UUID) -> tuple[int, int]:
     try:
         async with engine.connect() as connection:
             projects = await connection.scalar(
-                select(func.count()).select_from(Project).where(Project.owner_id == owner)
+                select(func.count()).select_from(Project).where(Project.created_by == owner)
             )
             tasks = await connection.scalar(
-                select(func.count()).select_from(Task).where(Task.owner_id == owner)
+                select(func.count()).select_from(Task).where(Task.created_by == owner)
             )
         return int(projects or 0), int(tasks or 0)
     finally:

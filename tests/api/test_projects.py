@@ -25,8 +25,11 @@ PROJECT_FIELDS = {
     "task_count",
     "done_count",
     "progress",
+    "workspace_id",
+    "created_by",
+    "my_role",
 }
-TASK_FIELDS = {"id", "project_id", "title", "done", "created_at", "updated_at"}
+TASK_FIELDS = {"id", "project_id", "created_by", "title", "done", "created_at", "updated_at"}
 
 
 def problem(response: httpx.Response, status: int) -> dict[str, Any]:
@@ -330,13 +333,27 @@ async def test_an_invalid_project_is_refused_and_not_created(
 
 
 @pytest.mark.parametrize(
-    "field", ["owner_id", "id", "task_count", "done_count", "progress", "created_at"]
+    "field",
+    [
+        "owner_id",
+        "workspace_id",
+        "created_by",
+        "my_role",
+        "id",
+        "task_count",
+        "done_count",
+        "progress",
+        "created_at",
+    ],
 )
 async def test_fields_a_client_may_not_set_are_refused(api: httpx.AsyncClient, field: str) -> None:
     ann = await sign_up(api, "ann")
     bob = await sign_up(api, "bob")
     values: dict[str, object] = {
         "owner_id": bob.id,
+        "workspace_id": str(uuid.uuid4()),
+        "created_by": bob.id,
+        "my_role": "owner",
         "id": str(uuid.uuid4()),
         "task_count": 5,
         "done_count": 5,
@@ -587,7 +604,7 @@ async def test_an_invalid_task_is_refused_and_not_created(
     assert await counts(api, ann, project["id"]) == (0, 0, 0)
 
 
-@pytest.mark.parametrize("field", ["id", "project_id", "owner_id", "done"])
+@pytest.mark.parametrize("field", ["id", "project_id", "owner_id", "created_by", "done"])
 async def test_task_fields_a_client_may_not_set_on_creation_are_refused(
     api: httpx.AsyncClient, field: str
 ) -> None:
@@ -598,6 +615,7 @@ async def test_task_fields_a_client_may_not_set_on_creation_are_refused(
         "id": str(uuid.uuid4()),
         "project_id": other["id"],
         "owner_id": str(uuid.uuid4()),
+        "created_by": str(uuid.uuid4()),
         "done": True,
     }
 

@@ -20,7 +20,7 @@ from asgi_lifespan import LifespanManager
 from projectconnect.devserver import DataDir, create_embedded_app
 from projectconnect.infra.cache import MemoryCache
 from projectconnect.infra.pagination import Position
-from projectconnect.projects.cache import OwnerReadCache
+from projectconnect.projects.cache import ReadCache
 from tests.conftest import BASE_URL, embedded_settings
 from tests.support.accounts import Account, create_project, sign_up, statements
 from tests.support.embedded import prepared_data_dir
@@ -41,7 +41,7 @@ async def data_dir(tmp_path: Path) -> DataDir:
 @asynccontextmanager
 async def app_client(
     data: DataDir, redis: ThrowawayRedisPrefix | None, **projects: Any
-) -> AsyncIterator[tuple[httpx.AsyncClient, OwnerReadCache]]:
+) -> AsyncIterator[tuple[httpx.AsyncClient, ReadCache]]:
     """The embedded app on SQLite, its caches on Redis (or in-process without `redis`)."""
     auth_settings, projects_settings = embedded_settings(
         data.auth_url, data.projects_url, data.signing_key, redis
@@ -62,7 +62,7 @@ async def redis_keys(redis: ThrowawayRedisPrefix) -> set[bytes]:
         await client.aclose()
 
 
-def memory_of(read_cache: OwnerReadCache) -> MemoryCache:
+def memory_of(read_cache: ReadCache) -> MemoryCache:
     memory = getattr(read_cache.cache, "inner", None)
     assert isinstance(memory, MemoryCache)
     return memory

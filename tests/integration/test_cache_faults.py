@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
@@ -25,7 +26,7 @@ from projectconnect.auth.app import create_app as create_auth_app
 from projectconnect.devserver import DataDir, create_embedded_app
 from projectconnect.projects.app import ProjectsRuntime
 from projectconnect.projects.app import create_app as create_projects_app
-from projectconnect.projects.repository import ProjectRepository
+from projectconnect.projects.repository import VisibleProjects
 from tests.conftest import BASE_URL, embedded_settings
 from tests.support.accounts import (
     PASSWORD,
@@ -112,16 +113,16 @@ async def test_a_reader_paused_across_a_write_never_leaves_stale_data_behind(
         ann = await sign_up(api, "ann")
         await create_project(api, ann, "Before")
         read_done, write_done = asyncio.Event(), asyncio.Event()
-        original = ProjectRepository.list_page
+        original = VisibleProjects.list_page
 
-        async def paused_list_page(self: ProjectRepository, *args: object) -> Sequence[object]:
-            rows = await original(self, *args)  # type: ignore[arg-type]
+        async def paused_list_page(self: VisibleProjects, *args: Any) -> Sequence[Any]:
+            rows = await original(self, *args)
             if not read_done.is_set():
                 read_done.set()
                 await write_done.wait()  # the writer commits while we hold old rows
             return rows
 
-        monkeypatch.setattr(ProjectRepository, "list_page", paused_list_page)
+        monkeypatch.setattr(VisibleProjects, "list_page", paused_list_page)
         slow_reader = asyncio.create_task(api.get("/projects", headers=ann.headers))
         await read_done.wait()
         await create_project(api, ann, "After")
@@ -158,9 +159,16 @@ async def test_with_redis_unreachable_requests_are_answered_from_the_database(
             assert (await api.get("/auth/validate", headers=ann.headers)).status_code == 200
             assert errors("projects") > before
 
-            # Writes still work, and once Redis is back the cache takes over again.
-            await create_project(api, ann, "While down")
+            # A write could not keep the other replicas off the cache: it waits for Redis.
+            refused = await api.post("/projects", json={"name": "Lost"}, headers=ann.headers)
+            assert refused.status_code == 503, refused.text
+            assert refused.headers["retry-after"]
+            assert refused.headers["content-type"] == "application/problem+json"
             await proxy.restore()
+            # Once Redis is back, writes go through and the cache takes over again.
+            await eventually(
+                lambda: _created(api, ann, "While down"), within=5, message="writes stay refused"
+            )
             pages: list[httpx.Response] = []
 
             async def served_from_cache() -> bool:
@@ -169,6 +177,11 @@ async def test_with_redis_unreachable_requests_are_answered_from_the_database(
 
             await eventually(served_from_cache, within=5, message="the cache did not come back")
             assert [p["name"] for p in pages[-1].json()["items"]] == ["While down", "Kept"]
+
+
+async def _created(api: httpx.AsyncClient, owner: Account, name: str) -> bool:
+    response = await api.post("/projects", json={"name": name}, headers=owner.headers)
+    return response.status_code == 201
 
 
 async def test_a_slow_redis_is_given_up_on_quickly(

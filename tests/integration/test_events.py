@@ -28,10 +28,12 @@ from projectconnect.infra.problems import Unauthorized
 from projectconnect.infra.rabbitmq import RabbitConsumer, RabbitPublisher, declare_topology
 from projectconnect.projects import handlers
 from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
-from projectconnect.projects.cache import OwnerReadCache
-from projectconnect.projects.models import InboxEvent, Project
+from projectconnect.projects.cache import ReadCache
+from projectconnect.projects.models import InboxEvent, Project, Workspace
 from projectconnect.projects.schemas import ProjectCreate
 from projectconnect.projects.service import ProjectService
+from projectconnect.projects.workspaces import WorkspaceService
+from projectconnect.projects.writes import Writes
 from tests.support.processes import run_command
 from tests.support.services import ThrowawayBroker, ThrowawayPostgres
 from tests.support.tcpproxy import TcpProxy
@@ -44,12 +46,15 @@ class Pipeline:
     projects_db: Database
     broker: ThrowawayBroker
     outbox: Outbox
-    read_cache: OwnerReadCache = field(
-        default_factory=lambda: OwnerReadCache(MemoryCache(), ttl=60)
-    )
+    read_cache: ReadCache = field(default_factory=lambda: ReadCache(MemoryCache(), ttl=60))
+
+    def workspaces(self, db: Database | None = None) -> WorkspaceService:
+        db = db or self.projects_db
+        return WorkspaceService(db, Writes(db, self.read_cache))
 
     def projects(self) -> ProjectService:
-        return ProjectService(self.projects_db, self.read_cache)
+        workspaces = self.workspaces()
+        return ProjectService(self.projects_db, workspaces.writes, workspaces)
 
     def publisher(self, url: str | None = None) -> RabbitPublisher:
         return RabbitPublisher(url or self.broker.url, self.broker.topology, publish_timeout=2)
@@ -61,7 +66,7 @@ class Pipeline:
             url or self.broker.url,
             self.broker.topology,
             "projects",
-            dispatcher or handlers.dispatcher(self.projects_db, self.read_cache),
+            dispatcher or handlers.dispatcher(self.workspaces()),
             **kw,  # type: ignore[arg-type]
         )
 
@@ -83,7 +88,7 @@ class Pipeline:
     async def projects_of(self, owner: uuid.UUID) -> int:
         async with self.projects_db.session() as session:
             count = await session.scalar(
-                select(func.count()).select_from(Project).where(Project.owner_id == owner)
+                select(func.count()).select_from(Project).where(Project.created_by == owner)
             )
         return int(count or 0)
 
@@ -208,9 +213,12 @@ async def test_a_redelivered_event_changes_nothing(pipeline: Pipeline) -> None:
         # A project restored for that owner after the deletion was handled: a second
         # delivery of the same event must leave it alone.
         async with pipeline.projects_db.session() as session:
+            session.add(Workspace(id=owner, name="Restored", created_by=owner, created_at=utcnow()))
+            await session.flush()
             session.add(
                 Project(
-                    owner_id=owner,
+                    workspace_id=owner,
+                    created_by=owner,
                     name="Restored",
                     task_count=0,
                     done_count=0,
@@ -423,7 +431,8 @@ async def test_the_consumer_comes_back_after_losing_the_broker(pipeline: Pipelin
 async def test_no_project_created_during_the_deletion_window_survives(pipeline: Pipeline) -> None:
     owner = uuid.uuid4()
     service = pipeline.projects()
-    handler = handlers.UserDeletedHandler(pipeline.projects_db, pipeline.read_cache)
+    workspaces = pipeline.workspaces()
+    handler = handlers.UserDeletedHandler(workspaces.writes, workspaces)
 
     created: list[int] = []
 
@@ -556,7 +565,7 @@ async def test_a_deletion_waits_out_a_projects_database_outage_and_is_not_dead_l
     handler_db = Database(_through(proxy, pipeline.projects_db.url))
     owner = uuid.uuid4()
     await pipeline.projects().create_project(owner, ProjectCreate(name="Doomed"))
-    consumer = pipeline.consumer(handlers.dispatcher(handler_db, pipeline.read_cache))
+    consumer = pipeline.consumer(handlers.dispatcher(pipeline.workspaces(handler_db)))
     await consumer.start()
     publisher = pipeline.publisher()
     failures_before = sample("events_handler_failures_total", type=USER_DELETED)

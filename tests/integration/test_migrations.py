@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -12,7 +13,20 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, insert, inspect, select
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Uuid,
+    func,
+    insert,
+    inspect,
+    select,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -20,7 +34,7 @@ from projectconnect.auth.app import MIGRATIONS as AUTH_MIGRATIONS
 from projectconnect.auth.models import OutboxEvent, User
 from projectconnect.infra import migrations
 from projectconnect.infra.config import normalize_database_url
-from projectconnect.infra.db import utcnow
+from projectconnect.infra.db import UTCDateTime, utcnow
 from projectconnect.infra.events import USER_REGISTERED, Envelope, UserProfile
 from projectconnect.infra.migrations import MigrationTree
 from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
@@ -197,3 +211,119 @@ async def test_existing_accounts_are_announced_once_through_the_outbox(
     assert await outbox_events(engine) == []
     await migrations.upgrade(AUTH_MIGRATIONS, database_url)
     assert [e.data for e in await outbox_events(engine)] == [event.data]
+
+
+OLD = MetaData()
+# The single-owner schema (projects 0003), as far as these rows need it.
+OLD_PROJECTS = Table(
+    "projects",
+    OLD,
+    Column("id", Uuid),
+    Column("owner_id", Uuid),
+    Column("name", String),
+    Column("description", Text),
+    Column("task_count", Integer),
+    Column("done_count", Integer),
+    Column("created_at", UTCDateTime),
+    Column("updated_at", UTCDateTime),
+)
+OLD_TASKS = Table(
+    "tasks",
+    OLD,
+    Column("id", Uuid),
+    Column("project_id", Uuid),
+    Column("owner_id", Uuid),
+    Column("title", String),
+    Column("done", Boolean),
+    Column("created_at", UTCDateTime),
+    Column("updated_at", UTCDateTime),
+)
+
+
+async def _old_projects_schema_rows(engine: AsyncEngine) -> dict[str, list[Any]]:
+    """Two owners' projects and tasks as the single-owner schema held them."""
+    ann, bob = uuid.uuid4(), uuid.uuid4()
+    early = dt.datetime(2026, 1, 1, 10, tzinfo=dt.UTC)
+    late = dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC)
+    projects = [
+        (uuid.uuid4(), ann, "Ann's first", "with a description", 2, 1, early),
+        (uuid.uuid4(), ann, "Ann's second", None, 0, 0, late),
+        (uuid.uuid4(), bob, "Bob's", None, 1, 0, late),
+    ]
+    tasks = [
+        (uuid.uuid4(), projects[0][0], ann, "One", True, early),
+        (uuid.uuid4(), projects[0][0], ann, "Two", False, late),
+        (uuid.uuid4(), projects[2][0], bob, "Three", False, late),
+    ]
+    async with engine.begin() as connection:
+        for pid, owner, name, description, count, done, when in projects:
+            await connection.execute(
+                insert(OLD_PROJECTS).values(
+                    id=pid,
+                    owner_id=owner,
+                    name=name,
+                    description=description,
+                    task_count=count,
+                    done_count=done,
+                    created_at=when,
+                    updated_at=when,
+                )
+            )
+        for tid, pid, owner, title, done_flag, when in tasks:
+            await connection.execute(
+                insert(OLD_TASKS).values(
+                    id=tid,
+                    project_id=pid,
+                    owner_id=owner,
+                    title=title,
+                    done=done_flag,
+                    created_at=when,
+                    updated_at=when,
+                )
+            )
+    return {"owners": [ann, bob], "projects": projects, "tasks": tasks}
+
+
+async def test_every_project_moves_into_its_owners_personal_workspace_with_nothing_lost(
+    database_url: str, engine: AsyncEngine
+) -> None:
+    from projectconnect.projects.models import Membership, Project, Task, Workspace
+
+    await migrations.upgrade(PROJECTS_MIGRATIONS, database_url, "0003")
+    seeded = await _old_projects_schema_rows(engine)
+    await migrations.upgrade(PROJECTS_MIGRATIONS, database_url)
+
+    async with engine.connect() as connection:
+        workspaces = (await connection.execute(select(Workspace))).all()
+        memberships = (await connection.execute(select(Membership))).all()
+        projects = (await connection.execute(select(Project))).all()
+        tasks = (await connection.execute(select(Task))).all()
+    ann, bob = seeded["owners"]
+    # One personal workspace each, its owner its only member, dated from their first project.
+    assert {(w.id, w.personal_of, w.created_by, w.name) for w in workspaces} == {
+        (ann, ann, ann, "Personal"),
+        (bob, bob, bob, "Personal"),
+    }
+    assert {(m.workspace_id, m.user_id, m.role) for m in memberships} == {
+        (ann, ann, "owner"),
+        (bob, bob, "owner"),
+    }
+    joined = {m.user_id: m.joined_at for m in memberships}
+    assert joined[ann] == dt.datetime(2026, 1, 1, 10, tzinfo=dt.UTC)
+    # Every project and task, field for field, in its owner's workspace.
+    assert {
+        (p.id, p.workspace_id, p.created_by, p.name, p.description, p.task_count, p.done_count)
+        for p in projects
+    } == {
+        (pid, owner, owner, name, description, c, d)
+        for pid, owner, name, description, c, d, _ in seeded["projects"]
+    }
+    assert {(t.id, t.project_id, t.created_by, t.title, t.done) for t in tasks} == {
+        (tid, pid, owner, title, done) for tid, pid, owner, title, done, _ in seeded["tasks"]
+    }
+
+    # And back: each project returns to its workspace's owner.
+    await migrations.downgrade(PROJECTS_MIGRATIONS, database_url, "0003")
+    async with engine.connect() as connection:
+        rows = (await connection.execute(select(OLD_PROJECTS.c.id, OLD_PROJECTS.c.owner_id))).all()
+    assert dict(rows) == {pid: owner for pid, owner, *_ in seeded["projects"]}

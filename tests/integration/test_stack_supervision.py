@@ -51,7 +51,7 @@ async def _projects_of(database: str, owner: str) -> int:
             count = await connection.scalar(
                 select(func.count())
                 .select_from(Project)
-                .where(Project.owner_id == uuid.UUID(owner))
+                .where(Project.created_by == uuid.UUID(owner))
             )
         return int(count or 0)
     finally:

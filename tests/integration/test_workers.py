@@ -107,7 +107,7 @@ async def test_deletion_reaches_projects_when_relay_and_consumer_start_later(
             assert deleted.status_code == 204
 
         owned = (
-            select(func.count()).select_from(Project).where(Project.owner_id == uuid.UUID(ann.id))
+            select(func.count()).select_from(Project).where(Project.created_by == uuid.UUID(ann.id))
         )
         pending = (
             select(func.count()).select_from(OutboxEvent).where(OutboxEvent.published_at.is_(None))

@@ -72,7 +72,7 @@ async def scenario(amqp_url: str, namespace: str) -> dict[str, object]:
         for _ in range(200):
             async with projects_runtime.db.session() as session:
                 left = await session.scalar(
-                    select(func.count()).select_from(Project).where(Project.owner_id == owner)
+                    select(func.count()).select_from(Project).where(Project.created_by == owner)
                 )
             if left == 0:
                 break

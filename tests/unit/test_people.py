@@ -27,9 +27,11 @@ from projectconnect.infra.events import (
 from projectconnect.infra.faults import PermanentError
 from projectconnect.infra.inbox import Dispatcher
 from projectconnect.projects import handlers
-from projectconnect.projects.cache import OwnerReadCache
+from projectconnect.projects.cache import ReadCache
 from projectconnect.projects.models import Base, Person
 from projectconnect.projects.repository import PeopleRepository
+from projectconnect.projects.workspaces import WorkspaceService
+from projectconnect.projects.writes import Writes
 
 EMAIL = "ann.private@example.com"
 
@@ -86,7 +88,7 @@ async def test_get_many_answers_the_known_people_among_the_ids(db: Database) -> 
 
 
 def _dispatcher(db: Database) -> Dispatcher:
-    return handlers.dispatcher(db, OwnerReadCache(MemoryCache(), ttl=60))
+    return handlers.dispatcher(WorkspaceService(db, Writes(db, ReadCache(MemoryCache(), ttl=60))))
 
 
 async def test_events_out_of_order_and_twice_leave_the_newest_name(db: Database) -> None:

@@ -5,58 +5,107 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Mapping
 
-from projectconnect.infra.cache import ENTRY_OVERHEAD, MemoryCache
-from projectconnect.projects.cache import OwnerReadCache, PageView, canonical_id
+import pytest
+
+from projectconnect.infra.cache import ENTRY_OVERHEAD, CacheUnavailable, MemoryCache
+from projectconnect.projects.cache import (
+    PageView,
+    ReadCache,
+    canonical_id,
+    person_scope,
+    project_scope,
+)
+
+
+async def generation(cache: ReadCache, scope: str) -> str | None:
+    return (await cache.generations([scope]))[0]
 
 
 async def test_a_disabled_read_cache_hands_out_no_generation() -> None:
-    owner = uuid.uuid4()
-    enabled = OwnerReadCache(MemoryCache(), ttl=60)
-    disabled = OwnerReadCache(MemoryCache(), ttl=60, enabled=False)
+    scope = person_scope(uuid.uuid4())
+    enabled = ReadCache(MemoryCache(), ttl=60)
+    disabled = ReadCache(MemoryCache(), ttl=60, enabled=False)
 
-    generation = await enabled.generation(owner)
-    assert generation is not None
-    assert await enabled.generation(owner) == generation
-    assert await disabled.generation(owner) is None
-    await disabled.invalidate(owner)
-    assert await disabled.generation(owner) is None
+    current = await generation(enabled, scope)
+    assert current is not None
+    assert await generation(enabled, scope) == current
+    assert await generation(disabled, scope) is None
+    await disabled.fence([scope])
+    await disabled.renew([scope])
+    assert await generation(disabled, scope) is None
 
 
 async def test_a_response_over_the_entry_cap_is_not_stored() -> None:
-    scope = uuid.uuid4()
-    cache = OwnerReadCache(MemoryCache(), ttl=60, max_entry_bytes=1000)
-    generation = await cache.generation(scope)
-    assert generation is not None
-    assert await cache.put(scope, generation, "big", b"x" * 1001) is False
-    assert await cache.get(scope, generation, "big") is None
-    assert await cache.put(scope, generation, "small", b"x" * 1000) is True
-    assert await cache.get(scope, generation, "small") == b"x" * 1000
+    scope = project_scope(uuid.uuid4())
+    cache = ReadCache(MemoryCache(), ttl=60, max_entry_bytes=1000)
+    current = await generation(cache, scope)
+    assert current is not None
+    assert await cache.put(scope, current, "big", b"x" * 1001) is False
+    assert await cache.get(scope, current, "big") is None
+    assert await cache.put(scope, current, "small", b"x" * 1000) is True
+    assert await cache.get(scope, current, "small") == b"x" * 1000
 
 
 async def test_only_cursors_issued_under_the_current_generation_may_be_stored() -> None:
-    scope = uuid.uuid4()
-    cache = OwnerReadCache(MemoryCache(), ttl=60, page_sizes={20})
-    generation = await cache.generation(scope)
-    assert generation is not None
-    first = PageView("list", 20)
-    assert await cache.is_issued(scope, generation, first)
-    assert not await cache.is_issued(scope, generation, PageView("list", 7))
+    scope = person_scope(uuid.uuid4())
+    cache = ReadCache(MemoryCache(), ttl=60, page_sizes={20})
+    current = await generation(cache, scope)
+    assert current is not None
+    first = PageView("list:*", 20)
+    assert await cache.is_issued(scope, current, first)
+    assert not await cache.is_issued(scope, current, PageView("list:*", 7))
     forged = first.after("eyJmb3JnZWQiOnRydWV9")
-    assert not await cache.is_issued(scope, generation, forged)
+    assert not await cache.is_issued(scope, current, forged)
 
     issued = first.after("c2VydmVyLWlzc3VlZA")
-    await cache.issue(scope, generation, issued)
-    assert await cache.is_issued(scope, generation, issued)
+    await cache.issue(scope, current, issued)
+    assert await cache.is_issued(scope, current, issued)
     # The same position asked with another size or on another list was not issued.
-    assert not await cache.is_issued(scope, generation, PageView("list", 100, issued.cursor))
-    assert not await cache.is_issued(scope, generation, PageView("tasks:x", 20, issued.cursor))
+    assert not await cache.is_issued(scope, current, PageView("list:*", 100, issued.cursor))
+    assert not await cache.is_issued(scope, current, PageView("tasks", 20, issued.cursor))
     # A write makes every issued cursor of the scope unknown again.
-    await cache.invalidate(scope)
-    newer = await cache.generation(scope)
+    await cache.fence([scope])
+    await cache.renew([scope])
+    newer = await generation(cache, scope)
     assert newer is not None
-    assert newer != generation
+    assert newer != current
     assert not await cache.is_issued(scope, newer, issued)
+
+
+async def test_a_fenced_scope_is_served_by_no_one_until_renewed_or_expired() -> None:
+    now = [0.0]
+    memory = MemoryCache(timer=lambda: now[0])
+    writer = ReadCache(memory, ttl=60, fence_seconds=30)
+    other_replica = ReadCache(memory, ttl=60, fence_seconds=30)
+    scope, untouched = project_scope(uuid.uuid4()), person_scope(uuid.uuid4())
+    before = await generation(other_replica, scope)
+    assert before is not None
+
+    await writer.fence([scope])
+    # The write committed but its new generation never landed (a Redis error, a crash).
+    assert await generation(other_replica, scope) is None
+    assert await generation(other_replica, untouched) is not None
+    now[0] += 31  # the fence expires: a fresh generation, unlike the one before the write
+    after = await generation(other_replica, scope)
+    assert after is not None
+    assert after != before
+
+
+class Unreachable(MemoryCache):
+    async def set_many(
+        self, items: Mapping[str, bytes], ttl: float, *, strict: bool = False
+    ) -> bool:
+        if strict:
+            raise CacheUnavailable("down")
+        return False
+
+
+async def test_a_fence_that_cannot_be_set_raises() -> None:
+    cache = ReadCache(Unreachable(), ttl=60)
+    with pytest.raises(CacheUnavailable):
+        await cache.fence([person_scope(uuid.uuid4())])
 
 
 def test_every_spelling_of_an_id_has_one_canonical_form() -> None:

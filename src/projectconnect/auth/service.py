@@ -153,7 +153,7 @@ class AuthService:
             await SessionRepository(session).add(login, token_row)
             await session.commit()
         metrics.LOGINS.labels(outcome="success").inc()
-        return self._tokens(user.id, login, refresh)
+        return self._tokens(user, login, refresh)
 
     async def _check_password(
         self, email: str, client_ip: str, password: str, password_hash: str | None
@@ -199,8 +199,11 @@ class AuthService:
                 raise Unauthorized("The refresh token was already used; the session is ended.")
             refresh, token_row = self._new_refresh_token(login.id, now)
             sessions.add_refresh_token(token_row)
+            user = await session.get(User, login.user_id)
+            if user is None:  # deleted as the refresh ran
+                raise Unauthorized("The account no longer exists.")
             await session.commit()
-        return self._tokens(login.user_id, login, refresh)
+        return self._tokens(user, login, refresh)
 
     async def authenticate(self, access_token: str) -> AccessClaims:
         """The claims of an access token whose signature holds and whose session is active."""
@@ -308,9 +311,9 @@ class AuthService:
         )
         return token, row
 
-    def _tokens(self, user_id: uuid.UUID, login: Session, refresh: str) -> IssuedTokens:
+    def _tokens(self, user: User, login: Session, refresh: str) -> IssuedTokens:
         return IssuedTokens(
-            access_token=self.signer.issue(user_id, login.id),
+            access_token=self.signer.issue(user.id, login.id, email=user.email),
             expires_in=self.signer.ttl_seconds,
             refresh_token=refresh,
             session_expires_at=login.expires_at,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import NamedTuple, Protocol, TypeVar
 
 import redis.asyncio as aioredis
@@ -47,6 +47,18 @@ class Cache(Protocol):
         """True when the value was stored."""
 
     async def delete(self, *keys: str) -> None: ...
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        """The values of `keys` in one round trip; a failure reads as misses."""
+
+    async def set_many(
+        self, items: Mapping[str, bytes], ttl: float, *, strict: bool = False
+    ) -> bool:
+        """Store every item in one round trip; True when stored.
+
+        `strict`: a failure raises CacheUnavailable instead (for a write that must know it
+        landed), and the attempt is made even while the circuit breaker is open.
+        """
 
 
 # What an entry costs beyond its key and value: the dict slots, the LRU and expiry
@@ -123,6 +135,15 @@ class MemoryCache:
         for key in keys:
             self._entries.pop(key, None)
 
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        return [await self.get(key) for key in keys]
+
+    async def set_many(
+        self, items: Mapping[str, bytes], ttl: float, *, strict: bool = False
+    ) -> bool:
+        stored = [await self.set(key, value, ttl) for key, value in items.items()]
+        return all(stored)
+
 
 class CircuitBreaker:
     """Open for `cooldown` seconds after a failure: callers skip the service meanwhile."""
@@ -165,9 +186,11 @@ class RedisCache:
         self.prefix = prefix
         self.breaker = breaker or CircuitBreaker()
 
-    async def _strict(self, operation: Callable[[], Awaitable[T]]) -> T:
+    async def _strict(
+        self, operation: Callable[[], Awaitable[T]], *, despite_breaker: bool = False
+    ) -> T:
         """Run `operation` on Redis, or raise CacheUnavailable (counted, and trips the breaker)."""
-        if self.breaker.is_open:
+        if self.breaker.is_open and not despite_breaker:
             metrics.CACHE_ERRORS.labels(cache=self.name, reason="circuit_open").inc()
             raise CacheUnavailable(f"{self.name} cache: circuit open")
         try:
@@ -212,6 +235,35 @@ class RedisCache:
         if keys:
             await self._call(delete, None)
 
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        async def get_many() -> list[bytes | None]:
+            values = await self.client.mget([self.prefix + k for k in keys])
+            return [v if isinstance(v, bytes) else None for v in values]
+
+        if not keys:
+            return []
+        return await self._call(get_many, [None] * len(keys))
+
+    async def set_many(
+        self, items: Mapping[str, bytes], ttl: float, *, strict: bool = False
+    ) -> bool:
+        async def set_many() -> bool:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for key, value in items.items():
+                    pipe.set(self.prefix + key, value, px=max(1, int(ttl * 1000)))
+                results = await pipe.execute()
+            return all(results)
+
+        if not items:
+            return True
+        if not strict:
+            return await self._call(set_many, False)
+        try:
+            return await self._strict(set_many, despite_breaker=True)
+        except CacheUnavailable:
+            # Once more: the first call after Redis restarted meets a connection it closed.
+            return await self._strict(set_many, despite_breaker=True)
+
 
 class InstrumentedCache:
     """Counts hits and misses of one logical cache (sessions, project lists, ...)."""
@@ -237,6 +289,14 @@ class InstrumentedCache:
 
     async def delete(self, *keys: str) -> None:
         await self.inner.delete(*keys)
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        return [self._count(value) for value in await self.inner.get_many(keys)]
+
+    async def set_many(
+        self, items: Mapping[str, bytes], ttl: float, *, strict: bool = False
+    ) -> bool:
+        return await self.inner.set_many(items, ttl, strict=strict)
 
 
 class CacheBackend:

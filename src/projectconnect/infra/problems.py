@@ -54,11 +54,14 @@ class ServiceError(Exception):
         *,
         errors: Sequence[FieldError] = (),
         headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = list(errors)
         self.headers = headers or {}
+        # RFC 9457 extension members: more for a client to act on (the role a 403 needs).
+        self.extensions = extensions or {}
 
 
 class NotFound(ServiceError):
@@ -69,6 +72,11 @@ class NotFound(ServiceError):
 class Conflict(ServiceError):
     status = 409
     code = "conflict"
+
+
+class Gone(ServiceError):
+    status = 410
+    code = "gone"
 
 
 class Unauthorized(ServiceError):
@@ -141,6 +149,7 @@ def problem_response(
     errors: Sequence[FieldError] = (),
     headers: dict[str, str] | None = None,
     instance: str | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
     phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
     body: dict[str, Any] = {
@@ -154,6 +163,7 @@ def problem_response(
         body["instance"] = instance
     if errors:
         body["errors"] = [e.model_dump() for e in errors]
+    body.update(extensions or {})
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
@@ -190,6 +200,7 @@ async def _service_error(request: Request, exc: Exception) -> JSONResponse:
         errors=exc.errors,
         headers=exc.headers,
         instance=request.url.path,
+        extensions=exc.extensions,
     )
 
 

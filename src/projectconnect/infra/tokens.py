@@ -36,6 +36,9 @@ class AccessClaims:
     session_id: uuid.UUID
     expires_at: dt.datetime
     issued_at: dt.datetime
+    # The account's email when the token was issued (tokens live minutes): what an
+    # invitation bound to an email is checked against.
+    email: str | None = None
 
 
 def _b64url_uint(value: int) -> str:
@@ -86,15 +89,17 @@ class TokenSigner:
     def jwks(self) -> dict[str, list[dict[str, str]]]:
         return {"keys": [self.jwk]}
 
-    def issue(self, subject: uuid.UUID, session_id: uuid.UUID) -> str:
+    def issue(self, subject: uuid.UUID, session_id: uuid.UUID, *, email: str | None = None) -> str:
         now = int(time.time())
-        claims = {
+        claims: dict[str, object] = {
             "sub": str(subject),
             "sid": str(session_id),
             "aud": self.audience,
             "iat": now,
             "exp": now + self.ttl_seconds,
         }
+        if email is not None:
+            claims["email"] = email
         return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self.kid})
 
 
@@ -207,6 +212,7 @@ class TokenVerifier:
                 session_id=uuid.UUID(claims["sid"]),
                 expires_at=dt.datetime.fromtimestamp(claims["exp"], dt.UTC),
                 issued_at=dt.datetime.fromtimestamp(claims["iat"], dt.UTC),
+                email=claims["email"] if isinstance(claims.get("email"), str) else None,
             )
         except (jwt.PyJWTError, ValueError, TypeError, AttributeError) as exc:
             raise InvalidToken(str(exc)) from exc

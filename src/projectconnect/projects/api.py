@@ -1,4 +1,4 @@
-"""The projects service's HTTP routes."""
+"""The projects service's routes for projects and tasks, with their read caches."""
 
 from __future__ import annotations
 
@@ -6,16 +6,25 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel
 
 from projectconnect.infra.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from projectconnect.infra.problems import Unauthorized, problem_responses
-from projectconnect.infra.security import BearerToken
-from projectconnect.infra.sessions import TokenSessions
-from projectconnect.infra.tokens import InvalidToken, TokenVerifier
-from projectconnect.projects.cache import OwnerReadCache, PageView, canonical_id
-from projectconnect.projects.models import Project, Task
+from projectconnect.infra.problems import NotFound, problem_responses
+from projectconnect.projects.access import PROJECT_NOT_FOUND
+from projectconnect.projects.cache import (
+    PageView,
+    ReadCache,
+    canonical_id,
+    decode_acl,
+    encode_acl,
+    person_scope,
+    project_scope,
+    tag,
+    untag,
+)
+from projectconnect.projects.caller import Caller, CallerDep
+from projectconnect.projects.models import Task
 from projectconnect.projects.schemas import (
     ProjectCreate,
     ProjectPage,
@@ -26,42 +35,30 @@ from projectconnect.projects.schemas import (
     TaskPublic,
     TaskUpdate,
 )
-from projectconnect.projects.service import ProjectService
+from projectconnect.projects.service import ProjectService, ProjectView
 
-router = APIRouter(
-    prefix="/projects", tags=["projects"], responses=problem_responses(401, 404, 422, 500, 503)
-)
-Listing = ProjectPage | TaskPage
+router = APIRouter(tags=["projects"], responses=problem_responses(401, 403, 404, 422, 500, 503))
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
+Cursor = Annotated[str | None, Query(max_length=512)]
+JSON = "application/json"
 
 
-async def get_service(request: Request) -> ProjectService:
+def service_of(request: Request) -> ProjectService:
     service: ProjectService = request.app.state.projects_service
     return service
 
 
-async def current_owner(token: BearerToken, request: Request) -> uuid.UUID:
-    """The subject of a valid access token whose session is still active."""
-    verifier: TokenVerifier = request.app.state.projects_verifier
-    sessions: TokenSessions = request.app.state.projects_sessions
-    try:
-        claims = await verifier.verify(token)
-    except InvalidToken as exc:
-        raise Unauthorized("The access token is not valid.") from exc
-    if not await sessions.is_active(token, claims):
-        raise Unauthorized("The session has ended; log in again.")
-    return claims.subject
+def cache_of(request: Request) -> ReadCache:
+    cache: ReadCache = request.app.state.projects_read_cache
+    return cache
 
 
-ServiceDep = Annotated[ProjectService, Depends(get_service)]
-Owner = Annotated[uuid.UUID, Depends(current_owner)]
-Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
-Cursor = Annotated[str | None, Query(max_length=512)]
-
-
-def project_public(project: Project) -> ProjectPublic:
+def project_public(view: ProjectView) -> ProjectPublic:
+    project = view.project
     progress = project.done_count * 100 // project.task_count if project.task_count else 0
     return ProjectPublic(
         id=project.id,
+        workspace_id=project.workspace_id,
         name=project.name,
         description=project.description,
         created_at=project.created_at,
@@ -69,6 +66,8 @@ def project_public(project: Project) -> ProjectPublic:
         task_count=project.task_count,
         done_count=project.done_count,
         progress=progress,
+        created_by=project.created_by,
+        my_role=view.role,
     )
 
 
@@ -76,125 +75,176 @@ def task_public(task: Task) -> TaskPublic:
     return TaskPublic.model_validate(task, from_attributes=True)
 
 
-async def read_through(
-    request: Request, scope: uuid.UUID, view: str | None, build: Callable[[], Awaitable[BaseModel]]
+def with_role(shared: bytes, role: str) -> bytes:
+    """A shared project body (a JSON object without `my_role`) made the caller's own."""
+    return shared[:-1] + b',"my_role":"' + role.encode() + b'"}'
+
+
+async def person_page(
+    request: Request, caller: Caller, page: PageView, build: Callable[[], Awaitable[BaseModel]]
 ) -> Response:
-    """Serve the scope's cached response bytes, or build, store and serve them.
-
-    `view` None: not a canonical view, served from the database and stored nowhere.
-    """
-    if view is None:
-        return Response((await build()).model_dump_json(), media_type="application/json")
-    cache: OwnerReadCache = request.app.state.projects_read_cache
-    generation = await cache.generation(scope)
-    if generation is not None:
-        cached = await cache.get(scope, generation, view)
-        if cached is not None:
-            return Response(cached, media_type="application/json")
-    body = (await build()).model_dump_json().encode()
-    if generation is not None:
-        await cache.put(scope, generation, view, body)
-    return Response(body, media_type="application/json")
-
-
-async def read_page_through(
-    request: Request, scope: uuid.UUID, page: PageView, build: Callable[[], Awaitable[Listing]]
-) -> Response:
-    """A page of a list through the cache: stored only at positions the server issued."""
-    cache: OwnerReadCache = request.app.state.projects_read_cache
-    generation = await cache.generation(scope) if cache.may_hold(page) else None
+    """A page of the caller's own lists, through their view's cache: stored only at
+    positions the server issued."""
+    cache = cache_of(request)
+    scope = person_scope(caller.user_id)
+    generation = (await cache.generations([scope]))[0] if cache.may_hold(page) else None
     if generation is not None:
         # Only issued positions are ever stored, so a hit needs no further check.
         cached = await cache.get(scope, generation, page.key)
         if cached is not None:
-            return Response(cached, media_type="application/json")
+            return Response(cached, media_type=JSON)
     listing = await build()
     body = listing.model_dump_json().encode()
     if generation is not None and await cache.is_issued(scope, generation, page):
-        if listing.next_cursor is not None:
-            await cache.issue(scope, generation, page.after(listing.next_cursor))
+        next_cursor = getattr(listing, "next_cursor", None)
+        if next_cursor is not None:
+            await cache.issue(scope, generation, page.after(next_cursor))
         await cache.put(scope, generation, page.key, body)
-    return Response(body, media_type="application/json")
+    return Response(body, media_type=JSON)
 
 
-@router.get("", response_model=ProjectPage)
+SharedBuild = Callable[[], Awaitable[tuple[bytes, ProjectView, str | None]]]
+
+
+async def project_read(
+    request: Request,
+    caller: Caller,
+    project_id: str,
+    page: PageView | None,
+    build: SharedBuild,
+    *,
+    personal: Callable[[bytes, str], bytes] = lambda body, _role: body,
+) -> Response:
+    """A read of one project's (the project itself when `page` is None, else a page of its
+    tasks), shared by its workspace's members through the project's cache. An entry is
+    served to a caller whose cached memberships (their `acl`, fetched in the same round
+    trip) give them a role in the entry's workspace.
+
+    `build` reads the database (and decides access): the shared body, the project with the
+    caller's role, and the next page's cursor; `personal` makes a shared body the caller's.
+    """
+    cache = cache_of(request)
+    pid = canonical_id(project_id)
+    key = page.key if page is not None else "project"
+    person = person_scope(caller.user_id)
+    project = project_scope(uuid.UUID(pid)) if pid is not None else ""
+    usable = pid is not None and (page is None or cache.may_hold(page))
+    person_gen, project_gen = await cache.generations([person, project]) if usable else (None, None)
+    acl: bytes | None = None
+    if person_gen is not None and project_gen is not None:
+        acl, entry = await cache.get_many(
+            [(person, person_gen, "acl"), (project, project_gen, key)]
+        )
+        if acl is not None and entry is not None:
+            workspace, body = untag(entry)
+            role = decode_acl(acl).get(workspace)
+            if role is None:
+                raise NotFound(PROJECT_NOT_FOUND)
+            return Response(personal(body, role), media_type=JSON)
+    body, found, next_cursor = await build()
+    if person_gen is not None and project_gen is not None:
+        if acl is None:
+            roles = await service_of(request).workspaces.roles_of(caller.user_id)
+            await cache.put(person, person_gen, "acl", encode_acl(roles))
+        if page is None or await cache.is_issued(project, project_gen, page):
+            if page is not None and next_cursor is not None:
+                await cache.issue(project, project_gen, page.after(next_cursor))
+            await cache.put(project, project_gen, key, tag(found.project.workspace_id, body))
+    return Response(personal(body, found.role), media_type=JSON)
+
+
+@router.get("/projects", response_model=ProjectPage)
 async def list_projects(
     request: Request,
-    owner: Owner,
-    service: ServiceDep,
+    caller: CallerDep,
     limit: Limit = DEFAULT_PAGE_SIZE,
     cursor: Cursor = None,
+    workspace: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
+    """Every project the caller can see, across their workspaces; `workspace` narrows it."""
+
     async def build() -> ProjectPage:
-        page = await service.list_projects(owner, limit, cursor)
+        page = await service_of(request).list_projects(caller.user_id, limit, cursor, workspace)
         return ProjectPage(
             items=[project_public(p) for p in page.items], next_cursor=page.next_cursor
         )
 
-    return await read_page_through(request, owner, PageView("list", limit, cursor), build)
+    listing = "list:*" if workspace is None else f"list:{canonical_id(workspace)}"
+    if workspace is not None and canonical_id(workspace) is None:
+        return Response((await build()).model_dump_json(), media_type=JSON)
+    return await person_page(request, caller, PageView(listing, limit, cursor), build)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
-async def create_project(body: ProjectCreate, owner: Owner, service: ServiceDep) -> ProjectPublic:
-    return project_public(await service.create_project(owner, body))
+@router.post("/projects", status_code=status.HTTP_201_CREATED)
+async def create_project(request: Request, body: ProjectCreate, caller: CallerDep) -> ProjectPublic:
+    """A project in the caller's personal workspace."""
+    return project_public(await service_of(request).create_project(caller.user_id, body))
 
 
-@router.get("/{project_id}", response_model=ProjectPublic)
-async def get_project(
-    request: Request, project_id: str, owner: Owner, service: ServiceDep
-) -> Response:
-    async def build() -> ProjectPublic:
-        return project_public(await service.get_project(owner, project_id))
-
-    pid = canonical_id(project_id)
-    return await read_through(request, owner, f"project:{pid}" if pid else None, build)
-
-
-@router.patch("/{project_id}")
-async def update_project(
-    project_id: str, body: ProjectUpdate, owner: Owner, service: ServiceDep
+@router.post("/workspaces/{workspace_id}/projects", status_code=status.HTTP_201_CREATED)
+async def create_workspace_project(
+    request: Request, workspace_id: str, body: ProjectCreate, caller: CallerDep
 ) -> ProjectPublic:
-    return project_public(await service.update_project(owner, project_id, body))
+    service = service_of(request)
+    return project_public(await service.create_project(caller.user_id, body, workspace_id))
 
 
-@router.delete("/{project_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_project(project_id: str, owner: Owner, service: ServiceDep) -> None:
-    await service.delete_project(owner, project_id)
+@router.get("/projects/{project_id}", response_model=ProjectPublic)
+async def get_project(request: Request, project_id: str, caller: CallerDep) -> Response:
+    async def build() -> tuple[bytes, ProjectView, None]:
+        found = await service_of(request).get_project(caller.user_id, project_id)
+        shared = project_public(found).model_dump_json(exclude={"my_role"}).encode()
+        return shared, found, None
+
+    return await project_read(request, caller, project_id, None, build, personal=with_role)
 
 
-@router.get("/{project_id}/tasks", response_model=TaskPage)
+@router.patch("/projects/{project_id}")
+async def update_project(
+    request: Request, project_id: str, body: ProjectUpdate, caller: CallerDep
+) -> ProjectPublic:
+    service = service_of(request)
+    return project_public(await service.update_project(caller.user_id, project_id, body))
+
+
+@router.delete("/projects/{project_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_project(request: Request, project_id: str, caller: CallerDep) -> None:
+    await service_of(request).delete_project(caller.user_id, project_id)
+
+
+@router.get("/projects/{project_id}/tasks", response_model=TaskPage)
 async def list_tasks(
     request: Request,
     project_id: str,
-    owner: Owner,
-    service: ServiceDep,
+    caller: CallerDep,
     limit: Limit = DEFAULT_PAGE_SIZE,
     cursor: Cursor = None,
 ) -> Response:
-    async def build() -> TaskPage:
-        page = await service.list_tasks(owner, project_id, limit, cursor)
-        return TaskPage(items=[task_public(t) for t in page.items], next_cursor=page.next_cursor)
+    async def build() -> tuple[bytes, ProjectView, str | None]:
+        page, found = await service_of(request).list_tasks(
+            caller.user_id, project_id, limit, cursor
+        )
+        listing = TaskPage(items=[task_public(t) for t in page.items], next_cursor=page.next_cursor)
+        return listing.model_dump_json().encode(), found, page.next_cursor
 
-    pid = canonical_id(project_id)
-    if pid is None:  # names no project: the service answers 404
-        return await read_through(request, owner, None, build)
-    return await read_page_through(request, owner, PageView(f"tasks:{pid}", limit, cursor), build)
+    return await project_read(request, caller, project_id, PageView("tasks", limit, cursor), build)
 
 
-@router.post("/{project_id}/tasks", status_code=status.HTTP_201_CREATED)
+@router.post("/projects/{project_id}/tasks", status_code=status.HTTP_201_CREATED)
 async def create_task(
-    project_id: str, body: TaskCreate, owner: Owner, service: ServiceDep
+    request: Request, project_id: str, body: TaskCreate, caller: CallerDep
 ) -> TaskPublic:
-    return task_public(await service.create_task(owner, project_id, body))
+    return task_public(await service_of(request).create_task(caller.user_id, project_id, body))
 
 
-@router.patch("/{project_id}/tasks/{task_id}")
+@router.patch("/projects/{project_id}/tasks/{task_id}")
 async def update_task(
-    project_id: str, task_id: str, body: TaskUpdate, owner: Owner, service: ServiceDep
+    request: Request, project_id: str, task_id: str, body: TaskUpdate, caller: CallerDep
 ) -> TaskPublic:
-    return task_public(await service.update_task(owner, project_id, task_id, body))
+    service = service_of(request)
+    return task_public(await service.update_task(caller.user_id, project_id, task_id, body))
 
 
-@router.delete("/{project_id}/tasks/{task_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_task(project_id: str, task_id: str, owner: Owner, service: ServiceDep) -> None:
-    await service.delete_task(owner, project_id, task_id)
+@router.delete("/projects/{project_id}/tasks/{task_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_task(request: Request, project_id: str, task_id: str, caller: CallerDep) -> None:
+    await service_of(request).delete_task(caller.user_id, project_id, task_id)

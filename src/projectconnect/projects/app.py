@@ -21,11 +21,13 @@ from projectconnect.infra.sessions import (
 )
 from projectconnect.infra.tokens import KeySource, RemoteKeySource, SessionRegistry, TokenVerifier
 from projectconnect.infra.tracing import configure_tracing
-from projectconnect.projects import api, handlers
-from projectconnect.projects.cache import OwnerReadCache
+from projectconnect.projects import api, handlers, workspaces_api
+from projectconnect.projects.cache import ReadCache
 from projectconnect.projects.models import Base
 from projectconnect.projects.service import ProjectService
 from projectconnect.projects.settings import ProjectsSettings
+from projectconnect.projects.workspaces import WorkspaceService
+from projectconnect.projects.writes import Writes
 
 MIGRATIONS = MigrationTree(
     name="projects",
@@ -33,6 +35,25 @@ MIGRATIONS = MigrationTree(
     version_table="projects_alembic_version",
     metadata=Base.metadata,
 )
+
+
+class ProjectsCore:
+    """The use cases and event handlers over a database and a cache: what both the service
+    and a consumer process of its own (`projectconnect worker`) run."""
+
+    def __init__(self, settings: ProjectsSettings, db: Database, cache: CacheBackend) -> None:
+        self.read_cache = ReadCache(
+            cache.named("projects"),
+            ttl=settings.read_cache_ttl_seconds,
+            enabled=settings.read_cache,
+            max_entry_bytes=settings.read_cache_max_entry_bytes,
+            page_sizes=settings.read_cache_page_sizes,
+            fence_seconds=settings.read_cache_fence_seconds,
+        )
+        writes = Writes(db, self.read_cache)
+        self.workspaces = WorkspaceService(db, writes)
+        self.service = ProjectService(db, writes, self.workspaces)
+        self.events = handlers.dispatcher(self.workspaces)
 
 
 class ProjectsRuntime:
@@ -71,15 +92,11 @@ class ProjectsRuntime:
         self.sessions = (
             LocalSessions(sessions) if sessions is not None else self._shared_sessions(settings)
         )
-        self.read_cache = OwnerReadCache(
-            self.cache.named("projects"),
-            ttl=settings.read_cache_ttl_seconds,
-            enabled=settings.read_cache,
-            max_entry_bytes=settings.read_cache_max_entry_bytes,
-            page_sizes=settings.read_cache_page_sizes,
-        )
-        self.service = ProjectService(self.db, self.read_cache)
-        self.events = handlers.dispatcher(self.db, self.read_cache)
+        core = ProjectsCore(settings, self.db, self.cache)
+        self.read_cache = core.read_cache
+        self.workspaces = core.workspaces
+        self.service = core.service
+        self.events = core.events
         self._consumer: RabbitConsumer | None = None
 
     def _shared_sessions(self, settings: ProjectsSettings) -> TokenSessions:
@@ -108,6 +125,7 @@ class ProjectsRuntime:
 
     def install(self, app: FastAPI) -> None:
         app.state.projects_service = self.service
+        app.state.projects_workspaces = self.workspaces
         app.state.projects_read_cache = self.read_cache
         app.state.projects_verifier = self.verifier
         app.state.projects_sessions = self.sessions
@@ -123,9 +141,9 @@ class ProjectsRuntime:
 def create_app(runtime: ProjectsRuntime) -> FastAPI:
     return compose_app(
         [runtime],
-        [api.router],
+        [api.router, workspaces_api.router],
         title="Project Connect projects",
-        description="Projects and their tasks, each visible only to its owner.",
+        description="Workspaces, their members and invitations, projects and their tasks.",
         count_statements=runtime.settings.expose_sql_count,
     )
 

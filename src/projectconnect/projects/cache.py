@@ -1,38 +1,59 @@
-"""Read caches per scope with exact invalidation by generation, bounded by what the server issued.
+"""Read caches by scope, invalidated exactly by generation and fenced across replicas.
 
-A scope is whose data a cached response shows (today an owner; later a workspace or a
-project). Every cached read of a scope lives under a key that carries the scope's current
-generation. A write, once committed, replaces the generation with a new random one, so
-every earlier entry becomes unreachable at once and nothing else is ever evicted. A reader
-that read the database before that write can only store its result under the old
-generation, where no later reader looks.
+A scope is a set of responses that change together:
+
+- a person's view (`person_scope`): their memberships (the `acl` entry, what the cached
+  reads check membership against) and their lists of projects. A change of their
+  memberships touches it, and so does any change shown in their lists, in any workspace
+  they belong to: a write fans out to every member's view in one round trip, so every
+  member reads every member's write.
+- a project (`project_scope`): the project and its pages of tasks, shared by all its
+  workspace's members. Each entry carries its workspace id, and a reader is served only
+  when their `acl` (read in the same round trip) gives them a role there.
+
+Every cached read of a scope lives under a key that carries the scope's current
+generation. A write fences each scope it touches before it commits (the generation becomes
+a marker that tells every replica to leave the cache alone), and replaces the fence with a
+new random generation after. A reader that read the database before the write can only
+store what it read under a generation no later reader looks at. When the new generation
+cannot be written (a Redis error), the fence stays until it expires, and no replica serves
+the scope from the cache meanwhile; when the fence itself cannot be written, the write is
+refused before it commits (503), so a replica that cannot reach Redis never leaves the
+others serving what it changed.
 
 What a client can name cannot grow the cache: keys are canonical (ids as the server writes
 them, page sizes from a small set) and a page after a cursor is stored only when that
 cursor was the `next_cursor` of a page of the same list and size under the same
-generation. Any other cursor is served from the database and stored nowhere. A response
-bigger than the entry cap is served, not stored.
-
-When the cache cannot take a new generation (Redis down), the scope is kept as pending:
-this process bypasses the cache for it and replaces its generation first thing once
-Redis answers again, before it serves anything from the cache.
+generation. A response bigger than the entry cap is served, not stored.
 """
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from projectconnect.infra.cache import Cache
+from projectconnect.infra.cache import Cache, CacheUnavailable
 from projectconnect.infra.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 # Generations outlive the cached values they guard by a wide margin.
 GENERATION_TTL = 7 * 24 * 3600
+# A fence outlives any write transaction: once it expires, readers read what committed.
+DEFAULT_FENCE_SECONDS = 60.0
 DEFAULT_MAX_ENTRY_BYTES = 256 * 1024
 DEFAULT_PAGE_SIZES = frozenset({DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE})
+FENCE = b"~"
 ISSUED = b"1"
+
+
+def person_scope(user_id: uuid.UUID) -> str:
+    return f"person:{user_id}"
+
+
+def project_scope(project_id: uuid.UUID) -> str:
+    return f"project:{project_id}"
 
 
 def canonical_id(value: str) -> str | None:
@@ -45,7 +66,7 @@ def canonical_id(value: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class PageView:
-    """One page of a list: which list (`list`, `tasks:{project}`), its size, where it starts."""
+    """One page of a list (`list:*`, `list:{workspace}`, `tasks`): its size, where it starts."""
 
     listing: str
     limit: int
@@ -59,7 +80,26 @@ class PageView:
         return PageView(self.listing, self.limit, cursor)
 
 
-class OwnerReadCache:
+def encode_acl(roles: Mapping[uuid.UUID, str]) -> bytes:
+    return "\n".join(f"{workspace}={role}" for workspace, role in roles.items()).encode()
+
+
+def decode_acl(value: bytes) -> dict[str, str]:
+    """Workspace id → role, as `encode_acl` wrote them."""
+    return dict(line.split("=", 1) for line in value.decode().splitlines() if line)
+
+
+def tag(workspace_id: uuid.UUID, body: bytes) -> bytes:
+    """A shared entry: the workspace it belongs to, then the response."""
+    return str(workspace_id).encode() + b"\n" + body
+
+
+def untag(value: bytes) -> tuple[str, bytes]:
+    workspace, _, body = value.partition(b"\n")
+    return workspace.decode(), body
+
+
+class ReadCache:
     def __init__(
         self,
         cache: Cache,
@@ -68,6 +108,7 @@ class OwnerReadCache:
         enabled: bool = True,
         max_entry_bytes: int = DEFAULT_MAX_ENTRY_BYTES,
         page_sizes: Collection[int] = DEFAULT_PAGE_SIZES,
+        fence_seconds: float = DEFAULT_FENCE_SECONDS,
     ) -> None:
         self.cache = cache
         self.ttl = ttl
@@ -75,55 +116,62 @@ class OwnerReadCache:
         self.enabled = enabled
         self.max_entry_bytes = max_entry_bytes
         self.page_sizes = frozenset(page_sizes)
-        self._pending: set[uuid.UUID] = set()
+        self.fence_seconds = fence_seconds
 
     @staticmethod
-    def _generation_key(scope: uuid.UUID) -> str:
-        return f"projects:{scope}:gen"
+    def _generation_key(scope: str) -> str:
+        return f"{scope}:gen"
 
-    async def generation(self, scope: uuid.UUID) -> str | None:
-        """The scope's current generation, or None when the cache cannot be used now."""
+    async def generations(self, scopes: Sequence[str]) -> list[str | None]:
+        """Each scope's current generation (one round trip when all exist), or None for a
+        scope that may not be served from the cache now (fenced, or the cache is away)."""
         if not self.enabled:
-            return None
-        if self._pending and not await self._retry_pending():
-            return None
-        return await self._current(scope)
+            return [None] * len(scopes)
+        values = await self.cache.get_many([self._generation_key(s) for s in scopes])
+        found: list[str | None] = []
+        for scope, value in zip(scopes, values, strict=True):
+            if value is None:
+                value = await self._start(scope)
+            found.append(None if value is None or value.startswith(FENCE) else value.decode())
+        return found
 
-    async def _current(self, scope: uuid.UUID) -> str | None:
+    async def _start(self, scope: str) -> bytes | None:
         key = self._generation_key(scope)
-        value = await self.cache.get(key)
-        if value is None:
-            new = secrets.token_hex(8).encode()
-            if await self.cache.set(key, new, GENERATION_TTL, only_if_absent=True):
-                return new.decode()
-            value = await self.cache.get(key)  # another reader set one first
-        return value.decode() if value is not None else None
-
-    async def invalidate(self, scope: uuid.UUID) -> None:
-        """Call after a write to the scope committed."""
-        if not await self._replace_generation(scope):
-            self._pending.add(scope)
-
-    async def _replace_generation(self, scope: uuid.UUID) -> bool:
         new = secrets.token_hex(8).encode()
-        return await self.cache.set(self._generation_key(scope), new, GENERATION_TTL)
+        if await self.cache.set(key, new, GENERATION_TTL, only_if_absent=True):
+            return new
+        return await self.cache.get(key)  # another reader, or a writer's fence, came first
 
-    async def _retry_pending(self) -> bool:
-        """Replace the generations that could not be replaced; True when none is left."""
-        for scope in list(self._pending):
-            if not await self._replace_generation(scope):
-                return False
-            self._pending.discard(scope)
-        return True
+    async def fence(self, scopes: Iterable[str]) -> None:
+        """Before a write to `scopes` commits: raises CacheUnavailable when it cannot."""
+        if not self.enabled:
+            return
+        marker = FENCE + secrets.token_hex(8).encode()
+        fences = {self._generation_key(scope): marker for scope in scopes}
+        if not await self.cache.set_many(fences, self.fence_seconds, strict=True):
+            raise RuntimeError("the cache did not store the fences")
+
+    async def renew(self, scopes: Iterable[str]) -> None:
+        """After the write committed: new generations (or the fences stay until they expire)."""
+        if not self.enabled:
+            return
+        fresh = {self._generation_key(s): secrets.token_hex(8).encode() for s in scopes}
+        # Tried even while reads skip a Redis that just failed: it ends the fences.
+        with contextlib.suppress(CacheUnavailable):
+            await self.cache.set_many(fresh, GENERATION_TTL, strict=True)
 
     @staticmethod
-    def _key(scope: uuid.UUID, generation: str, view: str) -> str:
-        return f"projects:{scope}:{generation}:{view}"
+    def _key(scope: str, generation: str, view: str) -> str:
+        return f"{scope}:{generation}:{view}"
 
-    async def get(self, scope: uuid.UUID, generation: str, view: str) -> bytes | None:
+    async def get_many(self, entries: Sequence[tuple[str, str, str]]) -> list[bytes | None]:
+        """Entries by (scope, generation, view), in one round trip."""
+        return await self.cache.get_many([self._key(*entry) for entry in entries])
+
+    async def get(self, scope: str, generation: str, view: str) -> bytes | None:
         return await self.cache.get(self._key(scope, generation, view))
 
-    async def put(self, scope: uuid.UUID, generation: str, view: str, body: bytes) -> bool:
+    async def put(self, scope: str, generation: str, view: str, body: bytes) -> bool:
         """Store a response unless it is over the entry cap; True when stored."""
         if len(body) > self.max_entry_bytes:
             return False
@@ -133,7 +181,7 @@ class OwnerReadCache:
         """Whether a page of this size is ever cached (a look-up for another is a sure miss)."""
         return page.limit in self.page_sizes
 
-    async def is_issued(self, scope: uuid.UUID, generation: str, page: PageView) -> bool:
+    async def is_issued(self, scope: str, generation: str, page: PageView) -> bool:
         """Whether this page may be stored: a cached size, and no cursor or an issued one."""
         if not self.may_hold(page):
             return False
@@ -142,6 +190,6 @@ class OwnerReadCache:
         marker = await self.cache.get(self._key(scope, generation, f"issued:{page.key}"))
         return marker is not None
 
-    async def issue(self, scope: uuid.UUID, generation: str, page: PageView) -> None:
+    async def issue(self, scope: str, generation: str, page: PageView) -> None:
         """Record that the server handed out `page`'s cursor under this generation."""
         await self.cache.set(self._key(scope, generation, f"issued:{page.key}"), ISSUED, self.ttl)

@@ -19,9 +19,10 @@ from projectconnect.infra.events import (
 )
 from projectconnect.infra.faults import PermanentError
 from projectconnect.infra.inbox import Dispatcher
-from projectconnect.projects.cache import OwnerReadCache
 from projectconnect.projects.models import DeletedUser, InboxEvent
-from projectconnect.projects.repository import OwnerRepository, PeopleRepository
+from projectconnect.projects.repository import PeopleRepository, PersonRepository
+from projectconnect.projects.workspaces import WorkspaceService
+from projectconnect.projects.writes import Writes
 
 logger = logging.getLogger(__name__)
 
@@ -46,30 +47,39 @@ async def _commit_as_handled(session: AsyncSession, envelope: Envelope) -> bool:
 
 
 class UserDeletedHandler:
-    """Deletes every project and task of a deleted user, once per event id."""
+    """Ends a deleted account here, once per event id (`WorkspaceService.end_account`)."""
 
-    def __init__(self, db: Database, read_cache: OwnerReadCache) -> None:
-        self.db = db
-        self.read_cache = read_cache
+    def __init__(self, writes: Writes, workspaces: WorkspaceService) -> None:
+        self.writes = writes
+        self.workspaces = workspaces
 
     async def __call__(self, envelope: Envelope) -> None:
         try:
             user_id = uuid.UUID(str(envelope.data["user_id"]))
         except (KeyError, ValueError) as exc:
             raise PermanentError("user.deleted without a valid user_id") from exc
-        async with self.db.session() as session:
-            if await _already_handled(session, envelope):
-                return
-            owners = OwnerRepository(session, user_id)
-            await owners.lock()
-            if await session.get(DeletedUser, user_id) is None:
-                session.add(DeletedUser(user_id=user_id, deleted_at=utcnow()))
-            removed = await owners.delete_all_projects()
-            await PeopleRepository(session).remove(user_id)
-            if not await _commit_as_handled(session, envelope):
-                return
-        await self.read_cache.invalidate(user_id)
-        logger.info("deleted %d projects of a deleted account", removed)
+        handled = True
+        removed = 0
+        try:
+            async with self.writes.open(None) as unit:
+                session = unit.session
+                if await _already_handled(session, envelope):
+                    handled = False
+                    return
+                await PersonRepository(session, user_id).lock()
+                if await session.get(DeletedUser, user_id) is None:
+                    session.add(DeletedUser(user_id=user_id, deleted_at=utcnow()))
+                removed = await self.workspaces.end_account(user_id, unit)
+                await PeopleRepository(session).remove(user_id)
+                session.add(
+                    InboxEvent(event_id=envelope.id, type=envelope.type, handled_at=utcnow())
+                )
+        except IntegrityError:
+            # The same event handled concurrently by another consumer: it won, fine.
+            logger.info("event %s handled concurrently", envelope.id)
+            return
+        if handled:
+            logger.info("ended a deleted account: %d workspaces deleted with it", removed)
 
 
 class PersonChangedHandler:
@@ -91,9 +101,9 @@ class PersonChangedHandler:
         async with self.db.session() as session:
             if await _already_handled(session, envelope):
                 return
-            owners = OwnerRepository(session, profile.user_id)
-            await owners.lock()  # the same lock as the deletion: it cannot slip in between
-            if await owners.is_deleted():
+            person = PersonRepository(session, profile.user_id)
+            await person.lock()  # the same lock as the deletion: it cannot slip in between
+            if await person.is_deleted():
                 outcome = "the user is deleted, ignored"
             elif await PeopleRepository(session).apply(profile, utcnow()):
                 outcome = "profile kept"
@@ -104,9 +114,10 @@ class PersonChangedHandler:
         logger.info("event %s: %s", envelope.id, outcome)
 
 
-def dispatcher(db: Database, read_cache: OwnerReadCache) -> Dispatcher:
+def dispatcher(workspaces: WorkspaceService) -> Dispatcher:
+    db = workspaces.db
     events = Dispatcher()
-    events.register(USER_DELETED, 1, UserDeletedHandler(db, read_cache))
+    events.register(USER_DELETED, 1, UserDeletedHandler(workspaces.writes, workspaces))
     events.register(USER_REGISTERED, 1, PersonChangedHandler(db))
     events.register(USER_UPDATED, 1, PersonChangedHandler(db))
     return events

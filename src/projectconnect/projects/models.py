@@ -1,11 +1,14 @@
-"""The projects database. Counts of tasks live on the project so a list page is one query."""
+"""The projects database: workspaces own projects, people reach them through memberships.
+
+Counts of tasks live on the project so a list page is one query.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from projectconnect.infra.db import UTCDateTime, new_metadata, utcnow
@@ -16,15 +19,91 @@ class Base(DeclarativeBase):
     metadata = new_metadata()
 
 
-class Project(Base):
-    __tablename__ = "projects"
+class Workspace(Base):
+    """Owns projects; people reach them through a membership."""
+
+    __tablename__ = "workspaces"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(100))
+    created_by: Mapped[uuid.UUID]
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set on each account's own workspace, made on first use: at most one per person.
+    personal_of: Mapped[uuid.UUID | None] = mapped_column(unique=True)
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
     __table_args__ = (
-        # Keyset pagination of an owner's projects, newest first.
-        Index("ix_projects_owner_created", "owner_id", "created_at", "id"),
+        # A person's workspaces, and the oldest members first for an inheritance.
+        Index("ix_memberships_user", "user_id", "workspace_id"),
+        Index("ix_memberships_workspace_joined", "workspace_id", "joined_at", "user_id"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    joined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Invitation(Base):
+    """An offer of a role to whoever proves the email; only the token's hash is kept."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        Index("ix_invitations_workspace_created", "workspace_id", "created_at", "id"),
+        # At most one open invitation per email per workspace.
+        Index(
+            "uq_invitations_open_email",
+            "workspace_id",
+            "email",
+            unique=True,
+            sqlite_where=text("accepted_at IS NULL AND revoked_at IS NULL"),
+            postgresql_where=text("accepted_at IS NULL AND revoked_at IS NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    owner_id: Mapped[uuid.UUID]
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320))  # lower case
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    invited_by: Mapped[uuid.UUID]
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    accepted_by: Mapped[uuid.UUID | None]
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class OwnershipTransfer(Base):
+    """A workspace that changed hands because its only owner's account was deleted."""
+
+    __tablename__ = "ownership_transfers"
+    __table_args__ = (Index("ix_ownership_transfers_to", "to_user_id", "workspace_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    from_user_id: Mapped[uuid.UUID]
+    # The name as it was, since the directory forgets a deleted person.
+    from_name: Mapped[str | None] = mapped_column(String(320))
+    to_user_id: Mapped[uuid.UUID]
+    reason: Mapped[str] = mapped_column(String(32))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Project(Base):
+    __tablename__ = "projects"
+    __table_args__ = (
+        # Keyset pagination of a workspace's projects, newest first.
+        Index("ix_projects_workspace_created", "workspace_id", "created_at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    created_by: Mapped[uuid.UUID]
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
     task_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -39,7 +118,7 @@ class Task(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    owner_id: Mapped[uuid.UUID]
+    created_by: Mapped[uuid.UUID]
     title: Mapped[str] = mapped_column(String(500))
     done: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -51,7 +130,7 @@ class InboxEvent(InboxColumns, Base):
 
 
 class DeletedUser(Base):
-    """Owners whose account is gone: their late writes are refused, not kept."""
+    """People whose account is gone: their late writes are refused, not kept."""
 
     __tablename__ = "deleted_users"
 

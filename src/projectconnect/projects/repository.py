@@ -1,7 +1,9 @@
-"""Queries on the projects database, every one scoped to an owner.
+"""Queries on the projects database, every one scoped by `projects.access`.
 
-Reads start from `_owned()`: there is no way to build a query that forgets the owner.
-The directory of people (`PeopleRepository`) is the exception: it holds no one's data
+Repositories of a workspace's content take a `Grant` (only the access module makes one)
+and scope every statement to its workspace; lists across workspaces start from the
+caller's memberships (`access.visible`). Workspaces, members and invitations are in
+`projects.workspaces`. The directory of people (`PeopleRepository`) holds no one's data
 but what the auth service publishes to every service about every user.
 """
 
@@ -11,80 +13,137 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    func,
+    select,
+    true,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from projectconnect.infra.events import UserProfile
 from projectconnect.infra.pagination import Position
-from projectconnect.projects.models import DeletedUser, Person, Project, Task
+from projectconnect.projects.access import Grant, visible
+from projectconnect.projects.models import (
+    DeletedUser,
+    Membership,
+    Person,
+    Project,
+    Task,
+    Workspace,
+)
 
 
-class OwnerRepository:
-    """What concerns an owner as a whole: their account's fate and all their projects."""
+def is_postgres(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
-    def __init__(self, session: AsyncSession, owner_id: uuid.UUID) -> None:
+
+class PersonRepository:
+    """What concerns one person as a whole: their account's fate."""
+
+    def __init__(self, session: AsyncSession, user_id: uuid.UUID) -> None:
         self.session = session
-        self.owner_id = owner_id
+        self.user_id = user_id
 
     async def lock(self) -> None:
-        """Serialise this owner's project creation with their account's deletion.
+        """Serialise this person's writes with their account's deletion.
 
         PostgreSQL takes a transaction-scoped advisory lock; SQLite has one writer anyway.
         """
-        if self.session.get_bind().dialect.name == "postgresql":
-            key = int.from_bytes(self.owner_id.bytes[:8], "big", signed=True)
+        if is_postgres(self.session):
+            key = int.from_bytes(self.user_id.bytes[:8], "big", signed=True)
             await self.session.execute(select(func.pg_advisory_xact_lock(key)))
 
     async def is_deleted(self) -> bool:
-        return await self.session.get(DeletedUser, self.owner_id) is not None
+        return await self.session.get(DeletedUser, self.user_id) is not None
 
-    async def delete_all_projects(self) -> int:
-        """Delete the owner's projects and their tasks. Returns the number of projects."""
-        await self.session.execute(delete(Task).where(Task.owner_id == self.owner_id))
-        result = await self.session.execute(
-            delete(Project).where(Project.owner_id == self.owner_id)
-        )
-        return int(getattr(result, "rowcount", 0))
+    async def memberships(self) -> Sequence[Membership]:
+        statement = select(Membership).where(Membership.user_id == self.user_id)
+        return (await self.session.scalars(statement)).all()
+
+    async def personal_workspace(self) -> Workspace | None:
+        statement = select(Workspace).where(Workspace.personal_of == self.user_id)
+        return (await self.session.scalars(statement)).one_or_none()
+
+
+def _before(position: Position | None) -> ColumnElement[bool]:
+    if position is None:
+        return true()
+    return tuple_(Project.created_at, Project.id) < tuple_(position.created_at, position.id)
+
+
+NEWEST_FIRST = (Project.created_at.desc(), Project.id.desc())
+
+
+class VisibleProjects:
+    """The projects a person may see, across their workspaces, with their role in each."""
+
+    def __init__(self, session: AsyncSession, user_id: uuid.UUID) -> None:
+        self.session = session
+        self.user_id = user_id
+
+    async def list_page(
+        self, limit: int, after: Position | None, workspace_id: uuid.UUID | None = None
+    ) -> Sequence[tuple[Project, str]]:
+        mine = visible(self.user_id)
+        if workspace_id is not None:
+            mine = mine.where(Membership.workspace_id == workspace_id)
+        memberships = mine.subquery("mine")
+        if is_postgres(self.session):
+            # Each workspace's newest `limit` through its index, then the newest of those:
+            # a page costs `limit` rows per workspace, however many projects there are.
+            newest = (
+                select(Project)
+                .where(Project.workspace_id == memberships.c.workspace_id, _before(after))
+                .order_by(*NEWEST_FIRST)
+                .limit(limit)
+                .lateral("newest")
+            )
+            projects = aliased(Project, newest)
+            statement = (
+                select(projects, memberships.c.role).select_from(memberships).join(newest, true())
+            )
+            ordered = statement.order_by(projects.created_at.desc(), projects.id.desc())
+        else:
+            statement = select(Project, memberships.c.role).join(
+                memberships, memberships.c.workspace_id == Project.workspace_id
+            )
+            ordered = statement.where(_before(after)).order_by(*NEWEST_FIRST)
+        rows = await self.session.execute(ordered.limit(limit))
+        return [(project, role) for project, role in rows]
 
 
 class ProjectRepository:
-    def __init__(self, session: AsyncSession, owner_id: uuid.UUID) -> None:
+    """Projects of the workspace a grant is for; every statement is scoped to it."""
+
+    def __init__(self, session: AsyncSession, grant: Grant) -> None:
         self.session = session
-        self.owner_id = owner_id
-
-    def _owned(self) -> Select[Project]:
-        return select(Project).where(Project.owner_id == self.owner_id)
-
-    async def list_page(self, limit: int, after: Position | None) -> Sequence[Project]:
-        statement = self._owned()
-        if after is not None:
-            statement = statement.where(
-                tuple_(Project.created_at, Project.id) < tuple_(after.created_at, after.id)
-            )
-        statement = statement.order_by(Project.created_at.desc(), Project.id.desc()).limit(limit)
-        return (await self.session.scalars(statement)).all()
-
-    async def get(self, project_id: uuid.UUID, *, for_update: bool = False) -> Project | None:
-        statement = self._owned().where(Project.id == project_id)
-        if for_update:
-            statement = statement.with_for_update()
-        return (await self.session.scalars(statement)).one_or_none()
+        self.workspace_id = grant.workspace_id
 
     def add(self, project: Project) -> None:
+        if project.workspace_id != self.workspace_id:
+            raise ValueError("a project goes into the workspace of the grant")
         self.session.add(project)
 
     async def delete(self, project: Project) -> None:
         await self.session.execute(
-            delete(Task).where(Task.project_id == project.id, Task.owner_id == self.owner_id)
+            delete(Project).where(
+                Project.id == project.id, Project.workspace_id == self.workspace_id
+            )
         )
-        await self.session.delete(project)
 
     async def adjust_counts(self, project_id: uuid.UUID, *, tasks: int, done: int) -> None:
         """Change the stored counts in SQL, so concurrent task writes never lose an update."""
         await self.session.execute(
             update(Project)
-            .where(Project.id == project_id, Project.owner_id == self.owner_id)
+            .where(Project.id == project_id, Project.workspace_id == self.workspace_id)
             .values(
                 task_count=Project.task_count + tasks,
                 done_count=Project.done_count + done,
@@ -94,22 +153,22 @@ class ProjectRepository:
 
 
 class TaskRepository:
-    def __init__(self, session: AsyncSession, owner_id: uuid.UUID) -> None:
+    """Tasks of one project, reached through `Access.project`: its workspace is the grant's."""
+
+    def __init__(self, session: AsyncSession, grant: Grant, project: Project) -> None:
+        if project.workspace_id != grant.workspace_id:
+            raise ValueError("the project is not in the workspace of the grant")
         self.session = session
-        self.owner_id = owner_id
+        self.project_id = project.id
 
-    def _owned(self, project_id: uuid.UUID) -> Select[Task]:
-        return select(Task).where(Task.owner_id == self.owner_id, Task.project_id == project_id)
+    def _scoped(self) -> Select[Task]:
+        return select(Task).where(Task.project_id == self.project_id)
 
-    def _is_task(self, project_id: uuid.UUID, task_id: uuid.UUID) -> ColumnElement[bool]:
-        return and_(
-            Task.owner_id == self.owner_id, Task.project_id == project_id, Task.id == task_id
-        )
+    def _is_task(self, task_id: uuid.UUID) -> ColumnElement[bool]:
+        return and_(Task.project_id == self.project_id, Task.id == task_id)
 
-    async def list_page(
-        self, project_id: uuid.UUID, limit: int, after: Position | None
-    ) -> Sequence[Task]:
-        statement = self._owned(project_id)
+    async def list_page(self, limit: int, after: Position | None) -> Sequence[Task]:
+        statement = self._scoped()
         if after is not None:
             statement = statement.where(
                 tuple_(Task.created_at, Task.id) > tuple_(after.created_at, after.id)
@@ -117,55 +176,47 @@ class TaskRepository:
         statement = statement.order_by(Task.created_at, Task.id).limit(limit)
         return (await self.session.scalars(statement)).all()
 
-    async def get(
-        self, project_id: uuid.UUID, task_id: uuid.UUID, *, for_update: bool = False
-    ) -> Task | None:
-        statement = self._owned(project_id).where(Task.id == task_id)
+    async def get(self, task_id: uuid.UUID, *, for_update: bool = False) -> Task | None:
+        statement = self._scoped().where(Task.id == task_id)
         if for_update:
             statement = statement.with_for_update()
         return (await self.session.scalars(statement)).one_or_none()
 
-    async def get_fresh(self, project_id: uuid.UUID, task_id: uuid.UUID) -> Task | None:
+    async def get_fresh(self, task_id: uuid.UUID) -> Task | None:
         """Re-read a task, overwriting what the session holds, after SQL-level updates."""
         statement = (
-            self._owned(project_id)
-            .where(Task.id == task_id)
-            .execution_options(populate_existing=True)
+            self._scoped().where(Task.id == task_id).execution_options(populate_existing=True)
         )
         return (await self.session.scalars(statement)).one_or_none()
 
     def add(self, task: Task) -> None:
+        if task.project_id != self.project_id:
+            raise ValueError("a task goes into the project it was reached through")
         self.session.add(task)
 
-    async def update(self, project_id: uuid.UUID, task_id: uuid.UUID, **values: object) -> None:
+    async def update(self, task_id: uuid.UUID, **values: object) -> None:
         await self.session.execute(
             update(Task)
-            .where(
-                Task.owner_id == self.owner_id, Task.project_id == project_id, Task.id == task_id
-            )
+            .where(self._is_task(task_id))
             .values(**values)
             .execution_options(synchronize_session=False)
         )
 
-    async def set_done(
-        self, project_id: uuid.UUID, task_id: uuid.UUID, done: bool, now: dt.datetime
-    ) -> bool:
+    async def set_done(self, task_id: uuid.UUID, done: bool, now: dt.datetime) -> bool:
         """Flip `done` if it differs; True when this call changed it (counts must follow)."""
         result = await self.session.execute(
             update(Task)
-            .where(self._is_task(project_id, task_id), Task.done.is_not(done))
+            .where(self._is_task(task_id), Task.done.is_not(done))
             .values(done=done, updated_at=now)
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0) == 1)
 
-    async def delete(self, project_id: uuid.UUID, task_id: uuid.UUID) -> bool | None:
+    async def delete(self, task_id: uuid.UUID) -> bool | None:
         """Delete a task; its `done` flag, or None when no such task was there to delete."""
         result = await self.session.execute(
             delete(Task)
-            .where(
-                Task.owner_id == self.owner_id, Task.project_id == project_id, Task.id == task_id
-            )
+            .where(self._is_task(task_id))
             .returning(Task.done)
             .execution_options(synchronize_session=False)
         )
@@ -205,7 +256,7 @@ class PeopleRepository:
             "profile_version": profile.profile_version,
             "updated_at": now,
         }
-        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        dialect = postgresql if is_postgres(self.session) else sqlite
         statement = dialect.insert(Person).values(values)
         statement = statement.on_conflict_do_update(
             index_elements=[Person.user_id],

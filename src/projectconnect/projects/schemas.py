@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
 # PostgreSQL cannot store NUL in text, so no backend accepts it.
 NO_NUL = r"^[^\x00]*$"
@@ -17,6 +17,10 @@ ProjectName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NOT_BLANK)
 ]
 Description = Annotated[str, StringConstraints(max_length=10_000, pattern=NO_NUL)]
+WorkspaceName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NOT_BLANK)
+]
+RoleName = Literal["owner", "admin", "member", "viewer"]
 TaskTitle = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500, pattern=NOT_BLANK)
 ]
@@ -64,6 +68,7 @@ class ProjectUpdate(RequestModel):
 
 class ProjectPublic(BaseModel):
     id: uuid.UUID
+    workspace_id: uuid.UUID
     name: str
     description: str | None
     created_at: dt.datetime
@@ -71,6 +76,8 @@ class ProjectPublic(BaseModel):
     task_count: int
     done_count: int
     progress: int = Field(ge=0, le=100, description="Percent of tasks done, 0 when none.")
+    created_by: uuid.UUID
+    my_role: RoleName = Field(description="The caller's role in the project's workspace.")
 
 
 class ProjectPage(BaseModel):
@@ -94,6 +101,7 @@ class TaskUpdate(RequestModel):
 class TaskPublic(BaseModel):
     id: uuid.UUID
     project_id: uuid.UUID
+    created_by: uuid.UUID
     title: str
     done: bool
     created_at: dt.datetime
@@ -103,3 +111,101 @@ class TaskPublic(BaseModel):
 class TaskPage(BaseModel):
     items: list[TaskPublic]
     next_cursor: str | None
+
+
+class WorkspaceCreate(RequestModel):
+    name: WorkspaceName
+
+
+class WorkspaceUpdate(RequestModel):
+    name: WorkspaceName
+
+
+class PersonRef(BaseModel):
+    """Someone as the directory knows them; names are null until it has heard of them."""
+
+    user_id: uuid.UUID
+    display_name: str | None
+    email: str | None
+
+
+class Inheritance(BaseModel):
+    """How the caller came to own the workspace: its only owner's account was deleted."""
+
+    from_name: str | None
+    at: dt.datetime
+
+
+class WorkspacePublic(BaseModel):
+    id: uuid.UUID
+    name: str
+    created_at: dt.datetime
+    created_by: uuid.UUID
+    personal: bool = Field(description="The caller's own workspace, deleted with the account.")
+    my_role: RoleName
+    member_count: int
+    inherited_from: Inheritance | None = None
+    # With ?role=owner: what deleting the caller's account would do to the workspace.
+    deleted_with_account: bool | None = None
+    successor: PersonRef | None = Field(
+        default=None,
+        description="With ?role=owner: who becomes owner if the caller's account is deleted.",
+    )
+
+
+class WorkspaceList(BaseModel):
+    items: list[WorkspacePublic]
+
+
+class MemberPublic(BaseModel):
+    user_id: uuid.UUID
+    display_name: str | None
+    email: str | None
+    role: RoleName
+    joined_at: dt.datetime
+
+
+class MemberPage(BaseModel):
+    items: list[MemberPublic]
+    next_cursor: str | None
+
+
+class MemberUpdate(RequestModel):
+    role: RoleName
+
+
+class OwnershipTransfer(RequestModel):
+    user_id: uuid.UUID = Field(description="The member who becomes an owner.")
+
+
+class InvitationCreate(RequestModel):
+    email: EmailStr
+    role: RoleName = "member"
+
+
+class InvitationPublic(BaseModel):
+    id: uuid.UUID
+    email: str
+    role: RoleName
+    invited_by: PersonRef
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    status: Literal["pending", "expired"]
+
+
+class InvitationCreated(InvitationPublic):
+    token: str = Field(description="Shown once: only its hash is kept.")
+    url: str = Field(description="The link to share: the invitation page of the web app.")
+
+
+class InvitationPage(BaseModel):
+    items: list[InvitationPublic]
+    next_cursor: str | None
+
+
+class InvitationPreview(BaseModel):
+    """What anyone holding the link may see, logged in or not."""
+
+    workspace_name: str
+    inviter_name: str | None
+    role: RoleName

@@ -1,4 +1,8 @@
-"""The projects use cases. Every one acts for one owner, the subject of a verified token."""
+"""The projects use cases: projects and tasks, for a verified caller, by their role.
+
+Reads resolve the caller's access with `projects.access`; writes go through a
+`projects.writes` unit, which re-checks that access, fences the caches and commits.
+"""
 
 from __future__ import annotations
 
@@ -11,21 +15,17 @@ from sqlalchemy.exc import IntegrityError
 
 from projectconnect.infra.db import Database, utcnow
 from projectconnect.infra.pagination import Position
-from projectconnect.infra.problems import NotFound, Unauthorized
-from projectconnect.projects.cache import OwnerReadCache
+from projectconnect.infra.problems import NotFound
+from projectconnect.projects.access import PROJECT_NOT_FOUND, Access, Action, parse_id
 from projectconnect.projects.models import Project, Task
-from projectconnect.projects.repository import (
-    OwnerRepository,
-    ProjectRepository,
-    TaskRepository,
-)
+from projectconnect.projects.repository import ProjectRepository, TaskRepository, VisibleProjects
 from projectconnect.projects.schemas import ProjectCreate, ProjectUpdate, TaskCreate, TaskUpdate
+from projectconnect.projects.workspaces import WorkspaceService
+from projectconnect.projects.writes import Writes
 
-PROJECT_NOT_FOUND = "No such project."
 TASK_NOT_FOUND = "No such task."
 
-
-Row = TypeVar("Row", Project, Task)
+Row = TypeVar("Row")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,165 +34,157 @@ class Page(Generic[Row]):
     next_cursor: str | None
 
 
-def _page(rows: Sequence[Row], limit: int) -> Page[Row]:
-    # One row more than asked for tells whether another page exists.
-    items = rows[:limit]
+def page_of(rows: Sequence[Row], limit: int, last: Position | None) -> Page[Row]:
+    """A page from up to `limit + 1` rows: the extra one tells whether another page exists;
+    `last` is the position of the page's last row, the next page's cursor."""
     more = len(rows) > limit
-    cursor = Position(items[-1].created_at, items[-1].id).encode() if more and items else None
-    return Page(items=items, next_cursor=cursor)
+    return Page(items=rows[:limit], next_cursor=last.encode() if more and last else None)
 
 
-def parse_id(value: str, detail: str) -> uuid.UUID:
-    """Ids are opaque strings: one that is not ours is simply not found."""
-    try:
-        return uuid.UUID(value)
-    except ValueError as exc:
-        raise NotFound(detail) from exc
+def _position(item: Project | Task) -> Position:
+    return Position(item.created_at, item.id)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectView:
+    """A project and the caller's role in its workspace."""
+
+    project: Project
+    role: str
 
 
 class ProjectService:
-    def __init__(self, db: Database, read_cache: OwnerReadCache) -> None:
+    def __init__(self, db: Database, writes: Writes, workspaces: WorkspaceService) -> None:
         self.db = db
-        self.read_cache = read_cache
+        self.writes = writes
+        self.workspaces = workspaces
 
     async def list_projects(
-        self, owner_id: uuid.UUID, limit: int, cursor: str | None
-    ) -> Page[Project]:
+        self, user_id: uuid.UUID, limit: int, cursor: str | None, workspace: str | None = None
+    ) -> Page[ProjectView]:
+        """Every project the caller may see, newest first; only one workspace's if named."""
         after = Position.decode(cursor) if cursor else None
         async with self.db.session() as session:
-            rows = await ProjectRepository(session, owner_id).list_page(limit + 1, after)
-        return _page(rows, limit)
+            workspace_id = None
+            if workspace is not None:
+                _, grant = await Access(session, user_id).workspace(workspace, Action.READ)
+                workspace_id = grant.workspace_id
+            rows = await VisibleProjects(session, user_id).list_page(limit + 1, after, workspace_id)
+        views = [ProjectView(project, role) for project, role in rows]
+        last = _position(views[limit - 1].project) if len(views) > limit else None
+        return page_of(views, limit, last)
 
-    async def create_project(self, owner_id: uuid.UUID, data: ProjectCreate) -> Project:
+    async def create_project(
+        self, user_id: uuid.UUID, data: ProjectCreate, workspace: str | None = None
+    ) -> ProjectView:
+        """In the workspace named, or (`POST /projects`) in the caller's personal one."""
+        if workspace is None:
+            workspace = str(await self.workspaces.personal(user_id))
         now = utcnow()
-        project = Project(
-            id=uuid.uuid4(),
-            owner_id=owner_id,
-            name=data.name,
-            description=data.description,
-            task_count=0,
-            done_count=0,
-            created_at=now,
-            updated_at=now,
-        )
-        async with self.db.session() as session:
-            owner = OwnerRepository(session, owner_id)
-            await owner.lock()
-            # Write first, then look: on SQLite the write lock makes the look current.
-            ProjectRepository(session, owner_id).add(project)
-            await session.flush()
-            if await owner.is_deleted():
-                # A still-valid token of a deleted account: nothing it writes may survive.
-                raise Unauthorized("The account no longer exists.")
-            await session.commit()
-        await self.read_cache.invalidate(owner_id)
-        return project
+        async with self.writes.open(user_id) as unit:
+            _, grant = await unit.workspace(workspace, Action.EDIT)
+            project = Project(
+                id=uuid.uuid4(),
+                workspace_id=grant.workspace_id,
+                created_by=user_id,
+                name=data.name,
+                description=data.description,
+                task_count=0,
+                done_count=0,
+                created_at=now,
+                updated_at=now,
+            )
+            ProjectRepository(unit.session, grant).add(project)
+            unit.touch_project(project)
+        return ProjectView(project, grant.role)
 
-    async def get_project(self, owner_id: uuid.UUID, project_id: str) -> Project:
-        pid = parse_id(project_id, PROJECT_NOT_FOUND)
+    async def get_project(self, user_id: uuid.UUID, project_id: str) -> ProjectView:
         async with self.db.session() as session:
-            project = await ProjectRepository(session, owner_id).get(pid)
-        if project is None:
-            raise NotFound(PROJECT_NOT_FOUND)
-        return project
+            project, grant = await Access(session, user_id).project(project_id, Action.READ)
+        return ProjectView(project, grant.role)
 
     async def update_project(
-        self, owner_id: uuid.UUID, project_id: str, data: ProjectUpdate
-    ) -> Project:
-        pid = parse_id(project_id, PROJECT_NOT_FOUND)
+        self, user_id: uuid.UUID, project_id: str, data: ProjectUpdate
+    ) -> ProjectView:
         changes = data.model_dump(exclude_unset=True)
-        async with self.db.session() as session:
-            project = await ProjectRepository(session, owner_id).get(pid, for_update=True)
-            if project is None:
-                raise NotFound(PROJECT_NOT_FOUND)
+        async with self.writes.open(user_id) as unit:
+            project, grant = await unit.project(project_id, Action.EDIT, for_update=True)
             for field, value in changes.items():
                 setattr(project, field, value)
             if changes:
                 project.updated_at = utcnow()
-            await session.commit()
-        await self.read_cache.invalidate(owner_id)
-        return project
+            unit.touch_project(project)
+        return ProjectView(project, grant.role)
 
-    async def delete_project(self, owner_id: uuid.UUID, project_id: str) -> None:
-        pid = parse_id(project_id, PROJECT_NOT_FOUND)
-        async with self.db.session() as session:
-            projects = ProjectRepository(session, owner_id)
-            project = await projects.get(pid, for_update=True)
-            if project is None:
-                raise NotFound(PROJECT_NOT_FOUND)
-            await projects.delete(project)
-            await session.commit()
-        await self.read_cache.invalidate(owner_id)
+    async def delete_project(self, user_id: uuid.UUID, project_id: str) -> None:
+        async with self.writes.open(user_id) as unit:
+            project, grant = await unit.project(project_id, Action.EDIT, for_update=True)
+            await ProjectRepository(unit.session, grant).delete(project)
+            unit.touch_project(project)
 
     async def list_tasks(
-        self, owner_id: uuid.UUID, project_id: str, limit: int, cursor: str | None
-    ) -> Page[Task]:
-        pid = parse_id(project_id, PROJECT_NOT_FOUND)
+        self, user_id: uuid.UUID, project_id: str, limit: int, cursor: str | None
+    ) -> tuple[Page[Task], ProjectView]:
         after = Position.decode(cursor) if cursor else None
         async with self.db.session() as session:
-            if await ProjectRepository(session, owner_id).get(pid) is None:
-                raise NotFound(PROJECT_NOT_FOUND)
-            rows = await TaskRepository(session, owner_id).list_page(pid, limit + 1, after)
-        return _page(rows, limit)
+            project, grant = await Access(session, user_id).project(project_id, Action.READ)
+            rows = await TaskRepository(session, grant, project).list_page(limit + 1, after)
+        last = _position(rows[limit - 1]) if len(rows) > limit else None
+        return page_of(rows, limit, last), ProjectView(project, grant.role)
 
-    async def create_task(self, owner_id: uuid.UUID, project_id: str, data: TaskCreate) -> Task:
-        pid = parse_id(project_id, PROJECT_NOT_FOUND)
+    async def create_task(self, user_id: uuid.UUID, project_id: str, data: TaskCreate) -> Task:
         now = utcnow()
-        task = Task(
-            id=uuid.uuid4(),
-            project_id=pid,
-            owner_id=owner_id,
-            title=data.title,
-            done=False,
-            created_at=now,
-            updated_at=now,
-        )
-        async with self.db.session() as session:
-            projects = ProjectRepository(session, owner_id)
-            if await projects.get(pid, for_update=True) is None:
-                raise NotFound(PROJECT_NOT_FOUND)
-            TaskRepository(session, owner_id).add(task)
-            await projects.adjust_counts(pid, tasks=1, done=0)
+        async with self.writes.open(user_id) as unit:
+            project, grant = await unit.project(project_id, Action.EDIT, for_update=True)
+            task = Task(
+                id=uuid.uuid4(),
+                project_id=project.id,
+                created_by=user_id,
+                title=data.title,
+                done=False,
+                created_at=now,
+                updated_at=now,
+            )
+            TaskRepository(unit.session, grant, project).add(task)
             try:
-                await session.commit()
-            except IntegrityError as exc:  # the project was deleted meanwhile
+                await unit.session.flush()
+            except IntegrityError as exc:  # SQLite: the project was deleted meanwhile
                 raise NotFound(PROJECT_NOT_FOUND) from exc
-        await self.read_cache.invalidate(owner_id)
+            await ProjectRepository(unit.session, grant).adjust_counts(project.id, tasks=1, done=0)
+            unit.touch_project(project)
         return task
 
     async def update_task(
-        self, owner_id: uuid.UUID, project_id: str, task_id: str, data: TaskUpdate
+        self, user_id: uuid.UUID, project_id: str, task_id: str, data: TaskUpdate
     ) -> Task:
-        pid = parse_id(project_id, PROJECT_NOT_FOUND)
         tid = parse_id(task_id, TASK_NOT_FOUND)
         now = utcnow()
-        async with self.db.session() as session:
-            tasks = TaskRepository(session, owner_id)
+        async with self.writes.open(user_id) as unit:
+            project, grant = await unit.project(project_id, Action.EDIT)
+            tasks = TaskRepository(unit.session, grant, project)
             # Lock the row, so the conditional update below sees the latest committed value.
-            if await tasks.get(pid, tid, for_update=True) is None:
+            if await tasks.get(tid, for_update=True) is None:
                 raise NotFound(TASK_NOT_FOUND)
             if data.title is not None:
-                await tasks.update(pid, tid, title=data.title, updated_at=now)
-            if data.done is not None and await tasks.set_done(pid, tid, data.done, now):
-                await ProjectRepository(session, owner_id).adjust_counts(
-                    pid, tasks=0, done=1 if data.done else -1
+                await tasks.update(tid, title=data.title, updated_at=now)
+            if data.done is not None and await tasks.set_done(tid, data.done, now):
+                await ProjectRepository(unit.session, grant).adjust_counts(
+                    project.id, tasks=0, done=1 if data.done else -1
                 )
-            task = await tasks.get_fresh(pid, tid)
+            task = await tasks.get_fresh(tid)
             if task is None:  # deleted between our read and our write
                 raise NotFound(TASK_NOT_FOUND)
-            await session.commit()
-        await self.read_cache.invalidate(owner_id)
+            unit.touch_project(project)
         return task
 
-    async def delete_task(self, owner_id: uuid.UUID, project_id: str, task_id: str) -> None:
-        pid = parse_id(project_id, PROJECT_NOT_FOUND)
+    async def delete_task(self, user_id: uuid.UUID, project_id: str, task_id: str) -> None:
         tid = parse_id(task_id, TASK_NOT_FOUND)
-        async with self.db.session() as session:
-            was_done = await TaskRepository(session, owner_id).delete(pid, tid)
+        async with self.writes.open(user_id) as unit:
+            project, grant = await unit.project(project_id, Action.EDIT)
+            was_done = await TaskRepository(unit.session, grant, project).delete(tid)
             if was_done is None:
                 raise NotFound(TASK_NOT_FOUND)
-            await ProjectRepository(session, owner_id).adjust_counts(
-                pid, tasks=-1, done=-1 if was_done else 0
+            await ProjectRepository(unit.session, grant).adjust_counts(
+                project.id, tasks=-1, done=-1 if was_done else 0
             )
-            await session.commit()
-        await self.read_cache.invalidate(owner_id)
+            unit.touch_project(project)

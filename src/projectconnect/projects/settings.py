@@ -24,6 +24,9 @@ class ProjectsSettings(ServiceSettings):
     read_cache_ttl_seconds: int = Field(default=300, ge=1, le=86400)
     # A response bigger than this is served but not cached.
     read_cache_max_entry_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * 1024 * 1024)
+    # How long a write's fence keeps every replica off the cache of what it touched, when
+    # the new generation cannot be written after the commit; longer than any transaction.
+    read_cache_fence_seconds: float = Field(default=60.0, ge=1, le=3600)
     # The page sizes (`limit`) whose pages are cached; other sizes are read from the database.
     read_cache_page_sizes: frozenset[int] = frozenset({20, 100})
     # The auth service's session check, asked when the shared cache does not hold a session

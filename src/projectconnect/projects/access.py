@@ -1,0 +1,207 @@
+"""Who may do what: the one place where access to workspaces and what they hold is decided.
+
+Three parts, and nothing outside this module decides access:
+
+- The table: each `Action` has a minimum `Role` (`REQUIRED_ROLE`), and `may_change_role`
+  says who may give or take which role.
+- The decision: `decide` turns the caller's role in a workspace (None: not a member) into a
+  `Grant`, or refuses: not a member is 404, exactly as for what does not exist; a role too
+  weak is 403 naming the role needed.
+- The resolver: `Access` asks the database for that role in the same statement that finds
+  the thing asked for, joined to the caller's membership, so a row the caller may not see
+  is never loaded. Repositories take a `Grant` and scope every statement
+  to its workspace: without a grant there is no way to reach a workspace's rows.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from projectconnect.infra.problems import Forbidden, NotFound
+from projectconnect.projects.models import Membership, Project, Workspace
+
+WORKSPACE_NOT_FOUND = "No such workspace."
+PROJECT_NOT_FOUND = "No such project."
+
+
+class Role(enum.StrEnum):
+    """Roles, strongest first; each can do everything the weaker ones can."""
+
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+    VIEWER = "viewer"
+
+    @property
+    def rank(self) -> int:
+        return _RANKS[self]
+
+    def at_least(self, other: Role) -> bool:
+        return self.rank >= other.rank
+
+
+_RANKS: Final[Mapping[Role, int]] = {
+    Role.VIEWER: 0,
+    Role.MEMBER: 1,
+    Role.ADMIN: 2,
+    Role.OWNER: 3,
+}
+
+
+class Action(enum.StrEnum):
+    READ = "read"  # the workspace, its members, its projects and tasks
+    EDIT = "edit"  # create, change and delete projects and tasks
+    MANAGE_MEMBERS = "manage_members"  # invite, revoke, change roles, remove (see below)
+    RENAME_WORKSPACE = "rename_workspace"
+    DELETE_WORKSPACE = "delete_workspace"
+    TRANSFER_OWNERSHIP = "transfer_ownership"
+
+
+REQUIRED_ROLE: Final[Mapping[Action, Role]] = {
+    Action.READ: Role.VIEWER,
+    Action.EDIT: Role.MEMBER,
+    Action.MANAGE_MEMBERS: Role.ADMIN,
+    Action.RENAME_WORKSPACE: Role.ADMIN,
+    Action.DELETE_WORKSPACE: Role.OWNER,
+    Action.TRANSFER_OWNERSHIP: Role.OWNER,
+}
+
+
+def may_change_role(actor: Role, current: Role | None, new: Role | None) -> bool:
+    """Whether `actor` may move someone from `current` to `new` (None: not a member).
+
+    Nobody grants a role above their own; admins manage admins, members and viewers;
+    owners manage everyone, owners included. Leaving is not a change made by another.
+    """
+    if not actor.at_least(REQUIRED_ROLE[Action.MANAGE_MEMBERS]):
+        return False
+    if new is not None and not actor.at_least(new):
+        return False
+    return actor is Role.OWNER or Role.OWNER not in (current, new)
+
+
+def forbidden(needed: Role, what: str) -> Forbidden:
+    return Forbidden(
+        f"{what} needs the {needed} role or a stronger one.",
+        extensions={"required_role": str(needed)},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """The verified caller's role in one workspace. Only `decide` makes one."""
+
+    user_id: uuid.UUID
+    workspace_id: uuid.UUID
+    role: Role
+
+    def allows(self, action: Action) -> bool:
+        return self.role.at_least(REQUIRED_ROLE[action])
+
+    def require(self, action: Action) -> None:
+        if not self.allows(action):
+            raise forbidden(REQUIRED_ROLE[action], _WHAT[action])
+
+    def require_role_change(self, current: Role | None, new: Role | None) -> None:
+        if not may_change_role(self.role, current, new):
+            needed = (
+                Role.OWNER
+                if Role.OWNER in (current, new)
+                else max(
+                    REQUIRED_ROLE[Action.MANAGE_MEMBERS], new or Role.VIEWER, key=lambda r: r.rank
+                )
+            )
+            raise forbidden(needed, "Changing this member")
+
+
+_WHAT: Final[Mapping[Action, str]] = {
+    Action.READ: "Reading this workspace",
+    Action.EDIT: "Changing projects and tasks",
+    Action.MANAGE_MEMBERS: "Managing members and invitations",
+    Action.RENAME_WORKSPACE: "Renaming the workspace",
+    Action.DELETE_WORKSPACE: "Deleting the workspace",
+    Action.TRANSFER_OWNERSHIP: "Transferring ownership",
+}
+
+
+def decide(
+    user_id: uuid.UUID,
+    workspace_id: uuid.UUID,
+    role: str | None,
+    action: Action,
+    *,
+    missing: str = WORKSPACE_NOT_FOUND,
+) -> Grant:
+    """The caller's grant for `action`, or 404 (not a member) or 403 (role too weak)."""
+    if role is None:
+        raise NotFound(missing)
+    grant = Grant(user_id, workspace_id, Role(role))
+    grant.require(action)
+    return grant
+
+
+def parse_id(value: str, missing: str) -> uuid.UUID:
+    """Ids are opaque strings: one that is not ours names nothing, and is simply not found."""
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise NotFound(missing) from exc
+
+
+def visible(user_id: uuid.UUID) -> Select[uuid.UUID, str]:
+    """The caller's workspaces and role in each: where every statement of theirs starts."""
+    return select(Membership.workspace_id, Membership.role).where(Membership.user_id == user_id)
+
+
+class Access:
+    """Resolves the verified caller against what a request names, in one statement each."""
+
+    def __init__(self, session: AsyncSession, user_id: uuid.UUID) -> None:
+        self.session = session
+        self.user_id = user_id
+
+    async def role_in(self, workspace_id: uuid.UUID) -> str | None:
+        statement = select(Membership.role).where(
+            Membership.user_id == self.user_id, Membership.workspace_id == workspace_id
+        )
+        return (await self.session.scalars(statement)).first()
+
+    async def workspace(
+        self, workspace_id: str | uuid.UUID, action: Action
+    ) -> tuple[Workspace, Grant]:
+        """The workspace named in the path, and the caller's grant in it."""
+        wid = (
+            workspace_id
+            if isinstance(workspace_id, uuid.UUID)
+            else parse_id(workspace_id, WORKSPACE_NOT_FOUND)
+        )
+        statement = (
+            select(Workspace, Membership.role)
+            .join(Membership, Membership.workspace_id == Workspace.id)
+            .where(Membership.user_id == self.user_id, Workspace.id == wid)
+        )
+        row = (await self.session.execute(statement)).first()
+        grant = decide(self.user_id, wid, row[1] if row is not None else None, action)
+        assert row is not None
+        return row[0], grant
+
+    async def project(self, project_id: str, action: Action) -> tuple[Project, Grant]:
+        """The project named in the path, and the caller's grant in its workspace."""
+        pid = parse_id(project_id, PROJECT_NOT_FOUND)
+        statement = (
+            select(Project, Membership.role)
+            .join(Membership, Membership.workspace_id == Project.workspace_id)
+            .where(Membership.user_id == self.user_id, Project.id == pid)
+        )
+        row = (await self.session.execute(statement)).first()
+        if row is None:
+            raise NotFound(PROJECT_NOT_FOUND)
+        project, role = row
+        return project, decide(self.user_id, project.workspace_id, role, action)

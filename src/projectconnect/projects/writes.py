@@ -1,0 +1,181 @@
+"""Every write of the projects service goes through one unit of work.
+
+`Writes.open` hands out a `Unit`: a session, the caller's `Access`, and a record of what the
+write touches. When the body is done the unit commits in a fixed order, the one place
+where the rules around a commit live:
+
+1. flush, so on SQLite this transaction holds the one write lock and what it reads next
+   is current ("write first, then look");
+2. refuse what a deleted account's still-valid token wrote (looked at when the unit opens,
+   and again here);
+3. look again at every grant the write relied on: a membership removed or weakened while
+   the write ran refuses it (404/403), so no one writes after losing access;
+4. fence the read caches of every scope touched (every member's view of a workspace, each
+   project), or refuse with 503 before committing;
+5. commit, then give the touched scopes new generations.
+
+On PostgreSQL a write holds its workspace's advisory lock (shared for content, exclusive
+for memberships), so membership changes and content writes of a workspace never
+interleave, and every member's view it fans out to is the current set of members.
+"""
+
+from __future__ import annotations
+
+import uuid
+import zlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from projectconnect.infra.cache import CacheUnavailable
+from projectconnect.infra.db import Database
+from projectconnect.infra.problems import NotFound, ServiceUnavailable, Unauthorized
+from projectconnect.projects.access import PROJECT_NOT_FOUND, Access, Action, Grant, decide
+from projectconnect.projects.cache import ReadCache, person_scope, project_scope
+from projectconnect.projects.models import Membership, Project, Workspace
+from projectconnect.projects.repository import PersonRepository, is_postgres
+
+# The first key of the two-key advisory locks on workspaces (PostgreSQL keeps them apart
+# from the one-key locks on people).
+WORKSPACE_LOCKS = 0x5057
+
+
+class CacheFenceUnavailable(ServiceUnavailable):
+    def __init__(self) -> None:
+        super().__init__("Changes are paused while the cache is unreachable; try again shortly.")
+
+
+class Unit:
+    """One write: its session, the caller's access, and the scopes it touches."""
+
+    def __init__(self, session: AsyncSession, user_id: uuid.UUID | None) -> None:
+        self.session = session
+        self.user_id = user_id
+        self._relied_on: dict[tuple[uuid.UUID, Action], Grant] = {}
+        self._workspaces: set[uuid.UUID] = set()
+        self._people: set[uuid.UUID] = set()
+        self._projects: set[uuid.UUID] = set()
+        self._locked: dict[uuid.UUID, bool] = {}
+
+    @property
+    def access(self) -> Access:
+        if self.user_id is None:
+            raise RuntimeError("a write on no one's behalf has no access to resolve")
+        return Access(self.session, self.user_id)
+
+    async def workspace(
+        self, workspace_id: str | uuid.UUID, action: Action
+    ) -> tuple[Workspace, Grant]:
+        workspace, grant = await self.access.workspace(workspace_id, action)
+        await self.rely_on(grant, action)
+        return workspace, grant
+
+    async def project(
+        self, project_id: str, action: Action, *, for_update: bool = False
+    ) -> tuple[Project, Grant]:
+        """The project and the caller's grant; `for_update` locks its row (after the
+        workspace's lock, the order every write takes them in)."""
+        project, grant = await self.access.project(project_id, action)
+        await self.rely_on(grant, action)
+        if for_update:
+            locked = await self.session.scalars(
+                select(Project)
+                .where(Project.id == project.id, Project.workspace_id == grant.workspace_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+            found = locked.one_or_none()
+            if found is None:  # deleted meanwhile
+                raise NotFound(PROJECT_NOT_FOUND)
+            project = found
+        return project, grant
+
+    async def rely_on(self, grant: Grant, action: Action) -> None:
+        """This write needs `grant` to still allow `action` when it commits."""
+        await self.lock_workspace(grant.workspace_id, exclusive=False)
+        self._relied_on[(grant.workspace_id, action)] = grant
+
+    async def lock_workspace(self, workspace_id: uuid.UUID, *, exclusive: bool) -> None:
+        """PostgreSQL's advisory lock on the workspace, to commit (SQLite has one writer)."""
+        held = self._locked.get(workspace_id)
+        if held is not None and (held or not exclusive):
+            return
+        if held is not None:
+            raise RuntimeError("a shared workspace lock cannot be made exclusive")
+        if is_postgres(self.session):
+            lock = func.pg_advisory_xact_lock if exclusive else func.pg_advisory_xact_lock_shared
+            key = zlib.crc32(workspace_id.bytes) - 2**31
+            await self.session.execute(select(lock(WORKSPACE_LOCKS, key)))
+        self._locked[workspace_id] = exclusive
+
+    def forget_grants(self) -> None:
+        """The write itself ends or weakens the caller's role (leaving, handing over
+        ownership): what it was allowed to do was decided under the workspace's lock."""
+        self._relied_on.clear()
+
+    def touch_workspace(self, workspace_id: uuid.UUID) -> None:
+        """What every member sees of the workspace changed (their lists, their access)."""
+        self._workspaces.add(workspace_id)
+
+    def touch_person(self, user_id: uuid.UUID) -> None:
+        """One person's memberships changed."""
+        self._people.add(user_id)
+
+    def touch_project(self, project: Project) -> None:
+        """The project changed, and with it what its workspace's members see in their lists."""
+        self._projects.add(project.id)
+        self._workspaces.add(project.workspace_id)
+
+    async def _recheck(self) -> None:
+        if self.user_id is None:
+            return
+        access = Access(self.session, self.user_id)
+        for (workspace_id, action), grant in self._relied_on.items():
+            role = await access.role_in(workspace_id)
+            decide(grant.user_id, workspace_id, role, action)
+
+    async def _scopes(self) -> set[str]:
+        people = set(self._people)
+        if self._workspaces:
+            members = await self.session.scalars(
+                select(Membership.user_id).where(Membership.workspace_id.in_(self._workspaces))
+            )
+            people.update(members)
+        return {person_scope(p) for p in people} | {project_scope(p) for p in self._projects}
+
+
+class Writes:
+    def __init__(self, db: Database, read_cache: ReadCache) -> None:
+        self.db = db
+        self.read_cache = read_cache
+
+    @asynccontextmanager
+    async def open(self, user_id: uuid.UUID | None) -> AsyncIterator[Unit]:
+        """A write on behalf of `user_id` (None: an event's effect), committed at the end."""
+        async with self.db.session() as session:
+            unit = Unit(session, user_id)
+            person = PersonRepository(session, user_id) if user_id is not None else None
+            if person is not None:
+                # Serialised with the account's deletion, which takes the same lock.
+                await person.lock()
+                await _refuse_if_deleted(person)
+            yield unit
+            await session.flush()
+            if person is not None:
+                await _refuse_if_deleted(person)  # looked at again under SQLite's write lock
+            await unit._recheck()
+            scopes = await unit._scopes()
+            try:
+                await self.read_cache.fence(scopes)
+            except CacheUnavailable as exc:
+                raise CacheFenceUnavailable() from exc
+            await session.commit()
+        await self.read_cache.renew(scopes)
+
+
+async def _refuse_if_deleted(person: PersonRepository) -> None:
+    if await person.is_deleted():
+        # A still-valid token of a deleted account: nothing it writes may survive.
+        raise Unauthorized("The account no longer exists.")
