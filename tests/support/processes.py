@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 
+from projectconnect.projects.app import PUBLIC_PREFIXES as PROJECTS_PREFIXES
 from projectconnect.stack import free_port as free_port  # shared with the tests
 from projectconnect.stack import wait_until_ok
 
@@ -71,10 +72,14 @@ class ServiceProcess:
 
 
 class PrefixRouter(httpx.AsyncBaseTransport):
-    """Sends /auth to one process and /projects to the other, as the gateway will."""
+    """Sends /auth to one process and the projects service's prefixes to the other, as the
+    gateway does."""
 
     def __init__(self, routes: Mapping[str, str]) -> None:
         self._routes = {prefix: httpx.URL(url) for prefix, url in routes.items()}
+        if "projects" in routes:
+            for prefix in PROJECTS_PREFIXES:
+                self._routes.setdefault(prefix, httpx.URL(routes["projects"]))
         self._transport = httpx.AsyncHTTPTransport()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

@@ -29,6 +29,10 @@ from projectconnect.projects.settings import ProjectsSettings
 from projectconnect.projects.workspaces import WorkspaceService
 from projectconnect.projects.writes import Writes
 
+# What the service answers publicly: the gateway and the embedded app route these here.
+ROUTERS = (api.router, workspaces_api.router)
+PUBLIC_PREFIXES = ("projects", "workspaces", "invitations")
+
 MIGRATIONS = MigrationTree(
     name="projects",
     script_location=Path(__file__).parent / "migrations",
@@ -141,7 +145,7 @@ class ProjectsRuntime:
 def create_app(runtime: ProjectsRuntime) -> FastAPI:
     return compose_app(
         [runtime],
-        [api.router, workspaces_api.router],
+        list(ROUTERS),
         title="Project Connect projects",
         description="Workspaces, their members and invitations, projects and their tasks.",
         count_statements=runtime.settings.expose_sql_count,

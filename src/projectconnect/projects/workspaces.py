@@ -243,7 +243,7 @@ class WorkspaceService:
             )
             if role is not None:
                 statement = statement.where(Membership.role == str(role))
-            rows = (await session.execute(statement)).tuples().all()
+            rows = (await session.execute(statement)).all()
             inherited = await self._inheritances(session, user_id, [w.id for w, _, _ in rows])
             views = []
             for workspace, my_role, members in rows:
@@ -313,6 +313,7 @@ class WorkspaceService:
             if workspace.personal_of is not None:
                 raise Conflict("A personal workspace is deleted only with its account.")
             await self._delete_workspace(unit, workspace)
+            unit.forget_grants()  # the memberships went with it
 
     @staticmethod
     async def _delete_workspace(unit: Unit, workspace: Workspace) -> None:
