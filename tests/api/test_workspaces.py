@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from typing import Any
@@ -316,3 +317,26 @@ async def test_an_account_deletion_hands_shared_workspaces_on_and_takes_the_rest
     assert team_seen["inherited_from"]["from_name"] == "Ann Leaving"
     assert await project_names(api, carl) == [kept["name"]]  # what she made stays
     assert solo not in {w["id"] for w in await workspaces(api, bob)}
+
+
+async def test_two_owners_demoting_each_other_at_once_leave_one_owner(
+    api: httpx.AsyncClient,
+) -> None:
+    for _ in range(3):
+        ann = await sign_up(api, "ann")
+        team = await create_workspace(api, ann)
+        bob = await join(api, ann, team, "owner")
+
+        def demote(actor: Account, target: Account, team: str = team) -> Any:
+            return api.patch(
+                f"/workspaces/{team}/members/{target.id}",
+                json={"role": "admin"},
+                headers=actor.headers,
+            )
+
+        first, second = await asyncio.gather(demote(ann, bob), demote(bob, ann))
+        # One wins; the other finds itself demoted (403) or the last owner (409, SQLite).
+        statuses = sorted([first.status_code, second.status_code])
+        assert statuses in ([200, 403], [200, 409]), (first.text, second.text)
+        roles = await members(api, ann if first.status_code == 200 else bob, team)
+        assert sorted(roles.values()) == ["admin", "owner"]
