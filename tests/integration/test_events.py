@@ -432,7 +432,7 @@ async def test_no_project_created_during_the_deletion_window_survives(pipeline: 
     owner = uuid.uuid4()
     service = pipeline.projects()
     workspaces = pipeline.workspaces()
-    handler = handlers.UserDeletedHandler(workspaces.writes, workspaces)
+    handler = handlers.UserDeletedHandler(workspaces)
 
     created: list[int] = []
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from projectconnect.infra.db import Database, utcnow
+from projectconnect.infra.db import utcnow
 from projectconnect.infra.events import (
     USER_DELETED,
     USER_REGISTERED,
@@ -22,35 +22,35 @@ from projectconnect.infra.inbox import Dispatcher
 from projectconnect.projects.models import DeletedUser, InboxEvent
 from projectconnect.projects.repository import PeopleRepository, PersonRepository
 from projectconnect.projects.workspaces import WorkspaceService
-from projectconnect.projects.writes import Writes
+from projectconnect.projects.writes import Unit, Writes
 
 logger = logging.getLogger(__name__)
 
 
-async def _already_handled(session: AsyncSession, envelope: Envelope) -> bool:
-    if await session.get(InboxEvent, envelope.id) is None:
-        return False
-    logger.info("event %s already handled", envelope.id)
-    return True
-
-
-async def _commit_as_handled(session: AsyncSession, envelope: Envelope) -> bool:
-    """Commit the event's effect with its inbox record; False if another consumer won."""
-    session.add(InboxEvent(event_id=envelope.id, type=envelope.type, handled_at=utcnow()))
+async def handle_once(
+    writes: Writes, envelope: Envelope, effect: Callable[[Unit], Awaitable[str]]
+) -> None:
+    """Run `effect` and record the event as handled in the same commit (the inbox): a
+    redelivered event, or one another consumer handles at the same moment, changes nothing.
+    `effect` says what it did, for the log."""
     try:
-        await session.commit()
+        async with writes.open(None) as unit:
+            if await unit.session.get(InboxEvent, envelope.id) is not None:
+                outcome = "already handled"
+            else:
+                outcome = await effect(unit)
+                unit.session.add(
+                    InboxEvent(event_id=envelope.id, type=envelope.type, handled_at=utcnow())
+                )
     except IntegrityError:
-        # The same event handled concurrently by another consumer: it won, fine.
-        logger.info("event %s handled concurrently", envelope.id)
-        return False
-    return True
+        outcome = "handled concurrently by another consumer"
+    logger.info("event %s: %s", envelope.id, outcome)
 
 
 class UserDeletedHandler:
-    """Ends a deleted account here, once per event id (`WorkspaceService.end_account`)."""
+    """Ends a deleted account here (`WorkspaceService.end_account`), once per event id."""
 
-    def __init__(self, writes: Writes, workspaces: WorkspaceService) -> None:
-        self.writes = writes
+    def __init__(self, workspaces: WorkspaceService) -> None:
         self.workspaces = workspaces
 
     async def __call__(self, envelope: Envelope) -> None:
@@ -58,28 +58,18 @@ class UserDeletedHandler:
             user_id = uuid.UUID(str(envelope.data["user_id"]))
         except (KeyError, ValueError) as exc:
             raise PermanentError("user.deleted without a valid user_id") from exc
-        handled = True
-        removed = 0
-        try:
-            async with self.writes.open(None) as unit:
-                session = unit.session
-                if await _already_handled(session, envelope):
-                    handled = False
-                    return
-                await PersonRepository(session, user_id).lock()
-                if await session.get(DeletedUser, user_id) is None:
-                    session.add(DeletedUser(user_id=user_id, deleted_at=utcnow()))
-                removed = await self.workspaces.end_account(user_id, unit)
-                await PeopleRepository(session).remove(user_id)
-                session.add(
-                    InboxEvent(event_id=envelope.id, type=envelope.type, handled_at=utcnow())
-                )
-        except IntegrityError:
-            # The same event handled concurrently by another consumer: it won, fine.
-            logger.info("event %s handled concurrently", envelope.id)
-            return
-        if handled:
-            logger.info("ended a deleted account: %d workspaces deleted with it", removed)
+
+        async def end_account(unit: Unit) -> str:
+            session = unit.session
+            # The same lock as every write of theirs: none slips in between.
+            await PersonRepository(session, user_id).lock()
+            if await session.get(DeletedUser, user_id) is None:
+                session.add(DeletedUser(user_id=user_id, deleted_at=utcnow()))
+            removed = await self.workspaces.end_account(user_id, unit)
+            await PeopleRepository(session).remove(user_id)
+            return f"account ended, {removed} workspaces deleted with it"
+
+        await handle_once(self.workspaces.writes, envelope, end_account)
 
 
 class PersonChangedHandler:
@@ -89,8 +79,8 @@ class PersonChangedHandler:
     and a user already deleted is never brought back by a late event.
     """
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+    def __init__(self, writes: Writes) -> None:
+        self.writes = writes
 
     async def __call__(self, envelope: Envelope) -> None:
         try:
@@ -98,26 +88,22 @@ class PersonChangedHandler:
         except ValidationError:
             # Not chained: the payload carries personal data, and failures are logged.
             raise PermanentError(f"{envelope.type} without a valid profile") from None
-        async with self.db.session() as session:
-            if await _already_handled(session, envelope):
-                return
-            person = PersonRepository(session, profile.user_id)
+
+        async def keep(unit: Unit) -> str:
+            person = PersonRepository(unit.session, profile.user_id)
             await person.lock()  # the same lock as the deletion: it cannot slip in between
             if await person.is_deleted():
-                outcome = "the user is deleted, ignored"
-            elif await PeopleRepository(session).apply(profile, utcnow()):
-                outcome = "profile kept"
-            else:
-                outcome = "profile not newer, ignored"
-            if not await _commit_as_handled(session, envelope):
-                return
-        logger.info("event %s: %s", envelope.id, outcome)
+                return "the user is deleted, ignored"
+            if await PeopleRepository(unit.session).apply(profile, utcnow()):
+                return "profile kept"
+            return "profile not newer, ignored"
+
+        await handle_once(self.writes, envelope, keep)
 
 
 def dispatcher(workspaces: WorkspaceService) -> Dispatcher:
-    db = workspaces.db
     events = Dispatcher()
-    events.register(USER_DELETED, 1, UserDeletedHandler(workspaces.writes, workspaces))
-    events.register(USER_REGISTERED, 1, PersonChangedHandler(db))
-    events.register(USER_UPDATED, 1, PersonChangedHandler(db))
+    events.register(USER_DELETED, 1, UserDeletedHandler(workspaces))
+    events.register(USER_REGISTERED, 1, PersonChangedHandler(workspaces.writes))
+    events.register(USER_UPDATED, 1, PersonChangedHandler(workspaces.writes))
     return events
