@@ -1,0 +1,223 @@
+"""The faults, one at a time, and how long the stack takes to recover from each.
+
+A schedule is a comma-separated list of faults:
+
+    kill:NAME          SIGKILL a process of the stack (projects-0, relay, consumer, ...);
+                       the stack's supervisor restarts it
+    freeze:NAME:S      SIGSTOP a process for S seconds, then SIGCONT
+    cut:SERVICE:S      PostgreSQL, Redis or RabbitMQ (postgres, redis, rabbitmq) unreachable
+                       for S seconds: the proxy in front of it drops every connection and
+                       refuses new ones (the shared servers themselves are never touched)
+
+Recovered means, measured from the moment the fault ends (the kill, the SIGCONT, the
+restore): every process of the stack answers its health check (a killed one with a new
+pid), a write through the gateway is acknowledged, the outbox is empty, and every account
+deletion acknowledged until then, including one made during the fault, is purged from
+the projects database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+
+import httpx
+
+from chaos.api import Api
+from chaos.database import Databases
+from chaos.proxies import Proxies
+from chaos.users import Findings, SimulatedUser
+from tests.support.stack import StackProcess
+
+ACTIONS = ("kill", "freeze", "cut")
+SERVICES = ("postgres", "redis", "rabbitmq")
+RECOVERY_LIMIT = 120.0
+POLL = 0.1
+# Generous: a loaded 2-core machine answers a health check in up to half a second.
+HEALTH_TIMEOUT = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    action: str
+    target: str
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target}" + (f" {self.seconds:g}s" if self.seconds else "")
+
+
+def parse_schedule(text: str) -> list[Fault]:
+    faults = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        action, _, rest = item.partition(":")
+        target, _, seconds = rest.partition(":")
+        if action not in ACTIONS or not target:
+            raise ValueError(f"{item!r}: expected kill:NAME, freeze:NAME:S or cut:SERVICE:S")
+        if action == "cut" and target not in SERVICES:
+            raise ValueError(f"{item!r}: cut one of {', '.join(SERVICES)}")
+        if action != "kill" and not seconds:
+            raise ValueError(f"{item!r}: how many seconds?")
+        faults.append(Fault(action, target, float(seconds or 0)))
+    return faults
+
+
+@dataclass
+class FaultRecord:
+    fault: Fault
+    # Seconds since the run began.
+    started: float
+    ended: float
+    recovered: float | None = None
+    # Seconds spent waiting on each check that had not passed yet.
+    waits: dict[str, float] = field(default_factory=dict)
+
+    def waited_most(self) -> str:
+        if not self.waits:
+            return "-"
+        check, seconds = max(self.waits.items(), key=lambda item: item[1])
+        return f"{check} ({seconds:.1f} s)"
+
+    @property
+    def recovery(self) -> float | None:
+        return None if self.recovered is None else self.recovered - self.ended
+
+    @property
+    def window_end(self) -> float:
+        return self.recovered if self.recovered is not None else self.ended + RECOVERY_LIMIT
+
+
+class FaultInjector:
+    def __init__(
+        self,
+        stack: StackProcess,
+        proxies: Proxies,
+        probe_api: Api,
+        databases: Databases,
+        findings: Findings,
+        origin: float,
+        seed: int,
+    ) -> None:
+        self.stack = stack
+        self.proxies = proxies
+        self.api = probe_api
+        self.db = databases
+        self.deleted = findings.deleted
+        self.origin = origin
+        self.seed = seed
+        # Probe accounts keep their own findings: only their deletions count with the users'.
+        self.probe_findings = Findings(deleted=findings.deleted)
+        self.purged: set[str] = set()
+        self.writer = SimulatedUser(10_000, probe_api, "probe", seed, self.probe_findings, origin)
+
+    def now(self) -> float:
+        return time.monotonic() - self.origin
+
+    async def run(self, schedule: list[Fault], starts: list[float]) -> list[FaultRecord]:
+        if not await self.writer.sign_up(time.monotonic() + 120):
+            raise RuntimeError("the probe could not sign up")
+        await self.writer.create_project()
+        records = []
+        for number, (fault, start) in enumerate(zip(schedule, starts, strict=True)):
+            leaver = await self._leaver(number)
+            await asyncio.sleep(max(0.0, start - self.now()))
+            records.append(await self.inject(fault, leaver))
+        return records
+
+    async def _leaver(self, number: int) -> SimulatedUser:
+        """An account with a project and a task, to be deleted during the fault."""
+        user = SimulatedUser(
+            20_000 + number, self.api, "probe", self.seed, self.probe_findings, self.origin
+        )
+        if not await user.sign_up(time.monotonic() + 120):
+            raise RuntimeError("a probe account could not sign up")
+        await user.create_project()
+        await user.create_task()
+        return user
+
+    async def inject(self, fault: Fault, leaver: SimulatedUser) -> FaultRecord:
+        pids = self.stack.pids()
+        started = self.now()
+        deletion = asyncio.create_task(self._delete_soon(leaver))
+        if fault.action == "kill":
+            os.kill(pids[fault.target], signal.SIGKILL)
+        elif fault.action == "freeze":
+            # Its own session: the pid is its process group, workers included.
+            os.killpg(pids[fault.target], signal.SIGSTOP)
+            await asyncio.sleep(fault.seconds)
+            os.killpg(pids[fault.target], signal.SIGCONT)
+        else:
+            await self.proxies.cut(fault.target)
+            await asyncio.sleep(fault.seconds)
+            await self.proxies.restore(fault.target)
+        record = FaultRecord(fault, started, self.now())
+        await deletion
+        due = {leaver.account.id} | {d.user_id for d in self.deleted if d.acked_at <= record.ended}
+        record.recovered = await self._recovery(record, pids.get(fault.target), due)
+        return record
+
+    async def _delete_soon(self, leaver: SimulatedUser) -> None:
+        await asyncio.sleep(0.5)
+        await leaver.delete_account(replace=False)
+
+    async def _recovery(
+        self, record: FaultRecord, old_pid: int | None, due: set[str]
+    ) -> float | None:
+        async with httpx.AsyncClient(timeout=HEALTH_TIMEOUT) as health:
+            while self.now() < record.ended + RECOVERY_LIMIT:
+                checked = self.now()
+                waiting = await self._waiting_on(health, record.fault, old_pid, due)
+                if waiting is None:
+                    return self.now()
+                await asyncio.sleep(POLL)
+                record.waits[waiting] = record.waits.get(waiting, 0.0) + self.now() - checked
+        return None
+
+    async def _waiting_on(
+        self, health: httpx.AsyncClient, fault: Fault, old_pid: int | None, due: set[str]
+    ) -> str | None:
+        """What has not recovered yet, or None once everything has."""
+        if fault.action == "kill" and self.stack.pids().get(fault.target) == old_pid:
+            return f"{fault.target} restart"
+        processes = {n: p for n, p in self.stack.ports().items() if n != "gateway"}
+        healthy = await asyncio.gather(*(_healthy(health, n, p) for n, p in processes.items()))
+        for name, ok in zip(processes, healthy, strict=True):
+            if not ok:
+                return f"{name} health"
+        if not await self._write_through_gateway():
+            return "a write through the gateway"
+        if await self.db.unsent_events():
+            return "the outbox"
+        if not await self._deletions_purged(due):
+            return "deletions"
+        return None
+
+    async def _write_through_gateway(self) -> bool:
+        writer = self.writer
+        project = next(iter(writer.account.projects.values()), None)
+        if project is None:
+            return False
+        outcome = await writer.api.update_project(
+            writer.access, project.id, project.name.value, f"probe {self.now():.1f}"
+        )
+        if outcome.status == 401:
+            await writer.log_in()
+        return outcome.acked
+
+    async def _deletions_purged(self, user_ids: set[str]) -> bool:
+        waiting = sorted(user_ids - self.purged)
+        for user_id, left in (await self.db.leftovers(waiting)).items():
+            if left.purged:
+                self.purged.add(user_id)
+        return user_ids <= self.purged
+
+
+async def _healthy(client: httpx.AsyncClient, name: str, port: int) -> bool:
+    path = "/health/ready" if name.startswith(("auth", "projects")) else "/metrics"
+    try:
+        return (await client.get(f"http://127.0.0.1:{port}{path}")).status_code == 200
+    except httpx.HTTPError:
+        return False
