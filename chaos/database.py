@@ -7,6 +7,7 @@ the stack uses, so a fault never hides the truth from the checks.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import aio_pika
@@ -86,11 +87,13 @@ class Databases:
 
     # --- auth ---
 
-    async def unsent_events(self) -> int:
-        """Outbox rows the relay has not yet seen acknowledged by the broker."""
-        return int(
-            await self.auth.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+    async def unsent_events(self, created_before: dt.datetime | None = None) -> int:
+        """Outbox rows (all, or those written before a moment) not yet published."""
+        unsent = (
+            "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+            " AND ($1::timestamptz IS NULL OR created_at < $1)"
         )
+        return int(await self.auth.fetchval(unsent, created_before))
 
     # --- projects ---
 

@@ -19,9 +19,11 @@ the projects database.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -72,14 +74,16 @@ class FaultRecord:
     started: float
     ended: float
     recovered: float | None = None
-    # Seconds spent waiting on each check that had not passed yet.
-    waits: dict[str, float] = field(default_factory=dict)
+    # Seconds from the fault's end until each check first passed (None: never).
+    checks: dict[str, float | None] = field(default_factory=dict)
 
-    def waited_most(self) -> str:
-        if not self.waits:
+    def slowest(self) -> str:
+        if not self.checks:
             return "-"
-        check, seconds = max(self.waits.items(), key=lambda item: item[1])
-        return f"{check} ({seconds:.1f} s)"
+        name, seconds = max(
+            self.checks.items(), key=lambda c: RECOVERY_LIMIT if c[1] is None else c[1]
+        )
+        return f"{name} ({'never' if seconds is None else f'{seconds:.2f} s'})"
 
     @property
     def recovery(self) -> float | None:
@@ -166,34 +170,43 @@ class FaultInjector:
     async def _recovery(
         self, record: FaultRecord, old_pid: int | None, due: set[str]
     ) -> float | None:
-        async with httpx.AsyncClient(timeout=HEALTH_TIMEOUT) as health:
-            while self.now() < record.ended + RECOVERY_LIMIT:
-                checked = self.now()
-                waiting = await self._waiting_on(health, record.fault, old_pid, due)
-                if waiting is None:
+        """When every check had passed, each polled on its own from the fault's end."""
+        ended_at = dt.datetime.now(dt.UTC)
+        deadline = record.ended + RECOVERY_LIMIT
+
+        async def passed(check: Callable[[], Awaitable[bool]]) -> float | None:
+            while self.now() < deadline:
+                if await check():
                     return self.now()
                 await asyncio.sleep(POLL)
-                record.waits[waiting] = record.waits.get(waiting, 0.0) + self.now() - checked
-        return None
+            return None
 
-    async def _waiting_on(
-        self, health: httpx.AsyncClient, fault: Fault, old_pid: int | None, due: set[str]
-    ) -> str | None:
-        """What has not recovered yet, or None once everything has."""
+        async with httpx.AsyncClient(timeout=HEALTH_TIMEOUT) as health:
+            checks: dict[str, Callable[[], Awaitable[bool]]] = {
+                "processes": lambda: self._processes_healthy(health, record.fault, old_pid),
+                "a write through the gateway": self._write_through_gateway,
+                "the outbox": lambda: self._outbox_drained(ended_at),
+                "deletions": lambda: self._deletions_purged(due),
+            }
+            times = await asyncio.gather(*(passed(check) for check in checks.values()))
+        record.checks = {
+            name: None if t is None else t - record.ended
+            for name, t in zip(checks, times, strict=True)
+        }
+        return None if None in times else max(t for t in times if t is not None)
+
+    async def _processes_healthy(
+        self, health: httpx.AsyncClient, fault: Fault, old_pid: int | None
+    ) -> bool:
+        """Every process answers its health check; a killed one has been restarted."""
         if fault.action == "kill" and self.stack.pids().get(fault.target) == old_pid:
-            return f"{fault.target} restart"
+            return False
         processes = {n: p for n, p in self.stack.ports().items() if n != "gateway"}
-        healthy = await asyncio.gather(*(_healthy(health, n, p) for n, p in processes.items()))
-        for name, ok in zip(processes, healthy, strict=True):
-            if not ok:
-                return f"{name} health"
-        if not await self._write_through_gateway():
-            return "a write through the gateway"
-        if await self.db.unsent_events():
-            return "the outbox"
-        if not await self._deletions_purged(due):
-            return "deletions"
-        return None
+        return all(await asyncio.gather(*(_healthy(health, n, p) for n, p in processes.items())))
+
+    async def _outbox_drained(self, ended_at: dt.datetime) -> bool:
+        """Every event written before the fault ended has been published."""
+        return await self.db.unsent_events(created_before=ended_at) == 0
 
     async def _write_through_gateway(self) -> bool:
         writer = self.writer

@@ -75,7 +75,7 @@ class Report:
 
     def _fault_rows(self) -> list[str]:
         rows = [
-            "| fault | at s | lasted s | recovered after s | mostly waiting for "
+            "| fault | at s | lasted s | recovered after s | slowest check "
             "| first 2xx after s | requests | 5xx | no answer | p99 ms |",
             "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|",
         ]
@@ -90,7 +90,7 @@ class Report:
             recovery = "never" if record.recovery is None else f"{record.recovery:.2f}"
             rows.append(
                 f"| {record.fault} | {record.started:.0f} | {record.ended - record.started:.1f} "
-                f"| {recovery} | {record.waited_most()} | {self._first_success(record)} "
+                f"| {recovery} | {record.slowest()} | {self._first_success(record)} "
                 f"| {_window([r for _, r in window])} |"
             )
         outside = [r for i, r in enumerate(self.log.requests) if i not in inside]
