@@ -11,9 +11,10 @@ A schedule is a comma-separated list of faults:
 
 Recovered means, measured from the moment the fault ends (the kill, the SIGCONT, the
 restore): every process of the stack answers its health check (a killed one with a new
-pid), a write through the gateway is acknowledged, the outbox is empty, and every account
-deletion acknowledged until then, including one made during the fault, is purged from
-the projects database.
+pid), a write through the gateway is acknowledged, every event written before the fault's
+end has been published, and every account deletion acknowledged until then, including
+one made during the fault, is purged from the projects database. Each check is polled on
+its own; the recovery time is that of the slowest.
 """
 
 from __future__ import annotations
@@ -158,9 +159,10 @@ class FaultInjector:
             await asyncio.sleep(fault.seconds)
             await self.proxies.restore(fault.target)
         record = FaultRecord(fault, started, self.now())
+        ended_at = dt.datetime.now(dt.UTC)
         await deletion
         due = {leaver.account.id} | {d.user_id for d in self.deleted if d.acked_at <= record.ended}
-        record.recovered = await self._recovery(record, pids.get(fault.target), due)
+        record.recovered = await self._recovery(record, pids.get(fault.target), due, ended_at)
         return record
 
     async def _delete_soon(self, leaver: SimulatedUser) -> None:
@@ -168,10 +170,9 @@ class FaultInjector:
         await leaver.delete_account(replace=False)
 
     async def _recovery(
-        self, record: FaultRecord, old_pid: int | None, due: set[str]
+        self, record: FaultRecord, old_pid: int | None, due: set[str], ended_at: dt.datetime
     ) -> float | None:
         """When every check had passed, each polled on its own from the fault's end."""
-        ended_at = dt.datetime.now(dt.UTC)
         deadline = record.ended + RECOVERY_LIMIT
 
         async def passed(check: Callable[[], Awaitable[bool]]) -> float | None:
