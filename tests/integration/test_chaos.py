@@ -1,8 +1,9 @@
 """The short chaos run: the stack under every kind of fault once, every acknowledged write
 verified afterwards (issue 16; the long run is `make chaos`, docs/reliability.md).
 
-About three minutes of the whole machine, so it runs under CI=true (as `make test` does on
-CI) or with CHAOS=1, and skips loudly elsewhere.
+150 s of load, about six minutes of the whole machine with the stack's start and the
+checks, so it runs under CI=true (as `make test` does on CI) or with CHAOS=1, and skips
+loudly elsewhere.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from tests.support.services import in_ci
 
 pytestmark = pytest.mark.skipif(
     not (in_ci() or os.environ.get("CHAOS") == "1"),
-    reason="SKIPPED LOUDLY: the chaos run takes three minutes of the whole machine; it runs "
+    reason="SKIPPED LOUDLY: the chaos run takes the whole machine for minutes; it runs "
     "under CI=true, or here with CHAOS=1 (the long run: make chaos)",
 )
 
