@@ -8,7 +8,7 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +43,9 @@ class StackProcess:
     output: Path
     https: str
     projects_database: str
+    # Direct URLs (never through a proxy the stack may use), for looking behind the API.
+    auth_database: str = ""
+    events_namespace: str = ""
 
     def text(self) -> str:
         return self.output.read_text()
@@ -56,8 +59,20 @@ class StackProcess:
 
 
 @contextmanager
-def running_stack(root: Path, *extra: str, replicas: int = 2) -> Iterator[StackProcess]:
-    """Start a stack, wait until it serves, and stop and clean up after the test."""
+def running_stack(
+    root: Path,
+    *extra: str,
+    replicas: int = 2,
+    postgres_url: str = POSTGRES_ADMIN_URL,
+    redis_url: str | None = None,
+    amqp_url: str | None = None,
+    environment: Mapping[str, str] | None = None,
+) -> Iterator[StackProcess]:
+    """Start a stack, wait until it serves, and stop and clean up after the test.
+
+    The stack reaches PostgreSQL, Redis and RabbitMQ at the given URLs (a proxy in front of
+    the shared servers, say); its databases, keys and queues are made and removed directly.
+    """
     nginx = nginx_binary()
     pg, redis, broker = ThrowawayPostgres(), ThrowawayRedisPrefix(), ThrowawayBroker()
     for service in (pg, redis, broker):
@@ -68,12 +83,15 @@ def running_stack(root: Path, *extra: str, replicas: int = 2) -> Iterator[StackP
         **TEST_AUTH_ENV,
         "EVENTS_NAMESPACE": broker.topology.namespace,
         "CACHE_PREFIX": redis.prefix,
+        **(environment or {}),
     }
+    services = [*("--redis-url", redis_url or redis.url), *("--amqp-url", amqp_url or broker.url)]
     command = [
         *(sys.executable, "-m", "projectconnect", "stack"),
         *("--runtime-dir", str(root / "run")),
         *("--http-port", str(free_port()), "--https-port", str(https_port)),
-        *("--database-prefix", pg.prefix, "--postgres-url", POSTGRES_ADMIN_URL),
+        *("--database-prefix", pg.prefix, "--postgres-url", postgres_url),
+        *services,
         *("--auth-replicas", str(replicas), "--projects-replicas", str(replicas)),
         *("--login-rate", "120r/m", "--login-burst", "20", "--nginx", nginx),
         *extra,
@@ -81,12 +99,15 @@ def running_stack(root: Path, *extra: str, replicas: int = 2) -> Iterator[StackP
     output = root / "stack.out"
     with output.open("wb") as handle:
         process = subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT)
+    direct = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
     stack = StackProcess(
         process,
         root / "run",
         output,
         f"https://127.0.0.1:{https_port}",
-        f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{pg.prefix}_projects",
+        f"{direct}/{pg.prefix}_projects",
+        auth_database=f"{direct}/{pg.prefix}_auth",
+        events_namespace=broker.topology.namespace,
     )
     try:
 
