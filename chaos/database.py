@@ -1,7 +1,7 @@
 """Every look the harness takes behind the API: the services' databases and the broker.
 
-The one place to adapt when a table changes (projects owned by a workspace rather than
-by `owner_id`, say). Connections go straight to the servers, never through the proxies
+The one place to adapt when a table changes. Each simulated user works in their personal
+workspace, so what they own is what they created (`created_by`). Connections go straight to the servers, never through the proxies
 the stack uses, so a fault never hides the truth from the checks.
 """
 
@@ -99,8 +99,8 @@ class Databases:
 
     async def projects_of(self, owner_id: str) -> dict[str, StoredProject]:
         rows = await self.projects.fetch(
-            "SELECT id, owner_id, name, description, task_count, done_count"
-            " FROM projects WHERE owner_id = $1::uuid",
+            "SELECT id, created_by AS owner_id, name, description, task_count, done_count"
+            " FROM projects WHERE created_by = $1::uuid",
             owner_id,
         )
         return {
@@ -118,7 +118,7 @@ class Databases:
     async def tasks_of(self, owner_id: str) -> dict[str, StoredTask]:
         rows = await self.projects.fetch(
             "SELECT t.id, t.project_id, t.title, t.done FROM tasks t"
-            " JOIN projects p ON p.id = t.project_id WHERE p.owner_id = $1::uuid",
+            " JOIN projects p ON p.id = t.project_id WHERE p.created_by = $1::uuid",
             owner_id,
         )
         return {
@@ -160,9 +160,9 @@ class Databases:
         """For each user id, the rows of that account still in either database."""
         users = await self._counts(self.auth, "SELECT id AS who FROM users", user_ids)
         projects = await self._counts(
-            self.projects, "SELECT owner_id AS who FROM projects", user_ids
+            self.projects, "SELECT created_by AS who FROM projects", user_ids
         )
-        tasks = await self._counts(self.projects, "SELECT owner_id AS who FROM tasks", user_ids)
+        tasks = await self._counts(self.projects, "SELECT created_by AS who FROM tasks", user_ids)
         people = await self._counts(self.projects, "SELECT user_id AS who FROM people", user_ids)
         return {
             u: Leftovers(users.get(u, 0), projects.get(u, 0), tasks.get(u, 0), people.get(u, 0))
