@@ -1,8 +1,9 @@
 """Every look the harness takes behind the API: the services' databases and the broker.
 
 The one place to adapt when a table changes. Each simulated user works in their personal
-workspace, so what they own is what they created (`created_by`). Connections go straight to the servers, never through the proxies
-the stack uses, so a fault never hides the truth from the checks.
+workspace, so what they own is what they created (`created_by`). Connections go straight
+to the servers, never through the proxies the stack uses, so a fault never hides the
+truth from the checks.
 """
 
 from __future__ import annotations
