@@ -1,5 +1,5 @@
-"""The gateway's rendering, read as text: the upstream failure rules keep healthy replicas in
-rotation.
+"""The gateway's rendering, read as text: every route the services serve is routed, with the
+right checks, and the upstream failure rules keep healthy replicas in rotation.
 
 The compose rendering is what the gateway image holds, under compose and on Kubernetes
 alike (the Ingress sends every path to the gateway); the one-host rendering is the same
@@ -8,12 +8,14 @@ template. tests/integration/test_gateway.py serves it and sends requests through
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
-from projectconnect.gateway import GatewayConfig, Tls, render
+from projectconnect.cli import Service, openapi
+from projectconnect.gateway import PROJECTS_ROUTES, GatewayConfig, Tls, render
 
 RENDERINGS = {
     "compose": GatewayConfig.for_compose(),
@@ -30,6 +32,55 @@ RENDERINGS = {
 @pytest.fixture(params=sorted(RENDERINGS))
 def rendering(request: pytest.FixtureRequest) -> str:
     return render(RENDERINGS[request.param])
+
+
+def _location(rendering: str, match: str) -> str:
+    found = re.findall(
+        rf"\n {{8}}location {re.escape(match)} \{{\n(.*?)\n {{8}}\}}", rendering, re.S
+    )
+    assert len(found) == 1, f"{len(found)} locations {match!r}"
+    return str(found[0])
+
+
+def _first_segments(service: Service, capsys: pytest.CaptureFixture[str]) -> set[str]:
+    capsys.readouterr()
+    openapi(service)  # what `projectconnect openapi SERVICE` prints
+    return {path.split("/")[1] for path in json.loads(capsys.readouterr().out)["paths"]}
+
+
+def test_every_projects_route_is_routed_to_the_projects_service(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A new top-level path in the projects service needs a route in nginx.conf.j2
+    (gateway.PROJECTS_ROUTES); until then the gateway hands it to the front end."""
+    routed = {route.prefix for route in PROJECTS_ROUTES}
+    segments = _first_segments(Service.projects, capsys)
+    assert segments <= routed, f"route {sorted(segments - routed)}: gateway.PROJECTS_ROUTES"
+    assert _first_segments(Service.auth, capsys) == {"auth"}
+
+
+@pytest.mark.parametrize("prefix", ["projects", "workspaces"])
+def test_token_checked_prefixes_go_to_projects_after_the_auth_check(
+    rendering: str, prefix: str
+) -> None:
+    for match in (f"= /{prefix}", f"/{prefix}/"):
+        location = _location(rendering, match)
+        assert "auth_request /_pc_validate;" in location
+        assert "proxy_set_header X-PC-User $pc_user;" in location
+        assert "proxy_pass http://$pc_projects_route;" in location
+
+
+def test_invitations_go_to_projects_without_the_auth_check(rendering: str) -> None:
+    """A preview of an invitation is for someone not logged in yet."""
+    for match in ("= /invitations", "/invitations/"):
+        location = _location(rendering, match)
+        assert "auth_request" not in location
+        assert 'proxy_set_header X-PC-User "";' in location
+        assert "proxy_pass http://$pc_projects_route;" in location
+    # The per-address limits are the server's, so they cover every location.
+    server = rendering.split("location = /_pc_validate")[0].rsplit("server {", 1)[1]
+    assert "limit_req zone=pc_per_ip" in server
+    assert "limit_conn pc_conn_per_ip" in server
 
 
 def test_a_503_never_counts_against_a_replica(rendering: str) -> None:
