@@ -95,10 +95,16 @@ def test_replicas_that_do_not_answer_are_left_out(rendering: str) -> None:
     for upstream in ("pc_auth", "pc_projects"):
         block = rendering.split(f"upstream {upstream} {{", 1)[1].split("}", 1)[0]
         servers = re.findall(r"server (\S+)([^;]*);", block)
-        assert servers
+        primaries = [s for s, p in servers if "backup" not in p.split()]
+        assert primaries
         for _, parameters in servers:
-            assert "max_fails=" in parameters
-            assert "fail_timeout=" in parameters
+            if "backup" in parameters.split():
+                # When every replica has been left out, all are tried rather than none.
+                assert "max_fails=0" in parameters.split()
+            else:
+                assert "max_fails=2" in parameters
+                assert "fail_timeout=" in parameters
+        assert sorted(s for s, p in servers if "backup" in p.split()) == sorted(primaries)
         # Shared by the worker processes, so each does not find a frozen replica anew.
         assert f"zone {upstream} " in block
     timeouts = [_seconds(t) for t in re.findall(r"proxy_read_timeout (\S+);", rendering)]
