@@ -65,6 +65,25 @@ PROBLEMS = (
 
 
 @dataclass(frozen=True, slots=True)
+class ProjectsRoute:
+    """A first path segment the projects service answers: `/{prefix}` and `/{prefix}/...`
+    go to its replicas (never `/{prefix}-anything`, which is the front end's)."""
+
+    prefix: str
+    # The gateway checks the bearer token before the request reaches the service.
+    token_checked: bool = True
+
+
+PROJECTS_ROUTES = (
+    ProjectsRoute("projects"),
+    ProjectsRoute("workspaces"),
+    # An invitation's preview is for people not logged in yet; accepting one needs a
+    # token, which the service checks itself.
+    ProjectsRoute("invitations", token_checked=False),
+)
+
+
+@dataclass(frozen=True, slots=True)
 class RateLimits:
     per_ip_rate: str = "50r/s"
     per_ip_burst: int = 100
@@ -213,6 +232,7 @@ def render(config: GatewayConfig) -> str:
         redirect_port_suffix=config.redirect_port_suffix,
         public_hosts=[h.lower() for h in config.public_hosts],
         problems=[asdict(p) for p in PROBLEMS],
+        projects_routes=[asdict(r) for r in PROJECTS_ROUTES],
         security_headers=SECURITY_HEADERS,
     )
     return environment.get_template("nginx.conf.j2").render(**context)

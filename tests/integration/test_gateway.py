@@ -304,6 +304,63 @@ async def test_a_bad_token_is_refused_before_the_projects_service(
     assert rid not in stack.logs("projects")
 
 
+@pytest.mark.parametrize("path", ["/workspaces", "/workspaces/abc/members", "/projects/abc"])
+async def test_token_checked_prefixes_refuse_a_missing_token_at_the_edge(
+    gateway: httpx.AsyncClient, stack: RunningStack, path: str
+) -> None:
+    rid = f"no-token-{time.monotonic_ns()}"
+    response = await gateway.get(path, headers={"X-Request-ID": rid})
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert response.json()["title"] == "Unauthorized"
+    await asyncio.sleep(0.3)  # log lines are flushed by other processes
+    assert rid in stack.logs("auth")
+    assert rid not in stack.logs("projects")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "signed_in"),
+    [
+        ("GET", "/workspaces", True),
+        ("GET", "/workspaces/abc/projects", True),
+        ("POST", "/workspaces", True),
+        # An invitation's preview is for someone not logged in: no check at the edge.
+        ("GET", "/invitations/some-token", False),
+        ("GET", "/invitations", False),
+        ("POST", "/invitations/some-token/accept", False),
+    ],
+)
+async def test_the_team_prefixes_reach_the_projects_service(
+    gateway: httpx.AsyncClient, stack: RunningStack, method: str, path: str, signed_in: bool
+) -> None:
+    headers = {"X-Request-ID": f"team-route-{time.monotonic_ns()}"}
+    if signed_in:
+        headers |= (await sign_up(gateway, "teams")).headers
+    response = await gateway.request(
+        method, path, headers=headers, json={} if method == "POST" else None
+    )
+    # Whatever the service answers (it may not have the route yet), it is the one answering.
+    assert response.headers["content-type"].startswith(
+        ("application/json", "application/problem+json")
+    )
+    assert response.status_code != 502
+    await asyncio.sleep(0.3)
+    assert headers["X-Request-ID"] in stack.logs("projects")
+    entry = next(e for e in stack.access_log() if e["request_id"] == headers["X-Request-ID"])
+    assert entry["route"] == path
+    assert entry["upstream_status"] == str(response.status_code)
+
+
+async def test_a_name_that_only_starts_like_a_prefix_is_the_front_end_s(
+    gateway: httpx.AsyncClient,
+) -> None:
+    for path in ("/workspaces-overview", "/invitations-sent/1"):
+        response = await gateway.get(path)
+        assert response.status_code == 200
+        assert "Project Connect" in response.text
+
+
 async def test_a_revoked_token_is_refused_within_five_seconds(
     gateway: httpx.AsyncClient,
 ) -> None:

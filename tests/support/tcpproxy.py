@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
+from collections.abc import Coroutine
+from typing import Any
 
 from tests.support.processes import free_port
 
@@ -56,3 +59,38 @@ class TcpProxy:
             self._writers.discard(writer)
             with contextlib.suppress(Exception):
                 writer.close()
+
+
+class BackgroundTcpProxy:
+    """A TcpProxy on an event loop of its own thread: it keeps forwarding while the test's
+    code blocks (a stack starting up), and sync code can cut and restore it."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self._proxy = TcpProxy(target_host, target_port)
+        self.port = self._proxy.port
+        self._run(self._proxy.start())
+
+    def _run(self, step: Coroutine[Any, Any, None]) -> None:
+        asyncio.run_coroutine_threadsafe(step, self._loop).result(timeout=10)
+
+    def cut(self) -> None:
+        self._run(self._proxy.cut())
+
+    def restore(self) -> None:
+        self._run(self._proxy.restore())
+
+    def close(self) -> None:
+        self._run(self._shut_down())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+    async def _shut_down(self) -> None:
+        await self._proxy.cut()
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
