@@ -10,9 +10,9 @@ from chaos.faults import FaultRecord
 from chaos.users import Findings
 from chaos.verify import Verdict
 
-# Stale reads after a Redis error are a known defect (issue 16, item 6), fixed separately:
-# until then they are reported but do not fail the run. Switch this on once it is fixed.
-STALE_READS_FAIL = False
+# A read that misses a write already acknowledged to the same user fails the run: writes
+# fence the read caches (docs/architecture.md), so no replica may serve one.
+STALE_READS_FAIL = True
 SHOWN = 10
 
 

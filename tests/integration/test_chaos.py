@@ -37,6 +37,6 @@ def test_no_acknowledged_write_is_lost_and_every_fault_heals(tmp_path: Path) -> 
     print(report.table())
     assert report.findings.acked_writes > 500, report.table()
     assert {str(r.fault).split()[0] for r in report.faults} == {"kill", "freeze", "cut"}
-    # Lost writes, wrong counters, unpurged deletions, outbox, queues, dead letters, faults
-    # never recovered; stale reads too once STALE_READS_FAIL is switched on.
+    # Lost writes, wrong counters, stale reads, unpurged deletions, outbox, queues, dead
+    # letters, faults never recovered.
     assert report.problems(stale_reads_fail=STALE_READS_FAIL) == [], report.table()
