@@ -185,7 +185,14 @@ async def _on_postgres(
         )
         try:
             projects.wait_ready()
-            router = PrefixRouter({"auth": auth.url, "projects": projects.url})
+            router = PrefixRouter(
+                {
+                    "auth": auth.url,
+                    "projects": projects.url,
+                    "workspaces": projects.url,
+                    "invitations": projects.url,
+                }
+            )
             async with httpx.AsyncClient(transport=router, base_url=BASE_URL) as client:
                 yield Backend("processes", client, signing_key=key, projects_url=projects_url)
         finally:

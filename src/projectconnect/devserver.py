@@ -19,11 +19,14 @@ from projectconnect.infra.http import compose_app
 from projectconnect.infra.static import FrontendMount
 from projectconnect.infra.tokens import StaticKeySource, ensure_private_key_file
 from projectconnect.projects import api as projects_api
+from projectconnect.projects import workspaces_api
 from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
 from projectconnect.projects.app import ProjectsRuntime
 from projectconnect.projects.settings import ProjectsSettings
 
 DEFAULT_FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend" / "dist"
+# Paths the APIs own: an unknown one is an API 404, never the front end's page.
+API_PREFIXES = ("auth", "projects", "workspaces", "invitations", "health", "metrics")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +87,7 @@ def create_embedded_app(
     app = compose_app(
         # Auth last: it closes first, stopping the relay before the handler's database goes.
         [projects, auth],
-        [auth_api.router, projects_api.router],
+        [auth_api.router, projects_api.router, workspaces_api.router],
         title="Project Connect",
         description="The auth and projects services in one process (embedded mode).",
         count_statements=auth_settings.expose_sql_count or projects_settings.expose_sql_count,
@@ -92,7 +95,5 @@ def create_embedded_app(
         loopback_internals=True,
     )
     if frontend_dir is not None and (frontend_dir / "index.html").is_file():
-        app.router.routes.append(
-            FrontendMount(frontend_dir, api_prefixes=("auth", "projects", "health", "metrics"))
-        )
+        app.router.routes.append(FrontendMount(frontend_dir, api_prefixes=API_PREFIXES))
     return app
