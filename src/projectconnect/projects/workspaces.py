@@ -313,6 +313,8 @@ class WorkspaceService:
             if workspace.personal_of is not None:
                 raise Conflict("A personal workspace is deleted only with its account.")
             await self._delete_workspace(unit, workspace)
+            # Its memberships went with it: the grant was decided under the exclusive lock.
+            unit.forget_grants()
 
     @staticmethod
     async def _delete_workspace(unit: Unit, workspace: Workspace) -> None:
