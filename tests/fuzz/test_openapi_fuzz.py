@@ -1,9 +1,10 @@
 """Property-based fuzzing of both services' OpenAPI documents with schemathesis.
 
 Every request carries a real access token of a registered user. Generated values are sometimes
-swapped for that user's live data (credentials, refresh token, project and task ids) or for
-well-formed cursors, so handlers run past 401/404/422 into the database; string fields
-sometimes carry a NUL, which databases treat differently.
+swapped for that user's live data (credentials, refresh token, project and task ids, a workspace
+they own, their own member id, an open invitation and its token) or for well-formed cursors, so
+handlers run past 401/404/422 into the database; string fields sometimes carry a NUL, which
+databases treat differently.
 """
 
 from __future__ import annotations
@@ -75,6 +76,27 @@ AUTH_OPTIONS: dict[str, Any] = {
 # Path ones stay URL-safe: path parameters reach the test already percent-encoded.
 REAL_PROJECT = "real-project"
 REAL_TASK = "real-task"
+REAL_WORKSPACE = "real-workspace"
+REAL_MEMBER = "real-member"
+REAL_INVITATION = "real-invitation"
+REAL_TOKEN = "real-token"
+# Stand-ins for each path parameter naming something the fuzz user can reach.
+LIVE = {
+    "project_id": REAL_PROJECT,
+    "task_id": REAL_TASK,
+    "workspace_id": REAL_WORKSPACE,
+    "user_id": REAL_MEMBER,
+    "invitation_id": REAL_INVITATION,
+    "token": REAL_TOKEN,
+}
+# Operations that succeed only with a second person (a workspace of someone else's to join,
+# another member to hand over to or to leave behind): fuzzed for errors, not for a success.
+NEEDS_SOMEONE_ELSE = {
+    "POST /invitations/{token}/accept",
+    "POST /workspaces/{workspace_id}/leave",
+    "POST /workspaces/{workspace_id}/transfer",
+    "DELETE /workspaces/{workspace_id}/members/{user_id}",
+}
 REAL_EMAIL = "<real email>"
 REAL_PASSWORD = "<real password>"
 REAL_REFRESH = "<real refresh token>"
@@ -158,17 +180,13 @@ def projects_bodies(context: schemathesis.HookContext, body: Any) -> st.SearchSt
 def real_ids(
     context: schemathesis.HookContext, path_parameters: dict[str, Any] | None
 ) -> st.SearchStrategy[dict[str, Any] | None]:
-    if path_parameters is None:
+    if not path_parameters:
         return st.just(path_parameters)
-    if "task_id" in path_parameters:
-        real = {"project_id": REAL_PROJECT, "task_id": REAL_TASK}
-        return st.sampled_from(
-            [path_parameters, {**path_parameters, "project_id": REAL_PROJECT}, real, real]
-        )
-    if "project_id" in path_parameters:
-        real = {"project_id": REAL_PROJECT}
-        return st.sampled_from([path_parameters, real, real])
-    return st.just(path_parameters)
+    # The first parameter real and the rest generated, or all of them real (twice as often).
+    first = next(iter(path_parameters))
+    partly = {**path_parameters, first: LIVE.get(first, path_parameters[first])}
+    real = {name: LIVE.get(name, value) for name, value in path_parameters.items()}
+    return st.sampled_from([path_parameters, partly, real, real])
 
 
 @projects_schema.hook("flatmap_query")
@@ -179,6 +197,8 @@ def real_cursors(
     paginated = context.operation.method.upper() == "GET" and context.operation.path in (
         "/projects",
         "/projects/{project_id}/tasks",
+        "/workspaces/{workspace_id}/members",
+        "/workspaces/{workspace_id}/invitations",
     )
     if not paginated or not (query is None or isinstance(query, dict)):
         return st.just(query)
@@ -242,6 +262,8 @@ class ProjectsOwner:
         self.headers = {"Authorization": f"Bearer {access_token}"}
         self.project_id = ""
         self.task_id = ""
+        self.workspace_id = ""
+        self.user_id = ""
 
     def live_project(self) -> str:
         if self.project_id:
@@ -269,12 +291,46 @@ class ProjectsOwner:
         self.task_id = created.json()["id"]
         return self.task_id
 
+    def live_workspace(self) -> str:
+        """A shared (not personal) workspace the fuzz user owns; a case may have deleted it
+        or, changing their own role, taken their ownership."""
+        if self.workspace_id:
+            found = self.client.get(f"/workspaces/{self.workspace_id}", headers=self.headers)
+            if found.status_code == 200 and found.json()["my_role"] == "owner":
+                return self.workspace_id
+            assert found.status_code in (200, 404), found.text
+        created = self.client.post("/workspaces", json={"name": "Fuzzed"}, headers=self.headers)
+        assert created.status_code == 201, created.text
+        self.workspace_id, self.user_id = created.json()["id"], created.json()["created_by"]
+        return self.workspace_id
+
+    def live_invitation(self) -> tuple[str, str]:
+        """A new open invitation to the live workspace: its id and its token."""
+        created = self.client.post(
+            f"/workspaces/{self.live_workspace()}/invitations",
+            json={"email": unique_email("fuzz-invitee"), "role": "viewer"},
+            headers=self.headers,
+        )
+        assert created.status_code == 201, created.text
+        return created.json()["id"], created.json()["token"]
+
     def fill_in(self, path_parameters: dict[str, Any]) -> dict[str, Any]:
         filled = dict(path_parameters)
         if filled.get("project_id") == REAL_PROJECT:
             filled["project_id"] = self.live_project()
         if filled.get("task_id") == REAL_TASK:
             filled["task_id"] = self.live_task()
+        if filled.get("workspace_id") == REAL_WORKSPACE:
+            filled["workspace_id"] = self.live_workspace()
+        if filled.get("user_id") == REAL_MEMBER:
+            self.live_workspace()
+            filled["user_id"] = self.user_id
+        if filled.get("invitation_id") == REAL_INVITATION or filled.get("token") == REAL_TOKEN:
+            invitation_id, token = self.live_invitation()
+            if filled.get("invitation_id") == REAL_INVITATION:
+                filled["invitation_id"] = invitation_id
+            if filled.get("token") == REAL_TOKEN:
+                filled["token"] = token
         return filled
 
 
@@ -382,7 +438,7 @@ def test_every_fuzzed_operation_also_succeeded(
     if not statuses:
         pytest.skip("no fuzz test ran before this one")
     # An operation whose own fuzz test failed has already been reported, success or not.
-    failed = auth_user.failed | projects_owner.failed
+    failed = auth_user.failed | projects_owner.failed | NEEDS_SOMEONE_ELSE
     never = [
         label
         for label, seen in sorted(statuses.items())
