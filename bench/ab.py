@@ -9,7 +9,8 @@ projects, 100 000 tasks), once per side. Then, round after
 round and side after side (A B A B ...), the side's topology starts as `make bench` starts
 it (nginx with TLS, auth and projects on uvicorn x2, open rate limits), 64 seeded users
 log in, and wrk reads GET /projects through the gateway and then directly, with the
-settings of bench.run (64 connections, 2 s warm-up, then `--seconds`). Every side runs
+settings of bench.run (64 connections unless `--connections` says otherwise, 2 s warm-up,
+then `--seconds`). Every side runs
 with its own code (its python, its package, its bench modules); only this driver is
 shared. Medians over the rounds go to OUT/ab.json and OUT/ab.md.
 """
@@ -60,8 +61,10 @@ elif action == "measure":
             "redis": system_pids("redis-server"),
         }
         rows = []
-        for name, url in (("via gateway", gateway), ("direct", projects)):
-            wrk = Wrk(url=url, scenario="projects", users=users, connections=64,
+        loads = [(f"{where}, {c} connections", url, c) for c in arguments["connections"]
+                 for where, url in (("via gateway", gateway), ("direct", projects))]
+        for name, url, connections in loads:
+            wrk = Wrk(url=url, scenario="projects", users=users, connections=connections,
                       seconds=arguments["seconds"])
             dataclasses.replace(wrk, seconds=2).run()
             before = {k: Counters.scrape(v) for k, v in (("auth", auth), ("projects", projects))}
@@ -78,6 +81,7 @@ elif action == "measure":
 elif action == "drop":
     asyncio.run(run._drop_databases(prefix))
     asyncio.run(run._clean_up_shared())
+    print("BENCH_AB {}")
 """
 
 
@@ -103,18 +107,26 @@ def on_side(worktree: Path, action: str, prefix: str, runtime: Path, arguments: 
     raise RuntimeError(f"{worktree} {action} failed:\n{done.stdout}\n{done.stderr}")
 
 
+def cpu_ms_per_request(row: dict[str, Any], role: str = "projects") -> float | None:
+    """CPU a role spent per request: less sensitive than req/s to what else runs on the host."""
+    cpu = row["cpu"].get(role)
+    return cpu / 100 * 1000 / row["rps"] if cpu is not None and row["rps"] else None
+
+
 def summary(runs: dict[str, list[list[dict[str, Any]]]]) -> dict[str, dict[str, Any]]:
     """Per side and load: every round's figures and their medians."""
     out: dict[str, dict[str, Any]] = {}
     for side, rounds in runs.items():
         for load in (row["load"] for row in rounds[0]):
             rows = [row for one in rounds for row in one if row["load"] == load]
+            costs = [c for c in map(cpu_ms_per_request, rows) if c is not None]
             out.setdefault(side, {})[load] = {
                 "rounds": rows,
                 **{
                     f"median_{k}": statistics.median(r[k] for r in rows)
                     for k in ("rps", "p50_ms", "p99_ms")
                 },
+                "median_projects_cpu_ms": statistics.median(costs) if costs else None,
             }
     return out
 
@@ -125,8 +137,8 @@ def render(report: dict[str, Any]) -> str:
         f"Run {report['started']}, command: `{report['command']}`",
         "",
         "| side | load | req/s by round | median req/s | median p50 ms | median p99 ms "
-        "| errors | SQL/req | CPU % by role (last round) |",
-        "|---|---|---|---:|---:|---:|---:|---|---|",
+        "| errors | projects CPU ms/req (median) | SQL/req | CPU % by role (last round) |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|---|",
     ]
     results = report["results"]
     for side in sides:
@@ -138,21 +150,41 @@ def render(report: dict[str, Any]) -> str:
                 f"{k} {v:.2f}" for k, v in rounds[-1]["sql_per_request"].items() if v is not None
             )
             cpu = ", ".join(f"{k} {v}" for k, v in rounds[-1]["cpu"].items())
+            cost = figures.get("median_projects_cpu_ms")
             lines.append(
                 f"| {side} | {load} | {by_round} | {figures['median_rps']:,.0f} "
                 f"| {figures['median_p50_ms']:.2f} | {figures['median_p99_ms']:.2f} "
-                f"| {errors} | {sql} | {cpu} |"
+                f"| {errors} | {'-' if cost is None else f'{cost:.3f}'} | {sql} | {cpu} |"
             )
     if len(sides) == 2:
         a, b = sides
         lines.append("")
         for load in results[a]:
             ra, rb = results[a][load], results[b][load]
+            cost = ""
+            if ra.get("median_projects_cpu_ms") and rb.get("median_projects_cpu_ms"):
+                ratio = rb["median_projects_cpu_ms"] / ra["median_projects_cpu_ms"]
+                cost = f", projects CPU per request {ratio:.3f}"
             lines.append(
                 f"{load}: {b}/{a} median req/s {rb['median_rps'] / ra['median_rps']:.3f}, "
-                f"median p99 {rb['median_p99_ms'] / ra['median_p99_ms']:.3f}"
+                f"median p99 {rb['median_p99_ms'] / ra['median_p99_ms']:.3f}{cost}"
             )
     return "\n".join(lines) + "\n"
+
+
+def rerender(out: Path) -> None:
+    """OUT/ab.md again from OUT/ab.json's rounds."""
+    report = json.loads((out / "ab.json").read_text())
+    runs: dict[str, list[list[dict[str, Any]]]] = {}
+    for side, loads in report["results"].items():
+        for figures in loads.values():
+            for i, row in enumerate(figures["rounds"]):
+                rounds = runs.setdefault(side, [])
+                if len(rounds) <= i:
+                    rounds.append([])
+                rounds[i].append(row)
+    report["results"] = summary(runs)
+    (out / "ab.md").write_text(render(report))
 
 
 def main() -> None:
@@ -162,8 +194,15 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--connections", default="64", help="Comma-separated; each is measured every round."
+    )
     parser.add_argument("--out", type=Path, default=Path("bench/results/ab"))
+    parser.add_argument("--render", action="store_true", help="Only rewrite OUT/ab.md.")
     args = parser.parse_args()
+    if args.render:
+        rerender(args.out)
+        return
     sides = {name: Path(path).resolve() for name, path in (s.split("=", 1) for s in args.side)}
     scratch = tempfile.TemporaryDirectory(prefix="pcbench-ab-")
     runtime = Path(scratch.name)
@@ -174,6 +213,7 @@ def main() -> None:
         "sides": {name: str(path) for name, path in sides.items()},
     }
     runs: dict[str, list[list[dict[str, Any]]]] = {name: [] for name in sides}
+    connections = [int(c) for c in args.connections.split(",")]
     try:
         seeding = {}
         for name, path in sides.items():
@@ -183,9 +223,8 @@ def main() -> None:
         report["seeding"] = seeding
         for round_ in range(args.rounds):
             for name, path in sides.items():
-                rows = on_side(
-                    path, "measure", prefixes[name], runtime / name, {"seconds": args.seconds}
-                )
+                arguments = {"seconds": args.seconds, "connections": connections}
+                rows = on_side(path, "measure", prefixes[name], runtime / name, arguments)
                 runs[name].append(rows)
                 for row in rows:
                     log(
@@ -195,7 +234,10 @@ def main() -> None:
                     )
     finally:
         for name, path in sides.items():
-            on_side(path, "drop", prefixes[name], runtime / name, {})
+            try:
+                on_side(path, "drop", prefixes[name], runtime / name, {})
+            except RuntimeError as exc:
+                log(f"{name}: {exc}")
         scratch.cleanup()
     report["results"] = summary(runs)
     args.out.mkdir(parents=True, exist_ok=True)
