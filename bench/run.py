@@ -3,13 +3,16 @@
     python -m bench.run [--size full|quick] [--seconds 15] [--out bench/results]
 
 1. Seeds two pairs of databases with bench.seed: a small one (1 000 projects) and a large
-   one (1 000 000 projects by default), the same heavy owner in both.
+   one (1 000 000 projects by default), each user with a personal workspace, shared
+   workspaces of 5 to 50 members, and the same heavy owner in both (500 projects of their
+   own, member of 10 shared workspaces).
 2. Servers: uvicorn and Granian at 1, 2 and 4 workers, each beside the bare ASGI ceiling
    on the same server and worker count, directly: cached GET /projects, /auth/validate.
 3. The topology (nginx gateway, auth, projects) on the chosen server: static file and
    bare endpoint through the same gateway as ceilings, cached GET /projects and
    /auth/validate through it and directly, the 70/20/5/5 mix, a login burst during reads.
-4. Scale: list and project pages from the database (read cache off) at both sizes,
+4. Scale: list and project pages from the database (read cache off) at both sizes, across
+   the heavy owner's workspaces and of one, their workspaces and a workspace's members,
    with EXPLAIN (ANALYZE, BUFFERS) of their statements.
 
 Results go to OUT/results.json and OUT/results.md; the tables in docs/benchmarks.md are
@@ -43,7 +46,7 @@ import psutil
 from bench.ceiling import body_of
 from bench.load import Counters, ProcessSampler, Wrk, WrkResult, system_pids
 from bench.profile import record, summarise
-from bench.seed import PASSWORD, Sizes, _user_id, seed
+from bench.seed import PASSWORD, Sizes, _user_id, personal_workspace_id, seed
 from projectconnect.gateway import RateLimits
 from projectconnect.servers import Server
 from projectconnect.stack import Stack, StackOptions, free_port, wait_until_ok
@@ -51,6 +54,8 @@ from projectconnect.stack import Stack, StackOptions, free_port, wait_until_ok
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 NAMESPACE = "pcbench"
 HEAVY_OWNER = 0
+# The heavy owner's teams; the same number at both sizes, so their pages compare.
+HEAVY_TEAMS = 10
 # The load generator is one address: the gateway's per-address limits would measure
 # themselves, not the services. They are opened wide here and nowhere else.
 OPEN_LIMITS = RateLimits(
@@ -62,14 +67,31 @@ OPEN_LIMITS = RateLimits(
     writes_per_user_burst=100000,
     connections_per_ip=10000,
 )
+SMALL = Sizes(
+    users=100, projects=1_000, tasks=10_000, heavy_owner=500, teams=10, heavy_teams=HEAVY_TEAMS
+)
 SIZES = {
     "full": {
-        "small": Sizes(users=100, projects=1_000, tasks=10_000, heavy_owner=500),
-        "large": Sizes(users=100_000, projects=1_000_000, tasks=10_000_000, heavy_owner=500),
+        "small": SMALL,
+        "large": Sizes(
+            users=100_000,
+            projects=1_000_000,
+            tasks=10_000_000,
+            heavy_owner=500,
+            teams=10_000,
+            heavy_teams=HEAVY_TEAMS,
+        ),
     },
     "quick": {
-        "small": Sizes(users=100, projects=1_000, tasks=10_000, heavy_owner=500),
-        "large": Sizes(users=10_000, projects=100_000, tasks=1_000_000, heavy_owner=500),
+        "small": SMALL,
+        "large": Sizes(
+            users=10_000,
+            projects=100_000,
+            tasks=1_000_000,
+            heavy_owner=500,
+            teams=1_000,
+            heavy_teams=HEAVY_TEAMS,
+        ),
     },
 }
 
@@ -181,23 +203,27 @@ def _stack_options(
 
 
 async def _bench_users(projects_url: str, count: int) -> list[tuple[int, str, str]]:
-    """Users 1..: (index, a project of theirs with tasks, one of its tasks)."""
+    """Users 1..: (index, a project of their personal workspace with tasks, one of its tasks)."""
     connection = await asyncpg.connect(projects_url)
     try:
         rows = await connection.fetch(
             """
-            SELECT DISTINCT ON (p.owner_id) p.owner_id, p.id AS project, t.id AS task
+            SELECT DISTINCT ON (p.workspace_id) p.workspace_id, p.id AS project, t.id AS task
             FROM projects p
             JOIN LATERAL (SELECT id FROM tasks WHERE project_id = p.id LIMIT 1) t ON true
-            WHERE p.owner_id = ANY($1::uuid[])
-            ORDER BY p.owner_id, p.task_count DESC
+            WHERE p.workspace_id = ANY($1::uuid[])
+            ORDER BY p.workspace_id, p.task_count DESC
             """,
-            [_user_id(i) for i in range(1, count * 4)],
+            [personal_workspace_id(i) for i in range(1, count * 4)],
         )
     finally:
         await connection.close()
-    by_owner = {r["owner_id"]: (str(r["project"]), str(r["task"])) for r in rows}
-    found = [(i, *by_owner[_user_id(i)]) for i in range(1, count * 4) if _user_id(i) in by_owner]
+    by_home = {r["workspace_id"]: (str(r["project"]), str(r["task"])) for r in rows}
+    found = [
+        (i, *by_home[personal_workspace_id(i)])
+        for i in range(1, count * 4)
+        if personal_workspace_id(i) in by_home
+    ]
     return found[:count]
 
 
@@ -528,6 +554,8 @@ def scale(
             users = heavy_owner_file(stack, auth, runtime / f"heavy-{name}.tsv")
             token, project = users.read_text().split("\t")[:2]
             deep = _cursor_after(projects, token, pages=10)
+            personal = personal_workspace_id(HEAVY_OWNER)
+            team = asyncio.run(largest_team(stack.projects_url))
             roles = {
                 "projects": [_child_pid(stack, "projects-0")],
                 "postgres": system_pids("postgres"),
@@ -536,7 +564,7 @@ def scale(
             conns = options.scale_connections
             counters = {"projects": projects}
             measure(
-                f"{name}: list, first page",
+                f"{name}: list across workspaces, first page",
                 projects,
                 "projects",
                 users,
@@ -544,11 +572,20 @@ def scale(
                 counters=counters,
             )
             measure(
-                f"{name}: list, 11th page",
+                f"{name}: list across workspaces, 11th page",
                 projects,
                 "path",
                 users,
                 path=f"/projects?cursor={deep}",
+                connections=conns,
+                counters=counters,
+            )
+            measure(
+                f"{name}: list of one workspace, first page",
+                projects,
+                "path",
+                users,
+                path=f"/projects?workspace={personal}",
                 connections=conns,
                 counters=counters,
             )
@@ -563,8 +600,28 @@ def scale(
                 connections=conns,
                 counters=counters,
             )
+            measure(
+                f"{name}: workspaces",
+                projects,
+                "path",
+                users,
+                path="/workspaces",
+                connections=conns,
+                counters=counters,
+            )
+            measure(
+                f"{name}: members of a workspace",
+                projects,
+                "path",
+                users,
+                path=f"/workspaces/{team}/members",
+                connections=conns,
+                counters=counters,
+            )
             rows.extend(measure.rows)
-            plans[name] = asyncio.run(explain(stack.projects_url, project, deep))
+            plans[name] = asyncio.run(
+                explain(stack.projects_url, project, deep, str(personal), str(team))
+            )
     return rows, plans
 
 
@@ -573,8 +630,8 @@ def heavy_owner_file(stack: Stack, auth_base: str, path: Path) -> Path:
         connection = await asyncpg.connect(stack.projects_url)
         try:
             project = await connection.fetchval(
-                "SELECT id FROM projects WHERE owner_id = $1 ORDER BY task_count DESC LIMIT 1",
-                _user_id(HEAVY_OWNER),
+                "SELECT id FROM projects WHERE workspace_id = $1 ORDER BY task_count DESC LIMIT 1",
+                personal_workspace_id(HEAVY_OWNER),
             )
         finally:
             await connection.close()
@@ -585,6 +642,25 @@ def heavy_owner_file(stack: Stack, auth_base: str, path: Path) -> Path:
     (token,) = asyncio.run(_login_all(auth_base, [email]))
     path.write_text(f"{token}\t{project}\t-\t{email}\t{PASSWORD}\n")
     return path
+
+
+async def largest_team(projects_url: str) -> uuid.UUID:
+    """The shared workspace with the most members among the heavy owner's."""
+    connection = await asyncpg.connect(projects_url)
+    try:
+        team: uuid.UUID = await connection.fetchval(
+            """
+            SELECT m.workspace_id FROM memberships m
+            JOIN memberships mine ON mine.workspace_id = m.workspace_id AND mine.user_id = $1
+            WHERE m.workspace_id <> $2
+            GROUP BY m.workspace_id ORDER BY count(*) DESC, m.workspace_id LIMIT 1
+            """,
+            _user_id(HEAVY_OWNER),
+            personal_workspace_id(HEAVY_OWNER),
+        )
+    finally:
+        await connection.close()
+    return team
 
 
 def _cursor_after(projects: str, token: str, pages: int) -> str:
@@ -599,7 +675,9 @@ def _cursor_after(projects: str, token: str, pages: int) -> str:
     return cursor
 
 
-async def explain(projects_url: str, project_id: str, cursor: str) -> dict[str, str]:
+async def explain(
+    projects_url: str, project_id: str, cursor: str, personal: str, team: str
+) -> dict[str, str]:
     """EXPLAIN (ANALYZE, BUFFERS) of the statements each page's read sends."""
     from sqlalchemy import event
 
@@ -613,7 +691,8 @@ async def explain(projects_url: str, project_id: str, cursor: str) -> dict[str, 
 
     db = Database(normalize_database_url(projects_url), name="bench-explain", pool_size=1)
     writes = Writes(db, ReadCache(MemoryCache(), ttl=1, enabled=False))
-    service = ProjectService(db, writes, WorkspaceService(db, writes))
+    workspaces = WorkspaceService(db, writes)
+    service = ProjectService(db, writes, workspaces)
     owner = _user_id(HEAVY_OWNER)
     captured: list[tuple[str, Any]] = []
 
@@ -622,10 +701,15 @@ async def explain(projects_url: str, project_id: str, cursor: str) -> dict[str, 
 
     event.listen(db.engine.sync_engine, "before_cursor_execute", capture)
     reads: dict[str, Callable[[], Awaitable[object]]] = {
-        "list, first page": lambda: service.list_projects(owner, 20, None),
-        "list, 11th page": lambda: service.list_projects(owner, 20, cursor),
+        "list across workspaces, first page": lambda: service.list_projects(owner, 20, None),
+        "list across workspaces, 11th page": lambda: service.list_projects(owner, 20, cursor),
+        "list of one workspace, first page": lambda: service.list_projects(
+            owner, 20, None, personal
+        ),
         "project": lambda: service.get_project(owner, project_id),
         "project's tasks": lambda: service.list_tasks(owner, project_id, 20, None),
+        "workspaces": lambda: workspaces.list_workspaces(owner),
+        "members of a workspace": lambda: workspaces.members(owner, team, 20, None),
     }
     plans: dict[str, str] = {}
     try:
