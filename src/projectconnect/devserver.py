@@ -19,6 +19,7 @@ from projectconnect.infra.http import compose_app
 from projectconnect.infra.static import FrontendMount
 from projectconnect.infra.tokens import StaticKeySource, ensure_private_key_file
 from projectconnect.projects import api as projects_api
+from projectconnect.projects import workspaces_api
 from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
 from projectconnect.projects.app import ProjectsRuntime
 from projectconnect.projects.settings import ProjectsSettings
@@ -84,7 +85,7 @@ def create_embedded_app(
     app = compose_app(
         # Auth last: it closes first, stopping the relay before the handler's database goes.
         [projects, auth],
-        [auth_api.router, projects_api.router],
+        [auth_api.router, projects_api.router, workspaces_api.router],
         title="Project Connect",
         description="The auth and projects services in one process (embedded mode).",
         count_statements=auth_settings.expose_sql_count or projects_settings.expose_sql_count,
@@ -93,6 +94,16 @@ def create_embedded_app(
     )
     if frontend_dir is not None and (frontend_dir / "index.html").is_file():
         app.router.routes.append(
-            FrontendMount(frontend_dir, api_prefixes=("auth", "projects", "health", "metrics"))
+            FrontendMount(
+                frontend_dir,
+                api_prefixes=(
+                    "auth",
+                    "projects",
+                    "workspaces",
+                    "invitations",
+                    "health",
+                    "metrics",
+                ),
+            )
         )
     return app
