@@ -18,6 +18,7 @@ import {
   type Task,
   type TaskPage,
 } from "./client";
+import { useEffect } from "react";
 import { ApiError } from "./errors";
 
 /** Query keys, one family per resource; prefixes invalidate whole families. */
@@ -336,6 +337,17 @@ export function useWorkspace(workspaceId: string) {
     // The switcher's list already knows it: show that at once, then check.
     placeholderData: () => qc.getQueryData<Workspace[]>(queryKeys.workspaces)?.find((w) => w.id === workspaceId),
   });
+}
+
+/**
+ * A project or workspace answered 404: it is gone, or the person was removed from its
+ * workspace. Either way the list of their workspaces (the switcher) may be out of date.
+ */
+export function useForgetWorkspacesWhenMissing(missing: boolean) {
+  const qc = useQueryClient();
+  useEffect(() => {
+    if (missing) void qc.invalidateQueries({ queryKey: queryKeys.workspaces });
+  }, [qc, missing]);
 }
 
 /** Anything about workspaces (lists, details, members) may have changed. */

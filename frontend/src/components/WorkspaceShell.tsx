@@ -3,7 +3,7 @@ import { Link, NavLink } from "react-router";
 import type { Workspace } from "../api/client";
 import { setCurrentWorkspace } from "../api/currentWorkspace";
 import { ApiError, describeError } from "../api/errors";
-import { useWorkspace } from "../api/queries";
+import { useForgetWorkspacesWhenMissing, useWorkspace } from "../api/queries";
 import { withArticle } from "../api/roles";
 import { ErrorAlert, Spinner } from "./feedback";
 
@@ -34,6 +34,7 @@ export function WorkspaceShell({ workspaceId, children }: { workspaceId: string;
   }, [found]);
 
   const missing = workspace.error instanceof ApiError && workspace.error.status === 404;
+  useForgetWorkspacesWhenMissing(missing);
   if (missing) {
     return (
       <div className="card empty-state">
@@ -64,7 +65,7 @@ export function WorkspaceShell({ workspaceId, children }: { workspaceId: string;
           <span className="workspace-name">{w.name}</span>
           <span className="muted">
             {" · "}
-            {w.personal ? "Personal · " : ""}
+            {w.personal ? "your personal workspace · " : ""}
             {memberCount(w.member_count)} · You’re {withArticle(w.my_role)}
           </span>
         </p>

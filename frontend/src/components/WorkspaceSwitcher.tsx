@@ -135,7 +135,7 @@ export function WorkspaceSwitcher() {
                 >
                   <span className="switcher-item-name">{w.name}</span>
                   <span className="switcher-item-meta">
-                    {w.personal ? "Personal · " : ""}
+                    {w.personal ? "Personal workspace · " : ""}
                     {ROLE_LABELS[w.my_role]}
                   </span>
                 </Link>

@@ -10,6 +10,7 @@ import {
   useDeleteTask,
   useProject,
   useTasks,
+  useForgetWorkspacesWhenMissing,
   useUpdateTask,
   useWorkspaces,
 } from "../api/queries";
@@ -370,9 +371,10 @@ export function ProjectPage() {
   useEffect(() => {
     if (workspaceId) setCurrentWorkspace(workspaceId);
   }, [workspaceId]);
+  const missing = project.error instanceof ApiError && project.error.status === 404;
+  useForgetWorkspacesWhenMissing(missing);
 
   if (project.isPending) return <Spinner label="Loading project…" paused={project.fetchStatus === "paused"} />;
-  const missing = project.error instanceof ApiError && project.error.status === 404;
   // A failed background refetch keeps showing what we have, unless the project is gone.
   if (project.isLoadingError || missing) {
     return (
