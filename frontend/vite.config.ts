@@ -30,6 +30,9 @@ export default defineConfig({
     proxy: {
       "/auth": process.env.PC_API_ORIGIN ?? "http://127.0.0.1:8000",
       "/projects": process.env.PC_API_ORIGIN ?? "http://127.0.0.1:8000",
+      // Not /invite/...: that is the app's invitation page.
+      "/workspaces": process.env.PC_API_ORIGIN ?? "http://127.0.0.1:8000",
+      "/invitations": process.env.PC_API_ORIGIN ?? "http://127.0.0.1:8000",
     },
   },
   test: {

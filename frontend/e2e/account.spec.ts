@@ -52,7 +52,7 @@ test("delete the account after typing the password → its projects are gone", a
   await d.getByLabel("Password").fill(loggedIn.password);
   await confirm.click();
   await expect(heading(page, "Log in")).toBeVisible();
-  await expect(page.getByText("Your account and all its projects have been deleted.")).toBeVisible();
+  await expect(page.getByText("Your account has been deleted.")).toBeVisible();
 
   // Through the API: no way in any more.
   expect((await api.call("POST", "/auth/login", { body: { email: loggedIn.email, password: loggedIn.password } })).status).toBe(401);

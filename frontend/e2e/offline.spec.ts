@@ -46,7 +46,7 @@ test("a hanging server: the dialog closes while creating, and a request gives up
   monitor.allowNetworkErrors();
   await expect(page.getByRole("button", { name: "Create your first project" })).toBeVisible();
   await shortenRequestTimeout(page);
-  await hang(page, "POST", /^\/projects$/);
+  await hang(page, "POST", /^\/workspaces\/[^/]+\/projects$/);
   await page.getByRole("button", { name: "Create your first project" }).click();
   await page.getByLabel("Name").fill("Never answered");
   const create = page.getByRole("dialog").getByRole("button", { name: /Create project|Creating…/ });

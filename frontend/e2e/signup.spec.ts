@@ -32,7 +32,9 @@ test("sign up → logged in on an empty dashboard; no token is readable by scrip
   await expect(heading(page, "Projects")).toBeVisible();
   await expect(page.getByRole("heading", { name: "No projects yet" })).toBeVisible();
   await expect(page.getByText("Ann Example")).toBeVisible();
-  expect(new URL(page.url()).pathname).toBe("/");
+  // The app opens the new account's personal workspace.
+  expect(new URL(page.url()).pathname).toMatch(/^\/w\/[0-9a-f-]{36}$/);
+  await expect(page.getByRole("button", { name: "Workspace: Personal" })).toBeVisible();
   const me = await api.call("GET", "/auth/me", { token: monitor.accessToken });
   expect(me.status, "the token the browser holds does not work").toBe(200);
   expect(me.json.email).toBe(email);

@@ -3,14 +3,18 @@ import { RedirectIfSignedIn, RequireAuth } from "./auth/RequireAuth";
 import { AppLayout, PublicLayout } from "./components/AppLayout";
 import { AccountPage } from "./pages/AccountPage";
 import { DashboardPage } from "./pages/DashboardPage";
+import { HomePage } from "./pages/HomePage";
+import { InvitationPage } from "./pages/InvitationPage";
 import { LoginPage } from "./pages/LoginPage";
+import { MembersPage } from "./pages/MembersPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { ProjectPage } from "./pages/ProjectPage";
 import { SignupPage } from "./pages/SignupPage";
 
 /**
- * The app's own paths never start with /auth or /projects: in every deployment those
- * prefixes belong to the APIs.
+ * The app's own paths never start with /auth, /projects, /workspaces or /invitations: in
+ * every deployment those prefixes belong to the APIs. An invitation link is
+ * /invite/<token> (the projects service builds it so).
  */
 export function AppRoutes() {
   return (
@@ -21,9 +25,15 @@ export function AppRoutes() {
           <Route path="/signup" element={<SignupPage />} />
         </Route>
       </Route>
+      {/* Logged in or not: it offers sign-up and login, then accepting. */}
+      <Route element={<PublicLayout />}>
+        <Route path="/invite/:token" element={<InvitationPage />} />
+      </Route>
       <Route element={<RequireAuth />}>
         <Route element={<AppLayout />}>
-          <Route index element={<DashboardPage />} />
+          <Route index element={<HomePage />} />
+          <Route path="/w/:workspaceId" element={<DashboardPage />} />
+          <Route path="/w/:workspaceId/members" element={<MembersPage />} />
           <Route path="/p/:projectId" element={<ProjectPage />} />
           <Route path="/account" element={<AccountPage />} />
           <Route path="*" element={<NotFoundPage />} />

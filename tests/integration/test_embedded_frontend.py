@@ -27,6 +27,10 @@ async def test_the_front_end_and_the_apis_share_one_port(tmp_path: Path) -> None
         async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
             home = await client.get("/")
             deep = await client.get("/p/0b1c2d3e")
+            # The page a shared invitation link opens, next to the API's /invitations.
+            invite = await client.get("/invite/some-token")
+            unknown_invitation = await client.get("/invitations/some-token")
+            workspaces_unauthorized = await client.get("/workspaces")
             asset = await client.get("/assets/index-1a2b3c4d.js")
             missing_asset = await client.get("/assets/index-00000000.js")
             wrong_method = await client.get("/auth/login")
@@ -34,6 +38,10 @@ async def test_the_front_end_and_the_apis_share_one_port(tmp_path: Path) -> None
     assert "Project Connect" in home.text
     assert home.headers["cache-control"] == "no-cache"
     assert deep.text == home.text
+    assert invite.text == home.text
+    assert unknown_invitation.status_code == 404
+    assert unknown_invitation.headers["content-type"] == "application/problem+json"
+    assert workspaces_unauthorized.status_code == 401
     assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert missing_asset.status_code == 404
     assert wrong_method.status_code == 405

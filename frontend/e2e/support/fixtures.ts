@@ -74,6 +74,35 @@ export class Api {
     return r.json.id as string;
   }
 
+  async createWorkspace(token: string, name: string): Promise<string> {
+    const r = await this.call("POST", "/workspaces", { token, body: { name } });
+    expect(r.status, `create workspace: ${JSON.stringify(r.json)}`).toBe(201);
+    return r.json.id as string;
+  }
+
+  async createProjectIn(token: string, workspaceId: string, name: string): Promise<string> {
+    const r = await this.call("POST", `/workspaces/${workspaceId}/projects`, { token, body: { name } });
+    expect(r.status, `create project in a workspace: ${JSON.stringify(r.json)}`).toBe(201);
+    return r.json.id as string;
+  }
+
+  /** Invites `email` and returns the invitation's token (the last part of its link). */
+  async invite(token: string, workspaceId: string, email: string, role: string): Promise<string> {
+    const r = await this.call("POST", `/workspaces/${workspaceId}/invitations`, { token, body: { email, role } });
+    expect(r.status, `invite: ${JSON.stringify(r.json)}`).toBe(201);
+    return r.json.token as string;
+  }
+
+  /** Someone signed up (through the API) who joined the workspace with `role`; their token. */
+  async join(ownerToken: string, workspaceId: string, email: string, displayName: string, role: string): Promise<string> {
+    const invitation = await this.invite(ownerToken, workspaceId, email, role);
+    await this.register(email, PASSWORD, displayName);
+    const token = await this.login(email, PASSWORD);
+    const r = await this.call("POST", `/invitations/${invitation}/accept`, { token });
+    expect(r.status, `accept: ${JSON.stringify(r.json)}`).toBe(200);
+    return token;
+  }
+
   async createTask(token: string, projectId: string, title: string, done = false): Promise<string> {
     const r = await this.call("POST", `/projects/${projectId}/tasks`, { token, body: { title } });
     expect(r.status, `create task: ${JSON.stringify(r.json)}`).toBe(201);
@@ -327,7 +356,10 @@ export async function fieldError(field: Locator): Promise<string> {
   );
 }
 
-/** Counts a user's rows in the projects database (SQLite in the server's data dir). */
+/**
+ * Counts the rows a user created in the projects database (SQLite in the server's data
+ * dir), and whether the service recorded the account's deletion.
+ */
 export function ownedRows(userId: string): { projects: number; tasks: number; marked: boolean } {
   const dataDir = process.env.E2E_DATA_DIR;
   if (!dataDir) throw new Error("E2E_DATA_DIR is not set");
@@ -337,8 +369,8 @@ import json, sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
 u = sys.argv[2].replace("-", "")
 print(json.dumps({
-  "projects": c.execute("select count(*) from projects where replace(owner_id, '-', '') = ?", (u,)).fetchone()[0],
-  "tasks": c.execute("select count(*) from tasks where replace(owner_id, '-', '') = ?", (u,)).fetchone()[0],
+  "projects": c.execute("select count(*) from projects where replace(created_by, '-', '') = ?", (u,)).fetchone()[0],
+  "tasks": c.execute("select count(*) from tasks where replace(created_by, '-', '') = ?", (u,)).fetchone()[0],
   "marked": c.execute("select count(*) from deleted_users where replace(user_id, '-', '') = ?", (u,)).fetchone()[0] > 0,
 }))`;
   const r = spawnSync(python, ["-c", script, join(dataDir, "projects.db"), userId], { encoding: "utf8" });

@@ -12,6 +12,14 @@ export type ProjectUpdate = ProjectComponents["schemas"]["ProjectUpdate"];
 export type Task = ProjectComponents["schemas"]["TaskPublic"];
 export type TaskPage = ProjectComponents["schemas"]["TaskPage"];
 export type TaskUpdate = ProjectComponents["schemas"]["TaskUpdate"];
+export type Role = ProjectComponents["schemas"]["MemberPublic"]["role"];
+export type Workspace = ProjectComponents["schemas"]["WorkspacePublic"];
+export type Member = ProjectComponents["schemas"]["MemberPublic"];
+export type MemberPage = ProjectComponents["schemas"]["MemberPage"];
+export type Invitation = ProjectComponents["schemas"]["InvitationPublic"];
+export type InvitationCreated = ProjectComponents["schemas"]["InvitationCreated"];
+export type InvitationPage = ProjectComponents["schemas"]["InvitationPage"];
+export type InvitationPreview = ProjectComponents["schemas"]["InvitationPreview"];
 
 // Same origin in every deployment: the gateway (or `projectconnect dev`) serves the APIs
 // under /auth and /projects next to the app. Only static assets may come from a CDN.
@@ -23,6 +31,9 @@ const publicAuth = createClient<AuthPaths>({
   credentials: "same-origin",
   fetch: send,
 });
+
+/** For the one projects call made without a session: an invitation's preview. */
+const publicProjects = createClient<ProjectPaths>({ baseUrl, credentials: "same-origin", fetch: send });
 
 /** For calls that carry the access token (refreshed once on a 401). */
 const auth = createClient<AuthPaths>({ baseUrl, credentials: "same-origin", fetch: authenticatedFetch });
@@ -85,14 +96,21 @@ export const api = {
   },
 
   // --- projects ---------------------------------------------------------------------
-  listProjects(cursor: string | null, limit = PROJECT_PAGE_SIZE): Promise<ProjectPage> {
-    return call(projects.GET("/projects", { params: { query: { limit, ...(cursor ? { cursor } : {}) } } }));
+  /** Projects of one workspace (every workspace the caller can see without one). */
+  listProjects(cursor: string | null, workspaceId: string | null = null, limit = PROJECT_PAGE_SIZE): Promise<ProjectPage> {
+    return call(
+      projects.GET("/projects", {
+        params: { query: { limit, ...(workspaceId ? { workspace: workspaceId } : {}), ...(cursor ? { cursor } : {}) } },
+      }),
+    );
   },
   getProject(projectId: string): Promise<Project> {
     return call(projects.GET("/projects/{project_id}", { params: { path: { project_id: projectId } } }));
   },
-  createProject(body: ProjectCreate, signal?: AbortSignal): Promise<Project> {
-    return call(projects.POST("/projects", { body, signal }));
+  createProject(workspaceId: string, body: ProjectCreate, signal?: AbortSignal): Promise<Project> {
+    return call(
+      projects.POST("/workspaces/{workspace_id}/projects", { params: { path: { workspace_id: workspaceId } }, body, signal }),
+    );
   },
   updateProject(projectId: string, body: ProjectUpdate): Promise<Project> {
     return call(projects.PATCH("/projects/{project_id}", { params: { path: { project_id: projectId } }, body }));
@@ -127,5 +145,94 @@ export const api = {
         signal,
       }),
     );
+  },
+
+  // --- workspaces -------------------------------------------------------------------
+  /** The caller's workspaces, personal first; `owned` adds what deleting the account would do. */
+  async listWorkspaces(owned = false): Promise<Workspace[]> {
+    const page = await call(projects.GET("/workspaces", { params: { query: owned ? { role: "owner" } : {} } }));
+    return page.items;
+  },
+  getWorkspace(workspaceId: string): Promise<Workspace> {
+    return call(projects.GET("/workspaces/{workspace_id}", { params: { path: { workspace_id: workspaceId } } }));
+  },
+  createWorkspace(name: string, signal?: AbortSignal): Promise<Workspace> {
+    return call(projects.POST("/workspaces", { body: { name }, signal }));
+  },
+  renameWorkspace(workspaceId: string, name: string): Promise<Workspace> {
+    return call(
+      projects.PATCH("/workspaces/{workspace_id}", { params: { path: { workspace_id: workspaceId } }, body: { name } }),
+    );
+  },
+  async deleteWorkspace(workspaceId: string, signal?: AbortSignal): Promise<void> {
+    await call(projects.DELETE("/workspaces/{workspace_id}", { params: { path: { workspace_id: workspaceId } }, signal }));
+  },
+  listMembers(workspaceId: string, cursor: string | null): Promise<MemberPage> {
+    return call(
+      projects.GET("/workspaces/{workspace_id}/members", {
+        params: { path: { workspace_id: workspaceId }, query: { limit: 100, ...(cursor ? { cursor } : {}) } },
+      }),
+    );
+  },
+  changeRole(workspaceId: string, userId: string, role: Role): Promise<Member> {
+    return call(
+      projects.PATCH("/workspaces/{workspace_id}/members/{user_id}", {
+        params: { path: { workspace_id: workspaceId, user_id: userId } },
+        body: { role },
+      }),
+    );
+  },
+  async removeMember(workspaceId: string, userId: string, signal?: AbortSignal): Promise<void> {
+    await call(
+      projects.DELETE("/workspaces/{workspace_id}/members/{user_id}", {
+        params: { path: { workspace_id: workspaceId, user_id: userId } },
+        signal,
+      }),
+    );
+  },
+  async leaveWorkspace(workspaceId: string, signal?: AbortSignal): Promise<void> {
+    await call(
+      projects.POST("/workspaces/{workspace_id}/leave", { params: { path: { workspace_id: workspaceId } }, signal }),
+    );
+  },
+  async transferOwnership(workspaceId: string, userId: string, signal?: AbortSignal): Promise<void> {
+    await call(
+      projects.POST("/workspaces/{workspace_id}/transfer", {
+        params: { path: { workspace_id: workspaceId } },
+        body: { user_id: userId },
+        signal,
+      }),
+    );
+  },
+  listInvitations(workspaceId: string, cursor: string | null): Promise<InvitationPage> {
+    return call(
+      projects.GET("/workspaces/{workspace_id}/invitations", {
+        params: { path: { workspace_id: workspaceId }, query: { limit: 100, ...(cursor ? { cursor } : {}) } },
+      }),
+    );
+  },
+  invite(workspaceId: string, body: { email: string; role: Role }, signal?: AbortSignal): Promise<InvitationCreated> {
+    return call(
+      projects.POST("/workspaces/{workspace_id}/invitations", {
+        params: { path: { workspace_id: workspaceId } },
+        body,
+        signal,
+      }),
+    );
+  },
+  async revokeInvitation(workspaceId: string, invitationId: string, signal?: AbortSignal): Promise<void> {
+    await call(
+      projects.DELETE("/workspaces/{workspace_id}/invitations/{invitation_id}", {
+        params: { path: { workspace_id: workspaceId, invitation_id: invitationId } },
+        signal,
+      }),
+    );
+  },
+  /** What an invitation offers: works without a session. */
+  previewInvitation(token: string): Promise<InvitationPreview> {
+    return call(publicProjects.GET("/invitations/{token}", { params: { path: { token } } }));
+  },
+  acceptInvitation(token: string): Promise<Workspace> {
+    return call(projects.POST("/invitations/{token}/accept", { params: { path: { token } } }));
   },
 };

@@ -1,6 +1,7 @@
 /**
  * Whether the app can talk to Project Connect: the browser's own online flag, and whether
- * the last request to each API (/auth, /projects) got an answer at all (a dead server or a
+ * the last request to each service (auth at /auth; projects at /projects, /workspaces and
+ * /invitations) got an answer at all (a dead server or a
  * hanging connection leaves the browser "online"; one service may be down while the other
  * answers). The offline banner shows either.
  */
@@ -11,8 +12,12 @@ type Listener = () => void;
 const unanswered = new Set<string>();
 const listeners = new Set<Listener>();
 
+// The projects service answers under three prefixes: an answer to any of them counts.
+const SERVICE_OF: Record<string, string> = { workspaces: "projects", invitations: "projects" };
+
 function apiOf(url: string): string {
-  return new URL(url, window.location.origin).pathname.split("/")[1] ?? "";
+  const prefix = new URL(url, window.location.origin).pathname.split("/")[1] ?? "";
+  return SERVICE_OF[prefix] ?? prefix;
 }
 
 /** Called by the fetch wrapper after each request to url: did it get an answer? */

@@ -8,6 +8,9 @@ import {
 } from "@tanstack/react-query";
 import {
   api,
+  type Member,
+  type Role,
+  type Workspace,
   type Project,
   type ProjectCreate,
   type ProjectPage,
@@ -15,16 +18,25 @@ import {
   type Task,
   type TaskPage,
 } from "./client";
+import { useEffect } from "react";
 import { ApiError } from "./errors";
 
 /** Query keys, one family per resource; prefixes invalidate whole families. */
 export const queryKeys = {
   me: ["me"] as const,
-  projectList: () => ["projects", "list"] as const,
+  /** Every project list; one workspace's with its id. */
+  projectList: (workspaceId?: string) => (workspaceId ? (["projects", "list", workspaceId] as const) : (["projects", "list"] as const)),
   project: (projectId: string) => ["projects", "detail", projectId] as const,
   tasks: (projectId: string) => ["projects", "detail", projectId, "tasks"] as const,
   /** Tasks added on the project's page during this visit (never fetched: filled by creation). */
   addedTasks: (projectId: string) => ["projects", "detail", projectId, "added-tasks"] as const,
+  workspaces: ["workspaces", "list"] as const,
+  /** With what deleting the account would do to each (GET /workspaces?role=owner). */
+  ownedWorkspaces: ["workspaces", "owned"] as const,
+  workspace: (workspaceId: string) => ["workspaces", "detail", workspaceId] as const,
+  members: (workspaceId: string) => ["workspaces", "detail", workspaceId, "members"] as const,
+  invitations: (workspaceId: string) => ["workspaces", "detail", workspaceId, "invitations"] as const,
+  invitation: (token: string) => ["invitation", token] as const,
 };
 
 /** Retry network and server errors twice; a 4xx will not get better by asking again. */
@@ -75,8 +87,8 @@ function progressOf(done: number, total: number): number {
 
 // --- account --------------------------------------------------------------------------
 
-export function useMe() {
-  return useQuery({ queryKey: queryKeys.me, queryFn: () => api.me() });
+export function useMe({ enabled = true }: { enabled?: boolean } = {}) {
+  return useQuery({ queryKey: queryKeys.me, queryFn: () => api.me(), enabled });
 }
 
 export function useUpdateMe() {
@@ -90,10 +102,10 @@ export function useUpdateMe() {
 
 // --- projects -------------------------------------------------------------------------
 
-export function useProjects() {
+export function useProjects(workspaceId: string) {
   return useInfiniteQuery({
-    queryKey: queryKeys.projectList(),
-    queryFn: ({ pageParam }) => api.listProjects(pageParam),
+    queryKey: queryKeys.projectList(workspaceId),
+    queryFn: ({ pageParam }) => api.listProjects(pageParam, workspaceId),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
   });
@@ -111,7 +123,8 @@ interface Abortable {
 export function useCreateProject() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: ({ values, signal }: { values: ProjectCreate } & Abortable) => api.createProject(values, signal),
+    mutationFn: ({ workspaceId, values, signal }: { workspaceId: string; values: ProjectCreate } & Abortable) =>
+      api.createProject(workspaceId, values, signal),
     onSuccess: (project) => qc.setQueryData(queryKeys.project(project.id), project),
     // Also after giving up: the server may have created it anyway.
     onSettled: () => qc.invalidateQueries({ queryKey: queryKeys.projectList() }),
@@ -130,21 +143,21 @@ export function useUpdateProject() {
         qc.cancelQueries({ queryKey: queryKeys.projectList() }),
       ]);
       const previousDetail = qc.getQueryData<Project>(queryKeys.project(projectId));
-      const previousList = qc.getQueryData<ProjectPages>(queryKeys.projectList());
+      const previousLists = qc.getQueriesData<ProjectPages>({ queryKey: queryKeys.projectList() });
       const apply = (p: Project): Project => ({
         ...p,
         ...(changes.name !== undefined ? { name: changes.name } : {}),
         ...(changes.description !== undefined ? { description: changes.description } : {}),
       });
       if (previousDetail) qc.setQueryData<Project>(queryKeys.project(projectId), apply(previousDetail));
-      qc.setQueryData<ProjectPages>(queryKeys.projectList(), (old) =>
+      qc.setQueriesData<ProjectPages>({ queryKey: queryKeys.projectList() }, (old) =>
         mapPages<Project, ProjectPage>(old, (p) => (p.id === projectId ? apply(p) : p)),
       );
-      return { previousDetail, previousList };
+      return { previousDetail, previousLists };
     },
     onError: (_error, { projectId }, context) => {
       if (context?.previousDetail) qc.setQueryData(queryKeys.project(projectId), context.previousDetail);
-      if (context?.previousList) qc.setQueryData(queryKeys.projectList(), context.previousList);
+      for (const [key, data] of context?.previousLists ?? []) qc.setQueryData(key, data);
     },
     onSettled: (_data, _error, { projectId }) =>
       Promise.all([
@@ -159,7 +172,7 @@ export function useDeleteProject() {
   return useMutation({
     mutationFn: ({ projectId, signal }: { projectId: string } & Abortable) => api.deleteProject(projectId, signal),
     onSuccess: (_data, { projectId }) => {
-      qc.setQueryData<ProjectPages>(queryKeys.projectList(), (old) =>
+      qc.setQueriesData<ProjectPages>({ queryKey: queryKeys.projectList() }, (old) =>
         mapPages<Project, ProjectPage>(old, (p) => (p.id === projectId ? null : p)),
       );
       // Drop its detail and tasks once nobody watches them any more (a project page that
@@ -302,5 +315,176 @@ export function useDeleteTask(projectId: string) {
     mutationFn: ({ taskId, signal }: { taskId: string } & Abortable) => api.deleteTask(projectId, taskId, signal),
     onSuccess: (_data, { taskId }) => updateCachedTasks(qc, projectId, (t) => (t.id === taskId ? null : t)),
     onSettled: () => invalidateAfterTaskWrite(qc, projectId),
+  });
+}
+
+// --- workspaces -----------------------------------------------------------------------
+
+export function useWorkspaces() {
+  return useQuery({ queryKey: queryKeys.workspaces, queryFn: () => api.listWorkspaces() });
+}
+
+/** The caller's owned workspaces with what deleting the account would do to each. */
+export function useOwnedWorkspaces() {
+  return useQuery({ queryKey: queryKeys.ownedWorkspaces, queryFn: () => api.listWorkspaces(true), staleTime: 0 });
+}
+
+export function useWorkspace(workspaceId: string) {
+  const qc = useQueryClient();
+  return useQuery({
+    queryKey: queryKeys.workspace(workspaceId),
+    queryFn: () => api.getWorkspace(workspaceId),
+    // The switcher's list already knows it: show that at once, then check.
+    placeholderData: () => qc.getQueryData<Workspace[]>(queryKeys.workspaces)?.find((w) => w.id === workspaceId),
+  });
+}
+
+/**
+ * A project or workspace answered 404: it is gone, or the person was removed from its
+ * workspace. Either way the list of their workspaces (the switcher) may be out of date.
+ */
+export function useForgetWorkspacesWhenMissing(missing: boolean) {
+  const qc = useQueryClient();
+  useEffect(() => {
+    if (missing) void qc.invalidateQueries({ queryKey: queryKeys.workspaces });
+  }, [qc, missing]);
+}
+
+/** Anything about workspaces (lists, details, members) may have changed. */
+function invalidateWorkspaces(qc: QueryClient) {
+  return qc.invalidateQueries({ queryKey: ["workspaces"] });
+}
+
+export function useCreateWorkspace() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ name, signal }: { name: string } & Abortable) => api.createWorkspace(name, signal),
+    onSuccess: (workspace) => qc.setQueryData(queryKeys.workspace(workspace.id), workspace),
+    onSettled: () => invalidateWorkspaces(qc),
+  });
+}
+
+export function useRenameWorkspace(workspaceId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (name: string) => api.renameWorkspace(workspaceId, name),
+    onSuccess: (workspace) => qc.setQueryData(queryKeys.workspace(workspaceId), workspace),
+    onSettled: () => invalidateWorkspaces(qc),
+  });
+}
+
+/** After a workspace is deleted or left: its projects go from every list. */
+function forgetWorkspace(qc: QueryClient, workspaceId: string) {
+  qc.setQueryData<Workspace[]>(queryKeys.workspaces, (old) => old?.filter((w) => w.id !== workspaceId));
+  setTimeout(() => qc.removeQueries({ queryKey: queryKeys.workspace(workspaceId), type: "inactive" }), 0);
+  return Promise.all([invalidateWorkspaces(qc), qc.invalidateQueries({ queryKey: ["projects"] })]);
+}
+
+export function useDeleteWorkspace(workspaceId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ signal }: Abortable) => api.deleteWorkspace(workspaceId, signal),
+    onSuccess: () => forgetWorkspace(qc, workspaceId),
+  });
+}
+
+export function useLeaveWorkspace(workspaceId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ signal }: Abortable) => api.leaveWorkspace(workspaceId, signal),
+    onSuccess: () => forgetWorkspace(qc, workspaceId),
+  });
+}
+
+// --- members and invitations ----------------------------------------------------------
+
+export function useMembers(workspaceId: string) {
+  return useInfiniteQuery({
+    queryKey: queryKeys.members(workspaceId),
+    queryFn: ({ pageParam }) => api.listMembers(workspaceId, pageParam),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+  });
+}
+
+export function useInvitations(workspaceId: string, enabled: boolean) {
+  return useInfiniteQuery({
+    queryKey: queryKeys.invitations(workspaceId),
+    queryFn: ({ pageParam }) => api.listInvitations(workspaceId, pageParam),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    enabled,
+  });
+}
+
+/** Members, roles, counts and the caller's own role may all have moved. */
+function invalidateMembership(qc: QueryClient, workspaceId: string) {
+  return Promise.all([
+    qc.invalidateQueries({ queryKey: queryKeys.workspace(workspaceId) }),
+    qc.invalidateQueries({ queryKey: queryKeys.workspaces }),
+    // Projects carry the caller's role (my_role): after a transfer it changed.
+    qc.invalidateQueries({ queryKey: ["projects"] }),
+  ]);
+}
+
+export function useChangeRole(workspaceId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ userId, role }: { userId: string; role: Role }) => api.changeRole(workspaceId, userId, role),
+    onSuccess: (member) =>
+      qc.setQueryData<InfiniteData<{ items: Member[]; next_cursor: string | null }, string | null>>(
+        queryKeys.members(workspaceId),
+        (old) => mapPages<Member, { items: Member[]; next_cursor: string | null }>(old, (m) => (m.user_id === member.user_id ? member : m)),
+      ),
+    onSettled: () => invalidateMembership(qc, workspaceId),
+  });
+}
+
+export function useRemoveMember(workspaceId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ userId, signal }: { userId: string } & Abortable) => api.removeMember(workspaceId, userId, signal),
+    onSettled: () => invalidateMembership(qc, workspaceId),
+  });
+}
+
+export function useTransferOwnership(workspaceId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ userId, signal }: { userId: string } & Abortable) => api.transferOwnership(workspaceId, userId, signal),
+    onSettled: () => invalidateMembership(qc, workspaceId),
+  });
+}
+
+export function useInvite(workspaceId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ email, role, signal }: { email: string; role: Role } & Abortable) =>
+      api.invite(workspaceId, { email, role }, signal),
+    onSettled: () => qc.invalidateQueries({ queryKey: queryKeys.invitations(workspaceId) }),
+  });
+}
+
+export function useRevokeInvitation(workspaceId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ invitationId, signal }: { invitationId: string } & Abortable) =>
+      api.revokeInvitation(workspaceId, invitationId, signal),
+    onSettled: () => qc.invalidateQueries({ queryKey: queryKeys.invitations(workspaceId) }),
+  });
+}
+
+export function useInvitationPreview(token: string) {
+  return useQuery({ queryKey: queryKeys.invitation(token), queryFn: () => api.previewInvitation(token) });
+}
+
+export function useAcceptInvitation(token: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => api.acceptInvitation(token),
+    onSuccess: (workspace) => {
+      qc.setQueryData(queryKeys.workspace(workspace.id), workspace);
+      return Promise.all([invalidateWorkspaces(qc), qc.invalidateQueries({ queryKey: ["projects"] })]);
+    },
   });
 }

@@ -222,4 +222,17 @@ describe("the API client's session handling", () => {
     expect(result.current).toBe("online");
   });
 
+  it("counts /workspaces and /invitations as the projects service", async () => {
+    resetConnectionForTests();
+    const { result } = renderHook(() => useConnection());
+    vi.stubGlobal("fetch", () => Promise.reject(new TypeError("Failed to fetch")));
+    setAccessToken("t");
+    await act(() => api.createProject("w1", { name: "On the train" }).catch(() => undefined));
+    expect(result.current).toBe("unreachable");
+    // Its project list answering again means the service is back: no banner left behind.
+    mockApi().on("GET", "/projects", () => json({ items: [], next_cursor: null }));
+    await act(() => api.listProjects(null));
+    expect(result.current).toBe("online");
+  });
+
 });

@@ -2,9 +2,11 @@ import { useMutation } from "@tanstack/react-query";
 import { useEffect, useRef } from "react";
 import { Link, NavLink, Outlet, useLocation } from "react-router";
 import { api } from "../api/client";
+import { useCurrentWorkspaceId } from "../api/currentWorkspace";
 import { useMe } from "../api/queries";
 import { ConnectionBanner } from "./ConnectionBanner";
 import { ErrorAlert } from "./feedback";
+import { WorkspaceSwitcher } from "./WorkspaceSwitcher";
 
 function BrandMark() {
   return (
@@ -44,6 +46,10 @@ export function AppLayout() {
   }, [location.pathname]);
 
   const name = me.data?.display_name || me.data?.email;
+  const workspaceId = useCurrentWorkspaceId();
+  // "Projects" is the current workspace's; its pages and project pages count as in it.
+  const inProjects = location.pathname === "/" || /^\/(w|p)\//.test(location.pathname);
+  const projectsPath = workspaceId ? `/w/${workspaceId}` : "/";
 
   return (
     <div className="app">
@@ -55,10 +61,15 @@ export function AppLayout() {
           <Link to="/" className="brand-link">
             <Brand />
           </Link>
+          <WorkspaceSwitcher />
           <nav aria-label="Main" className="app-nav">
-            <NavLink to="/" end className="nav-link">
+            <Link
+              to={projectsPath}
+              className={`nav-link${inProjects ? " active" : ""}`}
+              aria-current={location.pathname === projectsPath ? "page" : undefined}
+            >
               Projects
-            </NavLink>
+            </Link>
             <NavLink to="/account" className="nav-link">
               Account
             </NavLink>

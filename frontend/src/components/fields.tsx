@@ -1,4 +1,13 @@
-import { useEffect, useId, useState, type InputHTMLAttributes, type ReactNode, type RefObject, type TextareaHTMLAttributes } from "react";
+import {
+  useEffect,
+  useId,
+  useState,
+  type InputHTMLAttributes,
+  type ReactNode,
+  type RefObject,
+  type SelectHTMLAttributes,
+  type TextareaHTMLAttributes,
+} from "react";
 import { fieldErrorMap } from "../api/errors";
 
 interface FieldShellProps {
@@ -132,4 +141,28 @@ export function useFormErrors(formRef: RefObject<HTMLFormElement | null>, server
       if (field in server && !hidden.includes(field)) setDismissed({ source: serverError, fields: [...hidden, field] });
     },
   };
+}
+
+type SelectFieldProps = Omit<SelectHTMLAttributes<HTMLSelectElement>, "id"> & {
+  label: string;
+  error?: string | undefined;
+  hint?: ReactNode;
+  children: ReactNode;
+};
+
+export function SelectField({ label, error, hint, children, ...select }: SelectFieldProps) {
+  const id = useId();
+  return (
+    <FieldShell id={id} label={label} error={error} hint={hint}>
+      <select
+        id={id}
+        className="input select"
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy(id, error, hint)}
+        {...select}
+      >
+        {children}
+      </select>
+    </FieldShell>
+  );
 }

@@ -1,7 +1,7 @@
 import { useMutation } from "@tanstack/react-query";
 import { useRef, useState, type FormEvent } from "react";
-import { api, type User } from "../api/client";
-import { useMe, useUpdateMe } from "../api/queries";
+import { api, type User, type Workspace } from "../api/client";
+import { useMe, useOwnedWorkspaces, useUpdateMe } from "../api/queries";
 import { TextField, useFormErrors } from "../components/fields";
 import { ErrorAlert, Spinner } from "../components/feedback";
 import { Modal } from "../components/Modal";
@@ -163,6 +163,78 @@ function SessionsSection() {
   );
 }
 
+/** What deleting the account does to the workspaces the person owns (GET /workspaces?role=owner). */
+export function accountDeletionFate(owned: readonly Workspace[]) {
+  return {
+    deleted: owned.filter((w) => w.deleted_with_account),
+    passedOn: owned.filter((w) => !w.deleted_with_account && w.successor),
+    // Other owners remain: nothing changes for them but the member list.
+    kept: owned.filter((w) => !w.deleted_with_account && !w.successor),
+  };
+}
+
+function successorName(w: Workspace): string {
+  const s = w.successor;
+  if (!s) return "";
+  return s.display_name && s.email ? `${s.display_name} (${s.email})` : s.display_name || s.email || "another member";
+}
+
+function OwnedWorkspaces() {
+  const owned = useOwnedWorkspaces();
+  if (owned.isPending) return <Spinner label="Checking your workspaces…" paused={owned.fetchStatus === "paused"} />;
+  if (owned.isError) {
+    return (
+      <ErrorAlert error={owned.error}>
+        <button type="button" className="btn btn-secondary btn-small" onClick={() => void owned.refetch()}>
+          Try again
+        </button>
+      </ErrorAlert>
+    );
+  }
+  const { deleted, passedOn, kept } = accountDeletionFate(owned.data);
+  return (
+    <div className="deletion-fate">
+      {deleted.length > 0 ? (
+        <>
+          <p className="deletion-fate-title">Deleted with your account, with all their projects and tasks:</p>
+          <ul aria-label="Deleted with your account">
+            {deleted.map((w) => (
+              <li key={w.id}>
+                {w.name}
+                {w.personal ? <span className="muted"> (your personal workspace)</span> : null}
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+      {passedOn.length > 0 ? (
+        <>
+          <p className="deletion-fate-title">Passed on to a new owner, with everything in them:</p>
+          <ul aria-label="Passed on to a new owner">
+            {passedOn.map((w) => (
+              <li key={w.id}>
+                {w.name} <span aria-hidden="true">→</span>
+                <span className="visually-hidden"> goes to </span> {successorName(w)}
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+      {kept.length > 0 ? (
+        <>
+          <p className="deletion-fate-title">Kept by their other owners:</p>
+          <ul aria-label="Kept by their other owners">
+            {kept.map((w) => (
+              <li key={w.id}>{w.name}</li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+      <p className="muted small">In workspaces you share, what you created stays; you leave them.</p>
+    </div>
+  );
+}
+
 function DeleteAccountDialog({ onClose }: { onClose(): void }) {
   const [password, setPassword] = useState("");
   const formRef = useRef<HTMLFormElement>(null);
@@ -192,11 +264,11 @@ function DeleteAccountDialog({ onClose }: { onClose(): void }) {
       onClose={close}
       description={
         <p>
-          Your account and <strong>all your projects and tasks</strong> will be deleted for good. This can’t be
-          undone. Type your password to confirm.
+          Your account will be deleted for good. This can’t be undone. Type your password to confirm.
         </p>
       }
     >
+      <OwnedWorkspaces />
       <ErrorAlert error={formError} />
       <form ref={formRef} onSubmit={submit} noValidate className="form">
         <TextField
@@ -254,7 +326,10 @@ export function AccountPage() {
           <SessionsSection />
           <section className="card danger-zone" aria-labelledby="danger-title">
             <h2 id="danger-title">Delete account</h2>
-            <p className="muted">Deletes your account with all its projects and tasks. This can’t be undone.</p>
+            <p className="muted">
+              Deletes your account, your personal workspace and the workspaces only you belong to, with their projects
+              and tasks. Shared workspaces you own pass to another member. This can’t be undone.
+            </p>
             <button type="button" className="btn btn-danger" onClick={() => setDeleting(true)}>
               Delete account…
             </button>

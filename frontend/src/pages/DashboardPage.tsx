@@ -1,12 +1,14 @@
 import { useRef, useState } from "react";
-import { Link } from "react-router";
-import type { Project } from "../api/client";
+import { Link, useParams } from "react-router";
+import type { Project, Workspace } from "../api/client";
 import { describeError } from "../api/errors";
 import { useCreateProject, useDeleteProject, useProjects } from "../api/queries";
+import { canEdit } from "../api/roles";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { ErrorAlert, ProgressBar, Spinner } from "../components/feedback";
 import { ProjectFormDialog } from "../components/ProjectFormDialog";
 import { useProjectEditing } from "../components/useProjectEditing";
+import { WorkspaceShell } from "../components/WorkspaceShell";
 import { useAbortable, useDocumentTitle, useLoadWhenVisible } from "../hooks";
 
 export function taskSummary(project: Pick<Project, "task_count" | "done_count">): string {
@@ -22,7 +24,8 @@ export function deletionWarning(project: Pick<Project, "task_count">): string {
   return `${what} will be deleted for good. This can’t be undone.`;
 }
 
-function ProjectCard({ project, onEdit, onDelete }: { project: Project; onEdit(): void; onDelete(): void }) {
+/** A project in the list; `onEdit`/`onDelete` only for roles that may (no controls otherwise). */
+function ProjectCard({ project, onEdit, onDelete }: { project: Project; onEdit?: () => void; onDelete?: () => void }) {
   return (
     <li className="card project-card">
       <div className="project-card-body">
@@ -40,26 +43,40 @@ function ProjectCard({ project, onEdit, onDelete }: { project: Project; onEdit()
           {project.task_count > 0 ? <span className="progress-percent"> · {project.progress}%</span> : null}
         </p>
       </div>
-      <div className="project-card-actions">
-        <button type="button" className="btn btn-ghost btn-small" onClick={onEdit} aria-label={`Edit ${project.name}`}>
-          Edit
-        </button>
-        <button
-          type="button"
-          className="btn btn-ghost-danger btn-small"
-          onClick={onDelete}
-          aria-label={`Delete ${project.name}`}
-        >
-          Delete
-        </button>
-      </div>
+      {onEdit || onDelete ? (
+        <div className="project-card-actions">
+          {onEdit ? (
+            <button type="button" className="btn btn-ghost btn-small" onClick={onEdit} aria-label={`Edit ${project.name}`}>
+              Edit
+            </button>
+          ) : null}
+          {onDelete ? (
+            <button
+              type="button"
+              className="btn btn-ghost-danger btn-small"
+              onClick={onDelete}
+              aria-label={`Delete ${project.name}`}
+            >
+              Delete
+            </button>
+          ) : null}
+        </div>
+      ) : null}
     </li>
   );
 }
 
+/** A workspace's projects: `/w/:workspaceId`. */
 export function DashboardPage() {
-  useDocumentTitle("Projects");
-  const projects = useProjects();
+  const { workspaceId = "" } = useParams();
+  return <WorkspaceShell workspaceId={workspaceId}>{(workspace) => <WorkspaceProjects workspace={workspace} />}</WorkspaceShell>;
+}
+
+function WorkspaceProjects({ workspace }: { workspace: Workspace }) {
+  useDocumentTitle(`Projects · ${workspace.name}`);
+  const projects = useProjects(workspace.id);
+  // From the server's decision: a viewer gets no controls that could only fail.
+  const editable = canEdit(workspace.my_role);
   const create = useCreateProject();
   const remove = useDeleteProject();
   const editing = useProjectEditing();
@@ -86,11 +103,13 @@ export function DashboardPage() {
       <div className="page-header">
         <div>
           <h1 tabIndex={-1}>Projects</h1>
-          <p className="muted">Everything you are working on, newest first.</p>
+          <p className="muted">Everything in {workspace.name}, newest first.</p>
         </div>
-        <button type="button" className="btn btn-primary" onClick={openCreate}>
-          New project
-        </button>
+        {editable ? (
+          <button type="button" className="btn btn-primary" onClick={openCreate}>
+            New project
+          </button>
+        ) : null}
       </div>
 
       <p className="visually-hidden" role="status" aria-live="polite">
@@ -118,23 +137,33 @@ export function DashboardPage() {
       ) : items.length === 0 ? (
         <div className="card empty-state">
           <h2>No projects yet</h2>
-          <p className="muted">Create a project, split it into tasks and watch the progress bar fill up.</p>
-          <button type="button" className="btn btn-primary" onClick={openCreate}>
-            Create your first project
-          </button>
+          {editable ? (
+            <>
+              <p className="muted">Create a project, split it into tasks and watch the progress bar fill up.</p>
+              <button type="button" className="btn btn-primary" onClick={openCreate}>
+                Create your first project
+              </button>
+            </>
+          ) : (
+            <p className="muted">Projects created in {workspace.name} will show here.</p>
+          )}
         </div>
       ) : (
         <>
-          <ul className="project-grid" aria-label="Your projects">
+          <ul className="project-grid" aria-label={`Projects in ${workspace.name}`}>
             {items.map((project) => (
               <ProjectCard
                 key={project.id}
                 project={project}
-                onEdit={() => editing.startEditing(project)}
-                onDelete={() => {
-                  remove.reset();
-                  setDeleting(project);
-                }}
+                {...(canEdit(project.my_role)
+                  ? {
+                      onEdit: () => editing.startEditing(project),
+                      onDelete: () => {
+                        remove.reset();
+                        setDeleting(project);
+                      },
+                    }
+                  : {})}
               />
             ))}
           </ul>
@@ -165,7 +194,7 @@ export function DashboardPage() {
             setCreating(false);
           }}
           onSubmit={(values) =>
-            create.mutate({ values, signal: creation.next() }, {
+            create.mutate({ workspaceId: workspace.id, values, signal: creation.next() }, {
               onSuccess: (project) => {
                 setCreating(false);
                 setNotice(`Project “${project.name}” created.`);

@@ -9,14 +9,17 @@ import { useDocumentTitle } from "../hooks";
 const END_NOTICES = {
   expired: "Your session has ended. Please log in again.",
   "logged-out": "You have been logged out.",
-  "account-deleted": "Your account and all its projects have been deleted.",
+  "account-deleted": "Your account has been deleted.",
 } as const;
 
 export function LoginPage() {
   useDocumentTitle("Log in");
   const { login, endReason } = useAuth();
   // From sign-up's "this email is taken": the address comes along, the password is next.
-  const given = (useLocation().state as { email?: unknown } | null)?.email;
+  const state = useLocation().state as { email?: unknown; from?: unknown } | null;
+  const given = state?.email;
+  // Where to go after logging in (an invitation page, say): kept when switching to sign-up.
+  const from = typeof state?.from === "string" ? state.from : undefined;
   const [email, setEmail] = useState(typeof given === "string" ? given : "");
   const [password, setPassword] = useState("");
   const formRef = useRef<HTMLFormElement>(null);
@@ -85,7 +88,10 @@ export function LoginPage() {
         </button>
       </form>
       <p className="auth-switch">
-        New here? <Link to="/signup">Create an account</Link>
+        New here?{" "}
+        <Link to="/signup" state={from ? { from } : null}>
+          Create an account
+        </Link>
       </p>
     </section>
   );

@@ -2,15 +2,18 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it } from "vitest";
 import { resetSessionForTests, setAccessToken } from "../api/session";
-import { deferred, json, mockApi, problem, project, renderAt, task } from "../test/utils";
+import { deferred, json, mockApi, problem, project, renderAt, task, workspace } from "../test/utils";
 import { ProjectPage } from "./ProjectPage";
 
 const P = project({ task_count: 2, done_count: 1, progress: 50 });
 const tasks = [task({ id: "t1", title: "Dig", done: false }), task({ id: "t2", title: "Plant", done: true })];
 
-function server() {
-  return mockApi()
-    .on("GET", `/projects/${P.id}`, () => json(P))
+/** The API as every page sees it: the person's workspaces (for the breadcrumb) and more. */
+const mock = () => mockApi().on("GET", "/workspaces", () => json({ items: [workspace()] }));
+
+function server(p: ReturnType<typeof project> = P) {
+  return mock()
+    .on("GET", `/projects/${P.id}`, () => json(p))
     .on("GET", `/projects/${P.id}/tasks`, () => json({ items: tasks, next_cursor: null }));
 }
 
@@ -81,7 +84,7 @@ describe("ProjectPage", () => {
 
   it("renames a task in place", async () => {
     const current = tasks.map((t) => ({ ...t }));
-    const api = mockApi()
+    const api = mock()
       .on("GET", `/projects/${P.id}`, () => json(P))
       .on("GET", `/projects/${P.id}/tasks`, () => json({ items: current, next_cursor: null }))
       .on("PATCH", `/projects/${P.id}/tasks/t1`, () => {
@@ -102,7 +105,7 @@ describe("ProjectPage", () => {
   });
 
   it("says so when the project does not exist", async () => {
-    mockApi()
+    mock()
       .on("GET", /^\/projects\/.+\/tasks$/, () => problem(404))
       .on("GET", /^\/projects\/.+/, () => problem(404));
     renderPage();
@@ -123,7 +126,7 @@ describe("ProjectPage", () => {
 
   it("deletes a task only after confirming", async () => {
     let current = tasks;
-    const api = mockApi()
+    const api = mock()
       .on("GET", `/projects/${P.id}`, () => json(P))
       .on("GET", `/projects/${P.id}/tasks`, () => json({ items: current, next_cursor: null }))
       .on("DELETE", `/projects/${P.id}/tasks/t1`, () => {
@@ -159,7 +162,7 @@ describe("ProjectPage", () => {
   it("shows a task added to a long project next to the input, not after unloaded pages", async () => {
     const older = Array.from({ length: 3 }, (_, i) => task({ id: `old-${i}`, title: `Older ${i}` }));
     const created = task({ id: "new", title: "Brand new" });
-    mockApi()
+    mock()
       .on("GET", `/projects/${P.id}`, () => json({ ...P, task_count: 250 }))
       .on("GET", `/projects/${P.id}/tasks`, () => json({ items: older, next_cursor: "more" }))
       .on("POST", `/projects/${P.id}/tasks`, () => json(created, 201));
@@ -185,5 +188,23 @@ describe("ProjectPage", () => {
     answer.resolve(json(task({ id: "one", title: "One" }), 201));
     expect(await screen.findByRole("checkbox", { name: "One" })).toBeInTheDocument();
     expect(input).toHaveValue("Two");
+  });
+
+  it("shows a viewer the project and its tasks with no controls", async () => {
+    server(project({ ...P, my_role: "viewer" }));
+    renderPage();
+    expect(await screen.findByRole("heading", { level: 1, name: "Garden" })).toBeInTheDocument();
+    expect(await screen.findByText("Dig")).toBeInTheDocument();
+    expect(screen.getByRole("img", { name: "Done" })).toBeInTheDocument();
+    expect(screen.getByRole("img", { name: "Not done" })).toBeInTheDocument();
+    expect(screen.getByText("View only")).toBeInTheDocument();
+    expect(screen.queryByRole("checkbox")).not.toBeInTheDocument();
+    expect(screen.queryByRole("button")).not.toBeInTheDocument();
+    expect(screen.queryByLabelText("New task")).not.toBeInTheDocument();
+    // The way back names the project's workspace.
+    expect(await screen.findByRole("link", { name: /Projects in Garden club/ })).toHaveAttribute(
+      "href",
+      `/w/${P.workspace_id}`,
+    );
   });
 });

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import type { Task } from "../api/client";
+import { setCurrentWorkspace } from "../api/currentWorkspace";
 import { ApiError, describeError, isAbort } from "../api/errors";
 import {
   useAddedTasks,
@@ -9,8 +10,11 @@ import {
   useDeleteTask,
   useProject,
   useTasks,
+  useForgetWorkspacesWhenMissing,
   useUpdateTask,
+  useWorkspaces,
 } from "../api/queries";
+import { canEdit } from "../api/roles";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { TextField, useFormErrors } from "../components/fields";
 import { ErrorAlert, ProgressBar, Spinner } from "../components/feedback";
@@ -75,9 +79,22 @@ interface TaskRowProps {
   onRename(title: string): void;
   onDelete(): void;
   deleting: boolean;
+  /** A viewer's row: the task's state, no controls. */
+  readOnly?: boolean;
 }
 
-function TaskRow({ task, editing, fresh = false, onStartEditing, onStopEditing, onToggle, onRename, onDelete, deleting }: TaskRowProps) {
+function TaskRow({
+  task,
+  editing,
+  fresh = false,
+  onStartEditing,
+  onStopEditing,
+  onToggle,
+  onRename,
+  onDelete,
+  deleting,
+  readOnly = false,
+}: TaskRowProps) {
   const [draft, setDraft] = useState(task.title);
   const [error, setError] = useState<string | null>(null);
   const rowRef = useRef<HTMLLIElement>(null);
@@ -150,6 +167,15 @@ function TaskRow({ task, editing, fresh = false, onStartEditing, onStopEditing, 
             </button>
           </div>
         </form>
+      ) : readOnly ? (
+        <>
+          <span className={`task-state${task.done ? " task-state-done" : ""}`} role="img" aria-label={task.done ? "Done" : "Not done"}>
+            {task.done ? "✓" : ""}
+          </span>
+          <span id={titleId} className="task-title">
+            {task.title}
+          </span>
+        </>
       ) : (
         <>
           <input
@@ -192,7 +218,7 @@ function TaskRow({ task, editing, fresh = false, onStartEditing, onStopEditing, 
   );
 }
 
-function TaskList({ projectId }: { projectId: string }) {
+function TaskList({ projectId, editable }: { projectId: string; editable: boolean }) {
   const tasks = useTasks(projectId);
   const added = useAddedTasks(projectId).data;
   const addedIds = new Set(added.map((t) => t.id));
@@ -235,7 +261,8 @@ function TaskList({ projectId }: { projectId: string }) {
       key={task.id}
       task={task.id in pendingDone ? { ...task, done: pendingDone[task.id]! } : task}
       fresh={fresh}
-      editing={editingId === task.id}
+      readOnly={!editable}
+      editing={editable && editingId === task.id}
       onStartEditing={() => setEditingId(task.id)}
       onStopEditing={() => setEditingId((id) => (id === task.id ? null : id))}
       deleting={remove.isPending && remove.variables?.taskId === task.id}
@@ -290,7 +317,7 @@ function TaskList({ projectId }: { projectId: string }) {
           {items.map((task) => row(task))}
         </ul>
       ) : added.length === 0 ? (
-        <p className="empty-tasks muted">No tasks yet. Add the first one above.</p>
+        <p className="empty-tasks muted">{editable ? "No tasks yet. Add the first one above." : "No tasks yet."}</p>
       ) : null}
       {tasks.hasNextPage ? (
         <div className="load-more">
@@ -337,17 +364,26 @@ export function ProjectPage() {
   const editing = useProjectEditing();
   const [confirmDelete, setConfirmDelete] = useState(false);
   const deletion = useAbortable();
+  const workspaces = useWorkspaces();
   useDocumentTitle(project.data?.name ?? "Project");
+  const workspaceId = project.data?.workspace_id;
+  // Opening a project makes its workspace the current one (the switcher shows it).
+  useEffect(() => {
+    if (workspaceId) setCurrentWorkspace(workspaceId);
+  }, [workspaceId]);
+  const missing = project.error instanceof ApiError && project.error.status === 404;
+  useForgetWorkspacesWhenMissing(missing);
 
   if (project.isPending) return <Spinner label="Loading project…" paused={project.fetchStatus === "paused"} />;
-  const missing = project.error instanceof ApiError && project.error.status === 404;
   // A failed background refetch keeps showing what we have, unless the project is gone.
   if (project.isLoadingError || missing) {
     return (
       <div className="card empty-state">
         <h1 tabIndex={-1}>{missing ? "Project not found" : "Couldn’t load the project"}</h1>
         <p className="muted">
-          {missing ? "It may have been deleted, or the link is wrong." : describeError(project.error)}
+          {missing
+            ? "It may have been deleted, you may no longer be a member of its workspace, or the link is wrong."
+            : describeError(project.error)}
         </p>
         <Link to="/" className="btn btn-primary">
           Back to projects
@@ -357,11 +393,15 @@ export function ProjectPage() {
   }
 
   const p = project.data;
+  // From the server's decision (my_role): a viewer sees the project, with no controls.
+  const editable = canEdit(p.my_role);
+  const workspaceName = workspaces.data?.find((w) => w.id === p.workspace_id)?.name;
   return (
     <>
       <nav aria-label="Breadcrumb" className="breadcrumb">
-        <Link to="/">
-          <span aria-hidden="true">← </span>All projects
+        <Link to={`/w/${p.workspace_id}`}>
+          <span aria-hidden="true">← </span>
+          {workspaceName ? `Projects in ${workspaceName}` : "All projects"}
         </Link>
       </nav>
       <div className="page-header">
@@ -369,6 +409,7 @@ export function ProjectPage() {
           <h1 tabIndex={-1}>{p.name}</h1>
           {p.description ? <p className="project-description">{p.description}</p> : null}
         </div>
+        {editable ? (
         <div className="page-header-actions">
           <button type="button" className="btn btn-secondary" onClick={() => editing.startEditing(p)}>
             Edit project
@@ -384,6 +425,11 @@ export function ProjectPage() {
             Delete project
           </button>
         </div>
+        ) : (
+          <p className="badge badge-muted" title="Viewers see projects and tasks but change nothing.">
+            View only
+          </p>
+        )}
       </div>
 
       {editing.failure ? (
@@ -410,8 +456,8 @@ export function ProjectPage() {
 
       <section className="card tasks-card" aria-labelledby="tasks-title">
         <h2 id="tasks-title">Tasks</h2>
-        <AddTaskForm projectId={p.id} />
-        <TaskList projectId={p.id} />
+        {editable ? <AddTaskForm projectId={p.id} /> : null}
+        <TaskList projectId={p.id} editable={editable} />
       </section>
 
       {editing.dialog}
@@ -429,7 +475,7 @@ export function ProjectPage() {
           }}
           onConfirm={() =>
             remove.mutate({ projectId: p.id, signal: deletion.next() }, {
-              onSuccess: () => void navigate("/", { replace: true }),
+              onSuccess: () => void navigate(`/w/${p.workspace_id}`, { replace: true }),
             })
           }
         >

@@ -1,6 +1,6 @@
 import { useMutation } from "@tanstack/react-query";
 import { useRef, useState, type FormEvent } from "react";
-import { Link } from "react-router";
+import { Link, useLocation } from "react-router";
 import { api } from "../api/client";
 import { ApiError } from "../api/errors";
 import { useAuth } from "../auth/AuthProvider";
@@ -37,6 +37,9 @@ function emailTaken(error: unknown): boolean {
 export function SignupPage() {
   useDocumentTitle("Create an account");
   const { login } = useAuth();
+  // Where to go after signing up (an invitation page, say): kept when switching to login.
+  const given = (useLocation().state as { from?: unknown } | null)?.from;
+  const from = typeof given === "string" ? given : undefined;
   const [displayName, setDisplayName] = useState("");
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
@@ -91,7 +94,7 @@ export function SignupPage() {
           error={errors.email}
           errorAction={
             emailTaken(mutation.error) ? (
-              <Link to="/login" state={{ email: email.trim() }}>
+              <Link to="/login" state={{ email: email.trim(), from }}>
                 Log in as {email.trim()}
               </Link>
             ) : null
@@ -115,7 +118,10 @@ export function SignupPage() {
         </button>
       </form>
       <p className="auth-switch">
-        Already have an account? <Link to="/login">Log in</Link>
+        Already have an account?{" "}
+        <Link to="/login" state={from ? { from } : null}>
+          Log in
+        </Link>
       </p>
     </section>
   );

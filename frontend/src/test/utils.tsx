@@ -79,8 +79,37 @@ export function renderAt(
   return { ...result, queryClient };
 }
 
+export const WORKSPACE_ID = "33333333-3333-4333-8333-333333333333";
+export const ME = "44444444-4444-4444-8444-444444444444";
+
+export const workspace = (overrides: Record<string, unknown> = {}) => ({
+  id: WORKSPACE_ID,
+  name: "Garden club",
+  created_at: "2026-01-01T00:00:00Z",
+  created_by: ME,
+  personal: false,
+  my_role: "owner",
+  member_count: 2,
+  inherited_from: null,
+  deleted_with_account: null,
+  successor: null,
+  ...overrides,
+});
+
+export const member = (overrides: Record<string, unknown> = {}) => ({
+  user_id: ME,
+  display_name: "Ann",
+  email: "ann@example.com",
+  role: "owner",
+  joined_at: "2026-01-01T00:00:00Z",
+  ...overrides,
+});
+
 export const project = (overrides: Record<string, unknown> = {}) => ({
   id: "11111111-1111-4111-8111-111111111111",
+  workspace_id: WORKSPACE_ID,
+  created_by: ME,
+  my_role: "owner",
   name: "Garden",
   description: null,
   created_at: "2026-01-01T00:00:00Z",
@@ -94,6 +123,7 @@ export const project = (overrides: Record<string, unknown> = {}) => ({
 export const task = (overrides: Record<string, unknown> = {}) => ({
   id: "22222222-2222-4222-8222-222222222222",
   project_id: "11111111-1111-4111-8111-111111111111",
+  created_by: ME,
   title: "Dig",
   done: false,
   created_at: "2026-01-01T00:00:00Z",
