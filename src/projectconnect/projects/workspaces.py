@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import case, delete, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from projectconnect.infra.db import Database, utcnow
 from projectconnect.infra.pagination import Position
@@ -229,15 +230,18 @@ class WorkspaceService:
     ) -> list[WorkspaceView]:
         await self.personal(user_id)
         async with self.db.session() as session:
-            counts = (
-                select(Membership.workspace_id, func.count().label("members"))
-                .group_by(Membership.workspace_id)
-                .subquery()
+            # Counted per workspace of the caller's, through the workspace's index: the
+            # cost follows their workspaces' members, not the whole table.
+            others = aliased(Membership)
+            members = (
+                select(func.count())
+                .where(others.workspace_id == Workspace.id)
+                .correlate(Workspace)
+                .scalar_subquery()
             )
             statement = (
-                select(Workspace, Membership.role, counts.c.members)
+                select(Workspace, Membership.role, members)
                 .join(Membership, Membership.workspace_id == Workspace.id)
-                .join(counts, counts.c.workspace_id == Workspace.id)
                 .where(Membership.user_id == user_id)
                 .order_by(Workspace.personal_of.is_(None), Workspace.name, Workspace.id)
             )
