@@ -18,11 +18,15 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 # The environment follows the lockfile exactly; re-synced whenever the lock changes.
+# Bytecode is compiled at install (and the project's own on every make), so processes
+# start from .pyc files even where PYTHONDONTWRITEBYTECODE keeps Python from writing them:
+# a restarted replica imports the application in less than half the time.
 $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	touch $@
 
 install: $(VENV)/.synced
+	@$(BIN)/python -m compileall -q src
 
 # Debian packages the tests drive: nginx for the gateway, prometheus for promtool,
 # chromium for the browser tests, wrk for the benchmarks (and their harness's test).
