@@ -96,6 +96,8 @@ NEEDS_SOMEONE_ELSE = {
     "POST /workspaces/{workspace_id}/leave",
     "POST /workspaces/{workspace_id}/transfer",
     "DELETE /workspaces/{workspace_id}/members/{user_id}",
+    # The only member is the only owner: a change of their role is the last-owner 409.
+    "PATCH /workspaces/{workspace_id}/members/{user_id}",
 }
 REAL_EMAIL = "<real email>"
 REAL_PASSWORD = "<real password>"

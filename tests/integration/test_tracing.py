@@ -47,9 +47,10 @@ def test_an_account_deletion_is_one_trace_across_http_outbox_and_rabbitmq() -> N
         s["kind"] == "PRODUCER" and s["name"] != "outbox publish user.deleted" for s in trace
     )
     assert any(s["kind"] == "CONSUMER" for s in trace), names
-    # The handler's work, under the consumer: the projects were deleted in this trace.
+    # The handler's work, under the consumer: the personal workspace (and with it the
+    # projects) was deleted in this trace.
     assert any(
-        "DELETE" in s["name"] and "projects" in s["attributes"].get("db.statement", "")
+        "DELETE" in s["name"] and "workspaces" in s["attributes"].get("db.statement", "")
         for s in trace
     ), json.dumps(trace, indent=1)[-4000:]
     # No personal data in any span: the email, the name and the password never appear,

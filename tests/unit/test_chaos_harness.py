@@ -75,5 +75,13 @@ def test_stale_reads_fail_the_run_only_when_the_flag_is_on() -> None:
     assert report.problems(stale_reads_fail=True) == ["1 stale reads"]
     report.verdict.lost_writes.append("api u1: project missing from list p1")
     report.faults.append(FaultRecord(Fault("cut", "postgres", 5), 3.0, 8.0))
-    assert report.problems() == ["1 lost writes", "cut postgres 5s never recovered"]
+    assert report.problems(stale_reads_fail=False) == [
+        "1 lost writes",
+        "cut postgres 5s never recovered",
+    ]
+    assert report.problems() == [
+        "1 lost writes",
+        "cut postgres 5s never recovered",
+        "1 stale reads",
+    ]
     assert "| **stale reads seen** | 1 |" in report.table()
