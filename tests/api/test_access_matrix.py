@@ -26,6 +26,7 @@ import pytest
 
 from tests.conftest import Backend
 from tests.support.accounts import Account, create_task, sign_up, unique_email
+from tests.support.teams import accept, invite
 
 PROBLEM = "application/problem+json"
 ROLES = ("owner", "admin", "member", "viewer")
@@ -61,26 +62,12 @@ class Team:
         )
 
 
-async def invite(
-    api: httpx.AsyncClient, by: Account, workspace: str, email: str, role: str
-) -> dict[str, Any]:
-    response = api.post(
-        f"/workspaces/{workspace}/invitations",
-        json={"email": email, "role": role},
-        headers=by.headers,
-    )
-    created: dict[str, Any] = await ok(response, 201)
-    return created
-
-
 async def join(
     api: httpx.AsyncClient, owner: Account, workspace: str, joiner: Account, role: str
 ) -> None:
     """`joiner` joins `workspace` with `role` the way people do: invited, then accepting."""
     invitation = await invite(api, owner, workspace, joiner.email, role)
-    joined = await ok(
-        api.post(f"/invitations/{invitation['token']}/accept", headers=joiner.headers)
-    )
+    joined = await ok(accept(api, joiner, invitation["token"]))
     assert joined["id"] == workspace
     assert joined["my_role"] == role
 

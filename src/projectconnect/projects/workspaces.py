@@ -350,17 +350,25 @@ class WorkspaceService:
         workspace, grant = await unit.workspace(wid, action)
         return workspace, grant, Members(unit.session, wid)
 
+    async def _changing_member(
+        self, unit: Unit, workspace_id: str, target: uuid.UUID, new: Role | None
+    ) -> Members:
+        """The workspace's members, once the caller may move `target` to `new` (None:
+        removed): 403 when they may not, 404 for someone who is not a member."""
+        _, grant, members = await self._managed(unit, workspace_id, Action.READ)
+        membership = await members.get(target)
+        if membership is None:
+            grant.require(Action.MANAGE_MEMBERS)
+            raise NotFound(MEMBER_NOT_FOUND)
+        grant.require_role_change(Role(membership.role), new)
+        return members
+
     async def change_role(
         self, actor: uuid.UUID, workspace_id: str, member_id: str, role: Role
     ) -> MemberView:
         target = parse_id(member_id, MEMBER_NOT_FOUND)
         async with self.writes.open(actor) as unit:
-            _, grant, members = await self._managed(unit, workspace_id, Action.READ)
-            membership = await members.get(target)
-            if membership is None:
-                grant.require(Action.MANAGE_MEMBERS)
-                raise NotFound(MEMBER_NOT_FOUND)
-            grant.require_role_change(Role(membership.role), role)
+            members = await self._changing_member(unit, workspace_id, target, role)
             await members.set_role(target, role)
             await members.require_an_owner()
             unit.touch_person(target)
@@ -375,16 +383,11 @@ class WorkspaceService:
             await self.leave(actor, workspace_id)
             return
         async with self.writes.open(actor) as unit:
-            _, grant, members = await self._managed(unit, workspace_id, Action.READ)
-            membership = await members.get(target)
-            if membership is None:
-                grant.require(Action.MANAGE_MEMBERS)
-                raise NotFound(MEMBER_NOT_FOUND)
-            grant.require_role_change(Role(membership.role), None)
+            members = await self._changing_member(unit, workspace_id, target, None)
             await members.remove(target)
             await members.require_an_owner()
             unit.touch_person(target)
-            unit.touch_workspace(grant.workspace_id)
+            unit.touch_workspace(members.workspace_id)
 
     async def leave(self, user_id: uuid.UUID, workspace_id: str) -> None:
         async with self.writes.open(user_id) as unit:
