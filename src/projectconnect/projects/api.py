@@ -169,8 +169,11 @@ async def list_projects(
             items=[project_public(p) for p in page.items], next_cursor=page.next_cursor
         )
 
-    listing = "list:*" if workspace is None else f"list:{canonical_id(workspace)}"
-    if workspace is not None and canonical_id(workspace) is None:
+    if workspace is None:
+        listing = "list:*"
+    elif (workspace_key := canonical_id(workspace)) is not None:
+        listing = f"list:{workspace_key}"
+    else:  # not an id: the service answers 404, and nothing is cached under it
         return Response((await build()).model_dump_json(), media_type=JSON)
     return await person_page(request, caller, PageView(listing, limit, cursor), build)
 
