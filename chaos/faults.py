@@ -34,6 +34,7 @@ from chaos.database import Databases
 from chaos.proxies import Proxies
 from chaos.users import Findings, SimulatedUser
 from tests.support.stack import StackProcess
+from tests.support.waiting import until
 
 ACTIONS = ("kill", "freeze", "cut")
 SERVICES = ("postgres", "redis", "rabbitmq")
@@ -173,14 +174,11 @@ class FaultInjector:
         self, record: FaultRecord, old_pid: int | None, due: set[str], ended_at: dt.datetime
     ) -> float | None:
         """When every check had passed, each polled on its own from the fault's end."""
-        deadline = record.ended + RECOVERY_LIMIT
+        within = record.ended + RECOVERY_LIMIT - self.now()
 
         async def passed(check: Callable[[], Awaitable[bool]]) -> float | None:
-            while self.now() < deadline:
-                if await check():
-                    return self.now()
-                await asyncio.sleep(POLL)
-            return None
+            met = await until(check, within, interval=POLL)
+            return None if met is None else met - self.origin
 
         async with httpx.AsyncClient(timeout=HEALTH_TIMEOUT) as health:
             checks: dict[str, Callable[[], Awaitable[bool]]] = {

@@ -8,7 +8,6 @@ counters must match the task rows.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import time
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from chaos.api import Api, ProjectView, TaskView
 from chaos.database import Databases, QueueDepths, queue_depths
 from chaos.model import AccountModel, Discrepancy, check_tasks
 from chaos.users import DeletedAccount, SimulatedUser
+from tests.support.waiting import until
 
 SETTLE_LIMIT = 90.0
 
@@ -40,16 +40,18 @@ async def settle(
     """Wait until nothing is left in flight; (seconds it took or None, queues, unsent)."""
     started = time.monotonic()
     ids = [d.user_id for d in deleted]
-    while True:
+    queues, unsent = QueueDepths(0, 0, 0), 0
+
+    async def quiet() -> bool:
+        nonlocal queues, unsent
         unsent = await db.unsent_events()
         queues = await queue_depths(amqp_url, namespace)
         leftovers = await db.leftovers(ids)
-        quiet = unsent == 0 and queues.waiting == 0 and queues.retrying == 0
-        if quiet and all(left.purged for left in leftovers.values()):
-            return time.monotonic() - started, queues, unsent
-        if time.monotonic() - started > SETTLE_LIMIT:
-            return None, queues, unsent
-        await asyncio.sleep(0.5)
+        idle = unsent == 0 and queues.waiting == 0 and queues.retrying == 0
+        return idle and all(left.purged for left in leftovers.values())
+
+    met = await until(quiet, SETTLE_LIMIT, interval=0.5)
+    return (None if met is None else met - started), queues, unsent
 
 
 async def verify(

@@ -15,6 +15,26 @@ DEFAULT_WITHIN = 20.0
 POLL_INTERVAL = 0.05
 
 
+async def until(
+    check: Callable[[], Awaitable[bool] | bool],
+    within: float = DEFAULT_WITHIN,
+    *,
+    interval: float = POLL_INTERVAL,
+) -> float | None:
+    """Wait until `check()` is true: the monotonic time it first was, or None at the
+    deadline. For callers that measure or report rather than fail (the chaos harness)."""
+    deadline = time.monotonic() + within
+    while True:
+        outcome = check()
+        if inspect.isawaitable(outcome):
+            outcome = await outcome
+        if outcome:
+            return time.monotonic()
+        if time.monotonic() >= deadline:
+            return None
+        await asyncio.sleep(interval)
+
+
 async def eventually(
     check: Callable[[], Awaitable[bool] | bool],
     within: float = DEFAULT_WITHIN,
@@ -22,15 +42,8 @@ async def eventually(
     message: str = "condition not met in time",
 ) -> None:
     """Wait until `check()` is true, failing the test after `within` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        outcome = check()
-        if inspect.isawaitable(outcome):
-            outcome = await outcome
-        if outcome:
-            return
-        assert time.monotonic() < deadline, f"{message} (within {within} s)"
-        await asyncio.sleep(POLL_INTERVAL)
+    met = await until(check, within)
+    assert met is not None, f"{message} (within {within} s)"
 
 
 def eventually_sync(
