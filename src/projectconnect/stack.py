@@ -13,13 +13,11 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import httpx
@@ -31,6 +29,7 @@ from projectconnect.gateway import write as write_gateway
 from projectconnect.infra.config import normalize_database_url
 from projectconnect.infra.rabbitmq import Topology, declare_topology
 from projectconnect.infra.tokens import ensure_private_key_file
+from projectconnect.launcher import Running, start_projectconnect
 from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
 from projectconnect.servers import Server
 
@@ -42,7 +41,7 @@ def free_port() -> int:
         return port
 
 
-def wait_until_ok(url: str, process: subprocess.Popen[Any], deadline: float, name: str) -> None:
+def wait_until_ok(url: str, process: Running, deadline: float, name: str) -> None:
     """Poll `url` until it answers 200; fail early if `process` exits, or at `deadline`."""
     while True:
         if process.poll() is not None:
@@ -67,7 +66,7 @@ class RestartPolicy:
     stack gives up, stops everything and exits non-zero.
     """
 
-    initial_delay: float = 0.5
+    initial_delay: float = 0.25
     max_delay: float = 10.0
     max_restarts: int = 5
     window: float = 60.0
@@ -108,12 +107,11 @@ class StackOptions:
 @dataclass
 class Child:
     name: str
-    process: subprocess.Popen[bytes]
+    # Starts it, and starts it again the same way (same port: nginx knows it).
+    start: Callable[[], Running]
+    process: Running
     log: Path
     port: int | None = None
-    # What started it, to start it again the same way (same port: nginx knows it).
-    args: list[str] = field(default_factory=list)
-    env: Mapping[str, str] = field(default_factory=dict)
     exits: deque[float] = field(default_factory=deque)
     restart_at: float | None = None
 
@@ -136,10 +134,14 @@ def _popen(args: list[str], env: Mapping[str, str], log: Path) -> subprocess.Pop
         handle.close()
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    """Whatever the dead process left behind (server workers, nginx workers) goes too."""
+def _kill_group(process: Running) -> None:
+    """Whatever the dead process left behind (server workers, nginx workers) goes too.
+
+    A process forked a moment ago may not have made its own group yet: it goes alone."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        process.kill()
 
 
 def _database_url(admin_url: str, name: str) -> str:
@@ -211,9 +213,9 @@ class Stack:
 
     # --- processes ---
 
-    def _spawn(self, name: str, args: list[str], env: Mapping[str, str], port: int | None) -> Child:
+    def _spawn(self, name: str, start: Callable[[Path], Running], port: int | None) -> Child:
         log = self.runtime / "logs" / f"{name}.log"
-        child = Child(name, _popen(args, env, log), log, port, args=args, env=env)
+        child = Child(name, lambda: start(log), start(log), log, port)
         self.children.append(child)
         return child
 
@@ -223,14 +225,14 @@ class Stack:
         """Watch the processes until `stopping()`; raise GaveUp on a crash loop."""
         while not stopping():
             self.supervise_once(time.monotonic(), report)
-            time.sleep(0.2)
+            time.sleep(0.1)
 
     def supervise_once(self, now: float, report: Callable[[str], None]) -> None:
         policy = self.options.restart
         for child in self.children:
             if child.restart_at is not None:
                 if now >= child.restart_at:
-                    child.process = _popen(child.args, child.env, child.log)
+                    child.process = child.start()
                     child.restart_at = None
                     report(f"{child.name:<11}pid {child.process.pid}  restarted")
                 continue
@@ -260,7 +262,8 @@ class Stack:
     def _projectconnect(
         self, name: str, args: list[str], env: Mapping[str, str], port: int | None = None
     ) -> Child:
-        return self._spawn(name, [sys.executable, "-m", "projectconnect", *args], env, port)
+        """`python -m projectconnect ARGS`, forked from the pre-imported fork server."""
+        return self._spawn(name, lambda log: start_projectconnect(args, env, log), port)
 
     def serve_args(self, service: str, port: int) -> list[str]:
         """`serve` as the images run it, with --server and --workers only when changed."""
@@ -320,18 +323,10 @@ class Stack:
         )
         error_log = self.runtime / "gateway" / "error.log"
         check(config_file, nginx=self.options.nginx, error_log=error_log)
+        args = [self.options.nginx, "-c", str(config_file), "-e", str(error_log)]
         gateway = self._spawn(
             "gateway",
-            [
-                self.options.nginx,
-                "-c",
-                str(config_file),
-                "-e",
-                str(error_log),
-                "-g",
-                "daemon off;",
-            ],
-            os.environ,
+            lambda log: _popen([*args, "-g", "daemon off;"], os.environ, log),
             self.options.https_port,
         )
         self._wait_gateway(gateway)
@@ -352,7 +347,7 @@ class Stack:
         """Stop every process this stack started: newest first, politely, then firmly."""
         for child in reversed(self.children):
             if child.process.poll() is None:
-                child.process.send_signal(signal.SIGTERM)
+                child.process.terminate()
         deadline = time.monotonic() + timeout
         for child in reversed(self.children):
             remaining = max(0.1, deadline - time.monotonic())

@@ -52,6 +52,7 @@ from projectconnect.gateway import GatewayConfig
 from projectconnect.infra.config import BrokerSettings, DatabaseSettings, HttpSettings
 from projectconnect.infra.logs import LogSettings
 from projectconnect.infra.tracing import TracingSettings
+from projectconnect.launcher import Running
 from projectconnect.projects.settings import ProjectsSettings
 from projectconnect.stack import free_port
 from tests.compose_stack.images import (
@@ -591,8 +592,9 @@ def record_stack(runtime_dir: Path) -> StackRecord:
             self, name: str, args: list[str], env: Mapping[str, str], port: int | None = None
         ) -> stack_module.Child:
             processes[name] = (list(args), dict(env))
-            process = cast("subprocess.Popen[bytes]", SimpleNamespace(pid=0))
-            return stack_module.Child(name, process, self.runtime / f"{name}.log", port)
+            process = cast("Running", SimpleNamespace(pid=0))
+            log = self.runtime / f"{name}.log"
+            return stack_module.Child(name, lambda: process, process, log, port)
 
         def _wait_ready(self, children: list[stack_module.Child], timeout: float = 60) -> None:
             return None
@@ -600,8 +602,9 @@ def record_stack(runtime_dir: Path) -> StackRecord:
         def start_gateway(
             self, auth_ports: list[int], projects_ports: list[int]
         ) -> stack_module.Child:
-            process = cast("subprocess.Popen[bytes]", SimpleNamespace(pid=0))
-            return stack_module.Child("gateway", process, self.runtime / "gateway.log")
+            process = cast("Running", SimpleNamespace(pid=0))
+            log = self.runtime / "gateway.log"
+            return stack_module.Child("gateway", lambda: process, process, log)
 
     def upgrade(config: Any, revision: str) -> None:
         migrations.add(str(config.attributes["tree"].name))
