@@ -125,7 +125,7 @@ class FaultInjector:
     async def run(self, schedule: list[Fault], starts: list[float]) -> list[FaultRecord]:
         if not await self.writer.sign_up(time.monotonic() + 120):
             raise RuntimeError("the probe could not sign up")
-        await self.writer.create_project()
+        await _acknowledged(self.writer, has_project)
         records = []
         for number, (fault, start) in enumerate(zip(schedule, starts, strict=True)):
             leaver = await self._leaver(number)
@@ -140,8 +140,8 @@ class FaultInjector:
         )
         if not await user.sign_up(time.monotonic() + 120):
             raise RuntimeError("a probe account could not sign up")
-        await user.create_project()
-        await user.create_task()
+        await _acknowledged(user, has_project)
+        await _acknowledged(user, has_task)
         return user
 
     async def inject(self, fault: Fault, leaver: SimulatedUser) -> FaultRecord:
@@ -225,6 +225,27 @@ class FaultInjector:
             if left.purged:
                 self.purged.add(user_id)
         return user_ids <= self.purged
+
+
+# What a probe account needs before a fault: an acknowledged project (and task). A write
+# the gateway timed out on (a busy host, the previous fault's tail) is simply made again.
+async def has_project(user: SimulatedUser) -> bool:
+    if not user.account.projects:
+        await user.create_project()
+    return bool(user.account.projects)
+
+
+async def has_task(user: SimulatedUser) -> bool:
+    if not any(p.tasks for p in user.account.projects.values()):
+        await user.create_task()
+    return any(p.tasks for p in user.account.projects.values())
+
+
+async def _acknowledged(
+    user: SimulatedUser, step: Callable[[SimulatedUser], Awaitable[bool]]
+) -> None:
+    if await until(lambda: step(user), 120, interval=1.0) is None:
+        raise RuntimeError(f"a probe account could not make its {step.__name__[4:]}")
 
 
 async def _healthy(client: httpx.AsyncClient, name: str, port: int) -> bool:
