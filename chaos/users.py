@@ -23,6 +23,7 @@ from chaos.model import (
     check_project,
     check_tasks,
 )
+from tests.support.waiting import until
 
 MAX_PROJECTS = 6
 MAX_TASKS = 10
@@ -133,6 +134,18 @@ class SimulatedUser:
             a = self.account
             self.findings.anomalies.append(f"user {self.number} cannot log in to {a.id or a.email}")
             self.gave_up = True
+        return refused is False
+
+    async def log_in_patiently(self, within: float = 120.0) -> bool:
+        """Log in, waiting out throttles (429) and outages; False if refused or never answered."""
+        refused: bool | None = None
+
+        async def answered() -> bool:
+            nonlocal refused
+            refused = await self._try_login()
+            return refused is not None
+
+        await until(answered, within, interval=1.0)
         return refused is False
 
     async def _try_login(self) -> bool | None:
