@@ -219,6 +219,32 @@ async def test_if_match_refuses_a_change_made_on_an_old_version(api: httpx.Async
     assert (await patch(api, ann, task, {"priority": "low"}))["version"] == 4
 
 
+async def test_of_concurrent_changes_at_one_version_exactly_one_wins(
+    api: httpx.AsyncClient,
+) -> None:
+    ann, bob, _, project = await team_project(api)
+    task = await create_task(api, ann, project["id"])
+
+    answers = await asyncio.gather(
+        *(
+            api.patch(
+                task_path(task),
+                json={"title": f"Edit {n}", "status": "in_progress" if n % 2 else "done"},
+                headers={**(ann if n % 2 else bob).headers, "If-Match": '"1"'},
+            )
+            for n in range(6)
+        )
+    )
+
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [200] + [412] * 5, [a.text for a in answers]
+    [winner] = [a.json() for a in answers if a.status_code == 200]
+    assert winner["version"] == 2
+    assert await get_task(api, ann, task) == winner
+    done = int(winner["status"] == "done")
+    assert await counts(api, ann, project["id"]) == (1, done, 100 * done)
+
+
 async def test_a_malformed_if_match_is_refused(api: httpx.AsyncClient) -> None:
     ann = await sign_up(api, "ann")
     project = await create_project(api, ann)

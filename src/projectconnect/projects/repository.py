@@ -344,6 +344,9 @@ class LabelRepository:
         return list((await self.session.scalars(statement)).all())
 
     async def delete(self, label_id: uuid.UUID) -> None:
+        # Off the tasks first, then the label: a task write that is putting it on meanwhile
+        # is waited for rather than deadlocked with (it holds a key-share lock on the label).
+        await self.session.execute(delete(TaskLabel).where(TaskLabel.label_id == label_id))
         await self.session.execute(
             delete(Label).where(Label.workspace_id == self.workspace_id, Label.id == label_id)
         )

@@ -31,6 +31,7 @@ from projectconnect.projects.workspaces import Members, WorkspaceService
 from projectconnect.projects.writes import Writes
 
 TASK_NOT_FOUND = "No such task."
+UNKNOWN_LABEL = "Not a label of this workspace."
 STALE_TASK = "The task changed since that version: reload it, or send the change again."
 
 Row = TypeVar("Row")
@@ -198,6 +199,7 @@ class ProjectService:
                 raise NotFound(PROJECT_NOT_FOUND) from exc
             await tasks.set_assignees(task.id, data.assignees or [])
             await tasks.set_labels(task.id, data.labels or [])
+            await _flush_links(unit.session)
             unit.touch_project(project)
         return TaskView(task, sorted(set(data.assignees or [])), sorted(set(data.labels or [])))
 
@@ -252,7 +254,7 @@ class ProjectService:
                 await tasks.set_assignees(tid, data.assignees)
             if data.labels is not None:
                 await tasks.set_labels(tid, data.labels)
-            await unit.session.flush()
+            await _flush_links(unit.session)
             task = await tasks.get_fresh(tid)
             assert task is not None  # locked by this write
             (view,) = await _views(tasks, [task])
@@ -301,7 +303,14 @@ async def _check_links(
                 "assignees", "not_a_member", "Only members of the workspace can be assigned."
             )
     if labels and set(labels) - await LabelRepository(session, grant).known(labels):
-        raise field_error("labels", "unknown_label", "Not a label of this workspace.")
+        raise field_error("labels", "unknown_label", UNKNOWN_LABEL)
+
+
+async def _flush_links(session: AsyncSession) -> None:
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a label deleted since it was checked
+        raise field_error("labels", "unknown_label", UNKNOWN_LABEL) from exc
 
 
 async def _placement(tasks: TaskRepository, task: Task, status: str, data: TaskUpdate) -> str:
