@@ -10,8 +10,9 @@ them), with them as its owner, and an entry in the projects service's directory 
 `--teams` shared workspaces have 5 to 50 members each (a long tail: most teams are small),
 one owner, then admins, members and viewers; `--team-share` of the projects are spread over
 them with a long tail, created by their members, the rest over the personal workspaces the
-same way. Tasks are spread over projects the same way, about a third of them done; each
-project's task and done counts are written with it, as the service keeps them.
+same way. Tasks are spread over projects the same way, about a third of them done (their
+status follows), positioned in the order they were made; each project's task and done
+counts are written with it, as the service keeps them.
 `--heavy-owner N` gives user 0 exactly N projects in their personal workspace, and
 `--heavy-teams K` makes user 0 a member of K teams (owner of the first), for list pages at
 scale. Every user's password is `bench-password`, hashed once. The databases must be
@@ -30,6 +31,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import asyncpg
+from fractional_indexing import generate_n_keys_between
 
 from projectconnect.auth.passwords import PasswordHasher
 
@@ -59,7 +61,20 @@ PROJECT_COLUMNS = (
     "created_at",
     "updated_at",
 )
-TASK_COLUMNS = ("id", "project_id", "created_by", "title", "done", "created_at", "updated_at")
+TASK_COLUMNS = (
+    "id",
+    "project_id",
+    "created_by",
+    "title",
+    "done",
+    "created_at",
+    "updated_at",
+    "status",
+    "priority",
+    "position",
+    "version",
+    "completed_at",
+)
 TEAM_SIZES = (5, 50)
 
 
@@ -205,11 +220,28 @@ def projects_and_tasks(
             project_id, created = uuid.uuid4(), _moment(rng)
             tasks: list[tuple[object, ...]] = []
             done_count = 0
-            for t in range(tasks_per_project[index]):
+            count_here = tasks_per_project[index]
+            positions = generate_n_keys_between(None, None, count_here) if count_here else []
+            for t in range(count_here):
                 done = rng.random() < 0.35
                 done_count += done
                 moment = created + dt.timedelta(seconds=t + 1)
-                tasks.append((uuid.uuid4(), project_id, creator, f"Task {t}", done, moment, moment))
+                tasks.append(
+                    (
+                        uuid.uuid4(),
+                        project_id,
+                        creator,
+                        f"Task {t}",
+                        done,
+                        moment,
+                        moment,
+                        "done" if done else "todo",
+                        "none",
+                        positions[t],
+                        1,
+                        moment if done else None,
+                    )
+                )
             project: tuple[object, ...] = (
                 project_id,
                 workspace,

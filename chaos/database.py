@@ -138,10 +138,11 @@ class Databases:
         """Projects whose stored counts differ from their task rows."""
         rows = await self.projects.fetch(
             "SELECT p.id, p.task_count, p.done_count,"
-            " count(t.id) AS tasks, count(t.id) FILTER (WHERE t.done) AS done"
+            " count(t.id) FILTER (WHERE t.status <> 'cancelled') AS tasks,"
+            " count(t.id) FILTER (WHERE t.done) AS done"
             " FROM projects p LEFT JOIN tasks t ON t.project_id = p.id"
             " GROUP BY p.id, p.task_count, p.done_count"
-            " HAVING p.task_count <> count(t.id)"
+            " HAVING p.task_count <> count(t.id) FILTER (WHERE t.status <> 'cancelled')"
             " OR p.done_count <> count(t.id) FILTER (WHERE t.done)"
         )
         return [

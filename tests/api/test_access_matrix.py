@@ -53,6 +53,7 @@ class Team:
     target: Account
     project: str = ""
     task: str = ""
+    label: str = ""
     pending_invitation: str = ""
 
     def witness(self, caller: Account) -> Account:
@@ -115,6 +116,15 @@ async def cast(backend: Backend) -> Cast:
     )
     home.project = project["id"]
     home.task = str((await create_task(api, owner, home.project, "First step"))["id"])
+    label = await ok(
+        api.post(
+            f"/workspaces/{home.workspace}/labels",
+            json={"name": "Home label", "colour": "#abcdef"},
+            headers=owner.headers,
+        ),
+        201,
+    )
+    home.label = label["id"]
     pending = await invite(api, owner, home.workspace, unique_email("pending"), "viewer")
     home.pending_invitation = pending["id"]
     return Cast(api, home, abroad, accounts["outsider"])
@@ -401,6 +411,50 @@ async def new_task(cell: Cell) -> None:
     cell.ids["task"] = str((await create_task(cell.api, cell.owner, cell.team.project))["id"])
 
 
+async def new_label(cell: Cell) -> None:
+    made = await ok(
+        cell.api.post(
+            f"/workspaces/{cell.team.workspace}/labels",
+            json={"name": unique("Label"), "colour": "#336699"},
+            headers=cell.owner.headers,
+        ),
+        201,
+    )
+    cell.ids["label"] = made["id"]
+
+
+async def labels_seen(cell: Cell) -> dict[str, Any]:
+    listing = await ok(cell.get(f"/workspaces/{cell.team.workspace}/labels", cell.witness))
+    return {label["id"]: label for label in listing["items"]}
+
+
+async def listed_labels(cell: Cell, response: httpx.Response) -> None:
+    assert response.json() == {"items": list((await labels_seen(cell)).values())}
+    assert cell.team.label in {label["id"] for label in response.json()["items"]}
+
+
+async def created_label(cell: Cell, response: httpx.Response) -> None:
+    made = response.json()
+    assert (await labels_seen(cell))[made["id"]]["name"] == cell.ids["name"]
+    assert made["workspace_id"] == cell.team.workspace
+
+
+async def updated_label(cell: Cell, response: httpx.Response) -> None:
+    assert (await labels_seen(cell))[cell.ids["label"]]["name"] == cell.ids["name"]
+
+
+async def deleted_label(cell: Cell, response: httpx.Response) -> None:
+    assert cell.ids["label"] not in await labels_seen(cell)
+
+
+async def got_task(cell: Cell, response: httpx.Response) -> None:
+    assert response.json() == (await tasks_seen(cell))[cell.team.task]
+
+
+def label_body(cell: Cell) -> dict[str, Any]:
+    return {"name": cell.ids["name"], "colour": "#102030"}
+
+
 async def new_invitation(cell: Cell) -> None:
     made = await invite(cell.api, cell.owner, cell.team.workspace, unique_email("guest"), "viewer")
     cell.ids["invitation"], cell.ids["token"] = made["id"], made["token"]
@@ -479,6 +533,17 @@ ROUTES = [
           needs="member", body=named("title"), effect=updated_task),
     Route("delete-task", "DELETE", "/projects/{project}/tasks/{task}", (204, 204, 204, 403),
           needs="member", prepare=new_task, effect=deleted_task),
+    Route("get-task", "GET", "/projects/{project}/tasks/{task}", (200,) * 4, effect=got_task),
+    # Labels: every member reads them, members and above manage them.
+    Route("list-labels", "GET", "/workspaces/{workspace}/labels", (200,) * 4,
+          effect=listed_labels),
+    Route("create-label", "POST", "/workspaces/{workspace}/labels", (201, 201, 201, 403),
+          needs="member", body=label_body, effect=created_label),
+    Route("update-label", "PATCH", "/workspaces/{workspace}/labels/{label}",
+          (200, 200, 200, 403), needs="member", body=named("name"), prepare=new_label,
+          effect=updated_label),
+    Route("delete-label", "DELETE", "/workspaces/{workspace}/labels/{label}",
+          (204, 204, 204, 403), needs="member", prepare=new_label, effect=deleted_label),
 ]  # fmt: skip
 SCOPED = [r for r in ROUTES if r.scoped]
 
@@ -492,6 +557,7 @@ async def snapshot(api: httpx.AsyncClient, team: Team) -> list[Any]:
         f"{w}/members",
         f"{w}/invitations?limit=100",
         f"/projects?workspace={team.workspace}&limit=100",
+        f"{w}/labels",
     ]
     if team.project:
         reads += [f"/projects/{team.project}", f"/projects/{team.project}/tasks?limit=100"]
@@ -524,6 +590,7 @@ async def make_cell(api: httpx.AsyncClient, cast: Cast, route: Route, seat: Seat
         workspace=team.workspace,
         project=team.project,
         task=team.task,
+        label=team.label,
         member=team.target.id,
         name=unique("Renamed"),
         email=unique_email("invitee"),
@@ -577,7 +644,10 @@ async def test_a_workspace_one_is_not_in_reads_as_one_that_does_not_exist(
     seat = Seat("owner", foreign=True) if stranger == "foreign" else Seat(None)
     cell = await make_cell(cast.api, cast, route, seat)
     hidden = await send(cell, route, cell.ids)
-    nowhere = {**cell.ids, **{k: str(uuid.uuid4()) for k in ("workspace", "project", "task")}}
+    nowhere = {
+        **cell.ids,
+        **{k: str(uuid.uuid4()) for k in ("workspace", "project", "task", "label")},
+    }
     nowhere.update(member=str(uuid.uuid4()), invitation=str(uuid.uuid4()))
     missing = await send(cell, route, nowhere)
     malformed = await send(cell, route, {**nowhere, "workspace": "nope", "project": "nope"})

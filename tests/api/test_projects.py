@@ -29,7 +29,24 @@ PROJECT_FIELDS = {
     "created_by",
     "my_role",
 }
-TASK_FIELDS = {"id", "project_id", "created_by", "title", "done", "created_at", "updated_at"}
+TASK_FIELDS = {
+    "id",
+    "project_id",
+    "created_by",
+    "title",
+    "done",
+    "created_at",
+    "updated_at",
+    "description",
+    "status",
+    "priority",
+    "due_date",
+    "completed_at",
+    "assignees",
+    "labels",
+    "position",
+    "version",
+}
 
 
 def problem(response: httpx.Response, status: int) -> dict[str, Any]:

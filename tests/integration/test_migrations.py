@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -327,3 +328,115 @@ async def test_every_project_moves_into_its_owners_personal_workspace_with_nothi
     async with engine.connect() as connection:
         rows = (await connection.execute(select(OLD_PROJECTS.c.id, OLD_PROJECTS.c.owner_id))).all()
     assert dict(rows) == {pid: owner for pid, owner, *_ in seeded["projects"]}
+
+
+# The workspaces schema (projects 0004), as far as tasks need it.
+V4 = MetaData()
+V4_WORKSPACES = Table(
+    "workspaces",
+    V4,
+    Column("id", Uuid),
+    Column("name", String),
+    Column("created_by", Uuid),
+    Column("created_at", UTCDateTime),
+    Column("personal_of", Uuid),
+)
+V4_PROJECTS = Table(
+    "projects",
+    V4,
+    Column("id", Uuid),
+    Column("workspace_id", Uuid),
+    Column("created_by", Uuid),
+    Column("name", String),
+    Column("description", Text),
+    Column("task_count", Integer),
+    Column("done_count", Integer),
+    Column("created_at", UTCDateTime),
+    Column("updated_at", UTCDateTime),
+)
+V4_TASKS = Table(
+    "tasks",
+    V4,
+    Column("id", Uuid),
+    Column("project_id", Uuid),
+    Column("created_by", Uuid),
+    Column("title", String),
+    Column("done", Boolean),
+    Column("created_at", UTCDateTime),
+    Column("updated_at", UTCDateTime),
+)
+
+
+async def test_tasks_gain_a_status_and_positions_in_the_order_they_were_made(
+    database_url: str, engine: AsyncEngine
+) -> None:
+    from projectconnect.projects.models import Project, Task
+    from projectconnect.projects.tasks import key_between
+
+    await migrations.upgrade(PROJECTS_MIGRATIONS, database_url, "0004")
+    ann = uuid.uuid4()
+    start = dt.datetime(2026, 5, 1, 9, tzinfo=dt.UTC)
+    projects = [uuid.uuid4(), uuid.uuid4()]
+    # Out of creation order on purpose, with a tie on created_at broken by id; the second
+    # project's tasks are interleaved in time with the first's.
+    made = [
+        (uuid.uuid4(), projects[0], f"Task {n}", n % 3 == 0, start + dt.timedelta(minutes=n // 2))
+        for n in range(70)
+    ] + [(uuid.uuid4(), projects[1], "Other", True, start)]
+    async with engine.begin() as connection:
+        await connection.execute(
+            insert(V4_WORKSPACES).values(
+                id=ann, name="Personal", created_by=ann, created_at=start, personal_of=ann
+            )
+        )
+        for pid in projects:
+            await connection.execute(
+                insert(V4_PROJECTS).values(
+                    id=pid, workspace_id=ann, created_by=ann, name="P", description=None,
+                    task_count=0, done_count=0, created_at=start, updated_at=start,
+                )
+            )  # fmt: skip
+        for tid, pid, title, done, when in reversed(made):
+            await connection.execute(
+                insert(V4_TASKS).values(
+                    id=tid, project_id=pid, created_by=ann, title=title, done=done,
+                    created_at=when, updated_at=when + dt.timedelta(hours=1),
+                )
+            )  # fmt: skip
+
+    await migrations.upgrade(PROJECTS_MIGRATIONS, database_url)
+
+    async with engine.connect() as connection:
+        tasks = {t.id: t for t in (await connection.execute(select(Task))).all()}
+        assert (await connection.execute(select(func.count()).select_from(Project))).scalar() == 2
+    assert set(tasks) == {m[0] for m in made}
+    for tid, pid, title, done, when in made:
+        task = tasks[tid]
+        assert (task.project_id, task.title, task.done) == (pid, title, done)
+        assert task.status == ("done" if done else "todo")
+        assert (task.priority, task.version, task.description, task.due_date) == (
+            "none",
+            1,
+            None,
+            None,
+        )
+        assert task.completed_at == (when + dt.timedelta(hours=1) if done else None)
+    # Positions follow creation (then id) order within each project, all distinct, and are
+    # keys the fractional index extends: a task fits between any two neighbours.
+    first = sorted((m for m in made if m[1] == projects[0]), key=lambda m: (m[4], m[0]))
+    positions = [tasks[m[0]].position for m in first]
+    assert positions == sorted(positions)
+    assert len(set(positions)) == len(positions)
+    for earlier, later in itertools.pairwise(positions):
+        assert earlier < key_between(earlier, later) < later
+    assert key_between(positions[-1], None) > positions[-1]
+
+    # And back: the done flag is all that was, and it is still right.
+    await migrations.downgrade(PROJECTS_MIGRATIONS, database_url, "0004")
+    async with engine.connect() as connection:
+        rows = (await connection.execute(select(V4_TASKS.c.id, V4_TASKS.c.done))).all()
+        columns = {c["name"] for c in await connection.run_sync(
+            lambda sync: inspect(sync).get_columns("tasks")
+        )}  # fmt: skip
+    assert dict(rows) == {m[0]: m[3] for m in made}
+    assert "status" not in columns

@@ -32,6 +32,7 @@ def test_the_table_names_the_weakest_role_for_every_action() -> None:
     assert REQUIRED_ROLE == {
         Action.READ: Role.VIEWER,
         Action.EDIT: Role.MEMBER,
+        Action.MANAGE_LABELS: Role.MEMBER,
         Action.MANAGE_MEMBERS: Role.ADMIN,
         Action.RENAME_WORKSPACE: Role.ADMIN,
         Action.DELETE_WORKSPACE: Role.OWNER,

@@ -112,14 +112,19 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Get Task */
+        get: operations["get_task"];
         put?: never;
         post?: never;
         /** Delete Task */
         delete: operations["delete_task"];
         options?: never;
         head?: never;
-        /** Update Task */
+        /**
+         * Update Task
+         * @description Change the fields sent; `status` with `after`/`before` (task ids of that column)
+         *     moves the task between them, and a new status alone to the end of its column.
+         */
         patch: operations["update_task"];
         trace?: never;
     };
@@ -206,6 +211,45 @@ export type paths = {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/workspaces/{workspace_id}/labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Labels
+         * @description Every label of the workspace, by name.
+         */
+        get: operations["list_labels"];
+        put?: never;
+        /** Create Label */
+        post: operations["create_label"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/workspaces/{workspace_id}/labels/{label_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete Label */
+        delete: operations["delete_label"];
+        options?: never;
+        head?: never;
+        /** Update Label */
+        patch: operations["update_label"];
         trace?: never;
     };
     "/workspaces/{workspace_id}/leave": {
@@ -440,6 +484,50 @@ export type components = {
              */
             status: "pending" | "expired";
         };
+        /** LabelCreate */
+        LabelCreate: {
+            /**
+             * Colour
+             * @description #rrggbb
+             */
+            colour: string;
+            /** Name */
+            name: string;
+        };
+        /** LabelList */
+        LabelList: {
+            /** Items */
+            items: components["schemas"]["LabelPublic"][];
+        };
+        /** LabelPublic */
+        LabelPublic: {
+            /** Colour */
+            colour: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Workspace Id
+             * Format: uuid
+             */
+            workspace_id: string;
+        };
+        /** LabelUpdate */
+        LabelUpdate: {
+            /** Colour */
+            colour?: string;
+            /** Name */
+            name?: string;
+        };
         /** MemberPage */
         MemberPage: {
             /** Items */
@@ -578,10 +666,13 @@ export type components = {
             name: string;
             /**
              * Progress
-             * @description Percent of tasks done, 0 when none.
+             * @description Percent of the tasks not cancelled that are done, 0 when none.
              */
             progress: number;
-            /** Task Count */
+            /**
+             * Task Count
+             * @description Tasks that are not cancelled.
+             */
             task_count: number;
             /**
              * Updated At
@@ -603,6 +694,33 @@ export type components = {
         };
         /** TaskCreate */
         TaskCreate: {
+            /**
+             * Assignees
+             * @description Members of the project's workspace, by user id.
+             */
+            assignees?: string[];
+            /**
+             * Description
+             * @description Markdown.
+             */
+            description?: string | null;
+            /** Due Date */
+            due_date?: string | null;
+            /**
+             * Labels
+             * @description Labels of the workspace, by id.
+             */
+            labels?: string[];
+            /**
+             * Priority
+             * @enum {string}
+             */
+            priority?: "none" | "low" | "medium" | "high" | "urgent";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status?: "backlog" | "todo" | "in_progress" | "done" | "cancelled";
             /** Title */
             title: string;
         };
@@ -615,6 +733,13 @@ export type components = {
         };
         /** TaskPublic */
         TaskPublic: {
+            /** Assignees */
+            assignees: string[];
+            /**
+             * Completed At
+             * @description When the status last became done.
+             */
+            completed_at: string | null;
             /**
              * Created At
              * Format: date-time
@@ -625,18 +750,42 @@ export type components = {
              * Format: uuid
              */
             created_by: string;
-            /** Done */
+            /** Description */
+            description: string | null;
+            /**
+             * Done
+             * @description Whether the status is done.
+             */
             done: boolean;
+            /** Due Date */
+            due_date: string | null;
             /**
              * Id
              * Format: uuid
              */
             id: string;
+            /** Labels */
+            labels: string[];
+            /**
+             * Position
+             * @description Orders the tasks of a status column (byte order).
+             */
+            position: string;
+            /**
+             * Priority
+             * @enum {string}
+             */
+            priority: "none" | "low" | "medium" | "high" | "urgent";
             /**
              * Project Id
              * Format: uuid
              */
             project_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "backlog" | "todo" | "in_progress" | "done" | "cancelled";
             /** Title */
             title: string;
             /**
@@ -644,11 +793,56 @@ export type components = {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Version
+             * @description Grows with every change; the ETag of the task.
+             */
+            version: number;
         };
         /** TaskUpdate */
         TaskUpdate: {
-            /** Done */
+            /**
+             * After
+             * @description Place the task right after this one of its (new) column.
+             */
+            after?: string | null;
+            /**
+             * Assignees
+             * @description Members of the project's workspace, by user id.
+             */
+            assignees?: string[];
+            /**
+             * Before
+             * @description Place the task right before this one of its (new) column.
+             */
+            before?: string | null;
+            /**
+             * Description
+             * @description Markdown.
+             */
+            description?: string | null;
+            /**
+             * Done
+             * @description A shortcut: true sets the status to done; false, of a done task, to todo.
+             */
             done?: boolean;
+            /** Due Date */
+            due_date?: string | null;
+            /**
+             * Labels
+             * @description Labels of the workspace, by id.
+             */
+            labels?: string[];
+            /**
+             * Priority
+             * @enum {string}
+             */
+            priority?: "none" | "low" | "medium" | "high" | "urgent";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status?: "backlog" | "todo" | "in_progress" | "done" | "cancelled";
             /** Title */
             title?: string;
         };
@@ -1384,6 +1578,87 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description The task's version. */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskPublic"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_task: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description The task's version. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1524,7 +1799,10 @@ export interface operations {
     update_task: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Change the task only if it is still at this version (its ETag, "3"). */
+                "if-match"?: string | null;
+            };
             path: {
                 project_id: string;
                 task_id: string;
@@ -1540,6 +1818,8 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description The task's version. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1566,6 +1846,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2226,6 +2515,354 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_labels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workspace_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelList"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_label: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workspace_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelPublic"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_label: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                label_id: string;
+                workspace_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_label: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                label_id: string;
+                workspace_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LabelUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelPublic"];
+                };
             };
             /** @description Unauthorized */
             401: {

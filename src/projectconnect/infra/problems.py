@@ -93,9 +93,22 @@ class Forbidden(ServiceError):
     code = "forbidden"
 
 
+class PreconditionFailed(ServiceError):
+    status = 412
+    code = "precondition_failed"
+
+
 class InvalidInput(ServiceError):
     status = 422
     code = "invalid_input"
+
+
+def field_error(field: str, code: str, message: str, *, conflict: bool = False) -> ServiceError:
+    """A refusal of one field's value: 422, or 409 when it clashes with what exists."""
+    errors = [FieldError(field=field, code=code, message=message)]
+    if conflict:
+        return Conflict(message, errors=errors)
+    return InvalidInput(message, errors=errors)
 
 
 # How long a client should wait before trying again when a dependency is away: long

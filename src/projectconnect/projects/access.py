@@ -58,6 +58,7 @@ _RANKS: Final[Mapping[Role, int]] = {
 class Action(enum.StrEnum):
     READ = "read"  # the workspace, its members, its projects and tasks
     EDIT = "edit"  # create, change and delete projects and tasks
+    MANAGE_LABELS = "manage_labels"  # create, change and delete the workspace's labels
     MANAGE_MEMBERS = "manage_members"  # invite, revoke, change roles, remove (see below)
     RENAME_WORKSPACE = "rename_workspace"
     DELETE_WORKSPACE = "delete_workspace"
@@ -67,6 +68,7 @@ class Action(enum.StrEnum):
 REQUIRED_ROLE: Final[Mapping[Action, Role]] = {
     Action.READ: Role.VIEWER,
     Action.EDIT: Role.MEMBER,
+    Action.MANAGE_LABELS: Role.MEMBER,
     Action.MANAGE_MEMBERS: Role.ADMIN,
     Action.RENAME_WORKSPACE: Role.ADMIN,
     Action.DELETE_WORKSPACE: Role.OWNER,
@@ -124,6 +126,7 @@ class Grant:
 _WHAT: Final[Mapping[Action, str]] = {
     Action.READ: "Reading this workspace",
     Action.EDIT: "Changing projects and tasks",
+    Action.MANAGE_LABELS: "Managing labels",
     Action.MANAGE_MEMBERS: "Managing members and invitations",
     Action.RENAME_WORKSPACE: "Renaming the workspace",
     Action.DELETE_WORKSPACE: "Deleting the workspace",

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from pydantic import BaseModel
 
 from projectconnect.infra.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from projectconnect.infra.problems import NotFound, problem_responses
+from projectconnect.infra.problems import NotFound, field_error, problem_responses
 from projectconnect.projects.access import PROJECT_NOT_FOUND
 from projectconnect.projects.cache import (
     PageView,
@@ -24,7 +25,6 @@ from projectconnect.projects.cache import (
     untag,
 )
 from projectconnect.projects.caller import Caller, CallerDep
-from projectconnect.projects.models import Task
 from projectconnect.projects.schemas import (
     ProjectCreate,
     ProjectPage,
@@ -35,7 +35,7 @@ from projectconnect.projects.schemas import (
     TaskPublic,
     TaskUpdate,
 )
-from projectconnect.projects.service import ProjectService, ProjectView
+from projectconnect.projects.service import ProjectService, ProjectView, TaskView
 
 router = APIRouter(tags=["projects"], responses=problem_responses(401, 403, 404, 422, 500, 503))
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
@@ -71,8 +71,49 @@ def project_public(view: ProjectView) -> ProjectPublic:
     )
 
 
-def task_public(task: Task) -> TaskPublic:
-    return TaskPublic.model_validate(task, from_attributes=True)
+def task_public(view: TaskView) -> TaskPublic:
+    task = view.task
+    return TaskPublic(
+        id=task.id,
+        project_id=task.project_id,
+        created_by=task.created_by,
+        title=task.title,
+        done=task.done,
+        description=task.description,
+        status=task.status,
+        priority=task.priority,
+        due_date=task.due_date,
+        completed_at=task.completed_at,
+        assignees=view.assignees,
+        labels=view.labels,
+        position=task.position,
+        version=task.version,
+        created_at=task.created_at,
+        updated_at=task.updated_at,
+    )
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def task_response(view: TaskView, status_code: int = 200) -> Response:
+    """A task's JSON with its version as the ETag, for a later `If-Match`."""
+    body = task_public(view).model_dump_json()
+    headers = {"ETag": etag(view.task.version)}
+    return Response(body, status_code=status_code, media_type=JSON, headers=headers)
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """The version an `If-Match` asks for (None: any); 422 when it names none."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    value = if_match.strip()
+    if value.startswith("W/"):
+        value = value[2:]
+    if len(value) >= 2 and value[0] == value[-1] == '"' and value[1:-1].isdigit():
+        return int(value[1:-1])
+    raise field_error("If-Match", "invalid_etag", 'Send the ETag of the task, like "3".')
 
 
 def with_role(shared: bytes, role: str) -> bytes:
@@ -114,18 +155,20 @@ async def project_read(
     build: SharedBuild,
     *,
     personal: Callable[[bytes, str], bytes] = lambda body, _role: body,
+    key: str = "project",
 ) -> Response:
     """A read of one project's (the project itself when `page` is None, else a page of its
     tasks), shared by its workspace's members through the project's cache. An entry is
     served to a caller whose cached memberships (their `acl`, fetched in the same round
     trip) give them a role in the entry's workspace.
 
-    `build` reads the database (and decides access): the shared body, the project with the
+    `key` names a read of one thing (the project, a task) when `page` is None. `build`
+    reads the database (and decides access): the shared body, the project with the
     caller's role, and the next page's cursor; `personal` makes a shared body the caller's.
     """
     cache = cache_of(request)
     pid = canonical_id(project_id)
-    key = page.key if page is not None else "project"
+    key = page.key if page is not None else key
     person = person_scope(caller.user_id)
     project = project_scope(uuid.UUID(pid)) if pid is not None else ""
     usable = pid is not None and (page is None or cache.may_hold(page))
@@ -233,19 +276,68 @@ async def list_tasks(
     return await project_read(request, caller, project_id, PageView("tasks", limit, cursor), build)
 
 
-@router.post("/projects/{project_id}/tasks", status_code=status.HTTP_201_CREATED)
+TASK_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "headers": {"ETag": {"description": "The task's version.", "schema": {"type": "string"}}}
+    },
+}
+IfMatch = Annotated[
+    str | None,
+    Header(
+        max_length=64,
+        description='Change the task only if it is still at this version (its ETag, "3").',
+    ),
+]
+
+
+@router.get(
+    "/projects/{project_id}/tasks/{task_id}", response_model=TaskPublic, responses=TASK_RESPONSES
+)
+async def get_task(request: Request, project_id: str, task_id: str, caller: CallerDep) -> Response:
+    async def build() -> tuple[bytes, ProjectView, None]:
+        view, found = await service_of(request).get_task(caller.user_id, project_id, task_id)
+        return task_public(view).model_dump_json().encode(), found, None
+
+    tid = canonical_id(task_id)
+    if tid is None:
+        await build()  # answers as for any task that is not there
+    response = await project_read(request, caller, project_id, None, build, key=f"task:{tid}")
+    response.headers["ETag"] = etag(int(json.loads(bytes(response.body))["version"]))
+    return response
+
+
+@router.post(
+    "/projects/{project_id}/tasks",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TaskPublic,
+    responses={201: TASK_RESPONSES[200]},
+)
 async def create_task(
     request: Request, project_id: str, body: TaskCreate, caller: CallerDep
-) -> TaskPublic:
-    return task_public(await service_of(request).create_task(caller.user_id, project_id, body))
+) -> Response:
+    view = await service_of(request).create_task(caller.user_id, project_id, body)
+    return task_response(view, status.HTTP_201_CREATED)
 
 
-@router.patch("/projects/{project_id}/tasks/{task_id}")
+@router.patch(
+    "/projects/{project_id}/tasks/{task_id}",
+    response_model=TaskPublic,
+    responses={**TASK_RESPONSES, **problem_responses(412)},
+)
 async def update_task(
-    request: Request, project_id: str, task_id: str, body: TaskUpdate, caller: CallerDep
-) -> TaskPublic:
+    request: Request,
+    project_id: str,
+    task_id: str,
+    body: TaskUpdate,
+    caller: CallerDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """Change the fields sent; `status` with `after`/`before` (task ids of that column)
+    moves the task between them, and a new status alone to the end of its column."""
+    version = expected_version(if_match)
     service = service_of(request)
-    return task_public(await service.update_task(caller.user_id, project_id, task_id, body))
+    view = await service.update_task(caller.user_id, project_id, task_id, body, version)
+    return task_response(view)
 
 
 @router.delete("/projects/{project_id}/tasks/{task_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -21,8 +21,9 @@ from projectconnect.infra.sessions import (
 )
 from projectconnect.infra.tokens import KeySource, RemoteKeySource, SessionRegistry, TokenVerifier
 from projectconnect.infra.tracing import configure_tracing
-from projectconnect.projects import api, handlers, workspaces_api
+from projectconnect.projects import api, handlers, labels_api, workspaces_api
 from projectconnect.projects.cache import ReadCache
+from projectconnect.projects.labels import LabelService
 from projectconnect.projects.models import Base
 from projectconnect.projects.service import ProjectService
 from projectconnect.projects.settings import ProjectsSettings
@@ -30,7 +31,7 @@ from projectconnect.projects.workspaces import WorkspaceService
 from projectconnect.projects.writes import Writes
 
 # What the service answers publicly: the gateway and the embedded app route these here.
-ROUTERS = (api.router, workspaces_api.router)
+ROUTERS = (api.router, workspaces_api.router, labels_api.router)
 PUBLIC_PREFIXES = ("projects", "workspaces", "invitations")
 
 MIGRATIONS = MigrationTree(
@@ -57,6 +58,7 @@ class ProjectsCore:
         writes = Writes(db, self.read_cache)
         self.workspaces = WorkspaceService(db, writes)
         self.service = ProjectService(db, writes, self.workspaces)
+        self.labels = LabelService(db, writes)
         self.events = handlers.dispatcher(self.workspaces)
 
 
@@ -100,6 +102,7 @@ class ProjectsRuntime:
         self.read_cache = core.read_cache
         self.workspaces = core.workspaces
         self.service = core.service
+        self.labels = core.labels
         self.events = core.events
         self._consumer: RabbitConsumer | None = None
 
@@ -130,6 +133,7 @@ class ProjectsRuntime:
     def install(self, app: FastAPI) -> None:
         app.state.projects_service = self.service
         app.state.projects_workspaces = self.workspaces
+        app.state.projects_labels = self.labels
         app.state.projects_read_cache = self.read_cache
         app.state.projects_verifier = self.verifier
         app.state.projects_sessions = self.sessions

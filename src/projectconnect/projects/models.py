@@ -8,7 +8,18 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from projectconnect.infra.db import UTCDateTime, new_metadata, utcnow
@@ -106,23 +117,76 @@ class Project(Base):
     created_by: Mapped[uuid.UUID]
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
+    # Tasks that count for progress: every one but the cancelled ones.
     task_count: Mapped[int] = mapped_column(Integer, default=0)
     done_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# Positions compare byte by byte (fractional-indexing keys), whatever the database's locale.
+PositionKey = String(64).with_variant(String(64, collation="C"), "postgresql")
+
+
 class Task(Base):
     __tablename__ = "tasks"
-    __table_args__ = (Index("ix_tasks_project_created", "project_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_tasks_project_created", "project_id", "created_at", "id"),
+        # A status column of a board, in its manual order.
+        Index("ix_tasks_project_status_position", "project_id", "status", "position"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     created_by: Mapped[uuid.UUID]
     title: Mapped[str] = mapped_column(String(500))
+    # Derived from `status` (== "done"), kept as a column for today's readers and counts.
     done: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="todo")
+    priority: Mapped[str] = mapped_column(String(16), default="none")
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    position: Mapped[str] = mapped_column(PositionKey)
+    version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TaskAssignee(Base):
+    __tablename__ = "task_assignees"
+    # A person's assignments, to end them when they leave a workspace.
+    __table_args__ = (Index("ix_task_assignees_user", "user_id", "task_id"),)
+
+    task_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+
+
+class Label(Base):
+    """A workspace's label: a name and a colour, shared by its projects' tasks."""
+
+    __tablename__ = "labels"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(50))
+    colour: Mapped[str] = mapped_column(String(7))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TaskLabel(Base):
+    __tablename__ = "task_labels"
+    __table_args__ = (Index("ix_task_labels_label", "label_id", "task_id"),)
+
+    task_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    label_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("labels.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class InboxEvent(InboxColumns, Base):

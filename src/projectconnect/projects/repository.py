@@ -33,10 +33,13 @@ from projectconnect.infra.pagination import Position
 from projectconnect.projects.access import Grant, visible
 from projectconnect.projects.models import (
     DeletedUser,
+    Label,
     Membership,
     Person,
     Project,
     Task,
+    TaskAssignee,
+    TaskLabel,
     Workspace,
 )
 
@@ -139,6 +142,16 @@ class ProjectRepository:
             )
         )
 
+    async def lock(self, project_id: uuid.UUID) -> bool:
+        """Hold the project's row until commit: the task writes that place tasks in its
+        columns take their turns. False when it is gone."""
+        statement = (
+            select(Project.id)
+            .where(Project.id == project_id, Project.workspace_id == self.workspace_id)
+            .with_for_update()
+        )
+        return (await self.session.execute(statement)).first() is not None
+
     async def adjust_counts(self, project_id: uuid.UUID, *, tasks: int, done: int) -> None:
         """Change the stored counts in SQL, so concurrent task writes never lose an update."""
         await self.session.execute(
@@ -202,26 +215,141 @@ class TaskRepository:
             .execution_options(synchronize_session=False)
         )
 
-    async def set_done(self, task_id: uuid.UUID, done: bool, now: dt.datetime) -> bool:
-        """Flip `done` if it differs; True when this call changed it (counts must follow)."""
+    async def bump(self, task_id: uuid.UUID, now: dt.datetime, version: int | None) -> bool:
+        """The task's next version, if it is there (and at `version`, when given): the
+        change's first write, which locks the row (PostgreSQL) or the database (SQLite)."""
+        condition = self._is_task(task_id)
+        if version is not None:
+            condition = and_(condition, Task.version == version)
         result = await self.session.execute(
             update(Task)
-            .where(self._is_task(task_id), Task.done.is_not(done))
-            .values(done=done, updated_at=now)
+            .where(condition)
+            .values(version=Task.version + 1, updated_at=now)
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0) == 1)
 
-    async def delete(self, task_id: uuid.UUID) -> bool | None:
-        """Delete a task; its `done` flag, or None when no such task was there to delete."""
+    async def last_position(self, status: str) -> str | None:
+        statement = (
+            select(Task.position)
+            .where(Task.project_id == self.project_id, Task.status == status)
+            .order_by(Task.position.desc())
+            .limit(1)
+        )
+        return (await self.session.scalars(statement)).first()
+
+    async def neighbour(
+        self, status: str, position: str, *, later: bool, moving: uuid.UUID
+    ) -> str | None:
+        """The position next to `position` in a status column (later or earlier), if any,
+        not counting the task being moved."""
+        column = and_(Task.project_id == self.project_id, Task.status == status, Task.id != moving)
+        if later:
+            statement = select(Task.position).where(column, Task.position > position)
+            statement = statement.order_by(Task.position).limit(1)
+        else:
+            statement = select(Task.position).where(column, Task.position < position)
+            statement = statement.order_by(Task.position.desc()).limit(1)
+        return (await self.session.scalars(statement)).first()
+
+    async def assignees_and_labels(
+        self, task_ids: Sequence[uuid.UUID]
+    ) -> tuple[dict[uuid.UUID, list[uuid.UUID]], dict[uuid.UUID, list[uuid.UUID]]]:
+        """Each task's assignees and labels (sorted ids), in two statements for a page."""
+        assignees: dict[uuid.UUID, list[uuid.UUID]] = {t: [] for t in task_ids}
+        labels: dict[uuid.UUID, list[uuid.UUID]] = {t: [] for t in task_ids}
+        if not task_ids:
+            return assignees, labels
+        people = await self.session.execute(
+            select(TaskAssignee.task_id, TaskAssignee.user_id)
+            .where(TaskAssignee.task_id.in_(task_ids))
+            .order_by(TaskAssignee.task_id, TaskAssignee.user_id)
+        )
+        for task_id, user_id in people:
+            assignees[task_id].append(user_id)
+        tags = await self.session.execute(
+            select(TaskLabel.task_id, TaskLabel.label_id)
+            .where(TaskLabel.task_id.in_(task_ids))
+            .order_by(TaskLabel.task_id, TaskLabel.label_id)
+        )
+        for task_id, label_id in tags:
+            labels[task_id].append(label_id)
+        return assignees, labels
+
+    async def set_assignees(self, task_id: uuid.UUID, user_ids: Iterable[uuid.UUID]) -> None:
+        """Replace the task's assignees (the task is the grant's: reached through it)."""
+        await self.session.execute(delete(TaskAssignee).where(TaskAssignee.task_id == task_id))
+        self.session.add_all(TaskAssignee(task_id=task_id, user_id=u) for u in set(user_ids))
+
+    async def set_labels(self, task_id: uuid.UUID, label_ids: Iterable[uuid.UUID]) -> None:
+        await self.session.execute(delete(TaskLabel).where(TaskLabel.task_id == task_id))
+        self.session.add_all(TaskLabel(task_id=task_id, label_id=i) for i in set(label_ids))
+
+    async def delete(self, task_id: uuid.UUID) -> str | None:
+        """Delete a task; its status, or None when no such task was there to delete."""
         result = await self.session.execute(
             delete(Task)
             .where(self._is_task(task_id))
-            .returning(Task.done)
+            .returning(Task.status)
             .execution_options(synchronize_session=False)
         )
         row = result.first()
-        return None if row is None else bool(row[0])
+        return None if row is None else str(row[0])
+
+
+class LabelRepository:
+    """Labels of the workspace a grant is for."""
+
+    def __init__(self, session: AsyncSession, grant: Grant) -> None:
+        self.session = session
+        self.workspace_id = grant.workspace_id
+
+    async def in_workspace(self) -> Sequence[Label]:
+        statement = (
+            select(Label)
+            .where(Label.workspace_id == self.workspace_id)
+            .order_by(Label.name, Label.id)
+        )
+        return (await self.session.scalars(statement)).all()
+
+    async def get(self, label_id: uuid.UUID) -> Label | None:
+        statement = select(Label).where(
+            Label.workspace_id == self.workspace_id, Label.id == label_id
+        )
+        return (await self.session.scalars(statement)).one_or_none()
+
+    def add(self, label: Label) -> None:
+        if label.workspace_id != self.workspace_id:
+            raise ValueError("a label goes into the workspace of the grant")
+        self.session.add(label)
+
+    async def known(self, label_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+        """Those of `label_ids` that are labels of this workspace."""
+        wanted = set(label_ids)
+        if not wanted:
+            return set()
+        statement = select(Label.id).where(
+            Label.workspace_id == self.workspace_id, Label.id.in_(wanted)
+        )
+        return set((await self.session.scalars(statement)).all())
+
+    async def projects_using(self, label_id: uuid.UUID) -> list[uuid.UUID]:
+        """The projects with a task that carries the label: their task lists show it."""
+        statement = (
+            select(Task.project_id)
+            .join(TaskLabel, TaskLabel.task_id == Task.id)
+            .where(TaskLabel.label_id == label_id)
+            .distinct()
+        )
+        return list((await self.session.scalars(statement)).all())
+
+    async def delete(self, label_id: uuid.UUID) -> None:
+        # Off the tasks first, then the label: a task write that is putting it on meanwhile
+        # is waited for rather than deadlocked with (it holds a key-share lock on the label).
+        await self.session.execute(delete(TaskLabel).where(TaskLabel.label_id == label_id))
+        await self.session.execute(
+            delete(Label).where(Label.workspace_id == self.workspace_id, Label.id == label_id)
+        )
 
 
 class PeopleRepository:

@@ -73,9 +73,11 @@ class ProjectPublic(BaseModel):
     description: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
-    task_count: int
+    task_count: int = Field(description="Tasks that are not cancelled.")
     done_count: int
-    progress: int = Field(ge=0, le=100, description="Percent of tasks done, 0 when none.")
+    progress: int = Field(
+        ge=0, le=100, description="Percent of the tasks not cancelled that are done, 0 when none."
+    )
     created_by: uuid.UUID
     my_role: RoleName = Field(description="The caller's role in the project's workspace.")
 
@@ -85,15 +87,54 @@ class ProjectPage(BaseModel):
     next_cursor: str | None
 
 
-class TaskCreate(RequestModel):
+TaskStatus = Literal["backlog", "todo", "in_progress", "done", "cancelled"]
+TaskPriority = Literal["none", "low", "medium", "high", "urgent"]
+TaskDescription = Annotated[str, StringConstraints(max_length=20_000, pattern=NO_NUL)]
+# Sets of ids: as many as a board needs, few enough to check in one statement.
+Assignees = Annotated[list[uuid.UUID], Field(max_length=100)]
+LabelIds = Annotated[list[uuid.UUID], Field(max_length=100)]
+
+
+class TaskFields(RequestModel):
+    """What a client may set on a task, on creation and by a change."""
+
+    description: TaskDescription | None = Field(default=None, description="Markdown.")
+    status: TaskStatus | None = None
+    priority: TaskPriority | None = None
+    due_date: dt.date | None = None
+    assignees: Assignees | None = Field(
+        default=None, description="Members of the project's workspace, by user id."
+    )
+    labels: LabelIds | None = Field(default=None, description="Labels of the workspace, by id.")
+
+    _sets_not_null = field_validator("status", "priority", "assignees", "labels")(_not_null)
+
+
+TASK_NOT_NULL = ("status", "priority", "assignees", "labels")
+
+
+class TaskCreate(TaskFields):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=omittable_not_null(*TASK_NOT_NULL))
+
     title: TaskTitle
 
 
-class TaskUpdate(RequestModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra=omittable_not_null("title", "done"))
+class TaskUpdate(TaskFields):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=omittable_not_null("title", "done", *TASK_NOT_NULL)
+    )
 
     title: TaskTitle | None = None
-    done: bool | None = None
+    done: bool | None = Field(
+        default=None,
+        description="A shortcut: true sets the status to done; false, of a done task, to todo.",
+    )
+    after: uuid.UUID | None = Field(
+        default=None, description="Place the task right after this one of its (new) column."
+    )
+    before: uuid.UUID | None = Field(
+        default=None, description="Place the task right before this one of its (new) column."
+    )
 
     _not_null = field_validator("title", "done")(_not_null)
 
@@ -103,7 +144,16 @@ class TaskPublic(BaseModel):
     project_id: uuid.UUID
     created_by: uuid.UUID
     title: str
-    done: bool
+    done: bool = Field(description="Whether the status is done.")
+    description: str | None
+    status: TaskStatus
+    priority: TaskPriority
+    due_date: dt.date | None
+    completed_at: dt.datetime | None = Field(description="When the status last became done.")
+    assignees: list[uuid.UUID]
+    labels: list[uuid.UUID]
+    position: str = Field(description="Orders the tasks of a status column (byte order).")
+    version: int = Field(description="Grows with every change; the ETag of the task.")
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -111,6 +161,40 @@ class TaskPublic(BaseModel):
 class TaskPage(BaseModel):
     items: list[TaskPublic]
     next_cursor: str | None
+
+
+LabelName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50, pattern=NOT_BLANK)
+]
+Colour = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
+
+
+class LabelCreate(RequestModel):
+    name: LabelName
+    colour: Colour = Field(description="#rrggbb")
+
+
+class LabelUpdate(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=omittable_not_null("name", "colour")
+    )
+
+    name: LabelName | None = None
+    colour: Colour | None = None
+
+    _not_null = field_validator("name", "colour")(_not_null)
+
+
+class LabelPublic(BaseModel):
+    id: uuid.UUID
+    workspace_id: uuid.UUID
+    name: str
+    colour: str
+    created_at: dt.datetime
+
+
+class LabelList(BaseModel):
+    items: list[LabelPublic]
 
 
 class WorkspaceCreate(RequestModel):

@@ -12,18 +12,27 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from projectconnect.infra.db import Database, utcnow
 from projectconnect.infra.pagination import Position
-from projectconnect.infra.problems import NotFound
-from projectconnect.projects.access import PROJECT_NOT_FOUND, Access, Action, parse_id
+from projectconnect.infra.problems import NotFound, PreconditionFailed, field_error
+from projectconnect.projects.access import PROJECT_NOT_FOUND, Access, Action, Grant, parse_id
 from projectconnect.projects.models import Project, Task
-from projectconnect.projects.repository import ProjectRepository, TaskRepository, VisibleProjects
+from projectconnect.projects.repository import (
+    LabelRepository,
+    ProjectRepository,
+    TaskRepository,
+    VisibleProjects,
+)
 from projectconnect.projects.schemas import ProjectCreate, ProjectUpdate, TaskCreate, TaskUpdate
-from projectconnect.projects.workspaces import WorkspaceService
+from projectconnect.projects.tasks import DONE, counted, key_between, next_status
+from projectconnect.projects.workspaces import Members, WorkspaceService
 from projectconnect.projects.writes import Writes
 
 TASK_NOT_FOUND = "No such task."
+UNKNOWN_LABEL = "Not a label of this workspace."
+STALE_TASK = "The task changed since that version: reload it, or send the change again."
 
 Row = TypeVar("Row")
 
@@ -39,6 +48,15 @@ def page_of(rows: Sequence[Row], limit: int, last: Position | None) -> Page[Row]
     `last` is the position of the page's last row, the next page's cursor."""
     more = len(rows) > limit
     return Page(items=rows[:limit], next_cursor=last.encode() if more and last else None)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskView:
+    """A task with its assignees and labels (user and label ids, sorted)."""
+
+    task: Task
+    assignees: list[uuid.UUID]
+    labels: list[uuid.UUID]
 
 
 def _position(item: Project | Task) -> Position:
@@ -124,67 +142,202 @@ class ProjectService:
 
     async def list_tasks(
         self, user_id: uuid.UUID, project_id: str, limit: int, cursor: str | None
-    ) -> tuple[Page[Task], ProjectView]:
+    ) -> tuple[Page[TaskView], ProjectView]:
         after = Position.decode(cursor) if cursor else None
         async with self.db.session() as session:
             project, grant = await Access(session, user_id).project(project_id, Action.READ)
-            rows = await TaskRepository(session, grant, project).list_page(limit + 1, after)
+            tasks = TaskRepository(session, grant, project)
+            rows = await tasks.list_page(limit + 1, after)
+            views = await _views(tasks, rows)
         last = _position(rows[limit - 1]) if len(rows) > limit else None
-        return page_of(rows, limit, last), ProjectView(project, grant.role)
+        return page_of(views, limit, last), ProjectView(project, grant.role)
 
-    async def create_task(self, user_id: uuid.UUID, project_id: str, data: TaskCreate) -> Task:
+    async def get_task(
+        self, user_id: uuid.UUID, project_id: str, task_id: str
+    ) -> tuple[TaskView, ProjectView]:
+        tid = parse_id(task_id, TASK_NOT_FOUND)
+        async with self.db.session() as session:
+            project, grant = await Access(session, user_id).project(project_id, Action.READ)
+            tasks = TaskRepository(session, grant, project)
+            task = await tasks.get(tid)
+            if task is None:
+                raise NotFound(TASK_NOT_FOUND)
+            (view,) = await _views(tasks, [task])
+        return view, ProjectView(project, grant.role)
+
+    async def create_task(self, user_id: uuid.UUID, project_id: str, data: TaskCreate) -> TaskView:
         now = utcnow()
+        status = data.status or "todo"
         async with self.writes.open(user_id) as unit:
             project, grant = await unit.project(project_id, Action.EDIT, for_update=True)
+            tasks = TaskRepository(unit.session, grant, project)
+            await _check_links(unit.session, grant, data.assignees, data.labels)
+            # The first write: from here on, SQLite's writers wait for this one as well.
+            await ProjectRepository(unit.session, grant).adjust_counts(
+                project.id, tasks=counted(status), done=int(status == DONE)
+            )
             task = Task(
                 id=uuid.uuid4(),
                 project_id=project.id,
                 created_by=user_id,
                 title=data.title,
-                done=False,
+                description=data.description,
+                status=status,
+                done=status == DONE,
+                priority=data.priority or "none",
+                due_date=data.due_date,
+                completed_at=now if status == DONE else None,
+                position=key_between(await tasks.last_position(status), None),
+                version=1,
                 created_at=now,
                 updated_at=now,
             )
-            TaskRepository(unit.session, grant, project).add(task)
+            tasks.add(task)
             try:
                 await unit.session.flush()
             except IntegrityError as exc:  # SQLite: the project was deleted meanwhile
                 raise NotFound(PROJECT_NOT_FOUND) from exc
-            await ProjectRepository(unit.session, grant).adjust_counts(project.id, tasks=1, done=0)
+            await tasks.set_assignees(task.id, data.assignees or [])
+            await tasks.set_labels(task.id, data.labels or [])
+            await _flush_links(unit.session)
             unit.touch_project(project)
-        return task
+        return TaskView(task, sorted(set(data.assignees or [])), sorted(set(data.labels or [])))
 
     async def update_task(
-        self, user_id: uuid.UUID, project_id: str, task_id: str, data: TaskUpdate
-    ) -> Task:
+        self,
+        user_id: uuid.UUID,
+        project_id: str,
+        task_id: str,
+        data: TaskUpdate,
+        if_match: int | None = None,
+    ) -> TaskView:
+        """Change a task; with `if_match`, only if it is still at that version (else 412)."""
         tid = parse_id(task_id, TASK_NOT_FOUND)
+        changes = data.model_dump(exclude_unset=True)
         now = utcnow()
         async with self.writes.open(user_id) as unit:
             project, grant = await unit.project(project_id, Action.EDIT)
             tasks = TaskRepository(unit.session, grant, project)
-            # Lock the row, so the conditional update below sees the latest committed value.
-            if await tasks.get(tid, for_update=True) is None:
-                raise NotFound(TASK_NOT_FOUND)
-            if data.title is not None:
-                await tasks.update(tid, title=data.title, updated_at=now)
-            if data.done is not None and await tasks.set_done(tid, data.done, now):
-                await ProjectRepository(unit.session, grant).adjust_counts(
-                    project.id, tasks=0, done=1 if data.done else -1
-                )
+            if not changes:
+                return await _unchanged(tasks, tid, if_match)
+            # The first write, which locks the task: what follows reads it as it is.
+            if not await tasks.bump(tid, now, if_match):
+                if await tasks.get(tid) is None:
+                    raise NotFound(TASK_NOT_FOUND)
+                raise PreconditionFailed(STALE_TASK)
             task = await tasks.get_fresh(tid)
             if task is None:  # deleted between our read and our write
                 raise NotFound(TASK_NOT_FOUND)
+            await _check_links(unit.session, grant, data.assignees, data.labels)
+            old = task.status
+            new = next_status(old, changes)
+            values: dict[str, object] = {
+                k: changes[k]
+                for k in ("title", "description", "priority", "due_date")
+                if k in changes
+            }
+            if new != old or "after" in changes or "before" in changes:
+                if not await ProjectRepository(unit.session, grant).lock(project.id):
+                    raise NotFound(PROJECT_NOT_FOUND)
+                values["position"] = await _placement(tasks, task, new, data)
+            if new != old:
+                values.update(status=new, done=new == DONE)
+                values["completed_at"] = now if new == DONE else None
+                await ProjectRepository(unit.session, grant).adjust_counts(
+                    project.id,
+                    tasks=counted(new) - counted(old),
+                    done=int(new == DONE) - int(old == DONE),
+                )
+            if values:
+                await tasks.update(tid, **values)
+            if data.assignees is not None:
+                await tasks.set_assignees(tid, data.assignees)
+            if data.labels is not None:
+                await tasks.set_labels(tid, data.labels)
+            await _flush_links(unit.session)
+            task = await tasks.get_fresh(tid)
+            assert task is not None  # locked by this write
+            (view,) = await _views(tasks, [task])
             unit.touch_project(project)
-        return task
+        return view
 
     async def delete_task(self, user_id: uuid.UUID, project_id: str, task_id: str) -> None:
         tid = parse_id(task_id, TASK_NOT_FOUND)
         async with self.writes.open(user_id) as unit:
             project, grant = await unit.project(project_id, Action.EDIT)
-            was_done = await TaskRepository(unit.session, grant, project).delete(tid)
-            if was_done is None:
+            status = await TaskRepository(unit.session, grant, project).delete(tid)
+            if status is None:
                 raise NotFound(TASK_NOT_FOUND)
             await ProjectRepository(unit.session, grant).adjust_counts(
-                project.id, tasks=-1, done=-1 if was_done else 0
+                project.id, tasks=-counted(status), done=-int(status == DONE)
             )
             unit.touch_project(project)
+
+
+async def _views(tasks: TaskRepository, rows: Sequence[Task]) -> list[TaskView]:
+    assignees, labels = await tasks.assignees_and_labels([t.id for t in rows])
+    return [TaskView(t, assignees[t.id], labels[t.id]) for t in rows]
+
+
+async def _unchanged(tasks: TaskRepository, task_id: uuid.UUID, if_match: int | None) -> TaskView:
+    task = await tasks.get(task_id)
+    if task is None:
+        raise NotFound(TASK_NOT_FOUND)
+    if if_match is not None and task.version != if_match:
+        raise PreconditionFailed(STALE_TASK)
+    (view,) = await _views(tasks, [task])
+    return view
+
+
+async def _check_links(
+    session: AsyncSession,
+    grant: Grant,
+    assignees: Sequence[uuid.UUID] | None,
+    labels: Sequence[uuid.UUID] | None,
+) -> None:
+    """Assignees must be members of the workspace, labels its own: else 422 naming them."""
+    if assignees:
+        strangers = set(assignees) - await Members(session, grant.workspace_id).among(assignees)
+        if strangers:
+            raise field_error(
+                "assignees", "not_a_member", "Only members of the workspace can be assigned."
+            )
+    if labels and set(labels) - await LabelRepository(session, grant).known(labels):
+        raise field_error("labels", "unknown_label", UNKNOWN_LABEL)
+
+
+async def _flush_links(session: AsyncSession) -> None:
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a label deleted since it was checked
+        raise field_error("labels", "unknown_label", UNKNOWN_LABEL) from exc
+
+
+async def _placement(tasks: TaskRepository, task: Task, status: str, data: TaskUpdate) -> str:
+    """The position where the task lands in the `status` column: between the tasks named by
+    `after`/`before`, else at the column's end (a move to another column) or where it is."""
+    if data.after is None and data.before is None:
+        if status == task.status:
+            return task.position
+        return key_between(await tasks.last_position(status), None)
+    earlier = later = None
+    if data.after is not None:
+        earlier = (await _anchor(tasks, task, status, data.after, "after")).position
+    if data.before is not None:
+        later = (await _anchor(tasks, task, status, data.before, "before")).position
+    if earlier is not None and later is None:
+        later = await tasks.neighbour(status, earlier, later=True, moving=task.id)
+    elif later is not None and earlier is None:
+        earlier = await tasks.neighbour(status, later, later=False, moving=task.id)
+    elif earlier is not None and later is not None and earlier >= later:
+        raise field_error("before", "wrong_order", "`before` must come after `after`.")
+    return key_between(earlier, later)
+
+
+async def _anchor(
+    tasks: TaskRepository, task: Task, status: str, anchor_id: uuid.UUID, field: str
+) -> Task:
+    anchor = await tasks.get(anchor_id)
+    if anchor is None or anchor.id == task.id or anchor.status != status:
+        raise field_error(field, "not_in_column", "Name another task of the same column.")
+    return anchor

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy import case, delete, func, select, tuple_, update
@@ -26,11 +26,10 @@ from projectconnect.infra.db import Database, utcnow
 from projectconnect.infra.pagination import Position
 from projectconnect.infra.problems import (
     Conflict,
-    FieldError,
     Forbidden,
     Gone,
-    InvalidInput,
     NotFound,
+    field_error,
 )
 from projectconnect.projects.access import Access, Action, Grant, Role, parse_id
 from projectconnect.projects.models import (
@@ -38,6 +37,9 @@ from projectconnect.projects.models import (
     Membership,
     OwnershipTransfer,
     Person,
+    Project,
+    Task,
+    TaskAssignee,
     Workspace,
 )
 from projectconnect.projects.repository import PeopleRepository, PersonRepository
@@ -155,7 +157,39 @@ class Members:
             .execution_options(synchronize_session=False)
         )
 
-    async def remove(self, user_id: uuid.UUID) -> None:
+    async def among(self, user_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+        """Those of `user_ids` who are members."""
+        wanted = set(user_ids)
+        if not wanted:
+            return set()
+        statement = select(Membership.user_id).where(
+            Membership.workspace_id == self.workspace_id, Membership.user_id.in_(wanted)
+        )
+        return set((await self.session.scalars(statement)).all())
+
+    async def remove(self, user_id: uuid.UUID, unit: Unit) -> None:
+        """End a membership, and with it the person's assignments in the workspace."""
+        assigned = (
+            select(TaskAssignee.task_id)
+            .join(Task, Task.id == TaskAssignee.task_id)
+            .join(Project, Project.id == Task.project_id)
+            .where(TaskAssignee.user_id == user_id, Project.workspace_id == self.workspace_id)
+        )
+        rows = (await self.session.execute(assigned.add_columns(Task.project_id))).all()
+        if rows:
+            task_ids = [task_id for task_id, _ in rows]
+            await self.session.execute(
+                update(Task)
+                .where(Task.id.in_(task_ids))
+                .values(version=Task.version + 1, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            await self.session.execute(
+                delete(TaskAssignee).where(
+                    TaskAssignee.user_id == user_id, TaskAssignee.task_id.in_(task_ids)
+                )
+            )
+            unit.touch_projects(self.workspace_id, {project_id for _, project_id in rows})
         await self.session.execute(
             delete(Membership).where(
                 Membership.workspace_id == self.workspace_id, Membership.user_id == user_id
@@ -384,7 +418,7 @@ class WorkspaceService:
             return
         async with self.writes.open(actor) as unit:
             members = await self._changing_member(unit, workspace_id, target, None)
-            await members.remove(target)
+            await members.remove(target, unit)
             await members.require_an_owner()
             unit.touch_person(target)
             unit.touch_workspace(members.workspace_id)
@@ -396,7 +430,7 @@ class WorkspaceService:
                 raise Conflict("You cannot leave your personal workspace.")
             if await members.count() == 1:
                 raise Conflict("You are its only member: delete the workspace instead.")
-            await members.remove(user_id)
+            await members.remove(user_id, unit)
             await members.require_an_owner()
             unit.touch_person(user_id)
             unit.touch_workspace(grant.workspace_id)
@@ -408,9 +442,9 @@ class WorkspaceService:
         async with self.writes.open(actor) as unit:
             _, _grant, members = await self._managed(unit, workspace_id, Action.TRANSFER_OWNERSHIP)
             if member_id == actor:
-                raise _field_error("user_id", "transfer_to_self", "Choose another member.")
+                raise field_error("user_id", "transfer_to_self", "Choose another member.")
             if await members.get(member_id) is None:
-                raise _field_error("user_id", "not_a_member", "Not a member of this workspace.")
+                raise field_error("user_id", "not_a_member", "Not a member of this workspace.")
             await members.set_role(member_id, Role.OWNER)
             await members.set_role(actor, Role.ADMIN)
             unit.touch_person(member_id)
@@ -464,7 +498,7 @@ class WorkspaceService:
                 )
             )
             if already:
-                raise _field_error("email", "already_member", "Already a member.", conflict=True)
+                raise field_error("email", "already_member", "Already a member.", conflict=True)
             open_one = (
                 await session.scalars(
                     select(Invitation).where(
@@ -477,7 +511,7 @@ class WorkspaceService:
             ).first()
             if open_one is not None:
                 if open_one.expires_at > now:
-                    raise _field_error(
+                    raise field_error(
                         "email",
                         "already_invited",
                         "An invitation to this email is open: revoke it to send another.",
@@ -625,14 +659,7 @@ class WorkspaceService:
                     )
                 )
                 unit.touch_person(heir.user_id)
-            await members.remove(user_id)
+            await members.remove(user_id, unit)
             unit.touch_workspace(workspace.id)
         unit.touch_person(user_id)
         return deleted
-
-
-def _field_error(field: str, code: str, message: str, *, conflict: bool = False) -> Exception:
-    errors = [FieldError(field=field, code=code, message=message)]
-    if conflict:
-        return Conflict(message, errors=errors)
-    return InvalidInput(message, errors=errors)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import uuid
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 
 from sqlalchemy import func, select
@@ -127,6 +127,12 @@ class Unit:
         """The project changed, and with it what its workspace's members see in their lists."""
         self._projects.add(project.id)
         self._workspaces.add(project.workspace_id)
+
+    def touch_projects(self, workspace_id: uuid.UUID, project_ids: Iterable[uuid.UUID]) -> None:
+        """Projects of a workspace whose tasks changed, known by id only."""
+        for project_id in project_ids:
+            self._projects.add(project_id)
+            self._workspaces.add(workspace_id)
 
     async def _recheck(self) -> None:
         if self.user_id is None:
