@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from projectconnect.launcher import start_projectconnect
+from projectconnect.stack import wait_until_ok
 from tests.support.processes import free_port
 from tests.support.waiting import eventually_sync
 
@@ -45,11 +46,8 @@ def test_a_forked_server_serves_in_its_own_session_and_reports_the_signal_that_k
         ["serve", "projects", "--port", str(port)], env, tmp_path / "projects.log"
     )
     try:
-        eventually_sync(
-            lambda: _answers(f"http://127.0.0.1:{port}/health/live"),
-            within=60,
-            message="the forked service answers",
-        )
+        url = f"http://127.0.0.1:{port}/health/live"
+        wait_until_ok(url, process, time.monotonic() + 60, "the forked service")
         assert os.getpgid(process.pid) == process.pid, "its own process group"
         assert os.getsid(process.pid) == process.pid, "its own session"
         with pytest.raises(subprocess.TimeoutExpired):
@@ -58,10 +56,3 @@ def test_a_forked_server_serves_in_its_own_session_and_reports_the_signal_that_k
         os.killpg(process.pid, signal.SIGKILL)
     eventually_sync(lambda: process.poll() is not None, message="the killed service is reaped")
     assert process.poll() == -signal.SIGKILL
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False

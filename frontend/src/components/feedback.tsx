@@ -1,4 +1,4 @@
-import type { ReactNode } from "react";
+import type { ReactNode, Ref } from "react";
 import { describeError } from "../api/errors";
 
 /** An error that is not about one field: 429s, network failures, server errors. */
@@ -39,6 +39,33 @@ export function ProgressBar({ value, label }: { value: number; label: string }) 
       aria-valuetext={`${clamped}% done`}
     >
       <div className={`progress-fill${clamped === 100 ? " progress-complete" : ""}`} style={{ width: `${clamped}%` }} />
+    </div>
+  );
+}
+
+/** The button under a paged list that fetches its next page, while there is one. */
+export function LoadMore({
+  query,
+  what,
+  anchorRef,
+}: {
+  query: { hasNextPage: boolean; isFetchingNextPage: boolean; fetchNextPage(): Promise<unknown> };
+  /** What the list holds: "Load more tasks". */
+  what: string;
+  /** The block's element, for a list that also loads on scrolling to it. */
+  anchorRef?: Ref<HTMLDivElement>;
+}) {
+  if (!query.hasNextPage) return null;
+  return (
+    <div className="load-more" ref={anchorRef}>
+      <button
+        type="button"
+        className="btn btn-secondary"
+        onClick={() => void query.fetchNextPage()}
+        disabled={query.isFetchingNextPage}
+      >
+        {query.isFetchingNextPage ? "Loading more…" : `Load more ${what}`}
+      </button>
     </div>
   );
 }

@@ -5,7 +5,7 @@ import { describeError } from "../api/errors";
 import { useCreateProject, useDeleteProject, useProjects } from "../api/queries";
 import { canEdit } from "../api/roles";
 import { ConfirmDialog } from "../components/ConfirmDialog";
-import { ErrorAlert, ProgressBar, Spinner } from "../components/feedback";
+import { ErrorAlert, LoadMore, ProgressBar, Spinner } from "../components/feedback";
 import { ProjectFormDialog } from "../components/ProjectFormDialog";
 import { useProjectEditing } from "../components/useProjectEditing";
 import { WorkspaceShell } from "../components/WorkspaceShell";
@@ -168,18 +168,7 @@ function WorkspaceProjects({ workspace }: { workspace: Workspace }) {
             ))}
           </ul>
           {projects.isFetchNextPageError || projects.isRefetchError ? <ErrorAlert error={projects.error} /> : null}
-          {projects.hasNextPage ? (
-            <div className="load-more" ref={loadMoreRef}>
-              <button
-                type="button"
-                className="btn btn-secondary"
-                onClick={() => void projects.fetchNextPage()}
-                disabled={projects.isFetchingNextPage}
-              >
-                {projects.isFetchingNextPage ? "Loading more…" : "Load more projects"}
-              </button>
-            </div>
-          ) : null}
+          <LoadMore query={projects} what="projects" anchorRef={loadMoreRef} />
         </>
       )}
 

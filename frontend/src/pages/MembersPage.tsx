@@ -29,7 +29,7 @@ import {
 } from "../api/roles";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { SelectField, TextField, useFormErrors } from "../components/fields";
-import { ErrorAlert, Spinner } from "../components/feedback";
+import { ErrorAlert, LoadMore, Spinner } from "../components/feedback";
 import { WorkspaceShell } from "../components/WorkspaceShell";
 import { useAbortable, useDocumentTitle } from "../hooks";
 
@@ -237,18 +237,7 @@ function InvitationsSection({ workspace }: { workspace: Workspace }) {
           ))}
         </ul>
       )}
-      {invitations.hasNextPage ? (
-        <div className="load-more">
-          <button
-            type="button"
-            className="btn btn-secondary"
-            onClick={() => void invitations.fetchNextPage()}
-            disabled={invitations.isFetchingNextPage}
-          >
-            {invitations.isFetchingNextPage ? "Loading more…" : "Load more invitations"}
-          </button>
-        </div>
-      ) : null}
+      <LoadMore query={invitations} what="invitations" />
       {revoking ? (
         <ConfirmDialog
           title={`Revoke the invitation for ${revoking.email}?`}
@@ -413,18 +402,7 @@ function MembersSection({ workspace, meId }: { workspace: Workspace; meId: strin
           ))}
         </ul>
       )}
-      {members.hasNextPage ? (
-        <div className="load-more">
-          <button
-            type="button"
-            className="btn btn-secondary"
-            onClick={() => void members.fetchNextPage()}
-            disabled={members.isFetchingNextPage}
-          >
-            {members.isFetchingNextPage ? "Loading more…" : "Load more members"}
-          </button>
-        </div>
-      ) : null}
+      <LoadMore query={members} what="members" />
       {pending?.kind === "remove" ? (
         <ConfirmDialog
           title={`Remove ${personName(pending.member)}?`}

@@ -17,7 +17,7 @@ import {
 import { canEdit } from "../api/roles";
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { TextField, useFormErrors } from "../components/fields";
-import { ErrorAlert, ProgressBar, Spinner } from "../components/feedback";
+import { ErrorAlert, LoadMore, ProgressBar, Spinner } from "../components/feedback";
 import { useProjectEditing } from "../components/useProjectEditing";
 import { useAbortable, useDocumentTitle } from "../hooks";
 import { deletionWarning, taskSummary } from "./DashboardPage";
@@ -319,18 +319,7 @@ function TaskList({ projectId, editable }: { projectId: string; editable: boolea
       ) : added.length === 0 ? (
         <p className="empty-tasks muted">{editable ? "No tasks yet. Add the first one above." : "No tasks yet."}</p>
       ) : null}
-      {tasks.hasNextPage ? (
-        <div className="load-more">
-          <button
-            type="button"
-            className="btn btn-secondary"
-            onClick={() => void tasks.fetchNextPage()}
-            disabled={tasks.isFetchingNextPage}
-          >
-            {tasks.isFetchingNextPage ? "Loading more…" : "Load more tasks"}
-          </button>
-        </div>
-      ) : null}
+      <LoadMore query={tasks} what="tasks" />
       {confirming ? (
         <ConfirmDialog
           title={`Delete “${confirming.title}”?`}
