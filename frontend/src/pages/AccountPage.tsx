@@ -5,21 +5,11 @@ import { useMe, useOwnedWorkspaces, useUpdateMe } from "../api/queries";
 import { TextField, useFormErrors } from "../components/fields";
 import { ErrorAlert, Spinner } from "../components/feedback";
 import { Modal } from "../components/Modal";
+import { OneFieldForm } from "../components/OneFieldForm";
 import { useAbortable, useDocumentTitle } from "../hooks";
 
 function ProfileForm({ user }: { user: User }) {
   const update = useUpdateMe();
-  const [name, setName] = useState(user.display_name ?? "");
-  const [saved, setSaved] = useState(false);
-  const formRef = useRef<HTMLFormElement>(null);
-  const { errors, formError, edited } = useFormErrors(formRef, update.error);
-
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    setSaved(false);
-    update.mutate(name.trim() || null, { onSuccess: () => setSaved(true) });
-  }
-
   return (
     <section className="card" aria-labelledby="profile-title">
       <h2 id="profile-title">Profile</h2>
@@ -29,31 +19,18 @@ function ProfileForm({ user }: { user: User }) {
         <dt>Member since</dt>
         <dd>{new Date(user.created_at).toLocaleDateString(undefined, { dateStyle: "long" })}</dd>
       </dl>
-      <ErrorAlert error={formError} />
-      <form ref={formRef} onSubmit={submit} noValidate className="form form-narrow">
-        <TextField
-          label="Display name"
-          name="display_name"
-          autoComplete="name"
-          maxLength={100}
-          hint="Shown in the header. Leave empty to use your email."
-          value={name}
-          onChange={(e) => {
-            setName(e.target.value);
-            setSaved(false);
-            edited("display_name");
-          }}
-          error={errors.display_name}
-        />
-        <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={update.isPending}>
-            {update.isPending ? "Saving…" : "Save name"}
-          </button>
-          <span role="status" className="form-success">
-            {saved ? "Saved." : ""}
-          </span>
-        </div>
-      </form>
+      <OneFieldForm
+        label="Display name"
+        name="display_name"
+        autoComplete="name"
+        maxLength={100}
+        hint="Shown in the header. Leave empty to use your email."
+        initial={user.display_name ?? ""}
+        submitLabel="Save name"
+        save={(name, saved) => update.mutate(name || null, { onSuccess: saved })}
+        pending={update.isPending}
+        error={update.error}
+      />
     </section>
   );
 }

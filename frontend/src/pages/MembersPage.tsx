@@ -28,6 +28,7 @@ import {
   withArticle,
 } from "../api/roles";
 import { ConfirmDialog } from "../components/ConfirmDialog";
+import { OneFieldForm } from "../components/OneFieldForm";
 import { SelectField, TextField, useFormErrors } from "../components/fields";
 import { ErrorAlert, LoadMore, Spinner } from "../components/feedback";
 import { WorkspaceShell } from "../components/WorkspaceShell";
@@ -461,45 +462,19 @@ function MembersSection({ workspace, meId }: { workspace: Workspace; meId: strin
 
 function RenameForm({ workspace }: { workspace: Workspace }) {
   const rename = useRenameWorkspace(workspace.id);
-  const [name, setName] = useState(workspace.name);
-  const [saved, setSaved] = useState(false);
-  const formRef = useRef<HTMLFormElement>(null);
-  const { errors, formError, check, edited } = useFormErrors(formRef, rename.error);
-
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    setSaved(false);
-    if (!check(name.trim() ? {} : { name: "Give the workspace a name." })) return;
-    rename.mutate(name.trim(), { onSuccess: () => setSaved(true) });
-  }
-
   return (
-    <>
-      <ErrorAlert error={formError} />
-      <form ref={formRef} onSubmit={submit} noValidate className="form form-narrow">
-        <TextField
-          label="Workspace name"
-          name="name"
-          maxLength={100}
-          autoComplete="off"
-          value={name}
-          onChange={(e) => {
-            setName(e.target.value);
-            setSaved(false);
-            edited("name");
-          }}
-          error={errors.name}
-        />
-        <div className="form-actions">
-          <button type="submit" className="btn btn-primary" disabled={rename.isPending}>
-            {rename.isPending ? "Saving…" : "Rename"}
-          </button>
-          <span role="status" className="form-success">
-            {saved ? "Saved." : ""}
-          </span>
-        </div>
-      </form>
-    </>
+    <OneFieldForm
+      label="Workspace name"
+      name="name"
+      autoComplete="off"
+      maxLength={100}
+      initial={workspace.name}
+      submitLabel="Rename"
+      required="Give the workspace a name."
+      save={(name, saved) => rename.mutate(name, { onSuccess: saved })}
+      pending={rename.isPending}
+      error={rename.error}
+    />
   );
 }
 
