@@ -80,6 +80,9 @@ PROJECTS_ROUTES = (
     # An invitation's preview is for people not logged in yet; accepting one needs a
     # token, which the service checks itself.
     ProjectsRoute("invitations", token_checked=False),
+    ProjectsRoute("search"),
+    # The caller's own things across workspaces (`/me/tasks`); `/auth/me` is the account.
+    ProjectsRoute("me"),
 )
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from projectconnect.cli import Service, openapi
 from projectconnect.gateway import PROBLEMS, PROJECTS_ROUTES, GatewayConfig, Timeouts, Tls, render
+from projectconnect.projects.app import PUBLIC_PREFIXES
 
 RENDERINGS = {
     "compose": GatewayConfig.for_compose(),
@@ -59,7 +60,12 @@ def test_every_projects_route_is_routed_to_the_projects_service(
     assert _first_segments(Service.auth, capsys) == {"auth"}
 
 
-@pytest.mark.parametrize("prefix", ["projects", "workspaces"])
+def test_the_embedded_app_routes_the_same_prefixes_to_the_projects_service() -> None:
+    """One port in embedded mode: what is not the projects service's is the front end's."""
+    assert sorted(PUBLIC_PREFIXES) == sorted(route.prefix for route in PROJECTS_ROUTES)
+
+
+@pytest.mark.parametrize("prefix", ["projects", "workspaces", "search", "me"])
 def test_token_checked_prefixes_go_to_projects_after_the_auth_check(
     rendering: str, prefix: str
 ) -> None:

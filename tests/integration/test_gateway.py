@@ -383,14 +383,46 @@ async def test_the_team_prefixes_reach_the_projects_service(
 
 
 @pytest.mark.parametrize(
+    ("path", "service"),
+    [
+        ("/search?q=x", "projects"),
+        ("/search", "projects"),
+        ("/me/tasks", "projects"),
+        ("/me", "projects"),
+        # The account stays the auth service's.
+        ("/auth/me", "auth"),
+    ],
+)
+async def test_the_caller_s_own_routes_reach_their_service(
+    gateway: httpx.AsyncClient, stack: RunningStack, path: str, service: str
+) -> None:
+    ann = await sign_up(gateway, "me")
+    rid = f"me-route-{time.monotonic_ns()}"
+    response = await gateway.get(path, headers={**ann.headers, "X-Request-ID": rid})
+    # The service answers (the projects service may not have the route yet: its own 404),
+    # never the front end's index.html nor the gateway's own 404.
+    assert response.headers["content-type"].startswith(
+        ("application/json", "application/problem+json")
+    ), response.text
+    await asyncio.sleep(0.3)  # log lines are flushed by other processes
+    entry = next(e for e in stack.access_log() if e["request_id"] == rid)
+    assert entry["upstream_status"] == str(response.status_code)
+    assert rid in stack.logs(service)
+    if service == "auth":
+        assert rid not in stack.logs("projects")
+        assert response.status_code == 200
+        assert response.json()["email"] == ann.email
+
+
+@pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/projects"), ("POST", "/projects"), ("DELETE", "/workspaces/abc")],
+    [("GET", "/search?q=x"), ("GET", "/me/tasks"), ("POST", "/projects"), ("DELETE", "/me")],
 )
 async def test_reads_and_writes_without_a_token_are_refused_at_the_edge(
     gateway: httpx.AsyncClient, stack: RunningStack, method: str, path: str
 ) -> None:
     """Writes are checked in a location of their own, with the same problem documents."""
-    rid = f"no-token-{time.monotonic_ns()}"
+    rid = f"me-no-token-{time.monotonic_ns()}"
     response = await gateway.request(method, path, headers={"X-Request-ID": rid})
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
@@ -407,6 +439,9 @@ async def test_a_name_that_only_starts_like_a_prefix_is_the_front_end_s(
     for path in (
         "/workspaces-overview",
         "/invitations-sent/1",
+        "/my-tasks",
+        "/me-anything",
+        "/searches/saved",
     ):
         response = await gateway.get(path)
         assert response.status_code == 200
