@@ -12,8 +12,9 @@ import { ProjectPage } from "./pages/ProjectPage";
 import { SignupPage } from "./pages/SignupPage";
 
 /**
- * The app's own paths never start with /auth, /projects, /workspaces or /invitations: in
- * every deployment those prefixes belong to the APIs. An invitation link is
+ * The app's own paths never are, or start with, /auth, /projects, /workspaces,
+ * /invitations, /search or /me followed by a slash: in every deployment those belong to
+ * the APIs (/my-tasks or /me-anything would be the app's). An invitation link is
  * /invite/<token> (the projects service builds it so).
  */
 export function AppRoutes() {

@@ -80,6 +80,9 @@ PROJECTS_ROUTES = (
     # An invitation's preview is for people not logged in yet; accepting one needs a
     # token, which the service checks itself.
     ProjectsRoute("invitations", token_checked=False),
+    ProjectsRoute("search"),
+    # The caller's own things across workspaces (`/me/tasks`); `/auth/me` is the account.
+    ProjectsRoute("me"),
 )
 
 
@@ -93,6 +96,27 @@ class RateLimits:
     writes_per_user_burst: int = 40
     connections_per_ip: int = 100
     retry_after_seconds: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """How long the gateway waits on a replica, in milliseconds."""
+
+    connect_ms: int = 1000
+    # Requests answer in well under a second (p99 about 0.1 s under load): a replica that
+    # has not answered a read by then is stuck, and the read goes to the next one.
+    read_ms: int = 1500
+    # A write is never sent to a second replica once it may have reached one, so it is
+    # given time to finish instead of ending as a 504 whose outcome the client cannot know.
+    write_ms: int = 10_000
+    # Password hashing waits in a bounded queue that answers 503 at once when full.
+    hashing_ms: int = 10_000
+
+    @property
+    def write_backstop_ms(self) -> int:
+        """The writes hop's own limit: later than the write's, so the outer one answers
+        first and a write slow in the database never counts against a healthy replica."""
+        return self.write_ms + 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +144,7 @@ class GatewayConfig:
     status_listen: str = "0.0.0.0"  # noqa: S104 - the exporter is another container
     max_body_size: str = f"{DEFAULT_MAX_BODY_BYTES // 1024}k"
     limits: RateLimits = field(default_factory=RateLimits)
+    timeouts: Timeouts = field(default_factory=Timeouts)
     # The names clients use for the gateway; the HTTP redirect keeps a request's Host only
     # when it is one of them, else names the first.
     public_hosts: tuple[str, ...] = ("localhost", "127.0.0.1")
@@ -231,6 +256,7 @@ def render(config: GatewayConfig) -> str:
         writes_socket=config.writes_socket,
         redirect_port_suffix=config.redirect_port_suffix,
         public_hosts=[h.lower() for h in config.public_hosts],
+        timeouts=config.timeouts,
         problems=[asdict(p) for p in PROBLEMS],
         projects_routes=[asdict(r) for r in PROJECTS_ROUTES],
         security_headers=SECURITY_HEADERS,

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from projectconnect.cli import Service, openapi
-from projectconnect.gateway import PROJECTS_ROUTES, GatewayConfig, Tls, render
+from projectconnect.gateway import PROBLEMS, PROJECTS_ROUTES, GatewayConfig, Timeouts, Tls, render
+from projectconnect.projects.app import PUBLIC_PREFIXES
 
 RENDERINGS = {
     "compose": GatewayConfig.for_compose(),
@@ -59,7 +60,12 @@ def test_every_projects_route_is_routed_to_the_projects_service(
     assert _first_segments(Service.auth, capsys) == {"auth"}
 
 
-@pytest.mark.parametrize("prefix", ["projects", "workspaces"])
+def test_the_embedded_app_routes_the_same_prefixes_to_the_projects_service() -> None:
+    """One port in embedded mode: what is not the projects service's is the front end's."""
+    assert sorted(PUBLIC_PREFIXES) == sorted(route.prefix for route in PROJECTS_ROUTES)
+
+
+@pytest.mark.parametrize("prefix", ["projects", "workspaces", "search", "me"])
 def test_token_checked_prefixes_go_to_projects_after_the_auth_check(
     rendering: str, prefix: str
 ) -> None:
@@ -67,7 +73,13 @@ def test_token_checked_prefixes_go_to_projects_after_the_auth_check(
         location = _location(rendering, match)
         assert "auth_request /_pc_validate;" in location
         assert "proxy_set_header X-PC-User $pc_user;" in location
-        assert "proxy_pass http://$pc_projects_route;" in location
+        assert "proxy_pass http://pc_projects;" in location
+        # Writes leave before the checks here run, for a location that makes them.
+        assert "error_page 418 = @pc_projects_write;" in location
+    write = _location(rendering, "@pc_projects_write")
+    assert "auth_request /_pc_validate;" in write
+    assert "proxy_set_header X-PC-User $pc_user;" in write
+    assert "proxy_pass http://pc_projects_writes;" in write
 
 
 def test_invitations_go_to_projects_without_the_auth_check(rendering: str) -> None:
@@ -76,7 +88,12 @@ def test_invitations_go_to_projects_without_the_auth_check(rendering: str) -> No
         location = _location(rendering, match)
         assert "auth_request" not in location
         assert 'proxy_set_header X-PC-User "";' in location
-        assert "proxy_pass http://$pc_projects_route;" in location
+        assert "proxy_pass http://pc_projects;" in location
+        assert "error_page 418 = @pc_projects_write_unchecked;" in location
+    write = _location(rendering, "@pc_projects_write_unchecked")
+    assert "auth_request" not in write
+    assert "$pc_user" not in write
+    assert "proxy_pass http://pc_projects_writes;" in write
     # The per-address limits are the server's, so they cover every location.
     server = rendering.split("location = /_pc_validate")[0].rsplit("server {", 1)[1]
     assert "limit_req zone=pc_per_ip" in server
@@ -108,11 +125,63 @@ def test_replicas_that_do_not_answer_are_left_out(rendering: str) -> None:
         # Shared by the worker processes, so each does not find a frozen replica anew.
         assert f"zone {upstream} " in block
     timeouts = [_seconds(t) for t in re.findall(r"proxy_read_timeout (\S+);", rendering)]
-    assert max(timeouts) <= 10, "only password hashing may take long"
+    assert max(timeouts) <= 11, "only writes and password hashing may take long"
     assert min(timeouts) <= 2, "normal requests are given up on within 2 s"
-    writes = rendering.split("listen unix:", 1)[1]
-    (hop,) = re.findall(r"proxy_next_upstream ([^;]*);", writes)
-    assert "timeout" not in hop.split(), "a write that timed out may still be running"
+
+
+def _server_directive(rendering: str, name: str) -> str:
+    """The main server's own `name` (before its first location)."""
+    server = rendering.split("location = /_pc_validate")[0].rsplit("server {", 1)[1]
+    (value,) = re.findall(rf"\n {{8}}{name} ([^;]*);", server)
+    return str(value)
+
+
+def _read_timeout(block: str) -> float:
+    (value,) = re.findall(r"proxy_read_timeout (\S+);", block)
+    return _seconds(value)
+
+
+def test_reads_are_given_up_on_quickly_and_writes_are_given_time(rendering: str) -> None:
+    """A read caught on a stuck replica goes to the next one after a short wait; a write
+    is never resent, so it waits long enough for a write slow in the database to finish."""
+    timeouts = Timeouts()
+    read = _seconds(_server_directive(rendering, "proxy_read_timeout"))
+    assert read == timeouts.read_ms / 1000 <= 2
+    assert "timeout" in _server_directive(rendering, "proxy_next_upstream").split()
+    for route in PROJECTS_ROUTES:
+        for match in (f"= /{route.prefix}", f"/{route.prefix}/"):
+            location = _location(rendering, match)
+            assert "proxy_read_timeout" not in location, "reads keep the server's"
+            assert re.search(r"if \(\$pc_write\) \{\s*return 418;\s*\}", location), match
+    for name in ("@pc_projects_write", "@pc_projects_write_unchecked"):
+        write = _location(rendering, name)
+        assert _read_timeout(write) == timeouts.write_ms / 1000 >= 5
+        assert "proxy_next_upstream off;" in write
+    # The hop gives up later than the named location, so a write slow in the database ends
+    # there and never counts against its replica; and never resends a timed-out write.
+    hop = rendering.split("listen unix:", 1)[1]
+    assert _read_timeout(hop) > timeouts.write_ms / 1000
+    (retry,) = re.findall(r"proxy_next_upstream ([^;]*);", hop)
+    assert "timeout" not in retry.split(), "a write that timed out may still be running"
+    # Every method but these is a write.
+    methods = rendering.split("map $request_method $pc_write {", 1)[1].split("}", 1)[0]
+    assert re.findall(r"(\S+) 0;", methods) == ["GET", "HEAD", "OPTIONS"]
+    assert "default 1;" in methods
+
+
+def test_projects_locations_keep_every_problem_document(rendering: str) -> None:
+    """A location's own error_page (418, for writes) drops the server's: they are repeated,
+    and recursive, so the errors of the named location are problem documents too."""
+    for route in PROJECTS_ROUTES:
+        for match in (f"= /{route.prefix}", f"/{route.prefix}/"):
+            location = _location(rendering, match)
+            assert "recursive_error_pages on;" in location
+            for problem in PROBLEMS:
+                assert re.search(
+                    rf"error_page [0-9 ]*\b{problem.catches[0]}\b[0-9 ]* = "
+                    rf"/_pc_problems/{problem.name};",
+                    location,
+                ), (match, problem.name)
 
 
 def _seconds(value: str) -> float:

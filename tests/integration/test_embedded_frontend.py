@@ -35,6 +35,10 @@ async def test_the_front_end_and_the_apis_share_one_port(tmp_path: Path) -> None
             missing_asset = await client.get("/assets/index-00000000.js")
             wrong_method = await client.get("/auth/login")
             unknown_api = await client.get("/projects/a/b/c/d")
+            # The caller's own routes are the projects service's; /auth/me stays the account.
+            api_paths = [await client.get(p) for p in ("/search?q=x", "/me", "/me/tasks")]
+            account = await client.get("/auth/me")
+            app_paths = [await client.get(p) for p in ("/my-tasks", "/me-anything", "/searches")]
     assert "Project Connect" in home.text
     assert home.headers["cache-control"] == "no-cache"
     assert deep.text == home.text
@@ -48,3 +52,10 @@ async def test_the_front_end_and_the_apis_share_one_port(tmp_path: Path) -> None
     assert wrong_method.headers["content-type"] == "application/problem+json"
     assert unknown_api.status_code == 404
     assert unknown_api.headers["content-type"] == "application/problem+json"
+    for answer in api_paths:
+        assert answer.status_code in {401, 404, 422}, answer.url
+        assert answer.headers["content-type"] == "application/problem+json", answer.url
+    assert account.status_code == 401
+    assert account.headers["www-authenticate"].startswith("Bearer")
+    for answer in app_paths:
+        assert answer.text == home.text, answer.url

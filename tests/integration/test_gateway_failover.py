@@ -2,13 +2,15 @@
 
 A replica that is up but does not answer (SIGSTOP: its port still accepts connections)
 must cost only the requests already sent to it; a replica that answers 503 because its
-database is down is healthy, and must stay in rotation for the moment the database returns.
+database is down is healthy, and must stay in rotation for the moment the database returns;
+a write that is slow in the database is waited for, not cut off like a stuck read.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
 import signal
 import ssl
@@ -19,9 +21,11 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
+from projectconnect.gateway import Timeouts
 from tests.support.accounts import create_project, login, sign_up
 from tests.support.services import POSTGRES_ADMIN_URL
 from tests.support.stack import StackProcess, running_stack
@@ -189,3 +193,76 @@ async def test_a_database_outage_leaves_every_replica_in_rotation(
     assert set(login_statuses) <= {503}, login_statuses
     assert read_after <= 1.0, f"projects answered {read_after:.2f} s after the database returned"
     assert login_after <= 1.0, f"auth answered {login_after:.2f} s after the database returned"
+
+
+async def test_a_write_slower_than_the_read_timeout_completes_and_a_stuck_read_fails_over(
+    stack: StackProcess,
+) -> None:
+    """A write is never resent to another replica, so a 504 would leave its outcome unknown:
+    the gateway waits for it. A read is resent, so it is given up on quickly."""
+    read_timeout = Timeouts().read_ms / 1000
+    async with httpx.AsyncClient(base_url=stack.https, verify=_trust(stack), timeout=30) as api:
+        ann = await sign_up(api, "slow-write")
+        project = await create_project(api, ann, "Before")
+        path = f"/projects/{project['id']}"
+        rid = f"slow-write-{uuid.uuid4().hex}"
+        # The rename locks the project's row (FOR UPDATE): holding it makes the write wait
+        # in the database, on whichever replica it reaches, while reads go on.
+        holder = await asyncpg.connect(stack.projects_database)
+        try:
+            lock = holder.transaction()
+            await lock.start()
+            await holder.execute("SELECT id FROM projects WHERE id = $1 FOR UPDATE", project["id"])
+            started = time.monotonic()
+            rename = asyncio.create_task(
+                api.patch(
+                    path, json={"name": "After"}, headers={**ann.headers, "X-Request-ID": rid}
+                )
+            )
+
+            async def write_waits() -> bool:
+                waiting = await holder.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+                return bool(waiting)
+
+            await eventually(write_waits, message="the rename never reached the database")
+            read = await api.get(path, headers=ann.headers)
+            assert read.status_code == 200, read.text
+            assert read.json()["name"] == "Before"
+            # The write stalls twice the read timeout: how long the fault lasts.
+            await asyncio.sleep(max(0.0, started + 2 * read_timeout - time.monotonic()))
+            assert not rename.done(), (await rename).text
+            await lock.commit()
+        finally:
+            await holder.close()
+        renamed = await rename
+        took = time.monotonic() - started
+        assert renamed.status_code == 200, renamed.text
+        assert renamed.json()["name"] == "After"
+        assert took >= 2 * read_timeout
+        assert (await api.get(path, headers=ann.headers)).json()["name"] == "After"
+
+        # A read caught on a frozen replica is answered by the other, about as soon as the
+        # read timeout allows: the longer wait is for writes only.
+        frozen = stack.pids()["projects-0"]
+        os.kill(frozen, signal.SIGSTOP)
+        try:
+            reads: list[tuple[int, float]] = []
+            for _ in range(4):  # round robin: at least one is sent to the frozen replica
+                sent = time.monotonic()
+                status = (await api.get(path, headers=ann.headers)).status_code
+                reads.append((status, time.monotonic() - sent))
+        finally:
+            os.kill(frozen, signal.SIGCONT)
+    assert [status for status, _ in reads] == [200] * 4, reads
+    assert max(seconds for _, seconds in reads) <= 2 * read_timeout + 1.5, reads
+    entry = next(e for e in _access_log(stack) if e["request_id"] == rid)
+    assert str(entry["upstream"]).startswith("unix:"), entry  # through the writes hop
+    assert entry["status"] == 200
+
+
+def _access_log(stack: StackProcess) -> list[dict[str, object]]:
+    text = (stack.runtime / "gateway" / "access.log").read_text()
+    return [json.loads(line) for line in text.splitlines() if line.strip()]

@@ -32,7 +32,7 @@ from projectconnect.projects.writes import Writes
 
 # What the service answers publicly: the gateway and the embedded app route these here.
 ROUTERS = (api.router, workspaces_api.router, labels_api.router)
-PUBLIC_PREFIXES = ("projects", "workspaces", "invitations")
+PUBLIC_PREFIXES = ("projects", "workspaces", "invitations", "search", "me")
 
 MIGRATIONS = MigrationTree(
     name="projects",
