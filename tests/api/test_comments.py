@@ -195,19 +195,23 @@ async def test_concurrent_comments_and_deletes_keep_the_count_exact(
         who = people[writers[n % len(writers)]]
         return await api.post(comments_path(task), json={"body": f"new {n}"}, headers=who.headers)
 
-    async def remove(c: dict[str, Any]) -> httpx.Response:
-        return await api.delete(f"{comments_path(task)}/{c['id']}", headers=people["admin"].headers)
+    async def remove(n: int, c: dict[str, Any]) -> httpx.Response:
+        # An admin and the author: each person's writes take turns, so spread them.
+        who = people["admin" if n % 2 else "member"]
+        return await api.delete(f"{comments_path(task)}/{c['id']}", headers=who.headers)
 
-    answers = await asyncio.gather(*(write(n) for n in range(12)), *(remove(c) for c in doomed))
+    answers = await asyncio.gather(
+        *(write(n) for n in range(8)), *(remove(n, c) for n, c in enumerate(doomed))
+    )
 
-    assert sorted(a.status_code for a in answers) == [201] * 12 + [204] * 4
+    assert sorted(a.status_code for a in answers) == [201] * 8 + [204] * 4
     listed = await all_comments(api, people["viewer"], task)
-    assert sorted(c["body"] for c in listed) == sorted(f"new {n}" for n in range(12))
-    assert await comment_count(api, people["viewer"], task) == 12
+    assert sorted(c["body"] for c in listed) == sorted(f"new {n}" for n in range(8))
+    assert await comment_count(api, people["viewer"], task) == 8
     activity = await api.get(
         f"/projects/{task['project_id']}/tasks/{task['id']}/activity",
         params={"limit": 100},
         headers=people["viewer"].headers,
     )
     kinds = [e["kind"] for e in activity.json()["items"]]
-    assert (kinds.count("commented"), kinds.count("comment_deleted")) == (16, 4)
+    assert (kinds.count("commented"), kinds.count("comment_deleted")) == (12, 4)
