@@ -170,7 +170,8 @@ def consume(
     service: Annotated[Service, typer.Argument(help="Whose queue to consume.")] = Service.projects,
     metrics_port: MetricsPort = None,
 ) -> None:
-    """Run a service's event consumer as its own process (its DATABASE_URL, AMQP_URL)."""
+    """Run a service's event consumer as its own process (its DATABASE_URL, AMQP_URL),
+    which also purges the trash periodically."""
     from pydantic import ValidationError
 
     from projectconnect.infra.cache import CacheBackend
@@ -196,16 +197,19 @@ def consume(
             timeout=settings.redis_timeout_ms / 1000,
             prefix=settings.cache_prefix,
         )
+        core = ProjectsCore(settings, db, cache)
         consumer = RabbitConsumer(
-            amqp_url,
-            Topology(namespace=settings.events_namespace),
-            service.value,
-            ProjectsCore(settings, db, cache).events,
+            amqp_url, Topology(namespace=settings.events_namespace), service.value, core.events
         )
+        # The one process of a deployment that also purges the trash, periodically.
+        purge = asyncio.ensure_future(core.purge_trash(settings.trash_purge_interval_seconds))
         try:
             await consumer.start()
             await asyncio.Event().wait()
         finally:
+            purge.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await purge
             await consumer.close()
             await cache.close()
             await db.dispose()

@@ -451,6 +451,77 @@ async def got_task(cell: Cell, response: httpx.Response) -> None:
     assert response.json() == (await tasks_seen(cell))[cell.team.task]
 
 
+def comments_path(cell: Cell) -> str:
+    return f"/projects/{cell.team.project}/tasks/{cell.team.task}/comments"
+
+
+async def comments_seen(cell: Cell) -> dict[str, Any]:
+    listing = await ok(cell.get(comments_path(cell), cell.witness, limit=100))
+    return {c["id"]: c for c in listing["items"]}
+
+
+def comment_by(role: str) -> Prepare:
+    async def prepare(cell: Cell) -> None:
+        author = cell.team.people[role]
+        made = await ok(
+            cell.api.post(
+                comments_path(cell), json={"body": unique("Said")}, headers=author.headers
+            ),
+            201,
+        )
+        cell.ids["comment"] = made["id"]
+
+    return prepare
+
+
+async def listed_comments(cell: Cell, response: httpx.Response) -> None:
+    assert cell.ids["comment"] in {c["id"] for c in response.json()["items"]}
+
+
+async def created_comment(cell: Cell, response: httpx.Response) -> None:
+    made = (await comments_seen(cell))[response.json()["id"]]
+    assert (made["body"], made["author_id"]) == (cell.ids["name"], cell.caller.id)
+
+
+async def edited_comment(cell: Cell, response: httpx.Response) -> None:
+    assert (await comments_seen(cell))[cell.ids["comment"]]["body"] == cell.ids["name"]
+
+
+async def deleted_comment(cell: Cell, response: httpx.Response) -> None:
+    assert cell.ids["comment"] not in await comments_seen(cell)
+
+
+async def listed_activity(cell: Cell, response: httpx.Response) -> None:
+    items = response.json()["items"]
+    assert items
+    assert {e["project_id"] for e in items} == {cell.team.project}
+
+
+async def trashed_task(cell: Cell) -> None:
+    await new_task(cell)
+    path = f"/projects/{cell.team.project}/tasks/{cell.ids['task']}"
+    await ok(cell.api.delete(path, headers=cell.owner.headers), 204)
+
+
+async def trashed_project(cell: Cell) -> None:
+    await new_project(cell)
+    await ok(cell.api.delete(f"/projects/{cell.ids['project']}", headers=cell.owner.headers), 204)
+
+
+async def listed_trash(cell: Cell, response: httpx.Response) -> None:
+    assert cell.ids["task"] in {i["id"] for i in response.json()["items"]}
+
+
+async def restored_project(cell: Cell, response: httpx.Response) -> None:
+    assert (await ok(cell.get(f"/projects/{cell.ids['project']}", cell.witness)))["id"] == (
+        cell.ids["project"]
+    )
+
+
+async def restored_task(cell: Cell, response: httpx.Response) -> None:
+    assert cell.ids["task"] in await tasks_seen(cell)
+
+
 def label_body(cell: Cell) -> dict[str, Any]:
     return {"name": cell.ids["name"], "colour": "#102030"}
 
@@ -534,6 +605,30 @@ ROUTES = [
     Route("delete-task", "DELETE", "/projects/{project}/tasks/{task}", (204, 204, 204, 403),
           needs="member", prepare=new_task, effect=deleted_task),
     Route("get-task", "GET", "/projects/{project}/tasks/{task}", (200,) * 4, effect=got_task),
+    # Comments: every member reads them, members write; only its author edits a comment,
+    # its author or an admin deletes it (the comment is the member's here).
+    Route("list-comments", "GET", "/projects/{project}/tasks/{task}/comments?limit=100",
+          (200,) * 4, prepare=comment_by("owner"), effect=listed_comments),
+    Route("create-comment", "POST", "/projects/{project}/tasks/{task}/comments",
+          (201, 201, 201, 403), needs="member", body=named("body"), effect=created_comment),
+    Route("edit-comment", "PATCH", "/projects/{project}/tasks/{task}/comments/{comment}",
+          (200, 403, 403, 403), body=named("body"), prepare=comment_by("owner"),
+          effect=edited_comment),
+    Route("delete-comment", "DELETE", "/projects/{project}/tasks/{task}/comments/{comment}",
+          (204, 204, 204, 403), needs="admin", prepare=comment_by("member"),
+          effect=deleted_comment),
+    # The activity log: every member reads it.
+    Route("project-activity", "GET", "/projects/{project}/activity?limit=100", (200,) * 4,
+          effect=listed_activity),
+    Route("task-activity", "GET", "/projects/{project}/tasks/{task}/activity", (200,) * 4,
+          effect=listed_activity),
+    # The trash: every member sees it, members and above restore from it.
+    Route("list-trash", "GET", "/workspaces/{workspace}/trash?limit=100", (200,) * 4,
+          prepare=trashed_task, effect=listed_trash),
+    Route("restore-project", "POST", "/projects/{project}/restore", (200, 200, 200, 403),
+          needs="member", prepare=trashed_project, effect=restored_project),
+    Route("restore-task", "POST", "/projects/{project}/tasks/{task}/restore",
+          (200, 200, 200, 403), needs="member", prepare=trashed_task, effect=restored_task),
     # Labels: every member reads them, members and above manage them.
     Route("list-labels", "GET", "/workspaces/{workspace}/labels", (200,) * 4,
           effect=listed_labels),
@@ -646,7 +741,7 @@ async def test_a_workspace_one_is_not_in_reads_as_one_that_does_not_exist(
     hidden = await send(cell, route, cell.ids)
     nowhere = {
         **cell.ids,
-        **{k: str(uuid.uuid4()) for k in ("workspace", "project", "task", "label")},
+        **{k: str(uuid.uuid4()) for k in ("workspace", "project", "task", "label", "comment")},
     }
     nowhere.update(member=str(uuid.uuid4()), invitation=str(uuid.uuid4()))
     missing = await send(cell, route, nowhere)

@@ -46,6 +46,7 @@ TASK_FIELDS = {
     "labels",
     "position",
     "version",
+    "comment_count",
 }
 
 

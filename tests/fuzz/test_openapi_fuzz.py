@@ -81,6 +81,7 @@ REAL_MEMBER = "real-member"
 REAL_INVITATION = "real-invitation"
 REAL_TOKEN = "real-token"
 REAL_LABEL = "real-label"
+REAL_COMMENT = "real-comment"
 # Stand-ins for each path parameter naming something the fuzz user can reach.
 LIVE = {
     "project_id": REAL_PROJECT,
@@ -90,6 +91,7 @@ LIVE = {
     "invitation_id": REAL_INVITATION,
     "token": REAL_TOKEN,
     "label_id": REAL_LABEL,
+    "comment_id": REAL_COMMENT,
 }
 # Task fields that name other live things (members, labels, tasks of a column): a random
 # value is a 422 almost always, so one variant of a task change leaves them out.
@@ -334,6 +336,15 @@ class ProjectsOwner:
         assert created.status_code == 201, created.text
         return str(created.json()["id"])
 
+    def live_comment(self, project_id: object, task_id: object) -> str:
+        """A new comment of the caller's on the task named, if it is live (else no id of ours)."""
+        created = self.client.post(
+            f"/projects/{project_id}/tasks/{task_id}/comments",
+            json={"body": "Fuzzed"},
+            headers=self.headers,
+        )
+        return str(created.json()["id"]) if created.status_code == 201 else str(uuid.uuid4())
+
     def fill_in(self, path_parameters: dict[str, Any]) -> dict[str, Any]:
         filled = dict(path_parameters)
         if filled.get("project_id") == REAL_PROJECT:
@@ -344,6 +355,8 @@ class ProjectsOwner:
             filled["workspace_id"] = self.live_workspace()
         if filled.get("label_id") == REAL_LABEL:
             filled["label_id"] = self.live_label()
+        if filled.get("comment_id") == REAL_COMMENT:
+            filled["comment_id"] = self.live_comment(filled["project_id"], filled["task_id"])
         if filled.get("user_id") == REAL_MEMBER:
             self.live_workspace()
             filled["user_id"] = self.user_id

@@ -11,6 +11,7 @@ from projectconnect.infra.problems import Forbidden, NotFound
 from projectconnect.projects.access import (
     REQUIRED_ROLE,
     Action,
+    Grant,
     Role,
     decide,
     may_change_role,
@@ -32,6 +33,8 @@ def test_the_table_names_the_weakest_role_for_every_action() -> None:
     assert REQUIRED_ROLE == {
         Action.READ: Role.VIEWER,
         Action.EDIT: Role.MEMBER,
+        Action.COMMENT: Role.MEMBER,
+        Action.MODERATE_COMMENTS: Role.ADMIN,
         Action.MANAGE_LABELS: Role.MEMBER,
         Action.MANAGE_MEMBERS: Role.ADMIN,
         Action.RENAME_WORKSPACE: Role.ADMIN,
@@ -96,3 +99,30 @@ def test_nobody_grants_above_their_own_role(
 ) -> None:
     if new is not None and new.rank > actor.rank:
         assert not may_change_role(actor, current, new)
+
+
+AUTHOR, OTHER = uuid.uuid4(), uuid.uuid4()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_the_author_edits_a_comment_while_they_may_comment(role: Role) -> None:
+    author = Grant(AUTHOR, WORKSPACE, role)
+    if role.at_least(Role.MEMBER):
+        author.require_comment_edit(AUTHOR)
+    else:
+        with pytest.raises(Forbidden):
+            author.require_comment_edit(AUTHOR)
+    with pytest.raises(Forbidden):
+        Grant(OTHER, WORKSPACE, role).require_comment_edit(AUTHOR)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_authors_delete_their_comments_and_admins_anyones(role: Role) -> None:
+    own, others = Grant(AUTHOR, WORKSPACE, role), Grant(OTHER, WORKSPACE, role)
+    for grant, allowed in ((own, role.at_least(Role.MEMBER)), (others, role.at_least(Role.ADMIN))):
+        if allowed:
+            grant.require_comment_removal(AUTHOR)
+        else:
+            with pytest.raises(Forbidden) as refused:
+                grant.require_comment_removal(AUTHOR)
+            assert refused.value.extensions == {"required_role": "admin"}

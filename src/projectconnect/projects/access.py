@@ -57,7 +57,9 @@ _RANKS: Final[Mapping[Role, int]] = {
 
 class Action(enum.StrEnum):
     READ = "read"  # the workspace, its members, its projects and tasks
-    EDIT = "edit"  # create, change and delete projects and tasks
+    EDIT = "edit"  # create, change, delete (to the trash) and restore projects and tasks
+    COMMENT = "comment"  # comment on tasks; edit and delete one's own comments
+    MODERATE_COMMENTS = "moderate_comments"  # delete anyone's comment (never edit it)
     MANAGE_LABELS = "manage_labels"  # create, change and delete the workspace's labels
     MANAGE_MEMBERS = "manage_members"  # invite, revoke, change roles, remove (see below)
     RENAME_WORKSPACE = "rename_workspace"
@@ -68,6 +70,8 @@ class Action(enum.StrEnum):
 REQUIRED_ROLE: Final[Mapping[Action, Role]] = {
     Action.READ: Role.VIEWER,
     Action.EDIT: Role.MEMBER,
+    Action.COMMENT: Role.MEMBER,
+    Action.MODERATE_COMMENTS: Role.ADMIN,
     Action.MANAGE_LABELS: Role.MEMBER,
     Action.MANAGE_MEMBERS: Role.ADMIN,
     Action.RENAME_WORKSPACE: Role.ADMIN,
@@ -122,10 +126,24 @@ class Grant:
             )
             raise forbidden(needed, "Changing this member")
 
+    def require_comment_edit(self, author_id: uuid.UUID) -> None:
+        """Only its author edits a comment, with the role to comment; no role edits another's."""
+        self.require(Action.COMMENT)
+        if author_id != self.user_id:
+            raise Forbidden("Only the author of a comment can edit it.")
+
+    def require_comment_removal(self, author_id: uuid.UUID) -> None:
+        """Authors delete their own comments; admins and owners anyone's."""
+        if author_id == self.user_id and self.allows(Action.COMMENT):
+            return
+        self.require(Action.MODERATE_COMMENTS)
+
 
 _WHAT: Final[Mapping[Action, str]] = {
     Action.READ: "Reading this workspace",
     Action.EDIT: "Changing projects and tasks",
+    Action.COMMENT: "Commenting",
+    Action.MODERATE_COMMENTS: "Deleting another member's comment",
     Action.MANAGE_LABELS: "Managing labels",
     Action.MANAGE_MEMBERS: "Managing members and invitations",
     Action.RENAME_WORKSPACE: "Renaming the workspace",
@@ -195,14 +213,21 @@ class Access:
         assert row is not None
         return row[0], grant
 
-    async def project(self, project_id: str, action: Action) -> tuple[Project, Grant]:
-        """The project named in the path, and the caller's grant in its workspace."""
+    async def project(
+        self, project_id: str, action: Action, *, trashed: bool = False
+    ) -> tuple[Project, Grant]:
+        """The project named in the path, and the caller's grant in its workspace.
+
+        A project in the trash is not found, unless `trashed` (to restore it or what it
+        holds), which finds it whether it is in the trash or not."""
         pid = parse_id(project_id, PROJECT_NOT_FOUND)
         statement = (
             select(Project, Membership.role)
             .join(Membership, Membership.workspace_id == Project.workspace_id)
             .where(Membership.user_id == self.user_id, Project.id == pid)
         )
+        if not trashed:
+            statement = statement.where(Project.deleted_at.is_(None))
         row = (await self.session.execute(statement)).first()
         if row is None:
             raise NotFound(PROJECT_NOT_FOUND)

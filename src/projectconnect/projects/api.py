@@ -88,6 +88,7 @@ def task_public(view: TaskView) -> TaskPublic:
         labels=view.labels,
         position=task.position,
         version=task.version,
+        comment_count=task.comment_count,
         created_at=task.created_at,
         updated_at=task.updated_at,
     )

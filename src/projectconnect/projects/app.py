@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import datetime as dt
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -21,17 +24,32 @@ from projectconnect.infra.sessions import (
 )
 from projectconnect.infra.tokens import KeySource, RemoteKeySource, SessionRegistry, TokenVerifier
 from projectconnect.infra.tracing import configure_tracing
-from projectconnect.projects import api, handlers, labels_api, workspaces_api
+from projectconnect.projects import (
+    api,
+    discussion_api,
+    handlers,
+    labels_api,
+    trash_api,
+    workspaces_api,
+)
 from projectconnect.projects.cache import ReadCache
+from projectconnect.projects.discussion import ActivityFeed, CommentService
 from projectconnect.projects.labels import LabelService
 from projectconnect.projects.models import Base
 from projectconnect.projects.service import ProjectService
 from projectconnect.projects.settings import ProjectsSettings
+from projectconnect.projects.trash import TrashPurge, TrashService
 from projectconnect.projects.workspaces import WorkspaceService
 from projectconnect.projects.writes import Writes
 
 # What the service answers publicly: the gateway and the embedded app route these here.
-ROUTERS = (api.router, workspaces_api.router, labels_api.router)
+ROUTERS = (
+    api.router,
+    discussion_api.router,
+    trash_api.router,
+    workspaces_api.router,
+    labels_api.router,
+)
 PUBLIC_PREFIXES = ("projects", "workspaces", "invitations", "search", "me")
 
 MIGRATIONS = MigrationTree(
@@ -59,7 +77,16 @@ class ProjectsCore:
         self.workspaces = WorkspaceService(db, writes)
         self.service = ProjectService(db, writes, self.workspaces)
         self.labels = LabelService(db, writes)
+        self.comments = CommentService(db, writes)
+        self.activity = ActivityFeed(db)
+        retention = dt.timedelta(days=settings.trash_retention_days)
+        self.trash = TrashService(db, writes, retention)
+        self.purge = TrashPurge(db, retention)
         self.events = handlers.dispatcher(self.workspaces)
+
+    async def purge_trash(self, interval: float) -> None:
+        """The trash's periodic purge, run by one process: the one consuming events."""
+        await self.purge.run(interval)
 
 
 class ProjectsRuntime:
@@ -103,8 +130,13 @@ class ProjectsRuntime:
         self.workspaces = core.workspaces
         self.service = core.service
         self.labels = core.labels
+        self.comments = core.comments
+        self.activity = core.activity
+        self.trash = core.trash
         self.events = core.events
+        self._core = core
         self._consumer: RabbitConsumer | None = None
+        self._purge: asyncio.Task[None] | None = None
 
     def _shared_sessions(self, settings: ProjectsSettings) -> TokenSessions:
         """On its own: the session keys auth writes to the shared cache, else auth's validate."""
@@ -126,6 +158,11 @@ class ProjectsRuntime:
         if self.settings.amqp_url is not None and self.settings.run_consumer:
             self._consumer = self.rabbit_consumer()
             await self._consumer.start()
+        if self.settings.amqp_url is None or self.settings.run_consumer:
+            # Where events are consumed, the trash is purged: the embedded server, or a
+            # service consuming its own queue (else `projectconnect consume` does it).
+            interval = self.settings.trash_purge_interval_seconds
+            self._purge = asyncio.create_task(self._core.purge_trash(interval))
 
     def readiness_checks(self) -> dict[str, Check]:
         return service_checks(self.db, self.cache, self.settings.amqp_url_value)
@@ -134,11 +171,18 @@ class ProjectsRuntime:
         app.state.projects_service = self.service
         app.state.projects_workspaces = self.workspaces
         app.state.projects_labels = self.labels
+        app.state.projects_comments = self.comments
+        app.state.projects_activity = self.activity
+        app.state.projects_trash = self.trash
         app.state.projects_read_cache = self.read_cache
         app.state.projects_verifier = self.verifier
         app.state.projects_sessions = self.sessions
 
     async def close(self) -> None:
+        if self._purge is not None:
+            self._purge.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._purge
         if self._consumer is not None:
             await self._consumer.close()
         await self.sessions.close()

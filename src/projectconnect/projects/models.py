@@ -9,6 +9,7 @@ import datetime as dt
 import uuid
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     ForeignKey,
@@ -110,6 +111,9 @@ class Project(Base):
     __table_args__ = (
         # Keyset pagination of a workspace's projects, newest first.
         Index("ix_projects_workspace_created", "workspace_id", "created_at", "id"),
+        # A workspace's trash, newest first, and the purge of what is older than it keeps.
+        Index("ix_projects_workspace_deleted", "workspace_id", "deleted_at", "id"),
+        Index("ix_projects_deleted", "deleted_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -122,6 +126,9 @@ class Project(Base):
     done_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # In the workspace's trash since then (hidden from every read), until restored or purged.
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    deleted_by: Mapped[uuid.UUID | None]
 
 
 # Positions compare byte by byte (fractional-indexing keys), whatever the database's locale.
@@ -134,6 +141,9 @@ class Task(Base):
         Index("ix_tasks_project_created", "project_id", "created_at", "id"),
         # A status column of a board, in its manual order.
         Index("ix_tasks_project_status_position", "project_id", "status", "position"),
+        # A project's trashed tasks, and the purge of what is older than the trash keeps.
+        Index("ix_tasks_project_deleted", "project_id", "deleted_at", "id"),
+        Index("ix_tasks_deleted", "deleted_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -149,8 +159,12 @@ class Task(Base):
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     position: Mapped[str] = mapped_column(PositionKey)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Kept in the same transaction as each comment's creation and deletion.
+    comment_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    deleted_by: Mapped[uuid.UUID | None]
 
 
 class TaskAssignee(Base):
@@ -187,6 +201,44 @@ class TaskLabel(Base):
     label_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("labels.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+class Comment(Base):
+    """A Markdown comment on a task, by a member; goes with its task."""
+
+    __tablename__ = "task_comments"
+    __table_args__ = (Index("ix_task_comments_task_created", "task_id", "created_at", "id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    task_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    author_id: Mapped[uuid.UUID]
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ActivityEntry(Base):
+    """What someone did to a project or one of its tasks, written with the change itself.
+
+    `before`/`after` hold JSON values (a title, a status, a user id, ...) or null; see
+    `projects.activity` for what each `kind` records.
+    """
+
+    __tablename__ = "activity"
+    __table_args__ = (
+        Index("ix_activity_project_at", "project_id", "at", "id"),
+        Index("ix_activity_task_at", "task_id", "at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    task_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    actor_id: Mapped[uuid.UUID]
+    kind: Mapped[str] = mapped_column(String(32))
+    field: Mapped[str | None] = mapped_column(String(32))
+    before: Mapped[object | None] = mapped_column(JSON(none_as_null=True))
+    after: Mapped[object | None] = mapped_column(JSON(none_as_null=True))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class InboxEvent(InboxColumns, Base):

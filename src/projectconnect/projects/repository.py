@@ -104,7 +104,11 @@ class VisibleProjects:
             # a page costs `limit` rows per workspace, however many projects there are.
             newest = (
                 select(Project)
-                .where(Project.workspace_id == memberships.c.workspace_id, _before(after))
+                .where(
+                    Project.workspace_id == memberships.c.workspace_id,
+                    Project.deleted_at.is_(None),
+                    _before(after),
+                )
                 .order_by(*NEWEST_FIRST)
                 .limit(limit)
                 .lateral("newest")
@@ -118,7 +122,8 @@ class VisibleProjects:
             statement = select(Project, memberships.c.role).join(
                 memberships, memberships.c.workspace_id == Project.workspace_id
             )
-            ordered = statement.where(_before(after)).order_by(*NEWEST_FIRST)
+            ordered = statement.where(Project.deleted_at.is_(None), _before(after))
+            ordered = ordered.order_by(*NEWEST_FIRST)
         rows = await self.session.execute(ordered.limit(limit))
         return [(project, role) for project, role in rows]
 
@@ -135,11 +140,13 @@ class ProjectRepository:
             raise ValueError("a project goes into the workspace of the grant")
         self.session.add(project)
 
-    async def delete(self, project: Project) -> None:
+    async def trash(self, project: Project, by: uuid.UUID, at: dt.datetime) -> None:
+        """Move the project to the trash: it and its tasks leave every read."""
         await self.session.execute(
-            delete(Project).where(
-                Project.id == project.id, Project.workspace_id == self.workspace_id
-            )
+            update(Project)
+            .where(Project.id == project.id, Project.workspace_id == self.workspace_id)
+            .values(deleted_at=at, deleted_by=by)
+            .execution_options(synchronize_session=False)
         )
 
     async def lock(self, project_id: uuid.UUID) -> bool:
@@ -175,10 +182,13 @@ class TaskRepository:
         self.project_id = project.id
 
     def _scoped(self) -> Select[Task]:
-        return select(Task).where(Task.project_id == self.project_id)
+        """The project's tasks that are not in the trash: where every read starts."""
+        return select(Task).where(Task.project_id == self.project_id, Task.deleted_at.is_(None))
 
     def _is_task(self, task_id: uuid.UUID) -> ColumnElement[bool]:
-        return and_(Task.project_id == self.project_id, Task.id == task_id)
+        return and_(
+            Task.project_id == self.project_id, Task.id == task_id, Task.deleted_at.is_(None)
+        )
 
     async def list_page(self, limit: int, after: Position | None) -> Sequence[Task]:
         statement = self._scoped()
@@ -232,7 +242,11 @@ class TaskRepository:
     async def last_position(self, status: str) -> str | None:
         statement = (
             select(Task.position)
-            .where(Task.project_id == self.project_id, Task.status == status)
+            .where(
+                Task.project_id == self.project_id,
+                Task.status == status,
+                Task.deleted_at.is_(None),
+            )
             .order_by(Task.position.desc())
             .limit(1)
         )
@@ -243,7 +257,12 @@ class TaskRepository:
     ) -> str | None:
         """The position next to `position` in a status column (later or earlier), if any,
         not counting the task being moved."""
-        column = and_(Task.project_id == self.project_id, Task.status == status, Task.id != moving)
+        column = and_(
+            Task.project_id == self.project_id,
+            Task.status == status,
+            Task.id != moving,
+            Task.deleted_at.is_(None),
+        )
         if later:
             statement = select(Task.position).where(column, Task.position > position)
             statement = statement.order_by(Task.position).limit(1)
@@ -285,11 +304,12 @@ class TaskRepository:
         await self.session.execute(delete(TaskLabel).where(TaskLabel.task_id == task_id))
         self.session.add_all(TaskLabel(task_id=task_id, label_id=i) for i in set(label_ids))
 
-    async def delete(self, task_id: uuid.UUID) -> str | None:
-        """Delete a task; its status, or None when no such task was there to delete."""
+    async def trash(self, task_id: uuid.UUID, by: uuid.UUID, at: dt.datetime) -> str | None:
+        """Move a task to the trash; its status, or None when no such task was there."""
         result = await self.session.execute(
-            delete(Task)
+            update(Task)
             .where(self._is_task(task_id))
+            .values(deleted_at=at, deleted_by=by)
             .returning(Task.status)
             .execution_options(synchronize_session=False)
         )

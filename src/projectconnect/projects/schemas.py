@@ -154,12 +154,79 @@ class TaskPublic(BaseModel):
     labels: list[uuid.UUID]
     position: str = Field(description="Orders the tasks of a status column (byte order).")
     version: int = Field(description="Grows with every change; the ETag of the task.")
+    comment_count: int = Field(description="Comments on the task.")
     created_at: dt.datetime
     updated_at: dt.datetime
 
 
 class TaskPage(BaseModel):
     items: list[TaskPublic]
+    next_cursor: str | None
+
+
+CommentBody = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000, pattern=NOT_BLANK),
+]
+
+
+class CommentCreate(RequestModel):
+    body: CommentBody = Field(description="Markdown; trimmed.")
+
+
+class CommentUpdate(RequestModel):
+    body: CommentBody = Field(description="Markdown; trimmed.")
+
+
+class CommentPublic(BaseModel):
+    id: uuid.UUID
+    task_id: uuid.UUID
+    author_id: uuid.UUID
+    body: str
+    created_at: dt.datetime
+    updated_at: dt.datetime | None = Field(description="When it was last edited; null if never.")
+
+
+class CommentPage(BaseModel):
+    items: list[CommentPublic]
+    next_cursor: str | None
+
+
+JsonValue = str | int | bool | list[str] | dict[str, str] | None
+
+
+class ActivityPublic(BaseModel):
+    id: uuid.UUID
+    project_id: uuid.UUID
+    task_id: uuid.UUID | None = Field(description="Null for the project itself.")
+    actor_id: uuid.UUID
+    kind: str = Field(
+        description="created, changed, renamed, moved, assigned, unassigned, labelled, "
+        "unlabelled, commented, comment_edited, comment_deleted, deleted, restored."
+    )
+    field: str | None
+    before: JsonValue
+    after: JsonValue
+    at: dt.datetime
+
+
+class ActivityPage(BaseModel):
+    items: list[ActivityPublic]
+    next_cursor: str | None
+
+
+class TrashItemPublic(BaseModel):
+    kind: Literal["project", "task"]
+    id: uuid.UUID
+    project_id: uuid.UUID = Field(description="The project itself, or the task's.")
+    title: str = Field(description="The project's name or the task's title.")
+    deleted_at: dt.datetime
+    deleted_by: uuid.UUID | None
+    purge_at: dt.datetime = Field(description="When it leaves the trash for good.")
+
+
+class TrashPage(BaseModel):
+    items: list[TrashItemPublic]
     next_cursor: str | None
 
 

@@ -18,6 +18,7 @@ from projectconnect.infra.db import Database, utcnow
 from projectconnect.infra.pagination import Position
 from projectconnect.infra.problems import NotFound, PreconditionFailed, field_error
 from projectconnect.projects.access import PROJECT_NOT_FOUND, Access, Action, Grant, parse_id
+from projectconnect.projects.activity import ActivityLog, Change, project_state, task_state
 from projectconnect.projects.models import Project, Task
 from projectconnect.projects.repository import (
     LabelRepository,
@@ -113,6 +114,8 @@ class ProjectService:
                 updated_at=now,
             )
             ProjectRepository(unit.session, grant).add(project)
+            await unit.session.flush()  # the log's entries refer to it
+            ActivityLog(unit.session, user_id, now).project_created(project)
             unit.touch_project(project)
         return ProjectView(project, grant.role)
 
@@ -127,17 +130,24 @@ class ProjectService:
         changes = data.model_dump(exclude_unset=True)
         async with self.writes.open(user_id) as unit:
             project, grant = await unit.project(project_id, Action.EDIT, for_update=True)
+            before = project_state(project)
             for field, value in changes.items():
                 setattr(project, field, value)
             if changes:
                 project.updated_at = utcnow()
+                ActivityLog(unit.session, user_id, project.updated_at).project_changed(
+                    project, before
+                )
             unit.touch_project(project)
         return ProjectView(project, grant.role)
 
     async def delete_project(self, user_id: uuid.UUID, project_id: str) -> None:
+        """To the workspace's trash, with its tasks (`projects.trash`)."""
+        now = utcnow()
         async with self.writes.open(user_id) as unit:
             project, grant = await unit.project(project_id, Action.EDIT, for_update=True)
-            await ProjectRepository(unit.session, grant).delete(project)
+            await ProjectRepository(unit.session, grant).trash(project, user_id, now)
+            ActivityLog(unit.session, user_id, now).record(project.id, None, [Change("deleted")])
             unit.touch_project(project)
 
     async def list_tasks(
@@ -200,6 +210,9 @@ class ProjectService:
             await tasks.set_assignees(task.id, data.assignees or [])
             await tasks.set_labels(task.id, data.labels or [])
             await _flush_links(unit.session)
+            log = ActivityLog(unit.session, user_id, now)
+            log.task_created(task)
+            log.task_changed(task, task_state(task, [], []), task_state(task, *_links(data)))
             unit.touch_project(project)
         return TaskView(task, sorted(set(data.assignees or [])), sorted(set(data.labels or [])))
 
@@ -229,6 +242,8 @@ class ProjectService:
             if task is None:  # deleted between our read and our write
                 raise NotFound(TASK_NOT_FOUND)
             await _check_links(unit.session, grant, data.assignees, data.labels)
+            (was,) = await _views(tasks, [task])
+            before = task_state(task, was.assignees, was.labels)  # re-reads refresh `task`
             old = task.status
             new = next_status(old, changes)
             values: dict[str, object] = {
@@ -258,25 +273,35 @@ class ProjectService:
             task = await tasks.get_fresh(tid)
             assert task is not None  # locked by this write
             (view,) = await _views(tasks, [task])
+            ActivityLog(unit.session, user_id, now).task_changed(
+                task, before, task_state(task, view.assignees, view.labels)
+            )
             unit.touch_project(project)
         return view
 
     async def delete_task(self, user_id: uuid.UUID, project_id: str, task_id: str) -> None:
+        """To the workspace's trash: it leaves its project's counts (`projects.trash`)."""
         tid = parse_id(task_id, TASK_NOT_FOUND)
+        now = utcnow()
         async with self.writes.open(user_id) as unit:
             project, grant = await unit.project(project_id, Action.EDIT)
-            status = await TaskRepository(unit.session, grant, project).delete(tid)
+            status = await TaskRepository(unit.session, grant, project).trash(tid, user_id, now)
             if status is None:
                 raise NotFound(TASK_NOT_FOUND)
             await ProjectRepository(unit.session, grant).adjust_counts(
                 project.id, tasks=-counted(status), done=-int(status == DONE)
             )
+            ActivityLog(unit.session, user_id, now).record(project.id, tid, [Change("deleted")])
             unit.touch_project(project)
 
 
 async def _views(tasks: TaskRepository, rows: Sequence[Task]) -> list[TaskView]:
     assignees, labels = await tasks.assignees_and_labels([t.id for t in rows])
     return [TaskView(t, assignees[t.id], labels[t.id]) for t in rows]
+
+
+def _links(data: TaskCreate) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+    return list(data.assignees or []), list(data.labels or [])
 
 
 async def _unchanged(tasks: TaskRepository, task_id: uuid.UUID, if_match: int | None) -> TaskView:

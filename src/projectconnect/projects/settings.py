@@ -33,6 +33,10 @@ class ProjectsSettings(ServiceSettings):
     # or cannot answer; unset, it is JWKS_URL's sibling `…/auth/validate`.
     session_validate_url: AnyHttpUrl | None = None
     session_validate_timeout_ms: int = Field(default=1000, ge=10, le=30000)
+    # How long deleted projects and tasks stay restorable in their workspace's trash.
+    trash_retention_days: float = Field(default=30, gt=0, le=3650)
+    # How often the process that consumes events (or the embedded server) purges the trash.
+    trash_purge_interval_seconds: float = Field(default=3600, gt=0, le=86400)
 
     @field_validator("read_cache_page_sizes")
     @classmethod

@@ -73,20 +73,23 @@ class Unit:
         return workspace, grant
 
     async def project(
-        self, project_id: str, action: Action, *, for_update: bool = False
+        self, project_id: str, action: Action, *, for_update: bool = False, trashed: bool = False
     ) -> tuple[Project, Grant]:
         """The project and the caller's grant; `for_update` locks its row (after the
-        workspace's lock, the order every write takes them in)."""
-        project, grant = await self.access.project(project_id, action)
+        workspace's lock, the order every write takes them in); `trashed` finds it in the
+        trash too (`Access.project`)."""
+        project, grant = await self.access.project(project_id, action, trashed=trashed)
         await self.rely_on(grant, action)
         if for_update:
-            locked = await self.session.scalars(
+            statement = (
                 select(Project)
                 .where(Project.id == project.id, Project.workspace_id == grant.workspace_id)
                 .with_for_update()
                 .execution_options(populate_existing=True)
             )
-            found = locked.one_or_none()
+            if not trashed:
+                statement = statement.where(Project.deleted_at.is_(None))
+            found = (await self.session.scalars(statement)).one_or_none()
             if found is None:  # deleted meanwhile
                 raise NotFound(PROJECT_NOT_FOUND)
             project = found
