@@ -108,8 +108,10 @@ class OwnershipTransfer(Base):
 class Project(Base):
     __tablename__ = "projects"
     __table_args__ = (
-        # Keyset pagination of a workspace's projects, newest first.
+        # Keyset pagination of a workspace's projects, by each sort of the list.
         Index("ix_projects_workspace_created", "workspace_id", "created_at", "id"),
+        Index("ix_projects_workspace_updated", "workspace_id", "updated_at", "id"),
+        Index("ix_projects_workspace_name", "workspace_id", text("lower(name)"), "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -122,6 +124,8 @@ class Project(Base):
     done_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set while the project is archived: out of the default lists, kept whole.
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 # Positions compare byte by byte (fractional-indexing keys), whatever the database's locale.
@@ -134,6 +138,12 @@ class Task(Base):
         Index("ix_tasks_project_created", "project_id", "created_at", "id"),
         # A status column of a board, in its manual order.
         Index("ix_tasks_project_status_position", "project_id", "status", "position"),
+        # The other sorts of a task list (projects.listing reads one range of one of these
+        # per segment): by due date (the undated ones by id), by last change, by priority
+        # then creation.
+        Index("ix_tasks_project_due", "project_id", "due_date", "id"),
+        Index("ix_tasks_project_updated", "project_id", "updated_at", "id"),
+        Index("ix_tasks_project_priority_created", "project_id", "priority", "created_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
