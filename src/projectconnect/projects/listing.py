@@ -25,6 +25,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, exists, func, or_, true, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
+from projectconnect.infra.db import contains_text
 from projectconnect.infra.pagination import SortCursor, cursor_mismatch
 from projectconnect.infra.problems import field_error
 from projectconnect.projects.models import Project, Task, TaskAssignee, TaskLabel
@@ -282,7 +283,7 @@ class TaskQuery:
             found.append(Task.due_date < self.overdue_on)
             found.append(Task.status.not_in(CLOSED))
         if self.text is not None:
-            found.append(Task.title.icontains(self.text, autoescape=True))
+            found.append(contains_text(Task.title, self.text))
         return found
 
     def plan(self, cursor: str | None) -> Plan:
@@ -364,7 +365,7 @@ class ProjectQuery:
             Project.archived_at.is_not(None) if self.archived else Project.archived_at.is_(None)
         ]
         if self.text is not None:
-            found.append(Project.name.icontains(self.text, autoescape=True))
+            found.append(contains_text(Project.name, self.text))
         return found
 
     def segment(self) -> Segment:
