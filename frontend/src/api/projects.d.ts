@@ -53,7 +53,8 @@ export type paths = {
         };
         /**
          * List Projects
-         * @description Every project the caller can see, across their workspaces; `workspace` narrows it.
+         * @description Every project the caller can see, across their workspaces; `workspace` narrows it,
+         *     `q` keeps those whose name contains it.
          */
         get: operations["list_projects"];
         put?: never;
@@ -87,6 +88,26 @@ export type paths = {
         patch: operations["update_project"];
         trace?: never;
     };
+    "/projects/{project_id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Archive Project
+         * @description Out of the default lists (`GET /projects?archived=true` lists it), kept whole.
+         */
+        post: operations["archive_project"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/projects/{project_id}/tasks": {
         parameters: {
             query?: never;
@@ -94,7 +115,11 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        /** List Tasks */
+        /**
+         * List Tasks
+         * @description The project's tasks, oldest first unless sorted otherwise; each filter narrows the
+         *     list, a repeated one to tasks with any of its values.
+         */
         get: operations["list_tasks"];
         put?: never;
         /** Create Task */
@@ -126,6 +151,23 @@ export type paths = {
          *     moves the task between them, and a new status alone to the end of its column.
          */
         patch: operations["update_task"];
+        trace?: never;
+    };
+    "/projects/{project_id}/unarchive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Unarchive Project */
+        post: operations["unarchive_project"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/workspaces": {
@@ -638,6 +680,11 @@ export type components = {
         /** ProjectPublic */
         ProjectPublic: {
             /**
+             * Archived At
+             * @description When the project was archived; null while it is not.
+             */
+            archived_at: string | null;
+            /**
              * Created At
              * Format: date-time
              */
@@ -1098,8 +1145,14 @@ export interface operations {
     list_projects: {
         parameters: {
             query?: {
+                /** @description true: only the archived projects; false: only the others. */
+                archived?: boolean;
                 cursor?: string | null;
                 limit?: number;
+                /** @description Case-insensitive substring; blank: none. */
+                q?: string | null;
+                /** @description created: newest first; updated: latest change first; name: A to Z. */
+                sort?: "created" | "updated" | "name";
                 workspace?: string | null;
             };
             header?: never;
@@ -1481,11 +1534,105 @@ export interface operations {
             };
         };
     };
+    archive_project: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectPublic"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_tasks: {
         parameters: {
             query?: {
+                /** @description `me`, `none` (nobody) or a user id. */
+                assignee?: string[];
                 cursor?: string | null;
+                /** @description Due on or after. */
+                due_after?: string | null;
+                /** @description Due on or before. */
+                due_before?: string | null;
+                /** @description Tasks with any of them. */
+                label?: string[];
                 limit?: number;
+                /** @description Default: asc for created, position and due_date, desc (latest, most urgent first) for updated and priority. */
+                order?: ("asc" | "desc") | null;
+                /** @description true: due before today (UTC) and neither done nor cancelled. */
+                overdue?: boolean;
+                priority?: ("none" | "low" | "medium" | "high" | "urgent")[];
+                /** @description Case-insensitive substring; blank: none. */
+                q?: string | null;
+                /** @description position: by status column (backlog to cancelled), then position; priority: urgent to none, then oldest first; due_date: undated last. */
+                sort?: "position" | "due_date" | "priority" | "created" | "updated";
+                status?: ("backlog" | "todo" | "in_progress" | "done" | "cancelled")[];
             };
             header?: never;
             path: {
@@ -1855,6 +2002,82 @@ export interface operations {
             };
             /** @description Precondition Failed */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unarchive_project: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectPublic"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
