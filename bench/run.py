@@ -685,6 +685,7 @@ async def explain(
     from projectconnect.infra.config import normalize_database_url
     from projectconnect.infra.db import Database
     from projectconnect.projects.cache import ReadCache
+    from projectconnect.projects.listing import TaskQuery
     from projectconnect.projects.service import ProjectService
     from projectconnect.projects.workspaces import WorkspaceService
     from projectconnect.projects.writes import Writes
@@ -708,6 +709,15 @@ async def explain(
         ),
         "project": lambda: service.get_project(owner, project_id),
         "project's tasks": lambda: service.list_tasks(owner, project_id, 20, None),
+        "project's tasks, a board column": lambda: service.list_tasks(
+            owner, project_id, 20, None, TaskQuery(statuses=frozenset({"todo"}), sort="position")
+        ),
+        "project's tasks, by due date": lambda: service.list_tasks(
+            owner, project_id, 20, None, TaskQuery(sort="due_date")
+        ),
+        "project's tasks, by priority": lambda: service.list_tasks(
+            owner, project_id, 20, None, TaskQuery(sort="priority", order="desc")
+        ),
         "workspaces": lambda: workspaces.list_workspaces(owner),
         "members of a workspace": lambda: workspaces.members(owner, team, 20, None),
     }

@@ -27,6 +27,7 @@ PROJECT_FIELDS = {
     "progress",
     "workspace_id",
     "created_by",
+    "archived_at",
     "my_role",
 }
 TASK_FIELDS = {

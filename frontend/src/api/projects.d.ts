@@ -53,7 +53,8 @@ export type paths = {
         };
         /**
          * List Projects
-         * @description Every project the caller can see, across their workspaces; `workspace` narrows it.
+         * @description Every project the caller can see, across their workspaces; `workspace` narrows it,
+         *     `q` keeps those whose name contains it.
          */
         get: operations["list_projects"];
         put?: never;
@@ -107,6 +108,26 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/projects/{project_id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Archive Project
+         * @description Out of the default lists (`GET /projects?archived=true` lists it), kept whole.
+         */
+        post: operations["archive_project"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/projects/{project_id}/restore": {
         parameters: {
             query?: never;
@@ -134,7 +155,11 @@ export type paths = {
             path?: never;
             cookie?: never;
         };
-        /** List Tasks */
+        /**
+         * List Tasks
+         * @description The project's tasks, oldest first unless sorted otherwise; each filter narrows the
+         *     list, a repeated one to tasks with any of its values.
+         */
         get: operations["list_tasks"];
         put?: never;
         /** Create Task */
@@ -248,6 +273,23 @@ export type paths = {
          *     project is in the trash (restore the project: the task comes back with it).
          */
         post: operations["restore_task"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/projects/{project_id}/unarchive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Unarchive Project */
+        post: operations["unarchive_project"];
         delete?: never;
         options?: never;
         head?: never;
@@ -528,7 +570,7 @@ export type components = {
             id: string;
             /**
              * Kind
-             * @description created, changed, renamed, moved, assigned, unassigned, labelled, unlabelled, commented, comment_edited, comment_deleted, deleted, restored.
+             * @description created, changed, renamed, moved, assigned, unassigned, labelled, unlabelled, commented, comment_edited, comment_deleted, deleted, restored, archived, unarchived.
              */
             kind: string;
             /**
@@ -887,6 +929,11 @@ export type components = {
         };
         /** ProjectPublic */
         ProjectPublic: {
+            /**
+             * Archived At
+             * @description When the project was archived; null while it is not.
+             */
+            archived_at: string | null;
             /**
              * Created At
              * Format: date-time
@@ -1397,8 +1444,14 @@ export interface operations {
     list_projects: {
         parameters: {
             query?: {
+                /** @description true: only the archived projects; false: only the others. */
+                archived?: boolean;
                 cursor?: string | null;
                 limit?: number;
+                /** @description Case-insensitive substring; blank: none. */
+                q?: string | null;
+                /** @description created: newest first; updated: latest change first; name: A to Z. */
+                sort?: "created" | "updated" | "name";
                 workspace?: string | null;
             };
             header?: never;
@@ -1859,6 +1912,82 @@ export interface operations {
             };
         };
     };
+    archive_project: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectPublic"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     restore_project: {
         parameters: {
             query?: never;
@@ -1938,8 +2067,26 @@ export interface operations {
     list_tasks: {
         parameters: {
             query?: {
+                /** @description `me`, `none` (nobody) or a user id. */
+                assignee?: string[];
                 cursor?: string | null;
+                /** @description Due on or after. */
+                due_after?: string | null;
+                /** @description Due on or before. */
+                due_before?: string | null;
+                /** @description Tasks with any of them. */
+                label?: string[];
                 limit?: number;
+                /** @description Default: asc for created, position and due_date, desc (latest, most urgent first) for updated and priority. */
+                order?: ("asc" | "desc") | null;
+                /** @description true: due before today (UTC) and neither done nor cancelled. */
+                overdue?: boolean;
+                priority?: ("none" | "low" | "medium" | "high" | "urgent")[];
+                /** @description Case-insensitive substring; blank: none. */
+                q?: string | null;
+                /** @description position: by status column (backlog to cancelled), then position; priority: urgent to none, then oldest first; due_date: undated last. */
+                sort?: "position" | "due_date" | "priority" | "created" | "updated";
+                status?: ("backlog" | "todo" | "in_progress" | "done" | "cancelled")[];
             };
             header?: never;
             path: {
@@ -2794,6 +2941,82 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    unarchive_project: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectPublic"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,4 +1,4 @@
-"""Keyset pagination cursors: opaque to clients, a (created_at, id) position to us."""
+"""Keyset pagination cursors: opaque to clients, a position in a sorted list to us."""
 
 from __future__ import annotations
 
@@ -38,3 +38,53 @@ class Position:
                 "The cursor is not valid; use next_cursor from a previous page.",
                 errors=[FieldError(field="cursor", code="cursor_invalid", message="Bad cursor.")],
             ) from exc
+
+
+def _invalid_cursor(code: str, message: str) -> InvalidInput:
+    return InvalidInput(
+        "The cursor is not valid here; use next_cursor from a previous page of the same list "
+        "and sort.",
+        errors=[FieldError(field="cursor", code=code, message=message)],
+    )
+
+
+def cursor_mismatch() -> InvalidInput:
+    """A well-formed cursor of another sort or order than the request's: 422 naming it."""
+    return _invalid_cursor("cursor_mismatch", "The cursor was made for another sort or order.")
+
+
+@dataclass(frozen=True, slots=True)
+class SortCursor:
+    """A position in a sorted list: which sort and order it belongs to, the segment of the
+    list it is in (a status column, a priority, dated or undated), and the sort key's values
+    (as text) of the last row, its id last. Decoding checks the shape only; the list that
+    reads it checks that it was made for its sort and converts the values."""
+
+    sort: str
+    order: str
+    segment: str
+    values: tuple[str, ...]
+
+    def encode(self) -> str:
+        raw = json.dumps([self.sort, self.order, self.segment, *self.values], separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode()
+
+    @classmethod
+    def decode(cls, cursor: str, legacy: tuple[str, str]) -> SortCursor:
+        """A cursor as `encode` wrote it; a `Position` (what lists issued before they had
+        several sorts) reads as one of the `legacy` (sort, order)."""
+        try:
+            padded = cursor + "=" * (-len(cursor) % 4)
+            raw = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        except (binascii.Error, ValueError, TypeError) as exc:
+            raise _invalid_cursor("cursor_invalid", "Bad cursor.") from exc
+        if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
+            raise _invalid_cursor("cursor_invalid", "Bad cursor.")
+        if len(raw) == 2:
+            return cls(legacy[0], legacy[1], "", (raw[0], raw[1]))
+        if len(raw) < 4:
+            raise _invalid_cursor("cursor_invalid", "Bad cursor.")
+        return cls(raw[0], raw[1], raw[2], tuple(raw[3:]))
+
+    def invalid(self) -> InvalidInput:
+        return _invalid_cursor("cursor_invalid", "Bad cursor.")

@@ -8,7 +8,7 @@ back with the change it describes.
 Kinds, with `field` and the JSON `before`/`after`:
 
 - `created`, `deleted` (to the trash), `restored`: of a task or a project (task_id null);
-  `created` carries the title or name in `after`.
+  `created` carries the title or name in `after`. `archived`, `unarchived`: of a project.
 - `changed`: a field from `before` to `after` (`title`, `status`, `priority`, `due_date`,
   `done`; a project's `description`). A description is long: only that it changed is
   kept (`field` "description", `before`/`after` null).

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
-from pydantic import BaseModel
+from pydantic import BaseModel, StringConstraints
 
 from projectconnect.infra.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from projectconnect.infra.problems import NotFound, field_error, problem_responses
@@ -25,14 +26,25 @@ from projectconnect.projects.cache import (
     untag,
 )
 from projectconnect.projects.caller import Caller, CallerDep
+from projectconnect.projects.listing import (
+    MAX_VALUES,
+    Order,
+    ProjectQuery,
+    ProjectSort,
+    TaskQuery,
+    TaskSort,
+)
 from projectconnect.projects.schemas import (
+    NO_NUL,
     ProjectCreate,
     ProjectPage,
     ProjectPublic,
     ProjectUpdate,
     TaskCreate,
     TaskPage,
+    TaskPriority,
     TaskPublic,
+    TaskStatus,
     TaskUpdate,
 )
 from projectconnect.projects.service import ProjectService, ProjectView, TaskView
@@ -67,6 +79,7 @@ def project_public(view: ProjectView) -> ProjectPublic:
         done_count=project.done_count,
         progress=progress,
         created_by=project.created_by,
+        archived_at=project.archived_at,
         my_role=view.role,
     )
 
@@ -157,6 +170,7 @@ async def project_read(
     *,
     personal: Callable[[bytes, str], bytes] = lambda body, _role: body,
     key: str = "project",
+    storable: Callable[[], bool] = lambda: True,
 ) -> Response:
     """A read of one project's (the project itself when `page` is None, else a page of its
     tasks), shared by its workspace's members through the project's cache. An entry is
@@ -165,7 +179,8 @@ async def project_read(
 
     `key` names a read of one thing (the project, a task) when `page` is None. `build`
     reads the database (and decides access): the shared body, the project with the
-    caller's role, and the next page's cursor; `personal` makes a shared body the caller's.
+    caller's role, and the next page's cursor; `personal` makes a shared body the caller's;
+    `storable`, asked after `build`, whether what it read may be shared.
     """
     cache = cache_of(request)
     pid = canonical_id(project_id)
@@ -190,11 +205,18 @@ async def project_read(
         if acl is None:
             roles = await service_of(request).workspaces.roles_of(caller.user_id)
             await cache.put(person, person_gen, "acl", encode_acl(roles))
-        if page is None or await cache.is_issued(project, project_gen, page):
+        if storable() and (page is None or await cache.is_issued(project, project_gen, page)):
             if page is not None and next_cursor is not None:
                 await cache.issue(project, project_gen, page.after(next_cursor))
             await cache.put(project, project_gen, key, tag(found.project.workspace_id, body))
     return Response(personal(body, found.role), media_type=JSON)
+
+
+# Free text in list filters: no NUL (PostgreSQL cannot hold it), short enough for an index.
+SearchText = Annotated[
+    str | None,
+    Query(max_length=200, pattern=NO_NUL, description="Case-insensitive substring; blank: none."),
+]
 
 
 @router.get("/projects", response_model=ProjectPage)
@@ -204,20 +226,33 @@ async def list_projects(
     limit: Limit = DEFAULT_PAGE_SIZE,
     cursor: Cursor = None,
     workspace: Annotated[str | None, Query(max_length=64)] = None,
+    q: SearchText = None,
+    sort: Annotated[
+        ProjectSort,
+        Query(description="created: newest first; updated: latest change first; name: A to Z."),
+    ] = "created",
+    archived: Annotated[
+        bool, Query(description="true: only the archived projects; false: only the others.")
+    ] = False,
 ) -> Response:
-    """Every project the caller can see, across their workspaces; `workspace` narrows it."""
+    """Every project the caller can see, across their workspaces; `workspace` narrows it,
+    `q` keeps those whose name contains it."""
+    query = ProjectQuery.parse(q=q, sort=sort, archived=archived)
 
     async def build() -> ProjectPage:
-        page = await service_of(request).list_projects(caller.user_id, limit, cursor, workspace)
+        service = service_of(request)
+        page = await service.list_projects(caller.user_id, limit, cursor, workspace, query)
         return ProjectPage(
             items=[project_public(p) for p in page.items], next_cursor=page.next_cursor
         )
 
     if workspace is None:
-        listing = "list:*"
+        listing = query.cache_key("list:*")
     elif (workspace_key := canonical_id(workspace)) is not None:
-        listing = f"list:{workspace_key}"
+        listing = query.cache_key(f"list:{workspace_key}")
     else:  # not an id: the service answers 404, and nothing is cached under it
+        listing = None
+    if listing is None:  # free text, or no such workspace: never cached
         return Response((await build()).model_dump_json(), media_type=JSON)
     return await person_page(request, caller, PageView(listing, limit, cursor), build)
 
@@ -254,9 +289,26 @@ async def update_project(
     return project_public(await service.update_project(caller.user_id, project_id, body))
 
 
+@router.post("/projects/{project_id}/archive", response_model=ProjectPublic)
+async def archive_project(request: Request, project_id: str, caller: CallerDep) -> ProjectPublic:
+    """Out of the default lists (`GET /projects?archived=true` lists it), kept whole."""
+    service = service_of(request)
+    return project_public(await service.archive_project(caller.user_id, project_id, archived=True))
+
+
+@router.post("/projects/{project_id}/unarchive", response_model=ProjectPublic)
+async def unarchive_project(request: Request, project_id: str, caller: CallerDep) -> ProjectPublic:
+    service = service_of(request)
+    view = await service.archive_project(caller.user_id, project_id, archived=False)
+    return project_public(view)
+
+
 @router.delete("/projects/{project_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_project(request: Request, project_id: str, caller: CallerDep) -> None:
     await service_of(request).delete_project(caller.user_id, project_id)
+
+
+Repeated = Query(max_length=MAX_VALUES)
 
 
 @router.get("/projects/{project_id}/tasks", response_model=TaskPage)
@@ -266,15 +318,68 @@ async def list_tasks(
     caller: CallerDep,
     limit: Limit = DEFAULT_PAGE_SIZE,
     cursor: Cursor = None,
+    status: Annotated[list[TaskStatus], Repeated] = [],  # noqa: B006 (FastAPI copies it)
+    assignee: Annotated[
+        list[Annotated[str, StringConstraints(max_length=64)]],
+        Query(max_length=MAX_VALUES, description="`me`, `none` (nobody) or a user id."),
+    ] = [],  # noqa: B006
+    label: Annotated[
+        list[uuid.UUID], Query(max_length=MAX_VALUES, description="Tasks with any of them.")
+    ] = [],  # noqa: B006
+    priority: Annotated[list[TaskPriority], Repeated] = [],  # noqa: B006
+    due_before: Annotated[dt.date | None, Query(description="Due on or before.")] = None,
+    due_after: Annotated[dt.date | None, Query(description="Due on or after.")] = None,
+    overdue: Annotated[
+        bool, Query(description="true: due before today (UTC) and neither done nor cancelled.")
+    ] = False,
+    q: SearchText = None,
+    sort: Annotated[
+        TaskSort,
+        Query(
+            description="position: by status column (backlog to cancelled), then position; "
+            "priority: urgent to none, then oldest first; due_date: undated last."
+        ),
+    ] = "created",
+    order: Annotated[
+        Order | None,
+        Query(
+            description="Default: asc for created, position and due_date, desc (latest, most "
+            "urgent first) for updated and priority."
+        ),
+    ] = None,
 ) -> Response:
+    """The project's tasks, oldest first unless sorted otherwise; each filter narrows the
+    list, a repeated one to tasks with any of its values."""
+    query = TaskQuery.parse(
+        caller.user_id,
+        status=status,
+        assignee=assignee,
+        label=label,
+        priority=priority,
+        due_before=due_before,
+        due_after=due_after,
+        overdue=overdue,
+        q=q,
+        sort=sort,
+        order=order,
+    )
+    shared = True
+
     async def build() -> tuple[bytes, ProjectView, str | None]:
-        page, found = await service_of(request).list_tasks(
-            caller.user_id, project_id, limit, cursor
+        nonlocal shared
+        page, found, shared = await service_of(request).list_tasks(
+            caller.user_id, project_id, limit, cursor, query
         )
         listing = TaskPage(items=[task_public(t) for t in page.items], next_cursor=page.next_cursor)
         return listing.model_dump_json().encode(), found, page.next_cursor
 
-    return await project_read(request, caller, project_id, PageView("tasks", limit, cursor), build)
+    key = query.cache_key()
+    if key is None:  # free text or dates: read from the database every time
+        body, _, _ = await build()
+        return Response(body, media_type=JSON)
+    return await project_read(
+        request, caller, project_id, PageView(key, limit, cursor), build, storable=lambda: shared
+    )
 
 
 TASK_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -109,11 +109,13 @@ class OwnershipTransfer(Base):
 class Project(Base):
     __tablename__ = "projects"
     __table_args__ = (
-        # Keyset pagination of a workspace's projects, newest first.
+        # Keyset pagination of a workspace's projects, by each sort of the list.
         Index("ix_projects_workspace_created", "workspace_id", "created_at", "id"),
         # A workspace's trash, newest first, and the purge of what is older than it keeps.
         Index("ix_projects_workspace_deleted", "workspace_id", "deleted_at", "id"),
         Index("ix_projects_deleted", "deleted_at"),
+        Index("ix_projects_workspace_updated", "workspace_id", "updated_at", "id"),
+        Index("ix_projects_workspace_name", "workspace_id", text("lower(name)"), "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -129,6 +131,8 @@ class Project(Base):
     # In the workspace's trash since then (hidden from every read), until restored or purged.
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     deleted_by: Mapped[uuid.UUID | None]
+    # Set while the project is archived: out of the default lists, kept whole.
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 # Positions compare byte by byte (fractional-indexing keys), whatever the database's locale.
@@ -144,6 +148,12 @@ class Task(Base):
         # A project's trashed tasks, and the purge of what is older than the trash keeps.
         Index("ix_tasks_project_deleted", "project_id", "deleted_at", "id"),
         Index("ix_tasks_deleted", "deleted_at"),
+        # The other sorts of a task list (projects.listing reads one range of one of these
+        # per segment): by due date (the undated ones by id), by last change, by priority
+        # then creation.
+        Index("ix_tasks_project_due", "project_id", "due_date", "id"),
+        Index("ix_tasks_project_updated", "project_id", "updated_at", "id"),
+        Index("ix_tasks_project_priority_created", "project_id", "priority", "created_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)

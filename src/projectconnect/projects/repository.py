@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -21,7 +22,6 @@ from sqlalchemy import (
     func,
     select,
     true,
-    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -29,8 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from projectconnect.infra.events import UserProfile
-from projectconnect.infra.pagination import Position
 from projectconnect.projects.access import Grant, visible
+from projectconnect.projects.listing import Plan, ProjectQuery, Segment, selected_keys
 from projectconnect.projects.models import (
     DeletedUser,
     Label,
@@ -42,6 +42,8 @@ from projectconnect.projects.models import (
     TaskLabel,
     Workspace,
 )
+
+Row = TypeVar("Row")
 
 
 def is_postgres(session: AsyncSession) -> bool:
@@ -76,13 +78,8 @@ class PersonRepository:
         return (await self.session.scalars(statement)).one_or_none()
 
 
-def _before(position: Position | None) -> ColumnElement[bool]:
-    if position is None:
-        return true()
-    return tuple_(Project.created_at, Project.id) < tuple_(position.created_at, position.id)
-
-
-NEWEST_FIRST = (Project.created_at.desc(), Project.id.desc())
+Sorted = tuple[Row, Segment, tuple[object, ...]]
+"""A row of a sorted list, the segment it was read from and its sort key's values."""
 
 
 class VisibleProjects:
@@ -93,39 +90,49 @@ class VisibleProjects:
         self.user_id = user_id
 
     async def list_page(
-        self, limit: int, after: Position | None, workspace_id: uuid.UUID | None = None
-    ) -> Sequence[tuple[Project, str]]:
+        self,
+        limit: int,
+        query: ProjectQuery,
+        plan: Plan,
+        workspace_id: uuid.UUID | None = None,
+    ) -> list[Sorted[tuple[Project, str]]]:
         mine = visible(self.user_id)
         if workspace_id is not None:
             mine = mine.where(Membership.workspace_id == workspace_id)
         memberships = mine.subquery("mine")
+        ((segment, after),) = plan.steps
+        # What is in the trash is out of every list.
+        conditions = [Project.deleted_at.is_(None), *query.conditions()]
+        if after is not None:
+            conditions.append(segment.after(after))
+        keys = selected_keys(segment)
         if is_postgres(self.session):
-            # Each workspace's newest `limit` through its index, then the newest of those:
+            # Each workspace's first `limit` through its index, then the first of those:
             # a page costs `limit` rows per workspace, however many projects there are.
-            newest = (
-                select(Project)
-                .where(
-                    Project.workspace_id == memberships.c.workspace_id,
-                    Project.deleted_at.is_(None),
-                    _before(after),
-                )
-                .order_by(*NEWEST_FIRST)
+            first = (
+                select(Project, *keys)
+                .where(Project.workspace_id == memberships.c.workspace_id, *conditions)
+                .order_by(*segment.order_by())
                 .limit(limit)
-                .lateral("newest")
+                .lateral("first")
             )
-            projects = aliased(Project, newest)
+            projects = aliased(Project, first)
+            columns = [first.c[key.name] for key in keys]
             statement = (
-                select(projects, memberships.c.role).select_from(memberships).join(newest, true())
+                select(projects, memberships.c.role, *columns)
+                .select_from(memberships)
+                .join(first, true())
             )
-            ordered = statement.order_by(projects.created_at.desc(), projects.id.desc())
+            ordered = statement.order_by(
+                *(c.desc() if segment.descending else c.asc() for c in columns)
+            )
         else:
-            statement = select(Project, memberships.c.role).join(
+            statement = select(Project, memberships.c.role, *keys).join(
                 memberships, memberships.c.workspace_id == Project.workspace_id
             )
-            ordered = statement.where(Project.deleted_at.is_(None), _before(after))
-            ordered = ordered.order_by(*NEWEST_FIRST)
+            ordered = statement.where(*conditions).order_by(*segment.order_by())
         rows = await self.session.execute(ordered.limit(limit))
-        return [(project, role) for project, role in rows]
+        return [((row[0], row[1]), segment, tuple(row[2:])) for row in rows]
 
 
 class ProjectRepository:
@@ -190,14 +197,23 @@ class TaskRepository:
             Task.project_id == self.project_id, Task.id == task_id, Task.deleted_at.is_(None)
         )
 
-    async def list_page(self, limit: int, after: Position | None) -> Sequence[Task]:
-        statement = self._scoped()
-        if after is not None:
-            statement = statement.where(
-                tuple_(Task.created_at, Task.id) > tuple_(after.created_at, after.id)
-            )
-        statement = statement.order_by(Task.created_at, Task.id).limit(limit)
-        return (await self.session.scalars(statement)).all()
+    async def list_page(
+        self, limit: int, plan: Plan, conditions: Sequence[ColumnElement[bool]]
+    ) -> list[Sorted[Task]]:
+        """Up to `limit` tasks of the list: each segment of the plan in turn, one index
+        range scan each, until the page is full."""
+        found: list[Sorted[Task]] = []
+        for segment, after in plan.steps:
+            statement = self._scoped().add_columns(*selected_keys(segment))
+            statement = statement.where(segment.where, *conditions)
+            if after is not None:
+                statement = statement.where(segment.after(after))
+            statement = statement.order_by(*segment.order_by()).limit(limit - len(found))
+            rows = await self.session.execute(statement)
+            found.extend((row[0], segment, tuple(row[1:])) for row in rows)
+            if len(found) >= limit:
+                break
+        return found
 
     async def get(self, task_id: uuid.UUID, *, for_update: bool = False) -> Task | None:
         statement = self._scoped().where(Task.id == task_id)

@@ -79,6 +79,9 @@ class ProjectPublic(BaseModel):
         ge=0, le=100, description="Percent of the tasks not cancelled that are done, 0 when none."
     )
     created_by: uuid.UUID
+    archived_at: dt.datetime | None = Field(
+        description="When the project was archived; null while it is not."
+    )
     my_role: RoleName = Field(description="The caller's role in the project's workspace.")
 
 
@@ -202,7 +205,8 @@ class ActivityPublic(BaseModel):
     actor_id: uuid.UUID
     kind: str = Field(
         description="created, changed, renamed, moved, assigned, unassigned, labelled, "
-        "unlabelled, commented, comment_edited, comment_deleted, deleted, restored."
+        "unlabelled, commented, comment_edited, comment_deleted, deleted, restored, archived, "
+        "unarchived."
     )
     field: str | None
     before: JsonValue

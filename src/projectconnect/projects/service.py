@@ -19,10 +19,12 @@ from projectconnect.infra.pagination import Position
 from projectconnect.infra.problems import NotFound, PreconditionFailed, field_error
 from projectconnect.projects.access import PROJECT_NOT_FOUND, Access, Action, Grant, parse_id
 from projectconnect.projects.activity import ActivityLog, Change, project_state, task_state
+from projectconnect.projects.listing import Plan, ProjectQuery, TaskQuery
 from projectconnect.projects.models import Project, Task
 from projectconnect.projects.repository import (
     LabelRepository,
     ProjectRepository,
+    Sorted,
     TaskRepository,
     VisibleProjects,
 )
@@ -45,10 +47,19 @@ class Page(Generic[Row]):
 
 
 def page_of(rows: Sequence[Row], limit: int, last: Position | None) -> Page[Row]:
-    """A page from up to `limit + 1` rows: the extra one tells whether another page exists;
-    `last` is the position of the page's last row, the next page's cursor."""
+    """A page from up to `limit + 1` rows in creation order: the extra one tells whether
+    another page exists; `last` is the position of the page's last row, the next cursor."""
     more = len(rows) > limit
     return Page(items=rows[:limit], next_cursor=last.encode() if more and last else None)
+
+
+def next_cursor(rows: Sequence[Sorted[object]], limit: int, plan: Plan) -> str | None:
+    """From up to `limit + 1` rows: the extra one tells whether another page exists, and
+    the position of the page's last row is the next page's cursor."""
+    if len(rows) <= limit:
+        return None
+    _, segment, values = rows[limit - 1]
+    return plan.cursor(segment, values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +69,6 @@ class TaskView:
     task: Task
     assignees: list[uuid.UUID]
     labels: list[uuid.UUID]
-
-
-def _position(item: Project | Task) -> Position:
-    return Position(item.created_at, item.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,19 +86,27 @@ class ProjectService:
         self.workspaces = workspaces
 
     async def list_projects(
-        self, user_id: uuid.UUID, limit: int, cursor: str | None, workspace: str | None = None
+        self,
+        user_id: uuid.UUID,
+        limit: int,
+        cursor: str | None,
+        workspace: str | None = None,
+        query: ProjectQuery | None = None,
     ) -> Page[ProjectView]:
-        """Every project the caller may see, newest first; only one workspace's if named."""
-        after = Position.decode(cursor) if cursor else None
+        """Every project the caller may see (newest first unless `query` sorts otherwise),
+        only one workspace's if named."""
+        query = query or ProjectQuery()
+        plan = query.plan(cursor)
         async with self.db.session() as session:
             workspace_id = None
             if workspace is not None:
                 _, grant = await Access(session, user_id).workspace(workspace, Action.READ)
                 workspace_id = grant.workspace_id
-            rows = await VisibleProjects(session, user_id).list_page(limit + 1, after, workspace_id)
-        views = [ProjectView(project, role) for project, role in rows]
-        last = _position(views[limit - 1].project) if len(views) > limit else None
-        return page_of(views, limit, last)
+            rows = await VisibleProjects(session, user_id).list_page(
+                limit + 1, query, plan, workspace_id
+            )
+        views = [ProjectView(project, role) for (project, role), _, _ in rows[:limit]]
+        return Page(items=views, next_cursor=next_cursor(rows, limit, plan))
 
     async def create_project(
         self, user_id: uuid.UUID, data: ProjectCreate, workspace: str | None = None
@@ -141,6 +156,26 @@ class ProjectService:
             unit.touch_project(project)
         return ProjectView(project, grant.role)
 
+    async def archive_project(
+        self, user_id: uuid.UUID, project_id: str, *, archived: bool
+    ) -> ProjectView:
+        """Archive a project (out of the default lists, kept whole) or bring it back; doing
+        it twice changes nothing (an archived project keeps when it was archived)."""
+        async with self.writes.open(user_id) as unit:
+            project, grant = await unit.project(project_id, Action.EDIT, for_update=True)
+            was = project.archived_at is not None
+            if archived and not was:
+                project.archived_at = utcnow()
+            elif not archived:
+                project.archived_at = None
+            if archived != was:
+                kind = "archived" if archived else "unarchived"
+                ActivityLog(unit.session, user_id, utcnow()).record(
+                    project.id, None, [Change(kind)]
+                )
+            unit.touch_project(project)
+        return ProjectView(project, grant.role)
+
     async def delete_project(self, user_id: uuid.UUID, project_id: str) -> None:
         """To the workspace's trash, with its tasks (`projects.trash`)."""
         now = utcnow()
@@ -151,16 +186,26 @@ class ProjectService:
             unit.touch_project(project)
 
     async def list_tasks(
-        self, user_id: uuid.UUID, project_id: str, limit: int, cursor: str | None
-    ) -> tuple[Page[TaskView], ProjectView]:
-        after = Position.decode(cursor) if cursor else None
+        self,
+        user_id: uuid.UUID,
+        project_id: str,
+        limit: int,
+        cursor: str | None,
+        query: TaskQuery | None = None,
+    ) -> tuple[Page[TaskView], ProjectView, bool]:
+        """A page of the project's tasks (`query`: filtered and sorted; else the oldest
+        first), the project, and whether every id the query names is the workspace's own
+        (a label, a member): only such a list's pages may be shared through the cache."""
+        query = query or TaskQuery()
+        plan = query.plan(cursor)
         async with self.db.session() as session:
             project, grant = await Access(session, user_id).project(project_id, Action.READ)
             tasks = TaskRepository(session, grant, project)
-            rows = await tasks.list_page(limit + 1, after)
-            views = await _views(tasks, rows)
-        last = _position(rows[limit - 1]) if len(rows) > limit else None
-        return page_of(views, limit, last), ProjectView(project, grant.role)
+            rows = await tasks.list_page(limit + 1, plan, query.conditions())
+            views = await _views(tasks, [task for task, _, _ in rows[:limit]])
+            known = await _known(session, grant, query)
+        page = Page(items=views, next_cursor=next_cursor(rows, limit, plan))
+        return page, ProjectView(project, grant.role), known
 
     async def get_task(
         self, user_id: uuid.UUID, project_id: str, task_id: str
@@ -302,6 +347,14 @@ async def _views(tasks: TaskRepository, rows: Sequence[Task]) -> list[TaskView]:
 
 def _links(data: TaskCreate) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
     return list(data.assignees or []), list(data.labels or [])
+
+
+async def _known(session: AsyncSession, grant: Grant, query: TaskQuery) -> bool:
+    """Whether the labels and people a query names are the workspace's labels and members."""
+    if query.labels and await LabelRepository(session, grant).known(query.labels) != query.labels:
+        return False
+    members = Members(session, grant.workspace_id)
+    return not query.assignees or await members.among(query.assignees) == query.assignees
 
 
 async def _unchanged(tasks: TaskRepository, task_id: uuid.UUID, if_match: int | None) -> TaskView:
