@@ -21,24 +21,33 @@ from projectconnect.infra.sessions import (
 )
 from projectconnect.infra.tokens import KeySource, RemoteKeySource, SessionRegistry, TokenVerifier
 from projectconnect.infra.tracing import configure_tracing
-from projectconnect.projects import api, handlers, labels_api, workspaces_api
+from projectconnect.projects import api, handlers, labels_api, me_api, search_api, workspaces_api
 from projectconnect.projects.cache import ReadCache
 from projectconnect.projects.labels import LabelService
 from projectconnect.projects.models import Base
+from projectconnect.projects.my_tasks import MyTasksService
+from projectconnect.projects.search import SEARCH_SCHEMA, SearchService
 from projectconnect.projects.service import ProjectService
 from projectconnect.projects.settings import ProjectsSettings
 from projectconnect.projects.workspaces import WorkspaceService
 from projectconnect.projects.writes import Writes
 
 # What the service answers publicly: the gateway and the embedded app route these here.
-ROUTERS = (api.router, workspaces_api.router, labels_api.router)
-PUBLIC_PREFIXES = ("projects", "workspaces", "invitations")
+ROUTERS = (
+    api.router,
+    workspaces_api.router,
+    labels_api.router,
+    search_api.router,
+    me_api.router,
+)
+PUBLIC_PREFIXES = ("projects", "workspaces", "invitations", "search", "me")
 
 MIGRATIONS = MigrationTree(
     name="projects",
     script_location=Path(__file__).parent / "migrations",
     version_table="projects_alembic_version",
     metadata=Base.metadata,
+    unmodelled=SEARCH_SCHEMA,
 )
 
 
@@ -59,6 +68,8 @@ class ProjectsCore:
         self.workspaces = WorkspaceService(db, writes)
         self.service = ProjectService(db, writes, self.workspaces)
         self.labels = LabelService(db, writes)
+        self.search = SearchService(db)
+        self.my_tasks = MyTasksService(db)
         self.events = handlers.dispatcher(self.workspaces)
 
 
@@ -103,6 +114,8 @@ class ProjectsRuntime:
         self.workspaces = core.workspaces
         self.service = core.service
         self.labels = core.labels
+        self.search = core.search
+        self.my_tasks = core.my_tasks
         self.events = core.events
         self._consumer: RabbitConsumer | None = None
 
@@ -134,6 +147,8 @@ class ProjectsRuntime:
         app.state.projects_service = self.service
         app.state.projects_workspaces = self.workspaces
         app.state.projects_labels = self.labels
+        app.state.projects_search = self.search
+        app.state.projects_my_tasks = self.my_tasks
         app.state.projects_read_cache = self.read_cache
         app.state.projects_verifier = self.verifier
         app.state.projects_sessions = self.sessions
