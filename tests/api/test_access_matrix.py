@@ -447,6 +447,20 @@ async def deleted_label(cell: Cell, response: httpx.Response) -> None:
     assert cell.ids["label"] not in await labels_seen(cell)
 
 
+async def searched(cell: Cell, response: httpx.Response) -> None:
+    """Members find the workspace's task; nobody else finds anything of it."""
+    hits = response.json()["items"]
+    assert (cell.team.task in {h["id"] for h in hits}) is cell.seat.inside
+    if not cell.seat.inside:
+        assert cell.team.workspace not in {h["workspace_id"] for h in hits}
+
+
+async def searched_workspace(cell: Cell, response: httpx.Response) -> None:
+    hits = response.json()["items"]
+    assert cell.team.task in {h["id"] for h in hits}
+    assert {h["workspace_id"] for h in hits} == {cell.team.workspace}
+
+
 async def got_task(cell: Cell, response: httpx.Response) -> None:
     assert response.json() == (await tasks_seen(cell))[cell.team.task]
 
@@ -629,6 +643,11 @@ ROUTES = [
           needs="member", prepare=trashed_project, effect=restored_project),
     Route("restore-task", "POST", "/projects/{project}/tasks/{task}/restore",
           (200, 200, 200, 403), needs="member", prepare=trashed_task, effect=restored_task),
+    # Search: everyone searches their own workspaces; nobody finds another's.
+    Route("search", "GET", "/search?q=First+step&limit=50", (200,) * 4, outside=(200, 200),
+          effect=searched),
+    Route("search-workspace", "GET", "/search?q=First+step&workspace={workspace}", (200,) * 4,
+          effect=searched_workspace),
     # Labels: every member reads them, members and above manage them.
     Route("list-labels", "GET", "/workspaces/{workspace}/labels", (200,) * 4,
           effect=listed_labels),

@@ -70,7 +70,8 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 def _state(connection: Connection, tree: MigrationTree) -> tuple[set[str], str | None]:
     context = MigrationContext.configure(connection, opts={"version_table": tree.version_table})
-    return set(inspect(connection).get_table_names()), context.get_current_revision()
+    tables = {t for t in inspect(connection).get_table_names() if t not in tree.unmodelled}
+    return tables, context.get_current_revision()
 
 
 async def state(engine: AsyncEngine, tree: MigrationTree) -> tuple[set[str], str | None]:
@@ -93,6 +94,7 @@ def _diff(connection: Connection, tree: MigrationTree) -> list[Any]:
             "version_table": tree.version_table,
             "target_metadata": tree.metadata,
             "compare_type": True,
+            "include_name": tree.include_name,
         },
     )
     return list(compare_metadata(context, tree.metadata))

@@ -44,6 +44,28 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/me/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Tasks
+         * @description Open tasks assigned to the caller in every workspace of theirs, grouped by due date:
+         *     overdue, today, this week (to Sunday), later, no date; with `include_done`, done too.
+         *     Tasks in each group: by due date, then priority (urgent first), then creation.
+         */
+        get: operations["my_tasks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/projects": {
         parameters: {
             query?: never;
@@ -290,6 +312,27 @@ export type paths = {
         put?: never;
         /** Unarchive Project */
         post: operations["unarchive_project"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search
+         * @description Tasks (title, description) and projects (name, description) of the caller's
+         *     workspaces, or of `workspace` only, best match first.
+         */
+        get: operations["search"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -857,6 +900,123 @@ export type components = {
              */
             role: "owner" | "admin" | "member" | "viewer";
         };
+        /** MyTaskGroup */
+        MyTaskGroup: {
+            /**
+             * Count
+             * @description All the group's tasks; `items` holds the first 100.
+             */
+            count: number;
+            /** Items */
+            items: components["schemas"]["MyTaskPublic"][];
+        };
+        /** MyTaskGroups */
+        MyTaskGroups: {
+            /** @description With include_done: done tasks, last completed first. */
+            done?: components["schemas"]["MyTaskGroup"] | null;
+            later: components["schemas"]["MyTaskGroup"];
+            no_date: components["schemas"]["MyTaskGroup"];
+            overdue: components["schemas"]["MyTaskGroup"];
+            /** @description After today, up to and including Sunday. */
+            this_week: components["schemas"]["MyTaskGroup"];
+            today: components["schemas"]["MyTaskGroup"];
+        };
+        /** MyTaskPublic */
+        MyTaskPublic: {
+            /** Assignees */
+            assignees: string[];
+            /**
+             * Comment Count
+             * @description Comments on the task.
+             */
+            comment_count: number;
+            /**
+             * Completed At
+             * @description When the status last became done.
+             */
+            completed_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Created By
+             * Format: uuid
+             */
+            created_by: string;
+            /** Description */
+            description: string | null;
+            /**
+             * Done
+             * @description Whether the status is done.
+             */
+            done: boolean;
+            /** Due Date */
+            due_date: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Labels */
+            labels: string[];
+            /**
+             * Position
+             * @description Orders the tasks of a status column (byte order).
+             */
+            position: string;
+            /**
+             * Priority
+             * @enum {string}
+             */
+            priority: "none" | "low" | "medium" | "high" | "urgent";
+            /**
+             * Project Id
+             * Format: uuid
+             */
+            project_id: string;
+            /** Project Name */
+            project_name: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "backlog" | "todo" | "in_progress" | "done" | "cancelled";
+            /** Title */
+            title: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Version
+             * @description Grows with every change; the ETag of the task.
+             */
+            version: number;
+            /**
+             * Workspace Id
+             * Format: uuid
+             */
+            workspace_id: string;
+        };
+        /** MyTasks */
+        MyTasks: {
+            groups: components["schemas"]["MyTaskGroups"];
+            /**
+             * Today
+             * Format: date
+             * @description The date the groups are relative to.
+             */
+            today: string;
+            /**
+             * Week Ends
+             * Format: date
+             * @description The Sunday that ends this week.
+             */
+            week_ends: string;
+        };
         /** OwnershipTransfer */
         OwnershipTransfer: {
             /**
@@ -988,6 +1148,71 @@ export type components = {
             description?: string | null;
             /** Name */
             name?: string;
+        };
+        /** SearchHit */
+        SearchHit: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Project Id
+             * Format: uuid
+             * @description The task's project, or the project itself.
+             */
+            project_id: string;
+            /** Project Name */
+            project_name: string;
+            /**
+             * Snippet
+             * @description Plain text from the description around the matches (null when it is empty); render it as text, marking `snippet_highlights`.
+             */
+            snippet: string | null;
+            /** Snippet Highlights */
+            snippet_highlights: components["schemas"]["Span"][];
+            /**
+             * Status
+             * @description A task's status; null for a project.
+             */
+            status: ("backlog" | "todo" | "in_progress" | "done" | "cancelled") | null;
+            /**
+             * Title
+             * @description The task's title or the project's name, as plain text.
+             */
+            title: string;
+            /** Title Highlights */
+            title_highlights: components["schemas"]["Span"][];
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "task" | "project";
+            /**
+             * Workspace Id
+             * Format: uuid
+             */
+            workspace_id: string;
+        };
+        /** SearchResults */
+        SearchResults: {
+            /**
+             * Items
+             * @description Best match first.
+             */
+            items: components["schemas"]["SearchHit"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
+         * Span
+         * @description A highlighted stretch of a text, in UTF-16 code units (`text.slice(start, end)`).
+         */
+        Span: {
+            /** End */
+            end: number;
+            /** Start */
+            start: number;
         };
         /** TaskCreate */
         TaskCreate: {
@@ -1405,6 +1630,66 @@ export interface operations {
             };
             /** @description Gone */
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    my_tasks: {
+        parameters: {
+            query?: {
+                include_done?: boolean;
+                /** @description The caller's local date (YYYY-MM-DD); UTC's date by default. */
+                today?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyTasks"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3008,6 +3293,78 @@ export interface operations {
             };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    search: {
+        parameters: {
+            query: {
+                cursor?: string | null;
+                limit?: number;
+                /** @description Words (all must match), "quoted phrases", -excluded words; the last word matches as a prefix. At least 2 characters. */
+                q: string;
+                type?: ("task" | "project") | null;
+                workspace?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResults"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

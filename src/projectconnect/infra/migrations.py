@@ -24,6 +24,13 @@ class MigrationTree:
     script_location: Path
     version_table: str
     metadata: MetaData
+    # Schema objects the migrations keep that the models do not describe (full-text index
+    # tables, generated columns and their indexes): left out of every comparison.
+    unmodelled: frozenset[str] = frozenset()
+
+    def include_name(self, name: str | None, type_: str, parent_names: Any) -> bool:
+        """Alembic's `include_name` hook: whether a reflected object is compared."""
+        return name not in self.unmodelled
 
     def config(self, database_url: str) -> Config:
         cfg = Config()
@@ -67,6 +74,7 @@ def _configure_and_run(connection: Connection, tree: MigrationTree) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=_render_item,
+        include_name=tree.include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

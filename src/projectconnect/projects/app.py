@@ -29,6 +29,8 @@ from projectconnect.projects import (
     discussion_api,
     handlers,
     labels_api,
+    me_api,
+    search_api,
     trash_api,
     workspaces_api,
 )
@@ -36,6 +38,8 @@ from projectconnect.projects.cache import ReadCache
 from projectconnect.projects.discussion import ActivityFeed, CommentService
 from projectconnect.projects.labels import LabelService
 from projectconnect.projects.models import Base
+from projectconnect.projects.my_tasks import MyTasksService
+from projectconnect.projects.search import SEARCH_SCHEMA, SearchService
 from projectconnect.projects.service import ProjectService
 from projectconnect.projects.settings import ProjectsSettings
 from projectconnect.projects.trash import TrashPurge, TrashService
@@ -49,6 +53,8 @@ ROUTERS = (
     trash_api.router,
     workspaces_api.router,
     labels_api.router,
+    search_api.router,
+    me_api.router,
 )
 PUBLIC_PREFIXES = ("projects", "workspaces", "invitations", "search", "me")
 
@@ -57,6 +63,7 @@ MIGRATIONS = MigrationTree(
     script_location=Path(__file__).parent / "migrations",
     version_table="projects_alembic_version",
     metadata=Base.metadata,
+    unmodelled=SEARCH_SCHEMA,
 )
 
 
@@ -82,6 +89,8 @@ class ProjectsCore:
         retention = dt.timedelta(days=settings.trash_retention_days)
         self.trash = TrashService(db, writes, retention)
         self.purge = TrashPurge(db, retention)
+        self.search = SearchService(db)
+        self.my_tasks = MyTasksService(db)
         self.events = handlers.dispatcher(self.workspaces)
 
     async def purge_trash(self, interval: float) -> None:
@@ -133,6 +142,8 @@ class ProjectsRuntime:
         self.comments = core.comments
         self.activity = core.activity
         self.trash = core.trash
+        self.search = core.search
+        self.my_tasks = core.my_tasks
         self.events = core.events
         self._core = core
         self._consumer: RabbitConsumer | None = None
@@ -174,6 +185,8 @@ class ProjectsRuntime:
         app.state.projects_comments = self.comments
         app.state.projects_activity = self.activity
         app.state.projects_trash = self.trash
+        app.state.projects_search = self.search
+        app.state.projects_my_tasks = self.my_tasks
         app.state.projects_read_cache = self.read_cache
         app.state.projects_verifier = self.verifier
         app.state.projects_sessions = self.sessions

@@ -290,26 +290,7 @@ class TaskRepository:
     async def assignees_and_labels(
         self, task_ids: Sequence[uuid.UUID]
     ) -> tuple[dict[uuid.UUID, list[uuid.UUID]], dict[uuid.UUID, list[uuid.UUID]]]:
-        """Each task's assignees and labels (sorted ids), in two statements for a page."""
-        assignees: dict[uuid.UUID, list[uuid.UUID]] = {t: [] for t in task_ids}
-        labels: dict[uuid.UUID, list[uuid.UUID]] = {t: [] for t in task_ids}
-        if not task_ids:
-            return assignees, labels
-        people = await self.session.execute(
-            select(TaskAssignee.task_id, TaskAssignee.user_id)
-            .where(TaskAssignee.task_id.in_(task_ids))
-            .order_by(TaskAssignee.task_id, TaskAssignee.user_id)
-        )
-        for task_id, user_id in people:
-            assignees[task_id].append(user_id)
-        tags = await self.session.execute(
-            select(TaskLabel.task_id, TaskLabel.label_id)
-            .where(TaskLabel.task_id.in_(task_ids))
-            .order_by(TaskLabel.task_id, TaskLabel.label_id)
-        )
-        for task_id, label_id in tags:
-            labels[task_id].append(label_id)
-        return assignees, labels
+        return await links_of(self.session, task_ids)
 
     async def set_assignees(self, task_id: uuid.UUID, user_ids: Iterable[uuid.UUID]) -> None:
         """Replace the task's assignees (the task is the grant's: reached through it)."""
@@ -331,6 +312,32 @@ class TaskRepository:
         )
         row = result.first()
         return None if row is None else str(row[0])
+
+
+async def links_of(
+    session: AsyncSession, task_ids: Sequence[uuid.UUID]
+) -> tuple[dict[uuid.UUID, list[uuid.UUID]], dict[uuid.UUID, list[uuid.UUID]]]:
+    """Each task's assignees and labels (sorted ids), in two statements for a page: of tasks
+    the caller was already found to see."""
+    assignees: dict[uuid.UUID, list[uuid.UUID]] = {t: [] for t in task_ids}
+    labels: dict[uuid.UUID, list[uuid.UUID]] = {t: [] for t in task_ids}
+    if not task_ids:
+        return assignees, labels
+    people = await session.execute(
+        select(TaskAssignee.task_id, TaskAssignee.user_id)
+        .where(TaskAssignee.task_id.in_(task_ids))
+        .order_by(TaskAssignee.task_id, TaskAssignee.user_id)
+    )
+    for task_id, user_id in people:
+        assignees[task_id].append(user_id)
+    tags = await session.execute(
+        select(TaskLabel.task_id, TaskLabel.label_id)
+        .where(TaskLabel.task_id.in_(task_ids))
+        .order_by(TaskLabel.task_id, TaskLabel.label_id)
+    )
+    for task_id, label_id in tags:
+        labels[task_id].append(label_id)
+    return assignees, labels
 
 
 class LabelRepository:
