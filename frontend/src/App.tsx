@@ -10,6 +10,7 @@ import { MembersPage } from "./pages/MembersPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { ProjectPage } from "./pages/ProjectPage";
 import { SignupPage } from "./pages/SignupPage";
+import { TaskPanel } from "./components/tasks/TaskPanel";
 
 /**
  * The app's own paths never start with /auth, /projects, /workspaces or /invitations: in
@@ -34,7 +35,9 @@ export function AppRoutes() {
           <Route index element={<HomePage />} />
           <Route path="/w/:workspaceId" element={<DashboardPage />} />
           <Route path="/w/:workspaceId/members" element={<MembersPage />} />
-          <Route path="/p/:projectId" element={<ProjectPage />} />
+          <Route path="/p/:projectId" element={<ProjectPage />}>
+            <Route path="t/:taskId" element={<TaskPanel />} />
+          </Route>
           <Route path="/account" element={<AccountPage />} />
           <Route path="*" element={<NotFoundPage />} />
         </Route>

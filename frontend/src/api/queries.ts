@@ -252,12 +252,13 @@ function serverFields(answer: Task) {
       : t;
 }
 
-export function useTasks(projectId: string) {
+export function useTasks(projectId: string, enabled = true) {
   return useInfiniteQuery({
     queryKey: queryKeys.tasks(projectId),
     queryFn: ({ pageParam }) => api.listTasks(projectId, pageParam),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
+    enabled,
   });
 }
 
@@ -278,10 +279,11 @@ async function fetchAllTasks(projectId: string): Promise<Task[]> {
  * lists tasks in creation order only, so this reads every page and sorts them here; once
  * the list takes `sort=position&status=`, this is the one place to ask for that instead.
  */
-export function useBoardTasks(projectId: string) {
+export function useBoardTasks(projectId: string, enabled = true) {
   return useQuery({
     queryKey: queryKeys.boardTasks(projectId),
     queryFn: async () => boardOrder(await fetchAllTasks(projectId)),
+    enabled,
   });
 }
 
