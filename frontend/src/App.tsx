@@ -1,3 +1,4 @@
+import { lazy, Suspense } from "react";
 import { Route, Routes } from "react-router";
 import { RedirectIfSignedIn, RequireAuth } from "./auth/RequireAuth";
 import { AppLayout, PublicLayout } from "./components/AppLayout";
@@ -10,7 +11,9 @@ import { MembersPage } from "./pages/MembersPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { ProjectPage } from "./pages/ProjectPage";
 import { SignupPage } from "./pages/SignupPage";
-import { TaskPanel } from "./components/tasks/TaskPanel";
+
+// The panel (and its Markdown renderer) loads when a task is first opened.
+const TaskPanel = lazy(() => import("./components/tasks/TaskPanel").then((m) => ({ default: m.TaskPanel })));
 
 /**
  * The app's own paths never start with /auth, /projects, /workspaces or /invitations: in
@@ -36,7 +39,14 @@ export function AppRoutes() {
           <Route path="/w/:workspaceId" element={<DashboardPage />} />
           <Route path="/w/:workspaceId/members" element={<MembersPage />} />
           <Route path="/p/:projectId" element={<ProjectPage />}>
-            <Route path="t/:taskId" element={<TaskPanel />} />
+            <Route
+              path="t/:taskId"
+              element={
+                <Suspense fallback={null}>
+                  <TaskPanel />
+                </Suspense>
+              }
+            />
           </Route>
           <Route path="/account" element={<AccountPage />} />
           <Route path="*" element={<NotFoundPage />} />

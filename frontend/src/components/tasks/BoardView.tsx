@@ -5,10 +5,12 @@ import {
   DragOverlay,
   KeyboardSensor,
   PointerSensor,
+  pointerWithin,
   useDroppable,
   useSensor,
   useSensors,
   type Announcements,
+  type CollisionDetection,
   type DragEndEvent,
   type DragOverEvent,
   type DragStartEvent,
@@ -152,6 +154,21 @@ function BoardColumn({
 
 const isStatus = (id: UniqueIdentifier): id is TaskStatus => (STATUSES as readonly UniqueIdentifier[]).includes(id);
 
+/**
+ * With a pointer: the card under it, else the column under it (so the empty space below
+ * the last card means the column's end). With the keyboard (no pointer): the closest
+ * corners, which the arrow keys' coordinates are computed for.
+ */
+const detectCollisions: CollisionDetection = (args) => {
+  if (args.pointerCoordinates) {
+    const under = pointerWithin(args);
+    const cards = under.filter((c) => !isStatus(c.id));
+    if (cards.length > 0) return cards;
+    if (under.length > 0) return under;
+  }
+  return closestCorners(args);
+};
+
 export function BoardView({ project, editable }: { project: Project; editable: boolean }) {
   const tasks = useBoardTasks(project.id);
   const members = useAllMembers(project.workspace_id).data;
@@ -190,7 +207,8 @@ export function BoardView({ project, editable }: { project: Project; editable: b
   const ctx: CardContext = { projectId: project.id, members, labels, search, editable };
 
   /** "in To do, position 2 of 5": where a card is, for announcements. */
-  function where(id: UniqueIdentifier, cols: Columns = columnsRef.current): string {
+  function where(id: UniqueIdentifier): string {
+    const cols = columnsRef.current;
     const status = columnOf(cols, String(id));
     if (!status) return "";
     const col = cols[status];
@@ -198,13 +216,30 @@ export function BoardView({ project, editable }: { project: Project; editable: b
   }
   const titleOf = (id: UniqueIdentifier) => byId.get(String(id))?.title ?? "the task";
 
+  /** Where the card would land over `overId` (a card or a column), as the sortable preview shows it. */
+  function landing(activeId: UniqueIdentifier, overId: UniqueIdentifier): string {
+    const cols = columnsRef.current;
+    const id = String(activeId);
+    const status = isStatus(overId) ? overId : columnOf(cols, String(overId));
+    if (!status) return "";
+    const col = cols[status];
+    const total = col.length + (col.includes(id) ? 0 : 1);
+    const position = isStatus(overId) ? (col.includes(id) ? col.indexOf(id) + 1 : total) : col.indexOf(String(overId)) + 1;
+    return `in ${STATUS_NAMES[status]}, position ${position} of ${total}`;
+  }
+
   const announcements: Announcements = {
     onDragStart: ({ active }) => `Picked up ${titleOf(active.id)}, ${where(active.id)}.`,
+    // Over itself (where it started): nothing new to say; "Picked up" stays heard.
     onDragOver: ({ active, over }) =>
-      over ? `${titleOf(active.id)} is now ${where(active.id)}.` : `${titleOf(active.id)} is no longer over a column.`,
+      !over
+        ? `${titleOf(active.id)} is no longer over a column.`
+        : over.id === active.id
+          ? undefined
+          : `${titleOf(active.id)} would go ${landing(active.id, over.id)}.`,
     onDragEnd: ({ active, over }) =>
       over ? `Dropped ${titleOf(active.id)} ${where(active.id)}.` : `${titleOf(active.id)} was dropped where it was.`,
-    onDragCancel: ({ active }) => `Moving ${titleOf(active.id)} was cancelled. It is back ${where(active.id, startColumns.current ?? columnsRef.current)}.`,
+    onDragCancel: ({ active }) => `Moving ${titleOf(active.id)} was cancelled. It is back ${where(active.id)}.`,
   };
 
   function onDragStart({ active }: DragStartEvent) {
@@ -224,8 +259,12 @@ export function BoardView({ project, editable }: { project: Project; editable: b
       const from = columnOf(cols, id);
       const to = isStatus(over.id) ? over.id : columnOf(cols, String(over.id));
       if (!from || !to || from === to) return cols;
-      const index = isStatus(over.id) ? cols[to].length : cols[to].indexOf(String(over.id));
-      const next = moveWithin(cols, id, to, index < 0 ? cols[to].length : index);
+      let index = isStatus(over.id) ? cols[to].length : cols[to].indexOf(String(over.id));
+      if (index < 0) index = cols[to].length;
+      // Over the lower half of a card: after it.
+      const dragged = active.rect.current.translated;
+      if (!isStatus(over.id) && dragged && dragged.top + dragged.height / 2 > over.rect.top + over.rect.height / 2) index += 1;
+      const next = moveWithin(cols, id, to, index);
       columnsRef.current = next;
       return next;
     });
@@ -249,7 +288,15 @@ export function BoardView({ project, editable }: { project: Project; editable: b
     }
     const from = columnOf(start, id);
     const unchanged = from === status && start[status].indexOf(id) === final[status].indexOf(id);
+    // The drop's announcement (which follows this handler) tells the final place.
+    columnsRef.current = final;
     if (!unchanged) mover.move({ taskId: id, ...placementIn(final[status], id, status) }, final);
+    finish();
+  }
+
+  function onDragCancel() {
+    // Its announcement says where the card is back to.
+    if (startColumns.current) columnsRef.current = startColumns.current;
     finish();
   }
 
@@ -277,11 +324,11 @@ export function BoardView({ project, editable }: { project: Project; editable: b
       {tasks.isRefetchError ? <ErrorAlert error={tasks.error} /> : null}
       <DndContext
         sensors={sensors}
-        collisionDetection={closestCorners}
+        collisionDetection={detectCollisions}
         onDragStart={onDragStart}
         onDragOver={onDragOver}
         onDragEnd={onDragEnd}
-        onDragCancel={finish}
+        onDragCancel={onDragCancel}
         accessibility={{
           announcements,
           screenReaderInstructions: {
@@ -298,7 +345,9 @@ export function BoardView({ project, editable }: { project: Project; editable: b
               ids={columns[status]}
               byId={byId}
               ctx={ctx}
-              collapsed={status === "cancelled" && !showCancelled && activeId === null}
+              // Collapsed, it still takes drops (at its end); it never opens mid-drag, which
+              // would move the columns under the card.
+              collapsed={status === "cancelled" && !showCancelled}
               {...(status === "cancelled" ? { onToggle: () => setShowCancelled((s) => !s) } : {})}
             />
           ))}
