@@ -1,3 +1,4 @@
+import { lazy, Suspense } from "react";
 import { Route, Routes } from "react-router";
 import { RedirectIfSignedIn, RequireAuth } from "./auth/RequireAuth";
 import { AppLayout, PublicLayout } from "./components/AppLayout";
@@ -10,6 +11,9 @@ import { MembersPage } from "./pages/MembersPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { ProjectPage } from "./pages/ProjectPage";
 import { SignupPage } from "./pages/SignupPage";
+
+// The panel (and its Markdown renderer) loads when a task is first opened.
+const TaskPanel = lazy(() => import("./components/tasks/TaskPanel").then((m) => ({ default: m.TaskPanel })));
 
 /**
  * The app's own paths never are, or start with, /auth, /projects, /workspaces,
@@ -35,7 +39,16 @@ export function AppRoutes() {
           <Route index element={<HomePage />} />
           <Route path="/w/:workspaceId" element={<DashboardPage />} />
           <Route path="/w/:workspaceId/members" element={<MembersPage />} />
-          <Route path="/p/:projectId" element={<ProjectPage />} />
+          <Route path="/p/:projectId" element={<ProjectPage />}>
+            <Route
+              path="t/:taskId"
+              element={
+                <Suspense fallback={null}>
+                  <TaskPanel />
+                </Suspense>
+              }
+            />
+          </Route>
           <Route path="/account" element={<AccountPage />} />
           <Route path="*" element={<NotFoundPage />} />
         </Route>

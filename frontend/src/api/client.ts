@@ -12,6 +12,10 @@ export type ProjectUpdate = ProjectComponents["schemas"]["ProjectUpdate"];
 export type Task = ProjectComponents["schemas"]["TaskPublic"];
 export type TaskPage = ProjectComponents["schemas"]["TaskPage"];
 export type TaskUpdate = ProjectComponents["schemas"]["TaskUpdate"];
+export type TaskStatus = Task["status"];
+export type TaskPriority = Task["priority"];
+export type Label = ProjectComponents["schemas"]["LabelPublic"];
+export type LabelCreate = ProjectComponents["schemas"]["LabelCreate"];
 export type Role = ProjectComponents["schemas"]["MemberPublic"]["role"];
 export type Workspace = ProjectComponents["schemas"]["WorkspacePublic"];
 export type Member = ProjectComponents["schemas"]["MemberPublic"];
@@ -130,10 +134,19 @@ export const api = {
       projects.POST("/projects/{project_id}/tasks", { params: { path: { project_id: projectId } }, body: { title } }),
     );
   },
-  updateTask(projectId: string, taskId: string, body: TaskUpdate): Promise<Task> {
+  getTask(projectId: string, taskId: string): Promise<Task> {
+    return call(
+      projects.GET("/projects/{project_id}/tasks/{task_id}", { params: { path: { project_id: projectId, task_id: taskId } } }),
+    );
+  },
+  /** With `version`, only if the task is still at it (If-Match); a 412 ApiError otherwise. */
+  updateTask(projectId: string, taskId: string, body: TaskUpdate, version: number | null = null): Promise<Task> {
     return call(
       projects.PATCH("/projects/{project_id}/tasks/{task_id}", {
-        params: { path: { project_id: projectId, task_id: taskId } },
+        params: {
+          path: { project_id: projectId, task_id: taskId },
+          ...(version === null ? {} : { header: { "if-match": `"${version}"` } }),
+        },
         body,
       }),
     );
@@ -166,6 +179,17 @@ export const api = {
   },
   async deleteWorkspace(workspaceId: string, signal?: AbortSignal): Promise<void> {
     await call(projects.DELETE("/workspaces/{workspace_id}", { params: { path: { workspace_id: workspaceId } }, signal }));
+  },
+  async listLabels(workspaceId: string): Promise<Label[]> {
+    const list = await call(
+      projects.GET("/workspaces/{workspace_id}/labels", { params: { path: { workspace_id: workspaceId } } }),
+    );
+    return list.items;
+  },
+  createLabel(workspaceId: string, body: LabelCreate): Promise<Label> {
+    return call(
+      projects.POST("/workspaces/{workspace_id}/labels", { params: { path: { workspace_id: workspaceId } }, body }),
+    );
   },
   listMembers(workspaceId: string, cursor: string | null): Promise<MemberPage> {
     return call(

@@ -15,11 +15,16 @@ import {
   type ProjectCreate,
   type ProjectPage,
   type ProjectUpdate,
+  type Label,
+  type LabelCreate,
   type Task,
   type TaskPage,
+  type TaskStatus,
+  type TaskUpdate,
 } from "./client";
 import { useEffect } from "react";
 import { ApiError } from "./errors";
+import { arrangeTasks, boardOrder, type Columns } from "./taskOrder";
 
 /** Query keys, one family per resource; prefixes invalidate whole families. */
 export const queryKeys = {
@@ -30,11 +35,17 @@ export const queryKeys = {
   tasks: (projectId: string) => ["projects", "detail", projectId, "tasks"] as const,
   /** Tasks added on the project's page during this visit (never fetched: filled by creation). */
   addedTasks: (projectId: string) => ["projects", "detail", projectId, "added-tasks"] as const,
+  /** Every task of the project in board order (all pages, one entry). */
+  boardTasks: (projectId: string) => ["projects", "detail", projectId, "board"] as const,
+  task: (projectId: string, taskId: string) => ["projects", "detail", projectId, "task", taskId] as const,
   workspaces: ["workspaces", "list"] as const,
   /** With what deleting the account would do to each (GET /workspaces?role=owner). */
   ownedWorkspaces: ["workspaces", "owned"] as const,
   workspace: (workspaceId: string) => ["workspaces", "detail", workspaceId] as const,
   members: (workspaceId: string) => ["workspaces", "detail", workspaceId, "members"] as const,
+  /** Every member at once (names for assignees), beside the paged list. */
+  allMembers: (workspaceId: string) => ["workspaces", "detail", workspaceId, "all-members"] as const,
+  labels: (workspaceId: string) => ["workspaces", "detail", workspaceId, "labels"] as const,
   invitations: (workspaceId: string) => ["workspaces", "detail", workspaceId, "invitations"] as const,
   invitation: (token: string) => ["invitation", token] as const,
 };
@@ -201,39 +212,100 @@ export function useAddedTasks(projectId: string) {
   });
 }
 
-/** Applies fn to the task everywhere the cache holds it (loaded pages and added tasks). */
+/** Applies fn to the task everywhere the cache holds it (pages, added tasks, board, detail). */
 function updateCachedTasks(qc: QueryClient, projectId: string, fn: (task: Task) => Task | null) {
-  qc.setQueryData<TaskPages>(queryKeys.tasks(projectId), (old) => mapPages<Task, TaskPage>(old, fn));
-  qc.setQueryData<Task[]>(queryKeys.addedTasks(projectId), (old) =>
+  const each = (old: Task[] | undefined) =>
     old?.flatMap((task) => {
       const next = fn(task);
       return next ? [next] : [];
-    }),
-  );
+    });
+  qc.setQueryData<TaskPages>(queryKeys.tasks(projectId), (old) => mapPages<Task, TaskPage>(old, fn));
+  qc.setQueryData<Task[]>(queryKeys.addedTasks(projectId), each);
+  qc.setQueryData<Task[]>(queryKeys.boardTasks(projectId), each);
+  for (const [key, task] of qc.getQueriesData<Task>({ queryKey: ["projects", "detail", projectId, "task"] })) {
+    if (task) qc.setQueryData<Task>(key, fn(task) ?? undefined);
+  }
 }
 
 function cachedTask(qc: QueryClient, projectId: string, taskId: string): Task | undefined {
   const loaded = qc.getQueryData<TaskPages>(queryKeys.tasks(projectId))?.pages.flatMap((p) => p.items) ?? [];
   const added = qc.getQueryData<Task[]>(queryKeys.addedTasks(projectId)) ?? [];
-  return [...added, ...loaded].find((t) => t.id === taskId);
+  const board = qc.getQueryData<Task[]>(queryKeys.boardTasks(projectId)) ?? [];
+  const detail = qc.getQueryData<Task>(queryKeys.task(projectId, taskId));
+  return detail ?? [...added, ...loaded, ...board].find((t) => t.id === taskId);
 }
 
-export function useTasks(projectId: string) {
+/**
+ * What the server decided in a write (the new version, when, where), merged into the
+ * cached task without touching the fields edits in flight may still be showing.
+ */
+function serverFields(answer: Task) {
+  return (t: Task): Task =>
+    t.id === answer.id && answer.version >= t.version
+      ? {
+          ...t,
+          version: answer.version,
+          updated_at: answer.updated_at,
+          completed_at: answer.completed_at,
+          position: answer.position,
+        }
+      : t;
+}
+
+export function useTasks(projectId: string, enabled = true) {
   return useInfiniteQuery({
     queryKey: queryKeys.tasks(projectId),
     queryFn: ({ pageParam }) => api.listTasks(projectId, pageParam),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
+    enabled,
   });
 }
 
-/** Moves the project's done count (and so its progress) by delta, in the cache. */
-function shiftDoneCount(qc: QueryClient, projectId: string, delta: number) {
-  if (delta === 0) return;
+/** Every page of a project's tasks, fetched in turn (keyset cursor), as one list. */
+async function fetchAllTasks(projectId: string): Promise<Task[]> {
+  const all: Task[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: TaskPage = await api.listTasks(projectId, cursor);
+    all.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return all;
+}
+
+/**
+ * The board's tasks: all of the project's, by status column and position. Today's API
+ * lists tasks in creation order only, so this reads every page and sorts them here; once
+ * the list takes `sort=position&status=`, this is the one place to ask for that instead.
+ */
+export function useBoardTasks(projectId: string, enabled = true) {
+  return useQuery({
+    queryKey: queryKeys.boardTasks(projectId),
+    queryFn: async () => boardOrder(await fetchAllTasks(projectId)),
+    enabled,
+  });
+}
+
+export function useTask(projectId: string, taskId: string) {
+  const qc = useQueryClient();
+  return useQuery({
+    queryKey: queryKeys.task(projectId, taskId),
+    queryFn: () => api.getTask(projectId, taskId),
+    // A card or row already shows it: open with that, then check.
+    placeholderData: () => cachedTask(qc, projectId, taskId),
+    staleTime: 0,
+  });
+}
+
+/** Moves the project's counts (and so its progress) in the cache. */
+function shiftCounts(qc: QueryClient, projectId: string, { done, tasks }: { done: number; tasks: number }) {
+  if (done === 0 && tasks === 0) return;
   qc.setQueryData<Project>(queryKeys.project(projectId), (old) => {
     if (!old) return old;
-    const done = Math.min(old.task_count, Math.max(0, old.done_count + delta));
-    return { ...old, done_count: done, progress: progressOf(done, old.task_count) };
+    const total = Math.max(0, old.task_count + tasks);
+    const doneCount = Math.min(total, Math.max(0, old.done_count + done));
+    return { ...old, task_count: total, done_count: doneCount, progress: progressOf(doneCount, total) };
   });
 }
 
@@ -249,54 +321,83 @@ export function useCreateTask(projectId: string) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: (title: string) => api.createTask(projectId, title),
-    onSuccess: (task) => qc.setQueryData<Task[]>(queryKeys.addedTasks(projectId), (old = []) => [...old, task]),
+    onSuccess: (task) => {
+      qc.setQueryData<Task[]>(queryKeys.addedTasks(projectId), (old = []) => [...old, task]);
+      // New tasks go to the end of their column (the server's rule): the board shows it there at once.
+      qc.setQueryData<Task[]>(queryKeys.boardTasks(projectId), (old) => (old ? boardOrder([...old, task]) : old));
+    },
     onSettled: () => invalidateAfterTaskWrite(qc, projectId),
   });
 }
 
+/** The status a task will have after `changes` (the `done` shortcut included). */
+function nextStatus(before: Task, changes: TaskUpdate): TaskStatus {
+  if (changes.status) return changes.status;
+  if (changes.done === true) return "done";
+  if (changes.done === false && before.status === "done") return "todo";
+  return before.status;
+}
+
+const counted = (s: TaskStatus) => (s === "cancelled" ? 0 : 1);
+
 /**
- * Toggles or renames a task optimistically: the task and the project's progress change
- * at once and go back as they were if the server refuses.
+ * An edit of a task's fields. `checked`: sent with If-Match of the version the cache holds
+ * when the request leaves, so a change someone else made meanwhile answers 412 instead of
+ * being overwritten.
  */
 export interface TaskEdit {
   taskId: string;
-  changes: { title?: string; done?: boolean };
+  changes: Omit<TaskUpdate, "after" | "before">;
+  checked?: boolean;
 }
 
-export function useUpdateTask(
-  projectId: string,
-  handlers: { onError?(error: unknown, edit: TaskEdit): void; onSettled?(edit: TaskEdit): void } = {},
-) {
+type EditHandlers = { onError?(error: unknown, edit: TaskEdit): void; onSettled?(edit: TaskEdit): void };
+
+/**
+ * Edits a task optimistically: the task and the project's progress change at once and
+ * go back as they were if the server refuses.
+ */
+function useTaskEditMutation(projectId: string, handlers: EditHandlers, scoped: boolean) {
   const qc = useQueryClient();
   return useMutation({
     mutationKey: ["update-task", projectId],
-    mutationFn: ({ taskId, changes }: TaskEdit) => api.updateTask(projectId, taskId, changes),
+    // Checked edits of one project run one after another, so each is sent with the version
+    // its predecessor produced, not the one both started from.
+    ...(scoped ? { scope: { id: `edit-tasks:${projectId}` } } : {}),
+    mutationFn: ({ taskId, changes, checked = false }: TaskEdit) =>
+      api.updateTask(projectId, taskId, changes, checked ? (cachedTask(qc, projectId, taskId)?.version ?? null) : null),
     onMutate: async ({ taskId, changes }) => {
       await Promise.all([
         qc.cancelQueries({ queryKey: queryKeys.tasks(projectId) }),
+        qc.cancelQueries({ queryKey: queryKeys.boardTasks(projectId) }),
+        qc.cancelQueries({ queryKey: queryKeys.task(projectId, taskId) }),
         qc.cancelQueries({ queryKey: queryKeys.project(projectId), exact: true }),
       ]);
       const before = cachedTask(qc, projectId, taskId);
-      if (!before) return { revert: null, doneDelta: 0 };
+      if (!before) return { revert: null, counts: { done: 0, tasks: 0 } };
 
+      const status = nextStatus(before, changes);
+      const applied: Partial<Task> = { ...changes, status, done: status === "done" };
       // What to put back on error: only the fields this edit changed, so a failure does
       // not undo other edits made meanwhile.
       const revert: Partial<Task> = {};
-      if (changes.title !== undefined) revert.title = before.title;
-      if (changes.done !== undefined) revert.done = before.done;
-      const doneDelta = changes.done === undefined || changes.done === before.done ? 0 : changes.done ? 1 : -1;
-
-      updateCachedTasks(qc, projectId, (t) => (t.id === taskId ? { ...t, ...changes } : t));
-      shiftDoneCount(qc, projectId, doneDelta);
-      return { revert, doneDelta };
+      for (const key of Object.keys(applied) as (keyof Task)[]) Object.assign(revert, { [key]: before[key] });
+      const counts = {
+        done: Number(status === "done") - Number(before.status === "done"),
+        tasks: counted(status) - counted(before.status),
+      };
+      updateCachedTasks(qc, projectId, (t) => (t.id === taskId ? { ...t, ...applied } : t));
+      shiftCounts(qc, projectId, counts);
+      return { revert, counts };
     },
+    onSuccess: (answer) => updateCachedTasks(qc, projectId, serverFields(answer)),
     // Hook-level callbacks run for every edit (mutate()'s own only for the latest one),
     // so several quick toggles each get their rollback and their report.
     onError: (error, edit, context) => {
       if (context?.revert) {
         const revert = context.revert;
         updateCachedTasks(qc, projectId, (t) => (t.id === edit.taskId ? { ...t, ...revert } : t));
-        shiftDoneCount(qc, projectId, -context.doneDelta);
+        shiftCounts(qc, projectId, { done: -context.counts.done, tasks: -context.counts.tasks });
       }
       handlers.onError?.(error, edit);
     },
@@ -307,6 +408,70 @@ export function useUpdateTask(
       if (qc.isMutating({ mutationKey: ["update-task", projectId] }) <= 1) return invalidateAfterTaskWrite(qc, projectId);
     },
   });
+}
+
+/** Quick edits from the list (toggle, rename, status...): the last write wins. */
+export function useUpdateTask(projectId: string, handlers: EditHandlers = {}) {
+  return useTaskEditMutation(projectId, handlers, false);
+}
+
+/** The task panel's edits: checked with If-Match when `checked`, one after another. */
+export function useEditTask(projectId: string, handlers: EditHandlers = {}) {
+  return useTaskEditMutation(projectId, handlers, true);
+}
+
+/** A drop on the board: the task's column and neighbour as `placementIn` computed them. */
+export interface TaskMove {
+  taskId: string;
+  status: TaskStatus;
+  after?: string;
+  before?: string;
+}
+
+/**
+ * Board moves: `move` rearranges the cached board at once (as the drop left it) and sends
+ * the PATCH with If-Match; a refusal puts the board back as it was and reports.
+ */
+export function useMoveTask(projectId: string, onError: (error: unknown, move: TaskMove) => void) {
+  const qc = useQueryClient();
+  const mutation = useMutation({
+    mutationKey: ["update-task", projectId],
+    scope: { id: `edit-tasks:${projectId}` },
+    mutationFn: ({ move }: { move: TaskMove; previous: Task[] | undefined }) =>
+      api.updateTask(
+        projectId,
+        move.taskId,
+        { status: move.status, ...(move.after ? { after: move.after } : {}), ...(move.before ? { before: move.before } : {}) },
+        cachedTask(qc, projectId, move.taskId)?.version ?? null,
+      ),
+    onSuccess: (answer) => updateCachedTasks(qc, projectId, serverFields(answer)),
+    onError: (error, { move, previous }) => {
+      if (previous) qc.setQueryData(queryKeys.boardTasks(projectId), previous);
+      onError(error, move);
+    },
+    onSettled: () => {
+      if (qc.isMutating({ mutationKey: ["update-task", projectId] }) <= 1) return invalidateAfterTaskWrite(qc, projectId);
+    },
+  });
+  return {
+    ...mutation,
+    move(move: TaskMove, columns: Columns) {
+      const previous = qc.getQueryData<Task[]>(queryKeys.boardTasks(projectId));
+      const before = cachedTask(qc, projectId, move.taskId);
+      void qc.cancelQueries({ queryKey: queryKeys.boardTasks(projectId) });
+      if (previous) qc.setQueryData(queryKeys.boardTasks(projectId), arrangeTasks(previous, columns, move.taskId, move.status));
+      if (before && before.status !== move.status) {
+        updateCachedTasks(qc, projectId, (t) =>
+          t.id === move.taskId ? { ...t, status: move.status, done: move.status === "done" } : t,
+        );
+        shiftCounts(qc, projectId, {
+          done: Number(move.status === "done") - Number(before.status === "done"),
+          tasks: counted(move.status) - counted(before.status),
+        });
+      }
+      mutation.mutate({ move, previous });
+    },
+  };
 }
 
 export function useDeleteTask(projectId: string) {
@@ -404,6 +569,43 @@ export function useMembers(workspaceId: string) {
     queryFn: ({ pageParam }) => api.listMembers(workspaceId, pageParam),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
+  });
+}
+
+/** Every member of the workspace (all pages): the people a task can be assigned to. */
+export function useAllMembers(workspaceId: string | undefined) {
+  return useQuery({
+    queryKey: queryKeys.allMembers(workspaceId ?? ""),
+    queryFn: async () => {
+      const all: Member[] = [];
+      let cursor: string | null = null;
+      do {
+        const page = await api.listMembers(workspaceId!, cursor);
+        all.push(...page.items);
+        cursor = page.next_cursor;
+      } while (cursor);
+      return all;
+    },
+    enabled: !!workspaceId,
+    staleTime: 60_000,
+  });
+}
+
+export function useLabels(workspaceId: string | undefined) {
+  return useQuery({
+    queryKey: queryKeys.labels(workspaceId ?? ""),
+    queryFn: () => api.listLabels(workspaceId!),
+    enabled: !!workspaceId,
+    staleTime: 60_000,
+  });
+}
+
+export function useCreateLabel(workspaceId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (label: LabelCreate) => api.createLabel(workspaceId, label),
+    onSuccess: (label) => qc.setQueryData<Label[]>(queryKeys.labels(workspaceId), (old = []) => [...old, label]),
+    onSettled: () => qc.invalidateQueries({ queryKey: queryKeys.labels(workspaceId) }),
   });
 }
 

@@ -14,6 +14,12 @@ interface ModalProps {
   initialFocusRef?: RefObject<HTMLElement | null>;
   /** "alertdialog" for confirmations. */
   role?: "dialog" | "alertdialog";
+  /** "drawer": a panel along the right edge (the whole screen on a phone); a click beside it closes it. */
+  variant?: "dialog" | "drawer";
+  /** The title names the dialog for screen readers only (the content shows it another way). */
+  hideTitle?: boolean;
+  /** Beside the close button, in the header. */
+  headerExtra?: ReactNode;
 }
 
 /**
@@ -23,7 +29,17 @@ interface ModalProps {
  * closed at any time, also while a request runs: the owner gives up on that request.
  * Render it only while open.
  */
-export function Modal({ title, onClose, children, description, initialFocusRef, role = "dialog" }: ModalProps) {
+export function Modal({
+  title,
+  onClose,
+  children,
+  description,
+  initialFocusRef,
+  role = "dialog",
+  variant = "dialog",
+  hideTitle = false,
+  headerExtra,
+}: ModalProps) {
   const dialogRef = useRef<HTMLDivElement>(null);
   const titleId = useId();
   const descriptionId = useId();
@@ -91,10 +107,13 @@ export function Modal({ title, onClose, children, description, initialFocusRef, 
   }
 
   return createPortal(
-    <div className="modal-backdrop">
+    <div
+      className={variant === "drawer" ? "modal-backdrop drawer-backdrop" : "modal-backdrop"}
+      onMouseDown={variant === "drawer" ? (e) => e.target === e.currentTarget && onClose() : undefined}
+    >
       <div
         ref={dialogRef}
-        className="modal"
+        className={variant === "drawer" ? "modal drawer" : "modal"}
         role={role}
         aria-modal="true"
         aria-labelledby={titleId}
@@ -103,9 +122,10 @@ export function Modal({ title, onClose, children, description, initialFocusRef, 
         onKeyDown={onKeyDown}
       >
         <div className="modal-header">
-          <h2 id={titleId} className="modal-title">
+          <h2 id={titleId} className={hideTitle ? "visually-hidden" : "modal-title"}>
             {title}
           </h2>
+          {headerExtra}
           <button
             type="button"
             className="icon-button"

@@ -2,14 +2,18 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it } from "vitest";
 import { resetSessionForTests, setAccessToken } from "../api/session";
-import { deferred, json, mockApi, problem, project, renderAt, task, workspace } from "../test/utils";
+import { deferred, json, member, mockApi, problem, project, renderAt, task, workspace } from "../test/utils";
 import { ProjectPage } from "./ProjectPage";
 
 const P = project({ task_count: 2, done_count: 1, progress: 50 });
 const tasks = [task({ id: "t1", title: "Dig", done: false }), task({ id: "t2", title: "Plant", done: true })];
 
 /** The API as every page sees it: the person's workspaces (for the breadcrumb) and more. */
-const mock = () => mockApi().on("GET", "/workspaces", () => json({ items: [workspace()] }));
+const mock = () =>
+  mockApi()
+    .on("GET", "/workspaces", () => json({ items: [workspace()] }))
+    .on("GET", /^\/workspaces\/[^/]+\/members$/, () => json({ items: [member()], next_cursor: null }))
+    .on("GET", /^\/workspaces\/[^/]+\/labels$/, () => json({ items: [] }));
 
 function server(p: ReturnType<typeof project> = P) {
   return mock()

@@ -1,353 +1,70 @@
-import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
-import { Link, useNavigate, useParams } from "react-router";
-import type { Task } from "../api/client";
+import { useEffect, useState } from "react";
+import { Link, Outlet, useNavigate, useParams, useSearchParams } from "react-router";
+import type { Project } from "../api/client";
 import { setCurrentWorkspace } from "../api/currentWorkspace";
-import { ApiError, describeError, isAbort } from "../api/errors";
+import { ApiError, describeError } from "../api/errors";
 import {
-  useAddedTasks,
-  useCreateTask,
+  useBoardTasks,
   useDeleteProject,
-  useDeleteTask,
   useProject,
   useTasks,
   useForgetWorkspacesWhenMissing,
-  useUpdateTask,
   useWorkspaces,
 } from "../api/queries";
 import { canEdit } from "../api/roles";
 import { ConfirmDialog } from "../components/ConfirmDialog";
-import { TextField, useFormErrors } from "../components/fields";
-import { ErrorAlert, LoadMore, ProgressBar, Spinner } from "../components/feedback";
+import { ProgressBar, Spinner } from "../components/feedback";
+import { BoardView } from "../components/tasks/BoardView";
+import { AddTaskForm, TaskList } from "../components/tasks/ListView";
 import { useProjectEditing } from "../components/useProjectEditing";
 import { useAbortable, useDocumentTitle } from "../hooks";
 import { deletionWarning, taskSummary } from "./DashboardPage";
 
-function AddTaskForm({ projectId }: { projectId: string }) {
-  const create = useCreateTask(projectId);
-  const [title, setTitle] = useState("");
-  const formRef = useRef<HTMLFormElement>(null);
-  const inputRef = useRef<HTMLInputElement>(null);
-  const { errors, formError, check, edited } = useFormErrors(formRef, create.error);
+export type ProjectView = "list" | "board";
 
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    const submitted = title.trim();
-    if (!check(submitted ? {} : { title: "Type what needs doing." })) return;
-    // The box empties at once so the next task can be typed while this one is saved; if
-    // saving fails, the title comes back (unless something new was typed meanwhile).
-    setTitle("");
-    inputRef.current?.focus();
-    // Per call, unlike mutate's callbacks: with several adds in flight each failure restores.
-    create.mutateAsync(submitted).catch(() => setTitle((current) => current || submitted));
-  }
-
-  return (
-    <form ref={formRef} className="add-task" onSubmit={submit} noValidate aria-label="Add a task">
-      <div className="add-task-row">
-        <TextField
-          ref={inputRef}
-          label="New task"
-          name="title"
-          maxLength={500}
-          autoComplete="off"
-          placeholder="e.g. Draft the brief"
-          value={title}
-          onChange={(e) => {
-            setTitle(e.target.value);
-            edited("title");
-          }}
-          error={errors.title}
-        />
-        <button type="submit" className="btn btn-primary">
-          {create.isPending ? "Adding…" : "Add task"}
-        </button>
-      </div>
-      <ErrorAlert error={formError} />
-    </form>
-  );
+/** The view in the URL (`?view=board`); the list unless it says otherwise. */
+export function viewOf(params: URLSearchParams): ProjectView {
+  return params.get("view") === "board" ? "board" : "list";
 }
 
-interface TaskRowProps {
-  task: Task;
-  /** Whether its rename box is open: one at a time in a list. */
-  editing: boolean;
-  /** Just added here: highlighted and scrolled into view as it appears. */
-  fresh?: boolean;
-  onStartEditing(): void;
-  onStopEditing(): void;
-  onToggle(done: boolean): void;
-  onRename(title: string): void;
-  onDelete(): void;
-  deleting: boolean;
-  /** A viewer's row: the task's state, no controls. */
-  readOnly?: boolean;
+/** What the task panel (a child route) gets from the page. */
+export interface ProjectOutletContext {
+  project: Project;
+  editable: boolean;
 }
 
-function TaskRow({
-  task,
-  editing,
-  fresh = false,
-  onStartEditing,
-  onStopEditing,
-  onToggle,
-  onRename,
-  onDelete,
-  deleting,
-  readOnly = false,
-}: TaskRowProps) {
-  const [draft, setDraft] = useState(task.title);
-  const [error, setError] = useState<string | null>(null);
-  const rowRef = useRef<HTMLLIElement>(null);
-  const inputRef = useRef<HTMLInputElement>(null);
-  const renameRef = useRef<HTMLButtonElement>(null);
-  const wasEditing = useRef(false);
-
-  useEffect(() => {
-    if (editing) {
-      inputRef.current?.focus();
-      inputRef.current?.select();
-    } else if (wasEditing.current && (document.activeElement === null || document.activeElement === document.body)) {
-      // Back to this row's Rename button, unless focus went elsewhere (another row's box).
-      renameRef.current?.focus();
-    }
-    wasEditing.current = editing;
-  }, [editing]);
-
-  useEffect(() => {
-    if (fresh) rowRef.current?.scrollIntoView({ block: "nearest" });
-  }, [fresh]);
-
-  function start() {
-    setDraft(task.title);
-    setError(null);
-    onStartEditing();
-  }
-
-  function save(event?: FormEvent) {
-    event?.preventDefault();
-    const title = draft.trim();
-    if (!title) {
-      setError("A task needs a title.");
-      inputRef.current?.focus();
-      return;
-    }
-    if (title !== task.title) onRename(title);
-    onStopEditing();
-  }
-
-  function onKeyDown(event: KeyboardEvent<HTMLInputElement>) {
-    if (event.key === "Escape") {
-      event.preventDefault();
-      onStopEditing();
-    }
-  }
-
-  const checkboxId = `task-${task.id}`;
-  const titleId = `task-${task.id}-title`;
+/**
+ * List or board, kept in the URL. The filter bar goes beside it when the task list takes
+ * filters: its state belongs in the same search params, so a filtered view is a link too.
+ */
+function ViewSwitch({ view }: { view: ProjectView }) {
+  const [params] = useSearchParams();
+  const to = (v: ProjectView) => {
+    const next = new URLSearchParams(params);
+    if (v === "list") next.delete("view");
+    else next.set("view", v);
+    const query = next.toString();
+    return query ? `?${query}` : "?";
+  };
   return (
-    <li ref={rowRef} className={`task${task.done ? " task-done" : ""}${deleting ? " task-busy" : ""}${fresh ? " task-fresh" : ""}`}>
-      {editing ? (
-        <form className="task-edit" onSubmit={save} noValidate>
-          <TextField
-            ref={inputRef}
-            label={`Rename “${task.title}”`}
-            name="title"
-            maxLength={500}
-            value={draft}
-            onChange={(e) => setDraft(e.target.value)}
-            onKeyDown={onKeyDown}
-            error={error ?? undefined}
-          />
-          <div className="task-actions">
-            <button type="submit" className="btn btn-primary btn-small">
-              Save
-            </button>
-            <button type="button" className="btn btn-secondary btn-small" onClick={onStopEditing}>
-              Cancel
-            </button>
-          </div>
-        </form>
-      ) : readOnly ? (
-        <>
-          <span className={`task-state${task.done ? " task-state-done" : ""}`} role="img" aria-label={task.done ? "Done" : "Not done"}>
-            {task.done ? "✓" : ""}
-          </span>
-          <span id={titleId} className="task-title">
-            {task.title}
-          </span>
-        </>
-      ) : (
-        <>
-          <input
-            id={checkboxId}
-            type="checkbox"
-            className="task-checkbox"
-            checked={task.done}
-            onChange={(e) => onToggle(e.target.checked)}
-            disabled={deleting}
-            aria-labelledby={titleId}
-          />
-          {/* Not a <label>: a click on the title must not tick the task; only the box does. */}
-          <span id={titleId} className="task-title">
-            {task.title}
-          </span>
-          <div className="task-actions">
-            <button
-              ref={renameRef}
-              type="button"
-              className="btn btn-ghost btn-small"
-              onClick={start}
-              aria-label={`Rename ${task.title}`}
-              disabled={deleting}
-            >
-              Rename
-            </button>
-            <button
-              type="button"
-              className="btn btn-ghost-danger btn-small"
-              onClick={onDelete}
-              aria-label={`Delete ${task.title}`}
-              disabled={deleting}
-            >
-              {deleting ? "Deleting…" : "Delete"}
-            </button>
-          </div>
-        </>
-      )}
-    </li>
-  );
-}
-
-function TaskList({ projectId, editable }: { projectId: string; editable: boolean }) {
-  const tasks = useTasks(projectId);
-  const added = useAddedTasks(projectId).data;
-  const addedIds = new Set(added.map((t) => t.id));
-  // Tasks added during this visit show in their own group under the input, where the
-  // person is looking, not after pages of older tasks that may not even be loaded.
-  const items = (tasks.data?.pages.flatMap((p) => p.items) ?? []).filter((t) => !addedIds.has(t.id));
-  const [failure, setFailure] = useState<string | null>(null);
-  const [editingId, setEditingId] = useState<string | null>(null);
-  const [confirming, setConfirming] = useState<Task | null>(null);
-  const deletion = useAbortable();
-  // A checkbox shows its new state from the click on: the optimistic cache update lands
-  // a moment later (asynchronously), and a controlled input would flicker back meanwhile.
-  const [pendingDone, setPendingDone] = useState<Record<string, boolean>>({});
-  const update = useUpdateTask(projectId, {
-    onError: (error, { taskId, changes }) => {
-      if (isAbort(error)) return;
-      const title = [...added, ...items].find((t) => t.id === taskId)?.title ?? "the task";
-      const action = changes.done === undefined ? "rename" : changes.done ? "complete" : "reopen";
-      setFailure(`Not saved: couldn’t ${action} “${title}”. ${describeError(error)}`);
-    },
-    onSettled: ({ taskId, changes }) => {
-      if (changes.done === undefined) return;
-      setPendingDone(({ [taskId]: _settled, ...rest }) => rest);
-    },
-  });
-  const remove = useDeleteTask(projectId);
-
-  if (tasks.isPending) return <Spinner label="Loading tasks…" paused={tasks.fetchStatus === "paused"} />;
-  if (tasks.isLoadingError)
-    return (
-      <ErrorAlert error={tasks.error}>
-        <button type="button" className="btn btn-secondary btn-small" onClick={() => void tasks.refetch()}>
-          Try again
-        </button>
-      </ErrorAlert>
-    );
-
-  const row = (task: Task, fresh = false) => (
-    <TaskRow
-      key={task.id}
-      task={task.id in pendingDone ? { ...task, done: pendingDone[task.id]! } : task}
-      fresh={fresh}
-      readOnly={!editable}
-      editing={editable && editingId === task.id}
-      onStartEditing={() => setEditingId(task.id)}
-      onStopEditing={() => setEditingId((id) => (id === task.id ? null : id))}
-      deleting={remove.isPending && remove.variables?.taskId === task.id}
-      onToggle={(done) => {
-        setFailure(null);
-        setPendingDone((all) => ({ ...all, [task.id]: done }));
-        update.mutate({ taskId: task.id, changes: { done } });
-      }}
-      onRename={(title) => {
-        setFailure(null);
-        update.mutate({ taskId: task.id, changes: { title } });
-      }}
-      onDelete={() => {
-        setFailure(null);
-        remove.reset();
-        setConfirming(task);
-      }}
-    />
-  );
-  const older = items.length > 0 || tasks.hasNextPage;
-
-  return (
-    <>
-      {tasks.isFetchNextPageError || tasks.isRefetchError ? <ErrorAlert error={tasks.error} /> : null}
-      {failure ? (
-        <div className="alert alert-error" role="alert">
-          <p>{failure}</p>
-          <button type="button" className="btn btn-secondary btn-small" onClick={() => setFailure(null)}>
-            Dismiss
-          </button>
-        </div>
-      ) : null}
-      {added.length > 0 ? (
-        <>
-          {older ? (
-            <p id={`added-${projectId}`} className="task-group-label">
-              Added just now
-            </p>
-          ) : null}
-          <ul
-            className="task-list task-list-added"
-            aria-label={older ? undefined : "Tasks"}
-            aria-labelledby={older ? `added-${projectId}` : undefined}
-          >
-            {/* Each row highlights and scrolls into view once, when it mounts: when it is added. */}
-            {added.map((task) => row(task, true))}
-          </ul>
-        </>
-      ) : null}
-      {items.length > 0 ? (
-        <ul className="task-list" aria-label={added.length > 0 ? "Earlier tasks" : "Tasks"}>
-          {items.map((task) => row(task))}
-        </ul>
-      ) : added.length === 0 ? (
-        <p className="empty-tasks muted">{editable ? "No tasks yet. Add the first one above." : "No tasks yet."}</p>
-      ) : null}
-      <LoadMore query={tasks} what="tasks" />
-      {confirming ? (
-        <ConfirmDialog
-          title={`Delete “${confirming.title}”?`}
-          confirmLabel="Delete task"
-          busyLabel="Deleting…"
-          busy={remove.isPending}
-          error={remove.error}
-          onCancel={() => {
-            deletion.abort();
-            remove.reset();
-            setConfirming(null);
-          }}
-          onConfirm={() =>
-            remove.mutate({ taskId: confirming.id, signal: deletion.next() }, { onSuccess: () => setConfirming(null) })
-          }
-        >
-          <p>The task will be deleted for good. This can’t be undone.</p>
-        </ConfirmDialog>
-      ) : null}
-    </>
+    <nav className="view-switch" aria-label="View">
+      {(["list", "board"] as const).map((v) => (
+        <Link key={v} to={to(v)} aria-current={view === v ? "page" : undefined} className="view-switch-link" replace>
+          {v === "list" ? "List" : "Board"}
+        </Link>
+      ))}
+    </nav>
   );
 }
 
 export function ProjectPage() {
   const { projectId = "" } = useParams();
   const project = useProject(projectId);
-  // Start loading the tasks with the project, not after it (same query as TaskList's).
-  useTasks(projectId);
+  const [params] = useSearchParams();
+  const view = viewOf(params);
+  // Start loading the tasks with the project, not after it (the same query as the view's).
+  useTasks(projectId, view === "list");
+  useBoardTasks(projectId, view === "board");
   const navigate = useNavigate();
   const remove = useDeleteProject();
   const editing = useProjectEditing();
@@ -443,11 +160,20 @@ export function ProjectPage() {
         </p>
       </section>
 
-      <section className="card tasks-card" aria-labelledby="tasks-title">
-        <h2 id="tasks-title">Tasks</h2>
+      <section className={`card tasks-card tasks-card-${view}`} aria-labelledby="tasks-title">
+        <div className="tasks-card-header">
+          <h2 id="tasks-title">Tasks</h2>
+          <ViewSwitch view={view} />
+        </div>
         {editable ? <AddTaskForm projectId={p.id} /> : null}
-        <TaskList projectId={p.id} editable={editable} />
+        {view === "board" ? (
+          <BoardView project={p} editable={editable} />
+        ) : (
+          <TaskList projectId={p.id} workspaceId={p.workspace_id} editable={editable} />
+        )}
       </section>
+
+      <Outlet context={{ project: p, editable } satisfies ProjectOutletContext} />
 
       {editing.dialog}
       {confirmDelete ? (
