@@ -447,17 +447,25 @@ async def deleted_label(cell: Cell, response: httpx.Response) -> None:
     assert cell.ids["label"] not in await labels_seen(cell)
 
 
+async def findable_task(cell: Cell) -> None:
+    """A task of the team's project titled with a word of its own, for search to find."""
+    cell.ids["word"] = uuid.uuid4().hex[:12]
+    title = f"Find {cell.ids['word']}"
+    created = await create_task(cell.api, cell.owner, cell.team.project, title)
+    cell.ids["task"] = str(created["id"])
+
+
 async def searched(cell: Cell, response: httpx.Response) -> None:
     """Members find the workspace's task; nobody else finds anything of it."""
     hits = response.json()["items"]
-    assert (cell.team.task in {h["id"] for h in hits}) is cell.seat.inside
+    assert ({h["id"] for h in hits} == {cell.ids["task"]}) is cell.seat.inside
     if not cell.seat.inside:
-        assert cell.team.workspace not in {h["workspace_id"] for h in hits}
+        assert hits == []
 
 
 async def searched_workspace(cell: Cell, response: httpx.Response) -> None:
     hits = response.json()["items"]
-    assert cell.team.task in {h["id"] for h in hits}
+    assert {h["id"] for h in hits} == {cell.ids["task"]}
     assert {h["workspace_id"] for h in hits} == {cell.team.workspace}
 
 
@@ -644,10 +652,10 @@ ROUTES = [
     Route("restore-task", "POST", "/projects/{project}/tasks/{task}/restore",
           (200, 200, 200, 403), needs="member", prepare=trashed_task, effect=restored_task),
     # Search: everyone searches their own workspaces; nobody finds another's.
-    Route("search", "GET", "/search?q=First+step&limit=50", (200,) * 4, outside=(200, 200),
-          effect=searched),
-    Route("search-workspace", "GET", "/search?q=First+step&workspace={workspace}", (200,) * 4,
-          effect=searched_workspace),
+    Route("search", "GET", "/search?q={word}", (200,) * 4, outside=(200, 200),
+          prepare=findable_task, effect=searched),
+    Route("search-workspace", "GET", "/search?q={word}&workspace={workspace}", (200,) * 4,
+          prepare=findable_task, effect=searched_workspace),
     # Labels: every member reads them, members and above manage them.
     Route("list-labels", "GET", "/workspaces/{workspace}/labels", (200,) * 4,
           effect=listed_labels),
