@@ -77,8 +77,6 @@ class ProjectsRoute:
 PROJECTS_ROUTES = (
     ProjectsRoute("projects"),
     ProjectsRoute("workspaces"),
-    ProjectsRoute("search"),
-    ProjectsRoute("me"),
     # An invitation's preview is for people not logged in yet; accepting one needs a
     # token, which the service checks itself.
     ProjectsRoute("invitations", token_checked=False),

@@ -188,3 +188,9 @@ def _seconds(value: str) -> float:
     if value.endswith("ms"):
         return int(value[:-2]) / 1000
     return int(value.rstrip("s"))
+
+
+def test_each_projects_route_is_listed_once() -> None:
+    # nginx refuses a configuration with the same location twice.
+    prefixes = [route.prefix for route in PROJECTS_ROUTES]
+    assert len(prefixes) == len(set(prefixes))
