@@ -88,6 +88,9 @@ ASSIGNEE_COLUMNS = ("task_id", "user_id")
 LABEL_COLUMNS = ("id", "workspace_id", "name", "colour", "created_at")
 TASK_LABEL_COLUMNS = ("task_id", "label_id")
 TEAM_SIZES = (5, 50)
+# Their secondary indexes (the search vector's GIN among them) are built once after the
+# load: several times faster than kept up row by row.
+BULK_TABLES = ("tasks", "task_assignees", "task_labels")
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +270,11 @@ def _tasks_per_project(
     return counts
 
 
+def board_workspace(sizes: Sizes) -> uuid.UUID:
+    """Where the board project is: the heavy user's first team, else their own workspace."""
+    return team_id(0) if sizes.teams else personal_workspace_id(0)
+
+
 def labels(sizes: Sizes, shared: list[Team]) -> Iterator[tuple[object, ...]]:
     """Each workspace's handful of labels."""
     for i in range(sizes.users):
@@ -408,6 +416,22 @@ async def _copy(
         await connection.copy_records_to_table(table, records=rows, columns=list(columns))
 
 
+async def _drop_secondary_indexes(connection: asyncpg.Connection) -> list[str]:
+    """Drop the indexes of BULK_TABLES that no constraint owns; their definitions."""
+    rows = await connection.fetch(
+        """
+        SELECT i.indexname, i.indexdef FROM pg_indexes i
+        WHERE i.schemaname = current_schema() AND i.tablename = ANY($1::text[])
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
+        ORDER BY i.indexname
+        """,
+        list(BULK_TABLES),
+    )
+    for row in rows:
+        await connection.execute(f'DROP INDEX "{row["indexname"]}"')
+    return [row["indexdef"] for row in rows]
+
+
 async def seed(
     auth_url: str,
     projects_url: str,
@@ -448,6 +472,7 @@ async def seed(
 
         await _copy(projects, "labels", LABEL_COLUMNS, list(labels(sizes, shared)))
 
+        indexes = await _drop_secondary_indexes(projects)
         pending = Batch((), [], [], [])
         project_rows: list[tuple[object, ...]] = []
 
@@ -470,6 +495,9 @@ async def seed(
             if len(project_rows) >= CHUNK or len(pending.tasks) >= CHUNK:
                 await flush()
         await flush()
+        await projects.execute("SET maintenance_work_mem = '512MB'")
+        for definition in indexes:
+            await projects.execute(definition)
         # Statistics and the visibility map now, so autovacuum does not start on the
         # fresh rows in the middle of a measurement.
         for connection in (auth, projects):

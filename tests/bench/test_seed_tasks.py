@@ -26,6 +26,10 @@ SIZES = Sizes(
     board_tasks=2000,
 )
 TODAY = dt.date(2027, 3, 10)
+INDEXES = """SELECT tablename, indexname, indexdef FROM pg_indexes
+             WHERE tablename IN ('tasks', 'task_assignees', 'task_labels') ORDER BY 2"""
+# The index definitions of a freshly migrated database, before the seed.
+MIGRATED: list[asyncpg.Record] = []
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +42,9 @@ async def seeded() -> AsyncIterator[asyncpg.Connection]:
         await migrations.upgrade(AUTH_MIGRATIONS, auth_url)
         await migrations.upgrade(PROJECTS_MIGRATIONS, projects_url)
         plain = [u.replace("+asyncpg", "") for u in (auth_url, projects_url)]
+        connection = await asyncpg.connect(plain[1])
+        MIGRATED[:] = await connection.fetch(INDEXES)
+        await connection.close()
         await seed(plain[0], plain[1], SIZES, today=TODAY)
         connection = await asyncpg.connect(plain[1])
         try:
@@ -194,3 +201,21 @@ async def test_the_heavy_user_has_exactly_their_assignments_and_a_board(
     # The tasks add up with the board among them.
     assert await seeded.fetchval("SELECT count(*) FROM tasks") == SIZES.tasks
     assert await seeded.fetchval("SELECT count(*) FROM projects") == SIZES.projects
+
+
+async def test_the_indexes_built_after_the_load_are_the_migrations(
+    seeded: asyncpg.Connection,
+) -> None:
+    assert any(r["indexname"] == "ix_tasks_search_vector" for r in MIGRATED)
+    assert [tuple(r) for r in await seeded.fetch(INDEXES)] == [tuple(r) for r in MIGRATED]
+    # And in use: the planner finds a rare word through the GIN index.
+    await seeded.execute("SET enable_seqscan = off")
+    plan = "\n".join(
+        r[0]
+        for r in await seeded.fetch(
+            "EXPLAIN SELECT id FROM tasks WHERE search_vector @@ to_tsquery('simple', $1)",
+            task_fields.RARE_WORD,
+        )
+    )
+    await seeded.execute("RESET enable_seqscan")
+    assert "ix_tasks_search_vector" in plan
