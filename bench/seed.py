@@ -406,6 +406,24 @@ def projects_and_tasks(
             index += 1
 
 
+def _chunks(
+    batches: Iterator[Batch],
+) -> Iterator[tuple[list[tuple[object, ...]], Batch]]:
+    """The batches in chunks of about CHUNK projects or tasks: (project rows, the rest)."""
+    projects: list[tuple[object, ...]] = []
+    rest = Batch((), [], [], [])
+    for made in batches:
+        projects.append(made.project)
+        rest.tasks.extend(made.tasks)
+        rest.assignees.extend(made.assignees)
+        rest.labels.extend(made.labels)
+        if len(projects) >= CHUNK or len(rest.tasks) >= CHUNK:
+            yield projects, rest
+            projects, rest = [], Batch((), [], [], [])
+    if projects:
+        yield projects, rest
+
+
 async def _copy(
     connection: asyncpg.Connection,
     table: str,
@@ -473,28 +491,18 @@ async def seed(
         await _copy(projects, "labels", LABEL_COLUMNS, list(labels(sizes, shared)))
 
         indexes = await _drop_secondary_indexes(projects)
-        pending = Batch((), [], [], [])
-        project_rows: list[tuple[object, ...]] = []
-
-        async def flush() -> None:
+        # The next chunk is made on a thread while the database takes the last one.
+        chunks = _chunks(projects_and_tasks(sizes, rng, shared, today))
+        loop = asyncio.get_running_loop()
+        coming = loop.run_in_executor(None, next, chunks, None)
+        while (chunk := await coming) is not None:
+            coming = loop.run_in_executor(None, next, chunks, None)
+            project_rows, pending = chunk
             # Parents first: tasks refer to projects, assignees and labels to tasks.
             await _copy(projects, "projects", PROJECT_COLUMNS, project_rows)
             await _copy(projects, "tasks", TASK_COLUMNS, pending.tasks)
             await _copy(projects, "task_assignees", ASSIGNEE_COLUMNS, pending.assignees)
             await _copy(projects, "task_labels", TASK_LABEL_COLUMNS, pending.labels)
-            project_rows.clear()
-            pending.tasks.clear()
-            pending.assignees.clear()
-            pending.labels.clear()
-
-        for made in projects_and_tasks(sizes, rng, shared, today):
-            project_rows.append(made.project)
-            pending.tasks.extend(made.tasks)
-            pending.assignees.extend(made.assignees)
-            pending.labels.extend(made.labels)
-            if len(project_rows) >= CHUNK or len(pending.tasks) >= CHUNK:
-                await flush()
-        await flush()
         await projects.execute("SET maintenance_work_mem = '512MB'")
         for definition in indexes:
             await projects.execute(definition)
