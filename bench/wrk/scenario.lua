@@ -2,9 +2,6 @@
 --   projects  GET /projects (the caller's first page)
 --   project   GET /projects/{id}
 --   tasks     GET /projects/{id}/tasks
---   board     the five status columns of /projects/{id}/tasks (100 each, by position),
---             pipelined on one connection: the latency wrk records is the whole board's
---             (it records once all of a batch's responses are in); requests count columns
 --   validate  GET /auth/validate
 --   path      GET BENCH_PATH (a ceiling: the bare endpoint, a static file)
 --   login     POST /auth/login
@@ -93,24 +90,12 @@ local function mixed(user)
   return login(user)
 end
 
-local columns = { "backlog", "todo", "in_progress", "done", "cancelled" }
-
-local function board(user)
-  local reads = {}
-  for i, status in ipairs(columns) do
-    reads[i] = get("/projects/" .. user.project .. "/tasks?status=" .. status ..
-      "&sort=position&limit=100", user)
-  end
-  return table.concat(reads)
-end
-
 function request()
   counter = counter + 1
   local user = users[counter % #users + 1]
   if scenario == "projects" then return get("/projects", user) end
   if scenario == "project" then return get("/projects/" .. user.project, user) end
   if scenario == "tasks" then return get("/projects/" .. user.project .. "/tasks", user) end
-  if scenario == "board" then return board(user) end
   if scenario == "validate" then return get("/auth/validate", user) end
   if scenario == "path" then return get(fixed_path, user) end
   if scenario == "login" then return login(user) end

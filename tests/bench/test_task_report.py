@@ -34,4 +34,22 @@ def test_the_reads_cover_the_list_the_board_search_and_my_tasks() -> None:
     assert f"/search?q={RARE_WORD}" in paths
     assert f"/search?q={COMMON_WORD}" in paths
     assert "/me/tasks" in paths
-    assert [scenario for _, scenario, _ in reads].count("board") == 1
+    columns = [path for read, _, path in reads if read.startswith("board column")]
+    assert columns == [
+        f"/projects/b0a7d/tasks?status={status}&sort=position&limit=100"
+        for status in ("backlog", "todo", "in_progress", "done", "cancelled")
+    ]
+
+
+def test_the_board_is_its_columns_added_up() -> None:
+    rows = [
+        _row(f"{size}: board column {status}", p50, p50 * 2, 1000 / p50)
+        for size, p50 in (("small", 2.0), ("large", 3.0))
+        for status in ("backlog", "todo")
+    ]
+    board = next(r for r in task_ratios(rows) if r["read"].startswith("board, its 2 columns"))
+    assert board["p50_ms"] == [4.0, 6.0]
+    assert board["p99_ms"] == [8.0, 12.0]
+    # Whole boards a second: two columns of 500 req/s each make 250 boards.
+    assert board["rps"] == [250.0, 166.7]
+    assert board["p50_ratio"] == 1.5
