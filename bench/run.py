@@ -1,11 +1,13 @@
 """Every benchmark of docs/benchmarks.md in one run: `make bench`, or
 
-    python -m bench.run [--size full|quick] [--seconds 15] [--out bench/results]
+    python -m bench.run [--size full|quick|tiny] [--seconds 15] [--out bench/results]
+        [--only servers,topology,scale,tasks]
 
-1. Seeds two pairs of databases with bench.seed: a small one (1 000 projects) and a large
-   one (1 000 000 projects by default), each user with a personal workspace, shared
-   workspaces of 5 to 50 members, and the same heavy owner in both (500 projects of their
-   own, member of 10 shared workspaces).
+1. Seeds two pairs of databases with bench.seed: a small one (1 000 projects, 10 000 tasks)
+   and a large one (1 000 000 projects, 10 000 000 tasks by default), each user with a
+   personal workspace, shared workspaces of 5 to 50 members, and the same heavy owner in
+   both (500 projects of their own, member of 10 shared workspaces, assigned to 300 tasks,
+   owner of a team with a project of exactly 2 000 tasks).
 2. Servers: uvicorn and Granian at 1, 2 and 4 workers, each beside the bare ASGI ceiling
    on the same server and worker count, directly: cached GET /projects, /auth/validate.
 3. The topology (nginx gateway, auth, projects) on the chosen server: static file and
@@ -14,6 +16,13 @@
 4. Scale: list and project pages from the database (read cache off) at both sizes, across
    the heavy owner's workspaces and of one, their workspaces and a workspace's members,
    with EXPLAIN (ANALYZE, BUFFERS) of their statements.
+5. Tasks at scale (`tasks`): the heavy owner's task reads from the database (read cache off)
+   at both sizes: a filtered task list of the 2 000-task project, its board (each of the
+   five status columns, then their sum), search for a rare and a common word, My tasks;
+   p50/p99 and the ratio large/small of each, with EXPLAIN (ANALYZE, BUFFERS) of their
+   statements.
+
+`--size tiny` (100 000 tasks) checks that every phase runs, in minutes.
 
 Results go to OUT/results.json and OUT/results.md; the tables in docs/benchmarks.md are
 copied from there.
@@ -46,7 +55,15 @@ import psutil
 from bench.ceiling import body_of
 from bench.load import Counters, ProcessSampler, Wrk, WrkResult, system_pids
 from bench.profile import record, summarise
-from bench.seed import PASSWORD, Sizes, _user_id, personal_workspace_id, seed
+from bench.seed import (
+    PASSWORD,
+    Sizes,
+    _user_id,
+    board_workspace,
+    personal_workspace_id,
+    seed,
+)
+from bench.task_fields import COMMON_WORD, RARE_WORD
 from projectconnect.gateway import RateLimits
 from projectconnect.servers import Server
 from projectconnect.stack import Stack, StackOptions, free_port, wait_until_ok
@@ -56,6 +73,10 @@ NAMESPACE = "pcbench"
 HEAVY_OWNER = 0
 # The heavy owner's teams; the same number at both sizes, so their pages compare.
 HEAVY_TEAMS = 10
+# The same at both sizes as well: the heavy owner's assignments (My tasks) and the size of
+# the project whose board is read.
+HEAVY_ASSIGNED = 300
+BOARD_TASKS = 2000
 # The load generator is one address: the gateway's per-address limits would measure
 # themselves, not the services. They are opened wide here and nowhere else.
 OPEN_LIMITS = RateLimits(
@@ -67,33 +88,38 @@ OPEN_LIMITS = RateLimits(
     writes_per_user_burst=100000,
     connections_per_ip=10000,
 )
-SMALL = Sizes(
-    users=100, projects=1_000, tasks=10_000, heavy_owner=500, teams=10, heavy_teams=HEAVY_TEAMS
-)
+
+
+def _sizes(users: int, projects: int, tasks: int, teams: int) -> Sizes:
+    return Sizes(
+        users=users,
+        projects=projects,
+        tasks=tasks,
+        heavy_owner=500,
+        teams=teams,
+        heavy_teams=HEAVY_TEAMS,
+        heavy_assigned=HEAVY_ASSIGNED,
+        board_tasks=BOARD_TASKS,
+    )
+
+
+SMALL = _sizes(users=100, projects=1_000, tasks=10_000, teams=10)
 SIZES = {
     "full": {
         "small": SMALL,
-        "large": Sizes(
-            users=100_000,
-            projects=1_000_000,
-            tasks=10_000_000,
-            heavy_owner=500,
-            teams=10_000,
-            heavy_teams=HEAVY_TEAMS,
-        ),
+        "large": _sizes(users=100_000, projects=1_000_000, tasks=10_000_000, teams=10_000),
     },
     "quick": {
         "small": SMALL,
-        "large": Sizes(
-            users=10_000,
-            projects=100_000,
-            tasks=1_000_000,
-            heavy_owner=500,
-            teams=1_000,
-            heavy_teams=HEAVY_TEAMS,
-        ),
+        "large": _sizes(users=10_000, projects=100_000, tasks=1_000_000, teams=1_000),
+    },
+    "tiny": {
+        "small": SMALL,
+        "large": _sizes(users=1_000, projects=10_000, tasks=100_000, teams=100),
     },
 }
+# The tasks part: the filtered list of the board project, as a team member would read it.
+FILTERED_TASKS = "status=todo&assignee=me&sort=due_date"
 
 
 @dataclasses.dataclass
@@ -625,19 +651,21 @@ def scale(
     return rows, plans
 
 
-def heavy_owner_file(stack: Stack, auth_base: str, path: Path) -> Path:
+def heavy_owner_file(stack: Stack, auth_base: str, path: Path, project: str | None = None) -> Path:
+    """The heavy owner's token with `project` (else their personal project of most tasks)."""
+
     async def pick() -> str:
         connection = await asyncpg.connect(stack.projects_url)
         try:
-            project = await connection.fetchval(
+            found = await connection.fetchval(
                 "SELECT id FROM projects WHERE workspace_id = $1 ORDER BY task_count DESC LIMIT 1",
                 personal_workspace_id(HEAVY_OWNER),
             )
         finally:
             await connection.close()
-        return str(project)
+        return str(found)
 
-    project = asyncio.run(pick())
+    project = project or asyncio.run(pick())
     email = f"user{HEAVY_OWNER}@bench.example"
     (token,) = asyncio.run(_login_all(auth_base, [email]))
     path.write_text(f"{token}\t{project}\t-\t{email}\t{PASSWORD}\n")
@@ -675,17 +703,29 @@ def _cursor_after(projects: str, token: str, pages: int) -> str:
     return cursor
 
 
-async def explain(
-    projects_url: str, project_id: str, cursor: str, personal: str, team: str
-) -> dict[str, str]:
-    """EXPLAIN (ANALYZE, BUFFERS) of the statements each page's read sends."""
+@dataclasses.dataclass(frozen=True)
+class Services:
+    """The projects service's use cases on one database, the read cache off."""
+
+    projects: Any
+    workspaces: Any
+    search: Any
+    my_tasks: Any
+
+
+Reads = dict[str, Callable[[], Awaitable[object]]]
+
+
+async def explain_reads(projects_url: str, reads_of: Callable[[Services], Reads]) -> dict[str, str]:
+    """EXPLAIN (ANALYZE, BUFFERS) of the statements each read sends, in order."""
     from sqlalchemy import event
 
     from projectconnect.infra.cache import MemoryCache
     from projectconnect.infra.config import normalize_database_url
     from projectconnect.infra.db import Database
     from projectconnect.projects.cache import ReadCache
-    from projectconnect.projects.listing import TaskQuery
+    from projectconnect.projects.my_tasks import MyTasksService
+    from projectconnect.projects.search import SearchService
     from projectconnect.projects.service import ProjectService
     from projectconnect.projects.workspaces import WorkspaceService
     from projectconnect.projects.writes import Writes
@@ -693,37 +733,18 @@ async def explain(
     db = Database(normalize_database_url(projects_url), name="bench-explain", pool_size=1)
     writes = Writes(db, ReadCache(MemoryCache(), ttl=1, enabled=False))
     workspaces = WorkspaceService(db, writes)
-    service = ProjectService(db, writes, workspaces)
-    owner = _user_id(HEAVY_OWNER)
+    services = Services(
+        ProjectService(db, writes, workspaces), workspaces, SearchService(db), MyTasksService(db)
+    )
     captured: list[tuple[str, Any]] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         captured.append((statement, parameters))
 
     event.listen(db.engine.sync_engine, "before_cursor_execute", capture)
-    reads: dict[str, Callable[[], Awaitable[object]]] = {
-        "list across workspaces, first page": lambda: service.list_projects(owner, 20, None),
-        "list across workspaces, 11th page": lambda: service.list_projects(owner, 20, cursor),
-        "list of one workspace, first page": lambda: service.list_projects(
-            owner, 20, None, personal
-        ),
-        "project": lambda: service.get_project(owner, project_id),
-        "project's tasks": lambda: service.list_tasks(owner, project_id, 20, None),
-        "project's tasks, a board column": lambda: service.list_tasks(
-            owner, project_id, 20, None, TaskQuery(statuses=frozenset({"todo"}), sort="position")
-        ),
-        "project's tasks, by due date": lambda: service.list_tasks(
-            owner, project_id, 20, None, TaskQuery(sort="due_date")
-        ),
-        "project's tasks, by priority": lambda: service.list_tasks(
-            owner, project_id, 20, None, TaskQuery(sort="priority", order="desc")
-        ),
-        "workspaces": lambda: workspaces.list_workspaces(owner),
-        "members of a workspace": lambda: workspaces.members(owner, team, 20, None),
-    }
     plans: dict[str, str] = {}
     try:
-        for name, read in reads.items():
+        for name, read in reads_of(services).items():
             captured.clear()
             await read()
             statements = list(captured)
@@ -739,6 +760,213 @@ async def explain(
         event.remove(db.engine.sync_engine, "before_cursor_execute", capture)
         await db.dispose()
     return plans
+
+
+async def explain(
+    projects_url: str, project_id: str, cursor: str, personal: str, team: str
+) -> dict[str, str]:
+    """EXPLAIN (ANALYZE, BUFFERS) of the statements each page's read sends."""
+    from projectconnect.projects.listing import TaskQuery
+
+    owner = _user_id(HEAVY_OWNER)
+
+    def reads(s: Services) -> Reads:
+        service, workspaces = s.projects, s.workspaces
+        return {
+            "list across workspaces, first page": lambda: service.list_projects(owner, 20, None),
+            "list across workspaces, 11th page": lambda: service.list_projects(owner, 20, cursor),
+            "list of one workspace, first page": lambda: service.list_projects(
+                owner, 20, None, personal
+            ),
+            "project": lambda: service.get_project(owner, project_id),
+            "project's tasks": lambda: service.list_tasks(owner, project_id, 20, None),
+            "project's tasks, a board column": lambda: service.list_tasks(
+                owner,
+                project_id,
+                20,
+                None,
+                TaskQuery(statuses=frozenset({"todo"}), sort="position"),
+            ),
+            "project's tasks, by due date": lambda: service.list_tasks(
+                owner, project_id, 20, None, TaskQuery(sort="due_date")
+            ),
+            "project's tasks, by priority": lambda: service.list_tasks(
+                owner, project_id, 20, None, TaskQuery(sort="priority", order="desc")
+            ),
+            "workspaces": lambda: workspaces.list_workspaces(owner),
+            "members of a workspace": lambda: workspaces.members(owner, team, 20, None),
+        }
+
+    return await explain_reads(projects_url, reads)
+
+
+# --- tasks at scale ---
+
+BOARD_COLUMNS = ("backlog", "todo", "in_progress", "done", "cancelled")
+BOARD_COLUMN = "status={}&sort=position&limit=100"
+# The reads of one board's columns; the ratio table adds them up into the board's.
+BOARD = "board column"
+
+
+def task_reads(board: str) -> list[tuple[str, str, str]]:
+    """(read, wrk scenario, path) of each measured read of the heavy owner's tasks."""
+    return [
+        (
+            "filtered task list (todo, mine, by due date)",
+            "path",
+            f"/projects/{board}/tasks?{FILTERED_TASKS}",
+        ),
+        *(
+            (f"{BOARD} {status}", "path", f"/projects/{board}/tasks?{BOARD_COLUMN.format(status)}")
+            for status in BOARD_COLUMNS
+        ),
+        (f"search, a rare word ({RARE_WORD})", "path", f"/search?q={RARE_WORD}"),
+        (f"search, a common word ({COMMON_WORD})", "path", f"/search?q={COMMON_WORD}"),
+        ("My tasks", "path", "/me/tasks"),
+    ]
+
+
+async def board_project(projects_url: str, sizes: Sizes) -> str:
+    """The project of exactly `board_tasks` tasks in the heavy owner's board workspace."""
+    connection = await asyncpg.connect(projects_url)
+    try:
+        project = await connection.fetchval(
+            """
+            SELECT t.project_id FROM tasks t JOIN projects p ON p.id = t.project_id
+            WHERE p.workspace_id = $1 GROUP BY t.project_id HAVING count(*) = $2 LIMIT 1
+            """,
+            board_workspace(sizes),
+            sizes.board_tasks,
+        )
+    finally:
+        await connection.close()
+    if project is None:
+        raise RuntimeError(f"no project of {sizes.board_tasks} tasks: seeded without a board?")
+    return str(project)
+
+
+async def explain_task_reads(projects_url: str, board: str) -> dict[str, str]:
+    from projectconnect.projects.listing import TaskQuery
+
+    owner = _user_id(HEAVY_OWNER)
+    today = dt.datetime.now(dt.UTC).date()
+    filtered = TaskQuery.parse(owner, status=["todo"], assignee=["me"], sort="due_date")
+
+    async def whole_board(s: Services) -> None:
+        for status in BOARD_COLUMNS:
+            query = TaskQuery(statuses=frozenset({status}), sort="position")
+            await s.projects.list_tasks(owner, board, 100, None, query)
+
+    def reads(s: Services) -> Reads:
+        return {
+            "filtered task list (todo, mine, by due date)": lambda: s.projects.list_tasks(
+                owner, board, 20, None, filtered
+            ),
+            "board: its 5 columns, 100 tasks each": lambda: whole_board(s),
+            f"search, a rare word ({RARE_WORD})": lambda: s.search.search(owner, RARE_WORD, 20),
+            f"search, a common word ({COMMON_WORD})": lambda: s.search.search(
+                owner, COMMON_WORD, 20
+            ),
+            "My tasks": lambda: s.my_tasks.agenda(owner, today),
+        }
+
+    return await explain_reads(projects_url, reads)
+
+
+def tasks_at_scale(
+    options: Options, stacks: dict[str, tuple[Stack, Sizes]], runtime: Path
+) -> tuple[list[Row], dict[str, Any]]:
+    rows: list[Row] = []
+    plans: dict[str, Any] = {}
+    for name, (stack, sizes) in stacks.items():
+        with running(stack):
+            auth = f"http://127.0.0.1:{_port(stack, 'auth-0')}"
+            projects = f"http://127.0.0.1:{_port(stack, 'projects-0')}"
+            board = asyncio.run(board_project(stack.projects_url, sizes))
+            slug = re.sub(r"[^a-z0-9]+", "-", name.lower())
+            users = heavy_owner_file(stack, auth, runtime / f"tasks-{slug}.tsv", board)
+            roles = {
+                "projects": [_child_pid(stack, "projects-0")],
+                "postgres": system_pids("postgres"),
+            }
+            measure = Measure(options, roles)
+            for read, scenario, path in task_reads(board):
+                measure(
+                    f"{name}: {read}",
+                    projects,
+                    scenario,
+                    users,
+                    path=path,
+                    connections=options.scale_connections,
+                    counters={"projects": projects},
+                )
+            rows.extend(measure.rows)
+            plans[name] = asyncio.run(explain_task_reads(stack.projects_url, board))
+    return rows, plans
+
+
+def _whole_board(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per size, the board's columns added up (the p99s too: an upper bound)."""
+    by_size: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        size, read = row["name"].split(": ", 1)
+        if read.startswith(BOARD):
+            by_size.setdefault(size, []).append(row)
+    return [
+        {
+            "name": f"{size}: board, its {len(columns)} columns one after the other (sum)",
+            "p50_ms": round(sum(r["p50_ms"] for r in columns), 2),
+            "p99_ms": round(sum(r["p99_ms"] for r in columns), 2),
+            "rps": round(1 / sum(1 / r["rps"] for r in columns), 1)
+            if all(r["rps"] for r in columns)
+            else 0.0,
+        }
+        for size, columns in by_size.items()
+    ]
+
+
+def task_ratios(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per read: its figures at the first size and the last, and the ratios last/first."""
+    by_read: dict[str, list[dict[str, Any]]] = {}
+    for row in [*rows, *_whole_board(rows)]:
+        by_read.setdefault(row["name"].split(": ", 1)[1], []).append(row)
+    found = []
+    for read, measured in by_read.items():
+        small, large = measured[0], measured[-1]
+        found.append(
+            {
+                "read": read,
+                "sizes": [r["name"].split(": ", 1)[0] for r in (small, large)],
+                "p50_ms": [small["p50_ms"], large["p50_ms"]],
+                "p99_ms": [small["p99_ms"], large["p99_ms"]],
+                "rps": [small["rps"], large["rps"]],
+                "p50_ratio": round(large["p50_ms"] / small["p50_ms"], 2)
+                if small["p50_ms"]
+                else None,
+                "p99_ratio": round(large["p99_ms"] / small["p99_ms"], 2)
+                if small["p99_ms"]
+                else None,
+            }
+        )
+    return found
+
+
+def ratio_table(ratios: list[dict[str, Any]]) -> str:
+    if not ratios:
+        return ""
+    small, large = ratios[0]["sizes"]
+    lines = [
+        f"| read | p50 ms {small} | p50 ms {large} | p50 ratio | p99 ms {small} "
+        f"| p99 ms {large} | p99 ratio | req/s {small} | req/s {large} |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in ratios:
+        lines.append(
+            f"| {r['read']} | {r['p50_ms'][0]:.2f} | {r['p50_ms'][1]:.2f} | {r['p50_ratio']}x "
+            f"| {r['p99_ms'][0]:.2f} | {r['p99_ms'][1]:.2f} | {r['p99_ratio']}x "
+            f"| {r['rps'][0]:,.0f} | {r['rps'][1]:,.0f} |"
+        )
+    return "\n".join(lines)
 
 
 # --- report ---
@@ -777,7 +1005,7 @@ def table(rows: list[dict[str, Any]], by_name: dict[str, dict[str, Any]]) -> str
 
 
 def render(report: dict[str, Any]) -> str:
-    every = [r for key in ("servers", "topology", "scale") for r in report.get(key, [])]
+    every = [r for key in ("servers", "topology", "scale", "tasks") for r in report.get(key, [])]
     by_name = {r["name"]: r for r in every}
     parts = [
         f"Run {report['started']} on {report['machine']}",
@@ -788,10 +1016,16 @@ def render(report: dict[str, Any]) -> str:
         "servers": "Servers and workers, directly (64 connections)",
         "topology": "Through the gateway and directly",
         "scale": "Scale: pages from the database (read cache off)",
+        "tasks": "Tasks at scale: the heavy owner's task reads from the database (read cache off)",
     }
     for key, title in titles.items():
         if report.get(key):
             parts.append(f"### {title}\n\n{table(report[key], by_name)}")
+    if report.get("task_ratios"):
+        parts.append(
+            "### Tasks at scale: large against small (req/s of the board: whole boards)\n\n"
+            + ratio_table(report["task_ratios"])
+        )
     for r in report.get("topology", []):
         b = r.get("burst")
         if b:
@@ -799,9 +1033,10 @@ def render(report: dict[str, Any]) -> str:
                 f"{r['name']}: the burst beside it made {b['rps']:.1f} logins/s, "
                 f"p50 {b['p50_ms']:.0f} ms, p99 {b['p99_ms']:.0f} ms, errors {b['errors']}."
             )
-    for size, plans in report.get("plans", {}).items():
-        for page, plan in plans.items():
-            parts.append(f"#### EXPLAIN, {size}: {page}\n\n```\n{plan}\n```")
+    for key in ("plans", "task_plans"):
+        for size, plans in report.get(key, {}).items():
+            for page, plan in plans.items():
+                parts.append(f"#### EXPLAIN, {size}: {page}\n\n```\n{plan}\n```")
     return "\n\n".join(parts) + "\n"
 
 
@@ -853,7 +1088,7 @@ def main() -> None:
         help="The server for the topology and scale phases.",
     )
     parser.add_argument("--server-workers", type=int, default=2)
-    parser.add_argument("--only", default="servers,topology,scale")
+    parser.add_argument("--only", default="servers,topology,scale,tasks")
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
     parser.add_argument(
         "--profile", action="store_true", help="py-spy the services during each load."
@@ -915,6 +1150,23 @@ def main() -> None:
                 rows, plans = scale(options, stacks, runtime)
                 report["scale"] = [r.as_dict() for r in rows]
                 report["plans"] = plans
+            if "tasks" in options.only:
+                task_stacks = {
+                    f"{sizes[name].tasks:,} tasks": (
+                        stack_for(
+                            options.server,
+                            options.server_workers,
+                            name,
+                            PROJECTS_READ_CACHE="false",
+                        ),
+                        sizes[name],
+                    )
+                    for name in ("small", "large")
+                }
+                rows, plans = tasks_at_scale(options, task_stacks, runtime)
+                report["tasks"] = [r.as_dict() for r in rows]
+                report["task_ratios"] = task_ratios(report["tasks"])
+                report["task_plans"] = plans
         finally:
             for prefix in prefixes.values():
                 asyncio.run(_drop_databases(prefix))

@@ -10,13 +10,18 @@ them), with them as its owner, and an entry in the projects service's directory 
 `--teams` shared workspaces have 5 to 50 members each (a long tail: most teams are small),
 one owner, then admins, members and viewers; `--team-share` of the projects are spread over
 them with a long tail, created by their members, the rest over the personal workspaces the
-same way. Tasks are spread over projects the same way, about a third of them done (their
-status follows), positioned in the order they were made; each project's task and done
-counts are written with it, as the service keeps them.
+same way. Tasks are spread over projects the same way, with the fields of `bench.task_fields`:
+statuses over the five columns (about a third done, with `completed_at`), priorities, due
+dates around the seeding day, descriptions on a share of them (common and rare words for
+search), assignees among their workspace's members, labels (a handful per workspace) and
+positions per status column; each project's task count (all but the cancelled) and done
+count are written with it, as the service keeps them.
 `--heavy-owner N` gives user 0 exactly N projects in their personal workspace, and
 `--heavy-teams K` makes user 0 a member of K teams (owner of the first), for list pages at
-scale. Every user's password is `bench-password`, hashed once. The databases must be
-migrated (`projectconnect migrate`).
+scale. `--heavy-assigned A` assigns user 0 to exactly A tasks of their workspaces (My
+tasks), and `--board-tasks B` puts exactly B tasks in the first project of their first team
+(their personal workspace without teams), for a board at scale. Every user's password is
+`bench-password`, hashed once. The databases must be migrated (`projectconnect migrate`).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from dataclasses import dataclass
 import asyncpg
 from fractional_indexing import generate_n_keys_between
 
+from bench import task_fields as fields
 from projectconnect.auth.passwords import PasswordHasher
 
 PASSWORD = "bench-password"  # noqa: S105 - the seeded accounts' known password
@@ -74,8 +80,17 @@ TASK_COLUMNS = (
     "position",
     "version",
     "completed_at",
+    "description",
+    "due_date",
+    "comment_count",
 )
+ASSIGNEE_COLUMNS = ("task_id", "user_id")
+LABEL_COLUMNS = ("id", "workspace_id", "name", "colour", "created_at")
+TASK_LABEL_COLUMNS = ("task_id", "label_id")
 TEAM_SIZES = (5, 50)
+# Their secondary indexes (the search vector's GIN among them) are built once after the
+# load: several times faster than kept up row by row.
+BULK_TABLES = ("tasks", "task_assignees", "task_labels")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +102,10 @@ class Sizes:
     teams: int = 0
     heavy_teams: int = 0
     team_share: float = 0.3
+    # User 0's assignments across their workspaces (My tasks) and the one project of exactly
+    # this many tasks in their first team (a board).
+    heavy_assigned: int = 0
+    board_tasks: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,68 +212,216 @@ def team_rows(team: Team) -> tuple[tuple[object, ...], list[tuple[object, ...]]]
     return workspace, members
 
 
-def _homes(
-    sizes: Sizes, rng: random.Random, shared: list[Team]
-) -> Iterator[tuple[uuid.UUID, list[int], int]]:
-    """(workspace, who may create its projects, how many projects) for every workspace."""
+@dataclass(frozen=True, slots=True)
+class Home:
+    """A workspace that holds projects: who may create them, who may be assigned, and how
+    many projects it holds."""
+
+    id: uuid.UUID
+    ordinal: int  # the workspace's place among all of them, for its labels' ids
+    creators: list[int]
+    members: list[int]
+    projects: int
+    heavy: bool  # one of user 0's workspaces
+
+
+def _homes(sizes: Sizes, rng: random.Random, shared: list[Team]) -> list[Home]:
+    """Every workspace with its share of the projects; with `board_tasks`, the board
+    project is the first of the heavy user's first team (else of their personal one)."""
+    board = 1 if sizes.board_tasks else 0
     heavy = min(sizes.heavy_owner, sizes.projects)
     rest = sizes.projects - heavy
     in_teams = round(rest * sizes.team_share) if shared else 0
     per_user = [heavy, *long_tail(rng, rest - in_teams, sizes.users - 1)]
-    for user, count in enumerate(per_user):
-        yield personal_workspace_id(user), [user], count
-    for team, count in zip(shared, long_tail(rng, in_teams, len(shared)), strict=True):
-        yield team.id, team.creators, count
+    per_team = long_tail(rng, in_teams - board, len(shared)) if shared else []
+    if shared and board:
+        per_team[0] += 1
+    elif board and not heavy:
+        raise ValueError("a board needs the heavy user's personal projects or a team")
+    homes = [
+        Home(personal_workspace_id(user), user, [user], [user], count, user == 0)
+        for user, count in enumerate(per_user)
+    ]
+    homes += [
+        Home(
+            team.id,
+            sizes.users + j,
+            team.creators,
+            [user for user, _ in team.members],
+            count,
+            j < sizes.heavy_teams,
+        )
+        for j, (team, count) in enumerate(zip(shared, per_team, strict=True))
+    ]
+    return homes
+
+
+def _tasks_per_project(
+    sizes: Sizes, rng: random.Random, homes: list[Home], shared: list[Team]
+) -> list[int]:
+    if not sizes.board_tasks:
+        return long_tail(rng, sizes.tasks, sizes.projects)
+    if sizes.board_tasks > sizes.tasks:
+        raise ValueError("more board tasks than tasks")
+    counts = long_tail(rng, sizes.tasks - sizes.board_tasks, sizes.projects - 1)
+    board_home = sizes.users if shared else 0
+    board_index = sum(h.projects for h in homes[:board_home])
+    counts.insert(board_index, sizes.board_tasks)
+    return counts
+
+
+def board_workspace(sizes: Sizes) -> uuid.UUID:
+    """Where the board project is: the heavy user's first team, else their own workspace."""
+    return team_id(0) if sizes.teams else personal_workspace_id(0)
+
+
+def labels(sizes: Sizes, shared: list[Team]) -> Iterator[tuple[object, ...]]:
+    """Each workspace's handful of labels."""
+    for i in range(sizes.users):
+        yield from fields.label_rows(i, personal_workspace_id(i), EPOCH + dt.timedelta(seconds=i))
+    for j, team in enumerate(shared):
+        yield from fields.label_rows(sizes.users + j, team.id, team.created_at)
+
+
+@dataclass(slots=True)
+class Batch:
+    """A project's rows: its own, its tasks', their assignees' and their labels'."""
+
+    project: tuple[object, ...]
+    tasks: list[tuple[object, ...]]
+    assignees: list[tuple[object, ...]]
+    labels: list[tuple[object, ...]]
+
+
+class _HeavyAssignments:
+    """Picks exactly `wanted` of the tasks in user 0's workspaces for them (or all)."""
+
+    def __init__(self, rng: random.Random, visible: int, wanted: int) -> None:
+        self.chosen = set(rng.sample(range(visible), k=min(wanted, visible)))
+        self.seen = 0
+
+    def next(self) -> bool:
+        self.seen += 1
+        return self.seen - 1 in self.chosen
+
+
+def _assignees(rng: random.Random, home: Home, heavy: _HeavyAssignments) -> list[int]:
+    if home.heavy:
+        # User 0 only where chosen, so My tasks holds as many tasks at every size.
+        people = [u for u in home.members if u != 0]
+        count = fields.TEAM_ASSIGNEES(rng) if people else 0
+        assert isinstance(count, int)
+        picked = rng.sample(people, k=min(count, len(people)))
+        return [0, *picked] if heavy.next() else picked
+    if len(home.members) == 1:
+        return home.members if rng.random() < fields.PERSONAL_ASSIGNED_SHARE else []
+    count = fields.TEAM_ASSIGNEES(rng)
+    assert isinstance(count, int)
+    return rng.sample(home.members, k=count)
+
+
+def _positions(statuses: list[str]) -> list[str]:
+    """Fractional-indexing keys per status column, in the order the tasks were made."""
+    by_status: dict[str, list[int]] = {}
+    for t, status in enumerate(statuses):
+        by_status.setdefault(status, []).append(t)
+    positions = [""] * len(statuses)
+    for indexes in by_status.values():
+        for t, key in zip(indexes, generate_n_keys_between(None, None, len(indexes)), strict=True):
+            positions[t] = key
+    return positions
 
 
 def projects_and_tasks(
-    sizes: Sizes, rng: random.Random, shared: list[Team] | None = None
-) -> Iterator[tuple[tuple[object, ...], list[tuple[object, ...]]]]:
-    """Each project row with its task rows."""
-    homes = list(_homes(sizes, rng, shared or []))
-    tasks_per_project = long_tail(rng, sizes.tasks, sizes.projects)
+    sizes: Sizes,
+    rng: random.Random,
+    shared: list[Team] | None = None,
+    today: dt.date | None = None,
+) -> Iterator[Batch]:
+    """Each project with its tasks, their assignees and labels."""
+    shared = shared or []
+    today = today or dt.datetime.now(dt.UTC).date()
+    homes = _homes(sizes, rng, shared)
+    tasks_per_project = _tasks_per_project(sizes, rng, homes, shared)
+    pool = fields.description_pool(rng)
+    visible, index = 0, 0
+    for home in homes:
+        if home.heavy:
+            visible += sum(tasks_per_project[index : index + home.projects])
+        index += home.projects
+    heavy = _HeavyAssignments(rng, visible, sizes.heavy_assigned)
     index = 0
-    for workspace, creators, count in homes:
-        for _ in range(count):
+    for home in homes:
+        workspace_labels = fields.label_ids(home.ordinal)
+        for _ in range(home.projects):
+            creators = home.creators
             creator = _user_id(creators[0] if len(creators) == 1 else rng.choice(creators))
             project_id, created = uuid.uuid4(), _moment(rng)
-            tasks: list[tuple[object, ...]] = []
-            done_count = 0
             count_here = tasks_per_project[index]
-            positions = generate_n_keys_between(None, None, count_here) if count_here else []
-            for t in range(count_here):
-                done = rng.random() < 0.35
+            statuses = [str(fields.STATUS(rng)) for _ in range(count_here)]
+            positions = _positions(statuses)
+            batch = Batch((), [], [], [])
+            counted = done_count = 0
+            for t, status in enumerate(statuses):
+                done = status == "done"
+                counted += status != "cancelled"
                 done_count += done
-                moment = created + dt.timedelta(seconds=t + 1)
-                tasks.append(
+                task_id, moment = uuid.uuid4(), created + dt.timedelta(seconds=t + 1)
+                completed = moment + dt.timedelta(hours=rng.uniform(1, 500)) if done else None
+                batch.tasks.append(
                     (
-                        uuid.uuid4(),
+                        task_id,
                         project_id,
                         creator,
                         f"Task {t}",
                         done,
                         moment,
-                        moment,
-                        "done" if done else "todo",
-                        "none",
+                        completed or moment,
+                        status,
+                        fields.PRIORITY(rng),
                         positions[t],
                         1,
-                        moment if done else None,
+                        completed,
+                        fields.description(rng, pool),
+                        fields.due_date(rng, today),
+                        0,
                     )
                 )
-            project: tuple[object, ...] = (
+                batch.assignees.extend((task_id, _user_id(u)) for u in _assignees(rng, home, heavy))
+                batch.labels.extend(
+                    (task_id, label) for label in fields.labels_of_task(rng, workspace_labels)
+                )
+            batch.project = (
                 project_id,
-                workspace,
+                home.id,
                 creator,
                 f"Project {index}",
                 None if index % 3 else "Seeded for the benchmarks.",
-                len(tasks),
+                counted,
                 done_count,
                 created,
                 created,
             )
-            yield project, tasks
+            yield batch
             index += 1
+
+
+def _chunks(
+    batches: Iterator[Batch],
+) -> Iterator[tuple[list[tuple[object, ...]], Batch]]:
+    """The batches in chunks of about CHUNK projects or tasks: (project rows, the rest)."""
+    projects: list[tuple[object, ...]] = []
+    rest = Batch((), [], [], [])
+    for made in batches:
+        projects.append(made.project)
+        rest.tasks.extend(made.tasks)
+        rest.assignees.extend(made.assignees)
+        rest.labels.extend(made.labels)
+        if len(projects) >= CHUNK or len(rest.tasks) >= CHUNK:
+            yield projects, rest
+            projects, rest = [], Batch((), [], [], [])
+    if projects:
+        yield projects, rest
 
 
 async def _copy(
@@ -267,8 +434,30 @@ async def _copy(
         await connection.copy_records_to_table(table, records=rows, columns=list(columns))
 
 
-async def seed(auth_url: str, projects_url: str, sizes: Sizes, seed_value: int = 1) -> float:
-    """Seed both databases; the seconds it took."""
+async def _drop_secondary_indexes(connection: asyncpg.Connection) -> list[str]:
+    """Drop the indexes of BULK_TABLES that no constraint owns; their definitions."""
+    rows = await connection.fetch(
+        """
+        SELECT i.indexname, i.indexdef FROM pg_indexes i
+        WHERE i.schemaname = current_schema() AND i.tablename = ANY($1::text[])
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
+        ORDER BY i.indexname
+        """,
+        list(BULK_TABLES),
+    )
+    for row in rows:
+        await connection.execute(f'DROP INDEX "{row["indexname"]}"')
+    return [row["indexdef"] for row in rows]
+
+
+async def seed(
+    auth_url: str,
+    projects_url: str,
+    sizes: Sizes,
+    seed_value: int = 1,
+    today: dt.date | None = None,
+) -> float:
+    """Seed both databases; the seconds it took. Due dates fall around `today` (UTC's)."""
     started = time.perf_counter()
     rng = random.Random(seed_value)  # noqa: S311 - benchmark data, not secrets
     password_hash = await PasswordHasher().hash(PASSWORD)
@@ -299,19 +488,24 @@ async def seed(auth_url: str, projects_url: str, sizes: Sizes, seed_value: int =
         await _copy(projects, "workspaces", WORKSPACE_COLUMNS, workspace_rows)
         await _copy(projects, "memberships", MEMBERSHIP_COLUMNS, membership_rows)
 
-        project_columns, task_columns = PROJECT_COLUMNS, TASK_COLUMNS
-        project_rows: list[tuple[object, ...]] = []
-        task_rows: list[tuple[object, ...]] = []
-        for project, tasks in projects_and_tasks(sizes, rng, shared):
-            project_rows.append(project)
-            task_rows.extend(tasks)
-            if len(project_rows) >= CHUNK or len(task_rows) >= CHUNK:
-                # Projects first: tasks refer to them.
-                await _copy(projects, "projects", project_columns, project_rows)
-                await _copy(projects, "tasks", task_columns, task_rows)
-                project_rows, task_rows = [], []
-        await _copy(projects, "projects", project_columns, project_rows)
-        await _copy(projects, "tasks", task_columns, task_rows)
+        await _copy(projects, "labels", LABEL_COLUMNS, list(labels(sizes, shared)))
+
+        indexes = await _drop_secondary_indexes(projects)
+        # The next chunk is made on a thread while the database takes the last one.
+        chunks = _chunks(projects_and_tasks(sizes, rng, shared, today))
+        loop = asyncio.get_running_loop()
+        coming = loop.run_in_executor(None, next, chunks, None)
+        while (chunk := await coming) is not None:
+            coming = loop.run_in_executor(None, next, chunks, None)
+            project_rows, pending = chunk
+            # Parents first: tasks refer to projects, assignees and labels to tasks.
+            await _copy(projects, "projects", PROJECT_COLUMNS, project_rows)
+            await _copy(projects, "tasks", TASK_COLUMNS, pending.tasks)
+            await _copy(projects, "task_assignees", ASSIGNEE_COLUMNS, pending.assignees)
+            await _copy(projects, "task_labels", TASK_LABEL_COLUMNS, pending.labels)
+        await projects.execute("SET maintenance_work_mem = '512MB'")
+        for definition in indexes:
+            await projects.execute(definition)
         # Statistics and the visibility map now, so autovacuum does not start on the
         # fresh rows in the middle of a measurement.
         for connection in (auth, projects):
@@ -333,6 +527,8 @@ def main() -> None:
     parser.add_argument("--teams", type=int, default=0)
     parser.add_argument("--heavy-teams", type=int, default=0)
     parser.add_argument("--team-share", type=float, default=0.3)
+    parser.add_argument("--heavy-assigned", type=int, default=0)
+    parser.add_argument("--board-tasks", type=int, default=0)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     sizes = Sizes(
@@ -343,6 +539,8 @@ def main() -> None:
         args.teams,
         args.heavy_teams,
         args.team_share,
+        args.heavy_assigned,
+        args.board_tasks,
     )
     seconds = asyncio.run(seed(args.auth_url, args.projects_url, sizes, args.seed))
     rows = sizes.users + sizes.projects + sizes.tasks
