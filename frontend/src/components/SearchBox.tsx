@@ -71,7 +71,9 @@ export function SearchBox({ inputRef }: { inputRef?: Ref<HTMLInputElement> }) {
   // The results, then "See all results".
   const count = hits.length + 1;
 
+  // The next search starts afresh (the results page has its own field).
   function go(path: string) {
+    setText("");
     setOpen(false);
     setActive(-1);
     void navigate(path);
