@@ -61,26 +61,25 @@ test("edit a project optimistically, with progress shown", async ({ page, api, l
   await shot(page, "dashboard");
 });
 
-test("delete a project after confirming (Escape cancels)", async ({ page, api, loggedIn }) => {
+test("delete a project: no confirm, the toast’s Undo brings it back", async ({ page, api, loggedIn }) => {
   const token = await api.login(loggedIn.email, loggedIn.password);
   await api.createProject(token, "Website relaunch");
   const id = await api.createProject(token, "Hiring: backend engineer");
   await page.reload();
-  const open = page.getByRole("button", { name: "Delete Hiring: backend engineer" });
-  await open.click();
-  const confirm = page.getByRole("alertdialog");
-  await expect(confirm).toBeVisible();
-  expect(await activeLabel(page), "focus should start on Cancel").toBe("Cancel");
-  await checkFocusTrap(page);
-  await page.keyboard.press("Escape");
-  await expect(confirm).toHaveCount(0);
-  expect(await activeLabel(page)).toBe("Delete Hiring: backend engineer");
-  await expect(cards(page)).toHaveText(["Hiring: backend engineer", "Website relaunch"]);
-
-  await open.click();
-  await confirm.getByRole("button", { name: "Delete project" }).click();
-  await expect(confirm).toHaveCount(0);
+  await page.getByRole("button", { name: "Delete Hiring: backend engineer" }).click();
+  await expect(page.getByRole("alertdialog")).toHaveCount(0);
   await expect(cards(page)).toHaveText(["Website relaunch"]);
+  expect((await api.call("GET", `/projects/${id}`, { token })).status).toBe(404);
+  const toast = page.getByRole("status", { name: "Notifications" });
+  await expect(toast).toContainText("Project moved to trash");
+  await toast.getByRole("button", { name: "Undo" }).click();
+  await expect(cards(page)).toHaveText(["Hiring: backend engineer", "Website relaunch"]);
+  expect((await api.call("GET", `/projects/${id}`, { token })).status).toBe(200);
+
+  await page.getByRole("button", { name: "Delete Hiring: backend engineer" }).click();
+  await expect(cards(page)).toHaveText(["Website relaunch"]);
+  // Left alone, the toast goes and the project stays in the trash.
+  await expect(toast.getByText("Project moved to trash")).toHaveCount(0, { timeout: 12_000 });
   expect((await api.call("GET", `/projects/${id}`, { token })).status).toBe(404);
 });
 

@@ -27,14 +27,15 @@ test("project page: add, toggle, rename and delete tasks; progress follows", asy
   await rename.press("Enter");
   await expect(page.getByText("Set up privacy-friendly analytics", { exact: true })).toBeVisible();
 
-  // Deleting asks first; Cancel keeps the task.
+  // Deleting needs no confirm: the toast's Undo brings the task back from the trash.
   await page.getByRole("button", { name: "Delete Launch party" }).click();
-  const confirm = page.getByRole("alertdialog", { name: "Delete “Launch party”?" });
-  await expect(confirm.getByRole("button", { name: "Cancel" })).toBeFocused();
-  await confirm.getByRole("button", { name: "Cancel" }).click();
+  await expect(page.getByRole("alertdialog")).toHaveCount(0);
+  await expect(page.getByText("Launch party", { exact: true })).toHaveCount(0);
+  const toast = page.getByRole("status", { name: "Notifications" });
+  await toast.getByRole("button", { name: "Undo" }).click();
   await expect(page.getByText("Launch party", { exact: true })).toBeVisible();
+  await expect(progress).toHaveAttribute("aria-valuenow", "50");
   await page.getByRole("button", { name: "Delete Launch party" }).click();
-  await confirm.getByRole("button", { name: "Delete task" }).click();
   await expect(page.getByText("Launch party", { exact: true })).toHaveCount(0);
   await expect(progress).toHaveAttribute("aria-valuenow", "66");
   await expect(page.getByText("2 of 3 tasks done")).toBeVisible();

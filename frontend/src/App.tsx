@@ -4,13 +4,16 @@ import { RedirectIfSignedIn, RequireAuth } from "./auth/RequireAuth";
 import { AppLayout, PublicLayout } from "./components/AppLayout";
 import { AccountPage } from "./pages/AccountPage";
 import { DashboardPage } from "./pages/DashboardPage";
+import { FindPage } from "./pages/FindPage";
 import { HomePage } from "./pages/HomePage";
 import { InvitationPage } from "./pages/InvitationPage";
 import { LoginPage } from "./pages/LoginPage";
 import { MembersPage } from "./pages/MembersPage";
+import { MyTasksPage } from "./pages/MyTasksPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { ProjectPage } from "./pages/ProjectPage";
 import { SignupPage } from "./pages/SignupPage";
+import { TrashPage } from "./pages/TrashPage";
 
 // The panel (and its Markdown renderer) loads when a task is first opened.
 const TaskPanel = lazy(() => import("./components/tasks/TaskPanel").then((m) => ({ default: m.TaskPanel })));
@@ -39,6 +42,9 @@ export function AppRoutes() {
           <Route index element={<HomePage />} />
           <Route path="/w/:workspaceId" element={<DashboardPage />} />
           <Route path="/w/:workspaceId/members" element={<MembersPage />} />
+          <Route path="/w/:workspaceId/trash" element={<TrashPage />} />
+          <Route path="/my-tasks" element={<MyTasksPage />} />
+          <Route path="/find" element={<FindPage />} />
           <Route path="/p/:projectId" element={<ProjectPage />}>
             <Route
               path="t/:taskId"

@@ -24,6 +24,13 @@ export type Invitation = ProjectComponents["schemas"]["InvitationPublic"];
 export type InvitationCreated = ProjectComponents["schemas"]["InvitationCreated"];
 export type InvitationPage = ProjectComponents["schemas"]["InvitationPage"];
 export type InvitationPreview = ProjectComponents["schemas"]["InvitationPreview"];
+export type TrashItem = ProjectComponents["schemas"]["TrashItemPublic"];
+export type TrashPage = ProjectComponents["schemas"]["TrashPage"];
+export type SearchHit = ProjectComponents["schemas"]["SearchHit"];
+export type SearchResults = ProjectComponents["schemas"]["SearchResults"];
+export type Span = ProjectComponents["schemas"]["Span"];
+export type MyTasks = ProjectComponents["schemas"]["MyTasks"];
+export type MyTask = ProjectComponents["schemas"]["MyTaskPublic"];
 
 // Same origin in every deployment: the gateway (or `projectconnect dev`) serves the APIs
 // under /auth and /projects next to the app. Only static assets may come from a CDN.
@@ -122,6 +129,10 @@ export const api = {
   async deleteProject(projectId: string, signal?: AbortSignal): Promise<void> {
     await call(projects.DELETE("/projects/{project_id}", { params: { path: { project_id: projectId } }, signal }));
   },
+  /** Back from the trash, with its tasks. */
+  restoreProject(projectId: string): Promise<Project> {
+    return call(projects.POST("/projects/{project_id}/restore", { params: { path: { project_id: projectId } } }));
+  },
   listTasks(projectId: string, cursor: string | null, limit = TASK_PAGE_SIZE): Promise<TaskPage> {
     return call(
       projects.GET("/projects/{project_id}/tasks", {
@@ -159,6 +170,32 @@ export const api = {
       }),
     );
   },
+  /** Back from the trash; 409 `project_in_trash` while its project is there too. */
+  restoreTask(projectId: string, taskId: string): Promise<Task> {
+    return call(
+      projects.POST("/projects/{project_id}/tasks/{task_id}/restore", {
+        params: { path: { project_id: projectId, task_id: taskId } },
+      }),
+    );
+  },
+
+  // --- search and My tasks ----------------------------------------------------------
+  /** Tasks and projects the caller may see; `q` of at least 2 characters. */
+  search(
+    q: string,
+    { cursor = null, limit = 20, workspaceId = null, signal }: { cursor?: string | null; limit?: number; workspaceId?: string | null; signal?: AbortSignal } = {},
+  ): Promise<SearchResults> {
+    return call(
+      projects.GET("/search", {
+        params: { query: { q, limit, ...(cursor ? { cursor } : {}), ...(workspaceId ? { workspace: workspaceId } : {}) } },
+        signal,
+      }),
+    );
+  },
+  /** The caller's tasks grouped by due date, relative to `today` (their local date). */
+  myTasks(today: string, includeDone = false): Promise<MyTasks> {
+    return call(projects.GET("/me/tasks", { params: { query: { today, include_done: includeDone } } }));
+  },
 
   // --- workspaces -------------------------------------------------------------------
   /** The caller's workspaces, personal first; `owned` adds what deleting the account would do. */
@@ -175,6 +212,13 @@ export const api = {
   renameWorkspace(workspaceId: string, name: string): Promise<Workspace> {
     return call(
       projects.PATCH("/workspaces/{workspace_id}", { params: { path: { workspace_id: workspaceId } }, body: { name } }),
+    );
+  },
+  listTrash(workspaceId: string, cursor: string | null): Promise<TrashPage> {
+    return call(
+      projects.GET("/workspaces/{workspace_id}/trash", {
+        params: { path: { workspace_id: workspaceId }, query: { limit: 50, ...(cursor ? { cursor } : {}) } },
+      }),
     );
   },
   async deleteWorkspace(workspaceId: string, signal?: AbortSignal): Promise<void> {

@@ -48,7 +48,21 @@ export const queryKeys = {
   labels: (workspaceId: string) => ["workspaces", "detail", workspaceId, "labels"] as const,
   invitations: (workspaceId: string) => ["workspaces", "detail", workspaceId, "invitations"] as const,
   invitation: (token: string) => ["invitation", token] as const,
+  /** A workspace's trash; every workspace's without an id. */
+  trash: (workspaceId?: string) => (workspaceId ? (["trash", workspaceId] as const) : (["trash"] as const)),
+  /** Search results: a few for the header's dropdown, pages for the results page. */
+  search: (q: string, paged: boolean) => ["search", paged ? "pages" : "top", q] as const,
+  myTasks: (today: string) => ["my-tasks", today] as const,
 };
+
+/** After a delete or a restore: the trash, search results and My tasks may all have moved. */
+function invalidateFindings(qc: QueryClient) {
+  return Promise.all([
+    qc.invalidateQueries({ queryKey: ["trash"] }),
+    qc.invalidateQueries({ queryKey: ["search"] }),
+    qc.invalidateQueries({ queryKey: ["my-tasks"] }),
+  ]);
+}
 
 /** Retry network and server errors twice; a 4xx will not get better by asking again. */
 export function shouldRetry(failureCount: number, error: unknown): boolean {
@@ -189,8 +203,23 @@ export function useDeleteProject() {
       // Drop its detail and tasks once nobody watches them any more (a project page that
       // showed it navigates away first; removing a watched query would refetch it).
       setTimeout(() => qc.removeQueries({ queryKey: queryKeys.project(projectId), type: "inactive" }), 0);
-      return qc.invalidateQueries({ queryKey: queryKeys.projectList() });
+      return Promise.all([qc.invalidateQueries({ queryKey: queryKeys.projectList() }), invalidateFindings(qc)]);
     },
+  });
+}
+
+/** A project back from the trash (with its tasks): every list that may show it. */
+export function useRestoreProject() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (projectId: string) => api.restoreProject(projectId),
+    onSuccess: (project) => qc.setQueryData(queryKeys.project(project.id), project),
+    onSettled: (_data, _error, projectId) =>
+      Promise.all([
+        qc.invalidateQueries({ queryKey: queryKeys.projectList() }),
+        qc.invalidateQueries({ queryKey: queryKeys.project(projectId) }),
+        invalidateFindings(qc),
+      ]),
   });
 }
 
@@ -479,8 +508,62 @@ export function useDeleteTask(projectId: string) {
   return useMutation({
     mutationFn: ({ taskId, signal }: { taskId: string } & Abortable) => api.deleteTask(projectId, taskId, signal),
     onSuccess: (_data, { taskId }) => updateCachedTasks(qc, projectId, (t) => (t.id === taskId ? null : t)),
-    onSettled: () => invalidateAfterTaskWrite(qc, projectId),
+    onSettled: () => Promise.all([invalidateAfterTaskWrite(qc, projectId), invalidateFindings(qc)]),
   });
+}
+
+/** A task back from the trash: it returns at the end of its status column. */
+export function useRestoreTask() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ projectId, taskId }: { projectId: string; taskId: string }) => api.restoreTask(projectId, taskId),
+    onSettled: (_data, _error, { projectId }) =>
+      Promise.all([
+        qc.invalidateQueries({ queryKey: queryKeys.project(projectId) }),
+        qc.invalidateQueries({ queryKey: queryKeys.projectList() }),
+        invalidateFindings(qc),
+      ]),
+  });
+}
+
+// --- trash, search, My tasks ----------------------------------------------------------
+
+export function useTrash(workspaceId: string) {
+  return useInfiniteQuery({
+    queryKey: queryKeys.trash(workspaceId),
+    queryFn: ({ pageParam }) => api.listTrash(workspaceId, pageParam),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    staleTime: 0,
+  });
+}
+
+/** The shortest query the API answers (shorter ones are a 422). */
+export const MIN_QUERY_LENGTH = 2;
+
+/** The first few results, for the header's dropdown; nothing asked below two characters. */
+export function useQuickSearch(q: string, limit = 8) {
+  return useQuery({
+    queryKey: queryKeys.search(q, false),
+    queryFn: ({ signal }) => api.search(q, { limit, signal }),
+    enabled: q.length >= MIN_QUERY_LENGTH,
+    placeholderData: (previous) => previous,
+    staleTime: 30_000,
+  });
+}
+
+export function useSearchPages(q: string) {
+  return useInfiniteQuery({
+    queryKey: queryKeys.search(q, true),
+    queryFn: ({ pageParam, signal }) => api.search(q, { cursor: pageParam, limit: 20, signal }),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    enabled: q.length >= MIN_QUERY_LENGTH,
+  });
+}
+
+export function useMyTasks(today: string) {
+  return useQuery({ queryKey: queryKeys.myTasks(today), queryFn: () => api.myTasks(today), staleTime: 0 });
 }
 
 // --- workspaces -----------------------------------------------------------------------

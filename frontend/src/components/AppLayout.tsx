@@ -1,11 +1,14 @@
 import { useMutation } from "@tanstack/react-query";
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, useState } from "react";
 import { Link, NavLink, Outlet, useLocation } from "react-router";
 import { api } from "../api/client";
 import { useCurrentWorkspaceId } from "../api/currentWorkspace";
 import { useMe } from "../api/queries";
 import { ConnectionBanner } from "./ConnectionBanner";
 import { ErrorAlert } from "./feedback";
+import { SearchBox } from "./SearchBox";
+import { isTyping, ShortcutsDialog } from "./ShortcutsDialog";
+import { Toaster } from "./Toast";
 import { WorkspaceSwitcher } from "./WorkspaceSwitcher";
 
 function BrandMark() {
@@ -45,6 +48,25 @@ export function AppLayout() {
     target?.focus();
   }, [location.pathname]);
 
+  // `/` focuses the search, `?` lists the shortcuts: not while typing, nor under a dialog.
+  const searchRef = useRef<HTMLInputElement>(null);
+  const [showShortcuts, setShowShortcuts] = useState(false);
+  useEffect(() => {
+    function onKeyDown(event: KeyboardEvent) {
+      if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+      if (isTyping(event.target) || document.getElementById("root")?.hasAttribute("inert")) return;
+      if (event.key === "/") {
+        event.preventDefault();
+        searchRef.current?.focus();
+      } else if (event.key === "?") {
+        event.preventDefault();
+        setShowShortcuts(true);
+      }
+    }
+    document.addEventListener("keydown", onKeyDown);
+    return () => document.removeEventListener("keydown", onKeyDown);
+  }, []);
+
   const name = me.data?.display_name || me.data?.email;
   const workspaceId = useCurrentWorkspaceId();
   // "Projects" is the current workspace's; its pages and project pages count as in it.
@@ -70,16 +92,29 @@ export function AppLayout() {
             >
               Projects
             </Link>
+            <NavLink to="/my-tasks" className="nav-link">
+              My tasks
+            </NavLink>
             <NavLink to="/account" className="nav-link">
               Account
             </NavLink>
           </nav>
+          <SearchBox inputRef={searchRef} />
           <div className="app-user">
             {name ? (
               <span className="app-user-name" title={me.data?.email}>
                 {name}
               </span>
             ) : null}
+            <button
+              type="button"
+              className="btn btn-ghost btn-small shortcuts-button"
+              onClick={() => setShowShortcuts(true)}
+              aria-label="Keyboard shortcuts"
+              title="Keyboard shortcuts (?)"
+            >
+              ?
+            </button>
             <button
               type="button"
               className="btn btn-secondary btn-small"
@@ -100,6 +135,8 @@ export function AppLayout() {
       <main id="main" ref={mainRef} tabIndex={-1} className="container main">
         <Outlet />
       </main>
+      <Toaster />
+      {showShortcuts ? <ShortcutsDialog onClose={() => setShowShortcuts(false)} /> : null}
     </div>
   );
 }

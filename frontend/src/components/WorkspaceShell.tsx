@@ -76,6 +76,9 @@ export function WorkspaceShell({ workspaceId, children }: { workspaceId: string;
           <NavLink to={`/w/${w.id}/members`} className="tab">
             Members
           </NavLink>
+          <NavLink to={`/w/${w.id}/trash`} className="tab">
+            Trash
+          </NavLink>
         </nav>
       </div>
       {inherited ? <p className="alert alert-info">{inherited}</p> : null}

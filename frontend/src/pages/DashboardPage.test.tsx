@@ -3,6 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it } from "vitest";
 import { resetSessionForTests, setAccessToken } from "../api/session";
 import { json, mockApi, problem, project, renderAt, workspace, WORKSPACE_ID } from "../test/utils";
+import { clearToasts, Toaster } from "../components/Toast";
 import { DashboardPage } from "./DashboardPage";
 
 const named = (i: number) => project({ id: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`, name: `Project ${i}` });
@@ -14,6 +15,7 @@ const mock = (role = "owner") =>
 const renderPage = () => renderAt(<DashboardPage />, { path: "/w/:workspaceId", route: `/w/${WORKSPACE_ID}` });
 
 beforeEach(() => {
+  clearToasts();
   resetSessionForTests();
   setAccessToken("token");
 });
@@ -47,27 +49,37 @@ describe("DashboardPage", () => {
     expect(urls[1]!.searchParams.get("cursor")).toBe("page-2");
   });
 
-  it("deletes only after confirming", async () => {
+  it("deletes at once, then Undo in the toast brings the project back", async () => {
     let items = [named(1), named(2)];
     const api = mock()
       .on("GET", "/projects", () => json({ items, next_cursor: null }))
+      .on("GET", /^\/workspaces\/.+\/trash$/, () => json({ items: [], next_cursor: null }))
       .on("DELETE", /^\/projects\/.+/, () => {
         items = items.slice(1);
         return new Response(null, { status: 204 });
+      })
+      .on("POST", /^\/projects\/.+\/restore$/, () => {
+        items = [named(1), ...items];
+        return json(named(1));
       });
     const user = userEvent.setup();
-    renderPage();
+    renderAt(
+      <>
+        <DashboardPage />
+        <Toaster />
+      </>,
+      { path: "/w/:workspaceId", route: `/w/${WORKSPACE_ID}` },
+    );
     await user.click(await screen.findByRole("button", { name: "Delete Project 1" }));
-    const dialog = screen.getByRole("alertdialog", { name: "Delete “Project 1”?" });
-    expect(within(dialog).getByRole("button", { name: "Cancel" })).toHaveFocus();
-    await user.click(within(dialog).getByRole("button", { name: "Cancel" }));
-    expect(api.count("DELETE", /^\/projects\/.+/)).toBe(0);
-
-    await user.click(screen.getByRole("button", { name: "Delete Project 1" }));
-    await user.click(within(screen.getByRole("alertdialog")).getByRole("button", { name: "Delete project" }));
+    // The trash makes it undoable: no "are you sure?".
+    expect(screen.queryByRole("alertdialog")).not.toBeInTheDocument();
     await waitFor(() => expect(screen.queryByRole("link", { name: "Project 1" })).not.toBeInTheDocument());
     expect(api.count("DELETE", /^\/projects\/.+/)).toBe(1);
-    expect(screen.getByRole("link", { name: "Project 2" })).toBeInTheDocument();
+    const toast = screen.getByRole("status", { name: "Notifications" });
+    expect(within(toast).getByText("Project moved to trash")).toBeInTheDocument();
+    await user.click(within(toast).getByRole("button", { name: "Undo" }));
+    expect(await screen.findByRole("link", { name: "Project 1" })).toBeInTheDocument();
+    expect(api.count("POST", `/projects/${named(1).id}/restore`)).toBe(1);
   });
 
   it("creates a project and shows the API's field error in the dialog", async () => {

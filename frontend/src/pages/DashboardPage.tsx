@@ -2,11 +2,11 @@ import { useRef, useState } from "react";
 import { Link, useParams } from "react-router";
 import type { Project, Workspace } from "../api/client";
 import { describeError } from "../api/errors";
-import { useCreateProject, useDeleteProject, useProjects } from "../api/queries";
+import { useCreateProject, useProjects } from "../api/queries";
 import { canEdit } from "../api/roles";
-import { ConfirmDialog } from "../components/ConfirmDialog";
 import { ErrorAlert, LoadMore, ProgressBar, Spinner } from "../components/feedback";
 import { ProjectFormDialog } from "../components/ProjectFormDialog";
+import { useProjectDeletion } from "../components/useProjectDeletion";
 import { useProjectEditing } from "../components/useProjectEditing";
 import { WorkspaceShell } from "../components/WorkspaceShell";
 import { useAbortable, useDocumentTitle, useLoadWhenVisible } from "../hooks";
@@ -16,16 +16,18 @@ export function taskSummary(project: Pick<Project, "task_count" | "done_count">)
   return `${project.done_count} of ${project.task_count} task${project.task_count === 1 ? "" : "s"} done`;
 }
 
-export function deletionWarning(project: Pick<Project, "task_count">): string {
-  const what =
-    project.task_count === 0
-      ? "The project"
-      : `The project and its ${project.task_count === 1 ? "task" : `${project.task_count} tasks`}`;
-  return `${what} will be deleted for good. This can’t be undone.`;
-}
-
 /** A project in the list; `onEdit`/`onDelete` only for roles that may (no controls otherwise). */
-function ProjectCard({ project, onEdit, onDelete }: { project: Project; onEdit?: () => void; onDelete?: () => void }) {
+function ProjectCard({
+  project,
+  onEdit,
+  onDelete,
+  deleting = false,
+}: {
+  project: Project;
+  onEdit?: () => void;
+  onDelete?: () => void;
+  deleting?: boolean;
+}) {
   return (
     <li className="card project-card">
       <div className="project-card-body">
@@ -55,9 +57,10 @@ function ProjectCard({ project, onEdit, onDelete }: { project: Project; onEdit?:
               type="button"
               className="btn btn-ghost-danger btn-small"
               onClick={onDelete}
+              disabled={deleting}
               aria-label={`Delete ${project.name}`}
             >
-              Delete
+              {deleting ? "Deleting…" : "Delete"}
             </button>
           ) : null}
         </div>
@@ -78,13 +81,11 @@ function WorkspaceProjects({ workspace }: { workspace: Workspace }) {
   // From the server's decision: a viewer gets no controls that could only fail.
   const editable = canEdit(workspace.my_role);
   const create = useCreateProject();
-  const remove = useDeleteProject();
+  const deletion = useProjectDeletion();
   const editing = useProjectEditing();
   const [creating, setCreating] = useState(false);
-  const [deleting, setDeleting] = useState<Project | null>(null);
   const [notice, setNotice] = useState("");
   const creation = useAbortable();
-  const deletion = useAbortable();
 
   const items = projects.data?.pages.flatMap((page) => page.items) ?? [];
   const loadMoreRef = useRef<HTMLDivElement>(null);
@@ -125,6 +126,7 @@ function WorkspaceProjects({ workspace }: { workspace: Workspace }) {
           </button>
         </div>
       ) : null}
+      {deletion.failure}
 
       {projects.isPending ? (
         <Spinner label="Loading projects…" paused={projects.fetchStatus === "paused"} />
@@ -158,10 +160,8 @@ function WorkspaceProjects({ workspace }: { workspace: Workspace }) {
                 {...(canEdit(project.my_role)
                   ? {
                       onEdit: () => editing.startEditing(project),
-                      onDelete: () => {
-                        remove.reset();
-                        setDeleting(project);
-                      },
+                      onDelete: () => deletion.remove(project),
+                      deleting: deletion.isDeleting(project.id),
                     }
                   : {})}
               />
@@ -193,30 +193,6 @@ function WorkspaceProjects({ workspace }: { workspace: Workspace }) {
         />
       ) : null}
       {editing.dialog}
-      {deleting ? (
-        <ConfirmDialog
-          title={`Delete “${deleting.name}”?`}
-          confirmLabel="Delete project"
-          busyLabel="Deleting…"
-          busy={remove.isPending}
-          error={remove.error}
-          onCancel={() => {
-            deletion.abort();
-            remove.reset();
-            setDeleting(null);
-          }}
-          onConfirm={() =>
-            remove.mutate({ projectId: deleting.id, signal: deletion.next() }, {
-              onSuccess: () => {
-                setNotice(`Project “${deleting.name}” deleted.`);
-                setDeleting(null);
-              },
-            })
-          }
-        >
-          <p>{deletionWarning(deleting)}</p>
-        </ConfirmDialog>
-      ) : null}
     </>
   );
 }

@@ -3,6 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it } from "vitest";
 import { resetSessionForTests, setAccessToken } from "../api/session";
 import { deferred, json, member, mockApi, problem, project, renderAt, task, workspace } from "../test/utils";
+import { clearToasts, Toaster } from "../components/Toast";
 import { ProjectPage } from "./ProjectPage";
 
 const P = project({ task_count: 2, done_count: 1, progress: 50 });
@@ -28,6 +29,7 @@ function renderPage() {
 const progress = () => screen.getByRole("progressbar", { name: "Progress of Garden" });
 
 beforeEach(() => {
+  clearToasts();
   resetSessionForTests();
   setAccessToken("token");
 });
@@ -128,7 +130,7 @@ describe("ProjectPage", () => {
     expect(api.count("PATCH", `/projects/${P.id}/tasks/t1`)).toBe(0);
   });
 
-  it("deletes a task only after confirming", async () => {
+  it("deletes a task at once, then Undo in the toast brings it back", async () => {
     let current = tasks;
     const api = mock()
       .on("GET", `/projects/${P.id}`, () => json(P))
@@ -136,20 +138,28 @@ describe("ProjectPage", () => {
       .on("DELETE", `/projects/${P.id}/tasks/t1`, () => {
         current = tasks.filter((t) => t.id !== "t1");
         return new Response(null, { status: 204 });
+      })
+      .on("POST", `/projects/${P.id}/tasks/t1/restore`, () => {
+        current = tasks;
+        return json(tasks[0]);
       });
     const user = userEvent.setup();
-    renderPage();
+    renderAt(
+      <>
+        <ProjectPage />
+        <Toaster />
+      </>,
+      { path: "/p/:projectId", route: `/p/${P.id}` },
+    );
     await user.click(await screen.findByRole("button", { name: "Delete Dig" }));
-    const confirm = screen.getByRole("alertdialog", { name: "Delete “Dig”?" });
-    expect(api.count("DELETE", `/projects/${P.id}/tasks/t1`)).toBe(0);
-    await user.click(within(confirm).getByRole("button", { name: "Cancel" }));
-    expect(screen.getByRole("checkbox", { name: "Dig" })).toBeInTheDocument();
-    expect(api.count("DELETE", `/projects/${P.id}/tasks/t1`)).toBe(0);
-
-    await user.click(screen.getByRole("button", { name: "Delete Dig" }));
-    await user.click(within(screen.getByRole("alertdialog")).getByRole("button", { name: "Delete task" }));
+    expect(screen.queryByRole("alertdialog")).not.toBeInTheDocument();
     await waitFor(() => expect(screen.queryByRole("checkbox", { name: "Dig" })).not.toBeInTheDocument());
     expect(api.count("DELETE", `/projects/${P.id}/tasks/t1`)).toBe(1);
+    const toast = screen.getByRole("status", { name: "Notifications" });
+    expect(within(toast).getByText("Task moved to trash")).toBeInTheDocument();
+    await user.click(within(toast).getByRole("button", { name: "Undo" }));
+    expect(await screen.findByRole("checkbox", { name: "Dig" })).toBeInTheDocument();
+    expect(api.count("POST", `/projects/${P.id}/tasks/t1/restore`)).toBe(1);
   });
 
   it("opens one rename box at a time", async () => {

@@ -1,24 +1,23 @@
-import { useEffect, useState } from "react";
+import { useEffect } from "react";
 import { Link, Outlet, useNavigate, useParams, useSearchParams } from "react-router";
 import type { Project } from "../api/client";
 import { setCurrentWorkspace } from "../api/currentWorkspace";
 import { ApiError, describeError } from "../api/errors";
 import {
   useBoardTasks,
-  useDeleteProject,
   useProject,
   useTasks,
   useForgetWorkspacesWhenMissing,
   useWorkspaces,
 } from "../api/queries";
 import { canEdit } from "../api/roles";
-import { ConfirmDialog } from "../components/ConfirmDialog";
 import { ProgressBar, Spinner } from "../components/feedback";
 import { BoardView } from "../components/tasks/BoardView";
 import { AddTaskForm, TaskList } from "../components/tasks/ListView";
+import { useProjectDeletion } from "../components/useProjectDeletion";
 import { useProjectEditing } from "../components/useProjectEditing";
-import { useAbortable, useDocumentTitle } from "../hooks";
-import { deletionWarning, taskSummary } from "./DashboardPage";
+import { useDocumentTitle } from "../hooks";
+import { taskSummary } from "./DashboardPage";
 
 export type ProjectView = "list" | "board";
 
@@ -66,10 +65,11 @@ export function ProjectPage() {
   useTasks(projectId, view === "list");
   useBoardTasks(projectId, view === "board");
   const navigate = useNavigate();
-  const remove = useDeleteProject();
+  // The project goes to the trash: back to its workspace, where the toast offers Undo.
+  const deletion = useProjectDeletion({
+    onDeleted: (deleted) => void navigate(`/w/${deleted.workspace_id}`, { replace: true }),
+  });
   const editing = useProjectEditing();
-  const [confirmDelete, setConfirmDelete] = useState(false);
-  const deletion = useAbortable();
   const workspaces = useWorkspaces();
   useDocumentTitle(project.data?.name ?? "Project");
   const workspaceId = project.data?.workspace_id;
@@ -123,12 +123,10 @@ export function ProjectPage() {
           <button
             type="button"
             className="btn btn-ghost-danger"
-            onClick={() => {
-              remove.reset();
-              setConfirmDelete(true);
-            }}
+            onClick={() => deletion.remove(p)}
+            disabled={deletion.isDeleting(p.id)}
           >
-            Delete project
+            {deletion.isDeleting(p.id) ? "Deleting…" : "Delete project"}
           </button>
         </div>
         ) : (
@@ -146,6 +144,7 @@ export function ProjectPage() {
           </button>
         </div>
       ) : null}
+      {deletion.failure}
 
       <section className="card progress-card" aria-labelledby="progress-title">
         <div className="progress-card-header">
@@ -176,27 +175,6 @@ export function ProjectPage() {
       <Outlet context={{ project: p, editable } satisfies ProjectOutletContext} />
 
       {editing.dialog}
-      {confirmDelete ? (
-        <ConfirmDialog
-          title={`Delete “${p.name}”?`}
-          confirmLabel="Delete project"
-          busyLabel="Deleting…"
-          busy={remove.isPending}
-          error={remove.error}
-          onCancel={() => {
-            deletion.abort();
-            remove.reset();
-            setConfirmDelete(false);
-          }}
-          onConfirm={() =>
-            remove.mutate({ projectId: p.id, signal: deletion.next() }, {
-              onSuccess: () => void navigate(`/w/${p.workspace_id}`, { replace: true }),
-            })
-          }
-        >
-          <p>{deletionWarning(p)}</p>
-        </ConfirmDialog>
-      ) : null}
     </>
   );
 }

@@ -7,17 +7,15 @@ import {
   useAddedTasks,
   useAllMembers,
   useCreateTask,
-  useDeleteTask,
   useLabels,
   useTasks,
   useUpdateTask,
 } from "../../api/queries";
 import { isOverdue, PRIORITIES, PRIORITY_NAMES, STATUS_NAMES, STATUSES } from "../../api/taskOrder";
-import { useAbortable } from "../../hooks";
-import { ConfirmDialog } from "../ConfirmDialog";
 import { TextField, useFormErrors } from "../fields";
 import { ErrorAlert, LoadMore, Spinner } from "../feedback";
 import { AssigneeAvatars, DueBadge, LabelChips, PriorityBadge } from "./TaskMeta";
+import { useTaskDeletion } from "./useTaskDeletion";
 
 export function AddTaskForm({ projectId }: { projectId: string }) {
   const create = useCreateTask(projectId);
@@ -302,8 +300,6 @@ export function TaskList({
   const items = (tasks.data?.pages.flatMap((p) => p.items) ?? []).filter((t) => !addedIds.has(t.id));
   const [failure, setFailure] = useState<string | null>(null);
   const [editingId, setEditingId] = useState<string | null>(null);
-  const [confirming, setConfirming] = useState<Task | null>(null);
-  const deletion = useAbortable();
   // A checkbox shows its new state from the click on: the optimistic cache update lands
   // a moment later (asynchronously), and a controlled input would flicker back meanwhile.
   const [pendingDone, setPendingDone] = useState<Record<string, boolean>>({});
@@ -326,7 +322,9 @@ export function TaskList({
       setPendingDone(({ [taskId]: _settled, ...rest }) => rest);
     },
   });
-  const remove = useDeleteTask(projectId);
+  const deletion = useTaskDeletion(projectId, {
+    onError: (error, task) => setFailure(`Couldn’t delete “${task.title}”. ${describeError(error)}`),
+  });
 
   if (tasks.isPending) return <Spinner label="Loading tasks…" paused={tasks.fetchStatus === "paused"} />;
   if (tasks.isLoadingError)
@@ -347,7 +345,7 @@ export function TaskList({
       editing={editable && editingId === task.id}
       onStartEditing={() => setEditingId(task.id)}
       onStopEditing={() => setEditingId((id) => (id === task.id ? null : id))}
-      deleting={remove.isPending && remove.variables?.taskId === task.id}
+      deleting={deletion.isDeleting(task.id)}
       onToggle={(done) => {
         setFailure(null);
         setPendingDone((all) => ({ ...all, [task.id]: done }));
@@ -366,8 +364,7 @@ export function TaskList({
       labels={labels}
       onDelete={() => {
         setFailure(null);
-        remove.reset();
-        setConfirming(task);
+        deletion.remove(task);
       }}
     />
   );
@@ -409,25 +406,6 @@ export function TaskList({
         <p className="empty-tasks muted">{editable ? "No tasks yet. Add the first one above." : "No tasks yet."}</p>
       ) : null}
       <LoadMore query={tasks} what="tasks" />
-      {confirming ? (
-        <ConfirmDialog
-          title={`Delete “${confirming.title}”?`}
-          confirmLabel="Delete task"
-          busyLabel="Deleting…"
-          busy={remove.isPending}
-          error={remove.error}
-          onCancel={() => {
-            deletion.abort();
-            remove.reset();
-            setConfirming(null);
-          }}
-          onConfirm={() =>
-            remove.mutate({ taskId: confirming.id, signal: deletion.next() }, { onSuccess: () => setConfirming(null) })
-          }
-        >
-          <p>The task will be deleted for good. This can’t be undone.</p>
-        </ConfirmDialog>
-      ) : null}
     </>
   );
 }
