@@ -24,6 +24,12 @@ export type Invitation = ProjectComponents["schemas"]["InvitationPublic"];
 export type InvitationCreated = ProjectComponents["schemas"]["InvitationCreated"];
 export type InvitationPage = ProjectComponents["schemas"]["InvitationPage"];
 export type InvitationPreview = ProjectComponents["schemas"]["InvitationPreview"];
+export type Comment = ProjectComponents["schemas"]["CommentPublic"];
+export type CommentPage = ProjectComponents["schemas"]["CommentPage"];
+export type ActivityEntry = ProjectComponents["schemas"]["ActivityPublic"];
+export type ActivityPage = ProjectComponents["schemas"]["ActivityPage"];
+/** GET /projects/{id}/tasks's filters and sort (see taskFilters.ts). */
+export type TaskQuery = Omit<NonNullable<ProjectPaths["/projects/{project_id}/tasks"]["get"]["parameters"]["query"]>, "cursor" | "limit">;
 
 // Same origin in every deployment: the gateway (or `projectconnect dev`) serves the APIs
 // under /auth and /projects next to the app. Only static assets may come from a CDN.
@@ -122,10 +128,10 @@ export const api = {
   async deleteProject(projectId: string, signal?: AbortSignal): Promise<void> {
     await call(projects.DELETE("/projects/{project_id}", { params: { path: { project_id: projectId } }, signal }));
   },
-  listTasks(projectId: string, cursor: string | null, limit = TASK_PAGE_SIZE): Promise<TaskPage> {
+  listTasks(projectId: string, cursor: string | null, filters: TaskQuery = {}, limit = TASK_PAGE_SIZE): Promise<TaskPage> {
     return call(
       projects.GET("/projects/{project_id}/tasks", {
-        params: { path: { project_id: projectId }, query: { limit, ...(cursor ? { cursor } : {}) } },
+        params: { path: { project_id: projectId }, query: { ...filters, limit, ...(cursor ? { cursor } : {}) } },
       }),
     );
   },
@@ -156,6 +162,46 @@ export const api = {
       projects.DELETE("/projects/{project_id}/tasks/{task_id}", {
         params: { path: { project_id: projectId, task_id: taskId } },
         signal,
+      }),
+    );
+  },
+
+  /** A task's comments, oldest first. */
+  listComments(projectId: string, taskId: string, cursor: string | null): Promise<CommentPage> {
+    return call(
+      projects.GET("/projects/{project_id}/tasks/{task_id}/comments", {
+        params: { path: { project_id: projectId, task_id: taskId }, query: { limit: 50, ...(cursor ? { cursor } : {}) } },
+      }),
+    );
+  },
+  addComment(projectId: string, taskId: string, body: string): Promise<Comment> {
+    return call(
+      projects.POST("/projects/{project_id}/tasks/{task_id}/comments", {
+        params: { path: { project_id: projectId, task_id: taskId } },
+        body: { body },
+      }),
+    );
+  },
+  editComment(projectId: string, taskId: string, commentId: string, body: string): Promise<Comment> {
+    return call(
+      projects.PATCH("/projects/{project_id}/tasks/{task_id}/comments/{comment_id}", {
+        params: { path: { project_id: projectId, task_id: taskId, comment_id: commentId } },
+        body: { body },
+      }),
+    );
+  },
+  async deleteComment(projectId: string, taskId: string, commentId: string): Promise<void> {
+    await call(
+      projects.DELETE("/projects/{project_id}/tasks/{task_id}/comments/{comment_id}", {
+        params: { path: { project_id: projectId, task_id: taskId, comment_id: commentId } },
+      }),
+    );
+  },
+  /** A task's history, newest first. */
+  listActivity(projectId: string, taskId: string, cursor: string | null): Promise<ActivityPage> {
+    return call(
+      projects.GET("/projects/{project_id}/tasks/{task_id}/activity", {
+        params: { path: { project_id: projectId, task_id: taskId }, query: { limit: 30, ...(cursor ? { cursor } : {}) } },
       }),
     );
   },

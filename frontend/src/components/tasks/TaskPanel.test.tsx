@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { createQueryClient } from "../../api/queries";
 import { resetSessionForTests, setAccessToken } from "../../api/session";
 import { ProjectPage } from "../../pages/ProjectPage";
-import { json, member, mockApi, problem, project, task, workspace } from "../../test/utils";
+import { json, ME, member, mockApi, problem, project, task, workspace } from "../../test/utils";
 import { TaskPanel } from "./TaskPanel";
 
 const P = project();
@@ -21,7 +21,10 @@ function server() {
       .on("GET", /\/labels$/, () => json({ items: [] }))
       .on("GET", `/projects/${P.id}`, () => json(P))
       .on("GET", `/projects/${P.id}/tasks`, () => json({ items: [current], next_cursor: null }))
-      .on("GET", `/projects/${P.id}/tasks/t1`, () => json(current)),
+      .on("GET", `/projects/${P.id}/tasks/t1`, () => json(current))
+      .on("GET", "/auth/me", () => json({ id: ME, email: "me@example.com", display_name: "Me" }))
+      .on("GET", `/projects/${P.id}/tasks/t1/comments`, () => json({ items: [], next_cursor: null }))
+      .on("GET", `/projects/${P.id}/tasks/t1/activity`, () => json({ items: [], next_cursor: null })),
     /** Someone else's change, on the server only. */
     changeElsewhere(changes: Record<string, unknown>) {
       current = { ...current, ...changes, version: current.version + 1 };
