@@ -2,7 +2,7 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it } from "vitest";
 import { resetSessionForTests, setAccessToken } from "../api/session";
-import { deferred, json, member, mockApi, problem, project, renderAt, task, workspace } from "../test/utils";
+import { deferred, json, ME, member, mockApi, problem, project, renderAt, task, workspace } from "../test/utils";
 import { ProjectPage } from "./ProjectPage";
 
 const P = project({ task_count: 2, done_count: 1, progress: 50 });
@@ -12,6 +12,7 @@ const tasks = [task({ id: "t1", title: "Dig", done: false }), task({ id: "t2", t
 const mock = () =>
   mockApi()
     .on("GET", "/workspaces", () => json({ items: [workspace()] }))
+    .on("GET", "/auth/me", () => json({ id: ME, email: "me@example.com", display_name: "Me" }))
     .on("GET", /^\/workspaces\/[^/]+\/members$/, () => json({ items: [member()], next_cursor: null }))
     .on("GET", /^\/workspaces\/[^/]+\/labels$/, () => json({ items: [] }));
 

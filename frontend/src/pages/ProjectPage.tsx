@@ -11,6 +11,7 @@ import {
   useAllMembers,
   useForgetWorkspacesWhenMissing,
   useLabels,
+  useMe,
   useWorkspaces,
 } from "../api/queries";
 import { canEdit } from "../api/roles";
@@ -78,6 +79,7 @@ export function ProjectPage() {
   const workspaceId = project.data?.workspace_id;
   const members = useAllMembers(workspaceId).data;
   const labels = useLabels(workspaceId).data;
+  const me = useMe().data;
   // Opening a project makes its workspace the current one (the switcher shows it).
   useEffect(() => {
     if (workspaceId) setCurrentWorkspace(workspaceId);
@@ -170,7 +172,7 @@ export function ProjectPage() {
           <h2 id="tasks-title">Tasks</h2>
           <ViewSwitch view={view} />
         </div>
-        <FilterBar filters={filters} view={view} members={members} labels={labels} onChange={setFilters} />
+        <FilterBar filters={filters} view={view} members={members} labels={labels} meId={me?.id} onChange={setFilters} />
         {editable ? <AddTaskForm projectId={p.id} /> : null}
         {view === "board" ? (
           <BoardView project={p} editable={editable} filters={boardFilters(filters)} />

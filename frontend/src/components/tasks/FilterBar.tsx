@@ -130,11 +130,14 @@ export function FilterBar({
   view,
   members,
   labels,
+  meId,
   onChange,
 }: {
   filters: TaskFilters;
   view: "list" | "board";
   members: readonly Member[] | undefined;
+  /** The viewer, offered as "Me" (a link that means whoever opens it) rather than by name. */
+  meId: string | undefined;
   labels: readonly Label[] | undefined;
   onChange(filters: TaskFilters): void;
 }) {
@@ -146,7 +149,7 @@ export function FilterBar({
   const assignees: Option[] = [
     { value: "me", label: "Me" },
     { value: "none", label: "Nobody" },
-    ...(members ?? []).map((m) => ({ value: m.user_id, label: memberName(m) })),
+    ...(members ?? []).filter((m) => m.user_id !== meId).map((m) => ({ value: m.user_id, label: memberName(m) })),
   ];
   return (
     <div className="filter-bar" role="search" aria-label="Filter tasks">
