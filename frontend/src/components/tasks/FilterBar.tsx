@@ -19,6 +19,21 @@ interface Option {
   label: string;
 }
 
+/**
+ * A value shown from the click on: the URL (the real state) changes in a transition, and a
+ * controlled checkbox would flick back until it lands. Follows the URL whenever it moves.
+ */
+function useShown<T extends boolean | readonly string[]>(value: T): [T, (next: T) => void] {
+  const [shown, setShown] = useState(value);
+  // Compared by content: the page parses new arrays from the URL on every render.
+  const [seen, setSeen] = useState(String(value));
+  if (seen !== String(value)) {
+    setSeen(String(value));
+    setShown(value);
+  }
+  return [shown, setShown];
+}
+
 function toggled(values: readonly string[], value: string): string[] {
   return values.includes(value) ? values.filter((v) => v !== value) : [...values, value];
 }
@@ -36,9 +51,10 @@ function MultiSelect({
   onChange(values: string[]): void;
 }) {
   const [open, setOpen] = useState(false);
+  const [shown, setShown] = useShown(selected);
   const ref = useRef<HTMLDivElement>(null);
   const listId = useId();
-  const chosen = options.filter((o) => selected.includes(o.value));
+  const chosen = options.filter((o) => shown.includes(o.value));
   const summary = chosen.length === 0 ? "Any" : chosen.length === 1 ? chosen[0]!.label : `${chosen.length} selected`;
   useEffect(() => {
     if (!open) return;
@@ -78,7 +94,15 @@ function MultiSelect({
         {options.length === 0 ? <p className="muted small">None yet.</p> : null}
         {options.map((o) => (
           <label key={o.value} className="filter-option">
-            <input type="checkbox" checked={selected.includes(o.value)} onChange={() => onChange(toggled(selected, o.value))} />
+            <input
+              type="checkbox"
+              checked={shown.includes(o.value)}
+              onChange={() => {
+                const next = toggled(shown, o.value);
+                setShown(next);
+                onChange(next);
+              }}
+            />
             {o.label}
           </label>
         ))}
@@ -142,6 +166,7 @@ export function FilterBar({
   onChange(filters: TaskFilters): void;
 }) {
   const [expanded, setExpanded] = useState(false);
+  const [overdue, setOverdue] = useShown(filters.overdue);
   const bodyId = useId();
   const count = filterCount(filters, view);
   const sorted = view === "list" && filters.sort !== null;
@@ -188,8 +213,15 @@ export function FilterBar({
           selected={filters.priority}
           onChange={(values) => set({ priority: PRIORITIES.filter((p) => values.includes(p)) })}
         />
-        <label className={filters.overdue ? "filter-toggle filter-button-active" : "filter-toggle"}>
-          <input type="checkbox" checked={filters.overdue} onChange={(event) => set({ overdue: event.target.checked })} />
+        <label className={overdue ? "filter-toggle filter-button-active" : "filter-toggle"}>
+          <input
+            type="checkbox"
+            checked={overdue}
+            onChange={(event) => {
+              setOverdue(event.target.checked);
+              set({ overdue: event.target.checked });
+            }}
+          />
           Overdue
         </label>
         {view === "list" ? (
