@@ -31,6 +31,12 @@ export type SearchResults = ProjectComponents["schemas"]["SearchResults"];
 export type Span = ProjectComponents["schemas"]["Span"];
 export type MyTasks = ProjectComponents["schemas"]["MyTasks"];
 export type MyTask = ProjectComponents["schemas"]["MyTaskPublic"];
+export type Comment = ProjectComponents["schemas"]["CommentPublic"];
+export type CommentPage = ProjectComponents["schemas"]["CommentPage"];
+export type ActivityEntry = ProjectComponents["schemas"]["ActivityPublic"];
+export type ActivityPage = ProjectComponents["schemas"]["ActivityPage"];
+/** GET /projects/{id}/tasks's filters and sort (see taskFilters.ts). */
+export type TaskQuery = Omit<NonNullable<ProjectPaths["/projects/{project_id}/tasks"]["get"]["parameters"]["query"]>, "cursor" | "limit">;
 
 // Same origin in every deployment: the gateway (or `projectconnect dev`) serves the APIs
 // under /auth and /projects next to the app. Only static assets may come from a CDN.
@@ -133,10 +139,10 @@ export const api = {
   restoreProject(projectId: string): Promise<Project> {
     return call(projects.POST("/projects/{project_id}/restore", { params: { path: { project_id: projectId } } }));
   },
-  listTasks(projectId: string, cursor: string | null, limit = TASK_PAGE_SIZE): Promise<TaskPage> {
+  listTasks(projectId: string, cursor: string | null, filters: TaskQuery = {}, limit = TASK_PAGE_SIZE): Promise<TaskPage> {
     return call(
       projects.GET("/projects/{project_id}/tasks", {
-        params: { path: { project_id: projectId }, query: { limit, ...(cursor ? { cursor } : {}) } },
+        params: { path: { project_id: projectId }, query: { ...filters, limit, ...(cursor ? { cursor } : {}) } },
       }),
     );
   },
@@ -195,6 +201,46 @@ export const api = {
   /** The caller's tasks grouped by due date, relative to `today` (their local date). */
   myTasks(today: string, includeDone = false): Promise<MyTasks> {
     return call(projects.GET("/me/tasks", { params: { query: { today, include_done: includeDone } } }));
+  },
+
+  /** A task's comments, oldest first. */
+  listComments(projectId: string, taskId: string, cursor: string | null): Promise<CommentPage> {
+    return call(
+      projects.GET("/projects/{project_id}/tasks/{task_id}/comments", {
+        params: { path: { project_id: projectId, task_id: taskId }, query: { limit: 50, ...(cursor ? { cursor } : {}) } },
+      }),
+    );
+  },
+  addComment(projectId: string, taskId: string, body: string): Promise<Comment> {
+    return call(
+      projects.POST("/projects/{project_id}/tasks/{task_id}/comments", {
+        params: { path: { project_id: projectId, task_id: taskId } },
+        body: { body },
+      }),
+    );
+  },
+  editComment(projectId: string, taskId: string, commentId: string, body: string): Promise<Comment> {
+    return call(
+      projects.PATCH("/projects/{project_id}/tasks/{task_id}/comments/{comment_id}", {
+        params: { path: { project_id: projectId, task_id: taskId, comment_id: commentId } },
+        body: { body },
+      }),
+    );
+  },
+  async deleteComment(projectId: string, taskId: string, commentId: string): Promise<void> {
+    await call(
+      projects.DELETE("/projects/{project_id}/tasks/{task_id}/comments/{comment_id}", {
+        params: { path: { project_id: projectId, task_id: taskId, comment_id: commentId } },
+      }),
+    );
+  },
+  /** A task's history, newest first. */
+  listActivity(projectId: string, taskId: string, cursor: string | null): Promise<ActivityPage> {
+    return call(
+      projects.GET("/projects/{project_id}/tasks/{task_id}/activity", {
+        params: { path: { project_id: projectId, task_id: taskId }, query: { limit: 30, ...(cursor ? { cursor } : {}) } },
+      }),
+    );
   },
 
   // --- workspaces -------------------------------------------------------------------

@@ -21,10 +21,13 @@ import {
   type TaskPage,
   type TaskStatus,
   type TaskUpdate,
+  type Comment,
+  type CommentPage,
 } from "./client";
 import { useEffect } from "react";
 import { ApiError } from "./errors";
-import { arrangeTasks, boardOrder, type Columns } from "./taskOrder";
+import { boardFilters, NO_FILTERS, taskQuery, type TaskFilters } from "./taskFilters";
+import { arrangeTasks, boardOrder, STATUSES, type Columns } from "./taskOrder";
 
 /** Query keys, one family per resource; prefixes invalidate whole families. */
 export const queryKeys = {
@@ -32,11 +35,20 @@ export const queryKeys = {
   /** Every project list; one workspace's with its id. */
   projectList: (workspaceId?: string) => (workspaceId ? (["projects", "list", workspaceId] as const) : (["projects", "list"] as const)),
   project: (projectId: string) => ["projects", "detail", projectId] as const,
-  tasks: (projectId: string) => ["projects", "detail", projectId, "tasks"] as const,
+  /** The list's tasks under some filters; without them, every filtered list of the project. */
+  tasks: (projectId: string, filters?: TaskFilters) =>
+    filters ? (["projects", "detail", projectId, "tasks", filters] as const) : (["projects", "detail", projectId, "tasks"] as const),
   /** Tasks added on the project's page during this visit (never fetched: filled by creation). */
   addedTasks: (projectId: string) => ["projects", "detail", projectId, "added-tasks"] as const,
-  /** Every task of the project in board order (all pages, one entry). */
-  boardTasks: (projectId: string) => ["projects", "detail", projectId, "board"] as const,
+  /** The board's tasks under some filters in board order (all pages of every column, one entry). */
+  boardTasks: (projectId: string, filters?: TaskFilters) =>
+    filters
+      ? (["projects", "detail", projectId, "board", boardFilters(filters)] as const)
+      : (["projects", "detail", projectId, "board"] as const),
+  /** A task's comments and its history (beside the task's key: its entries hold tasks only). */
+  comments: (projectId: string, taskId: string) => ["projects", "detail", projectId, "comments", taskId] as const,
+  activity: (projectId: string, taskId?: string) =>
+    taskId ? (["projects", "detail", projectId, "activity", taskId] as const) : (["projects", "detail", projectId, "activity"] as const),
   task: (projectId: string, taskId: string) => ["projects", "detail", projectId, "task", taskId] as const,
   workspaces: ["workspaces", "list"] as const,
   /** With what deleting the account would do to each (GET /workspaces?role=owner). */
@@ -248,18 +260,20 @@ function updateCachedTasks(qc: QueryClient, projectId: string, fn: (task: Task) 
       const next = fn(task);
       return next ? [next] : [];
     });
-  qc.setQueryData<TaskPages>(queryKeys.tasks(projectId), (old) => mapPages<Task, TaskPage>(old, fn));
+  qc.setQueriesData<TaskPages>({ queryKey: queryKeys.tasks(projectId) }, (old) => mapPages<Task, TaskPage>(old, fn));
   qc.setQueryData<Task[]>(queryKeys.addedTasks(projectId), each);
-  qc.setQueryData<Task[]>(queryKeys.boardTasks(projectId), each);
+  qc.setQueriesData<Task[]>({ queryKey: queryKeys.boardTasks(projectId) }, each);
   for (const [key, task] of qc.getQueriesData<Task>({ queryKey: ["projects", "detail", projectId, "task"] })) {
     if (task) qc.setQueryData<Task>(key, fn(task) ?? undefined);
   }
 }
 
 function cachedTask(qc: QueryClient, projectId: string, taskId: string): Task | undefined {
-  const loaded = qc.getQueryData<TaskPages>(queryKeys.tasks(projectId))?.pages.flatMap((p) => p.items) ?? [];
+  const loaded = qc
+    .getQueriesData<TaskPages>({ queryKey: queryKeys.tasks(projectId) })
+    .flatMap(([, data]) => data?.pages.flatMap((p) => p.items) ?? []);
   const added = qc.getQueryData<Task[]>(queryKeys.addedTasks(projectId)) ?? [];
-  const board = qc.getQueryData<Task[]>(queryKeys.boardTasks(projectId)) ?? [];
+  const board = qc.getQueriesData<Task[]>({ queryKey: queryKeys.boardTasks(projectId) }).flatMap(([, data]) => data ?? []);
   const detail = qc.getQueryData<Task>(queryKeys.task(projectId, taskId));
   return detail ?? [...added, ...loaded, ...board].find((t) => t.id === taskId);
 }
@@ -281,37 +295,42 @@ function serverFields(answer: Task) {
       : t;
 }
 
-export function useTasks(projectId: string, enabled = true) {
+/** The list view's tasks, filtered and sorted as the URL says (one cache entry per filter set). */
+export function useTasks(projectId: string, filters: TaskFilters = NO_FILTERS, enabled = true) {
   return useInfiniteQuery({
-    queryKey: queryKeys.tasks(projectId),
-    queryFn: ({ pageParam }) => api.listTasks(projectId, pageParam),
+    queryKey: queryKeys.tasks(projectId, filters),
+    queryFn: ({ pageParam }) => api.listTasks(projectId, pageParam, taskQuery(filters)),
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.next_cursor ?? undefined,
     enabled,
   });
 }
 
-/** Every page of a project's tasks, fetched in turn (keyset cursor), as one list. */
-async function fetchAllTasks(projectId: string): Promise<Task[]> {
+/** Every page of one status column in position order, fetched in turn (keyset cursor). */
+async function fetchColumn(projectId: string, status: TaskStatus, filters: TaskFilters, signal: AbortSignal): Promise<Task[]> {
   const all: Task[] = [];
   let cursor: string | null = null;
   do {
-    const page: TaskPage = await api.listTasks(projectId, cursor);
+    const page: TaskPage = await api.listTasks(projectId, cursor, { ...taskQuery(filters), status: [status], sort: "position" });
     all.push(...page.items);
-    cursor = page.next_cursor;
+    cursor = signal.aborted ? null : page.next_cursor;
   } while (cursor);
   return all;
 }
 
 /**
- * The board's tasks: all of the project's, by status column and position. Today's API
- * lists tasks in creation order only, so this reads every page and sorts them here; once
- * the list takes `sort=position&status=`, this is the one place to ask for that instead.
+ * The board's tasks under the filters (but every status): each column asked for on its
+ * own, in position order, all at once; one list in board order.
  */
-export function useBoardTasks(projectId: string, enabled = true) {
+export function useBoardTasks(projectId: string, filters: TaskFilters = NO_FILTERS, enabled = true) {
+  const board = boardFilters(filters);
   return useQuery({
-    queryKey: queryKeys.boardTasks(projectId),
-    queryFn: async () => boardOrder(await fetchAllTasks(projectId)),
+    queryKey: queryKeys.boardTasks(projectId, board),
+    queryFn: async ({ signal }) => {
+      const columns = await Promise.all(STATUSES.map((status) => fetchColumn(projectId, status, board, signal)));
+      // Already in order; sorting again keeps the board's order rule in one place.
+      return boardOrder(columns.flat());
+    },
     enabled,
   });
 }
@@ -338,7 +357,10 @@ function shiftCounts(qc: QueryClient, projectId: string, { done, tasks }: { done
   });
 }
 
-/** After any task write: the tasks, the project's counts and the dashboard's. */
+/**
+ * After any task write: the project's counts and everything under it (tasks, boards, the
+ * history of its tasks), and the dashboard's counts.
+ */
 function invalidateAfterTaskWrite(qc: QueryClient, projectId: string) {
   return Promise.all([
     qc.invalidateQueries({ queryKey: queryKeys.project(projectId) }),
@@ -353,7 +375,8 @@ export function useCreateTask(projectId: string) {
     onSuccess: (task) => {
       qc.setQueryData<Task[]>(queryKeys.addedTasks(projectId), (old = []) => [...old, task]);
       // New tasks go to the end of their column (the server's rule): the board shows it there at once.
-      qc.setQueryData<Task[]>(queryKeys.boardTasks(projectId), (old) => (old ? boardOrder([...old, task]) : old));
+      // A filtered board learns whether it matches when it refetches.
+      qc.setQueryData<Task[]>(queryKeys.boardTasks(projectId, NO_FILTERS), (old) => (old ? boardOrder([...old, task]) : old));
     },
     onSettled: () => invalidateAfterTaskWrite(qc, projectId),
   });
@@ -461,8 +484,13 @@ export interface TaskMove {
  * Board moves: `move` rearranges the cached board at once (as the drop left it) and sends
  * the PATCH with If-Match; a refusal puts the board back as it was and reports.
  */
-export function useMoveTask(projectId: string, onError: (error: unknown, move: TaskMove) => void) {
+export function useMoveTask(
+  projectId: string,
+  filters: TaskFilters,
+  onError: (error: unknown, move: TaskMove) => void,
+) {
   const qc = useQueryClient();
+  const boardKey = queryKeys.boardTasks(projectId, filters);
   const mutation = useMutation({
     mutationKey: ["update-task", projectId],
     scope: { id: `edit-tasks:${projectId}` },
@@ -475,7 +503,7 @@ export function useMoveTask(projectId: string, onError: (error: unknown, move: T
       ),
     onSuccess: (answer) => updateCachedTasks(qc, projectId, serverFields(answer)),
     onError: (error, { move, previous }) => {
-      if (previous) qc.setQueryData(queryKeys.boardTasks(projectId), previous);
+      if (previous) qc.setQueryData(boardKey, previous);
       onError(error, move);
     },
     onSettled: () => {
@@ -485,10 +513,10 @@ export function useMoveTask(projectId: string, onError: (error: unknown, move: T
   return {
     ...mutation,
     move(move: TaskMove, columns: Columns) {
-      const previous = qc.getQueryData<Task[]>(queryKeys.boardTasks(projectId));
+      const previous = qc.getQueryData<Task[]>(boardKey);
       const before = cachedTask(qc, projectId, move.taskId);
       void qc.cancelQueries({ queryKey: queryKeys.boardTasks(projectId) });
-      if (previous) qc.setQueryData(queryKeys.boardTasks(projectId), arrangeTasks(previous, columns, move.taskId, move.status));
+      if (previous) qc.setQueryData(boardKey, arrangeTasks(previous, columns, move.taskId, move.status));
       if (before && before.status !== move.status) {
         updateCachedTasks(qc, projectId, (t) =>
           t.id === move.taskId ? { ...t, status: move.status, done: move.status === "done" } : t,
@@ -538,6 +566,29 @@ export function useTrash(workspaceId: string) {
   });
 }
 
+// --- comments and activity -----------------------------------------------------------
+
+/** A task's comments, oldest first; later pages are newer ones. */
+export function useComments(projectId: string, taskId: string) {
+  return useInfiniteQuery({
+    queryKey: queryKeys.comments(projectId, taskId),
+    queryFn: ({ pageParam }) => api.listComments(projectId, taskId, pageParam),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+  });
+}
+
+/** A task's history, newest first. */
+export function useActivity(projectId: string, taskId: string) {
+  return useInfiniteQuery({
+    queryKey: queryKeys.activity(projectId, taskId),
+    queryFn: ({ pageParam }) => api.listActivity(projectId, taskId, pageParam),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    staleTime: 0,
+  });
+}
+
 /** The shortest query the API answers (shorter ones are a 422). */
 export const MIN_QUERY_LENGTH = 2;
 
@@ -564,6 +615,73 @@ export function useSearchPages(q: string) {
 
 export function useMyTasks(today: string) {
   return useQuery({ queryKey: queryKeys.myTasks(today), queryFn: () => api.myTasks(today), staleTime: 0 });
+}
+
+type CommentPages = InfiniteData<CommentPage, string | null>;
+
+/**
+ * After a comment is written: the comments, the task's history and its comment count
+ * (the task, and the lists and boards that show the count).
+ */
+function invalidateAfterComment(qc: QueryClient, projectId: string, taskId: string) {
+  return Promise.all([
+    qc.invalidateQueries({ queryKey: queryKeys.comments(projectId, taskId) }),
+    qc.invalidateQueries({ queryKey: queryKeys.activity(projectId, taskId) }),
+    qc.invalidateQueries({ queryKey: queryKeys.task(projectId, taskId) }),
+    qc.invalidateQueries({ queryKey: queryKeys.tasks(projectId) }),
+    qc.invalidateQueries({ queryKey: queryKeys.boardTasks(projectId) }),
+  ]);
+}
+
+function shiftCommentCount(qc: QueryClient, projectId: string, taskId: string, by: number) {
+  updateCachedTasks(qc, projectId, (t) =>
+    t.id === taskId ? { ...t, comment_count: Math.max(0, t.comment_count + by) } : t,
+  );
+}
+
+export function useAddComment(projectId: string, taskId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: string) => api.addComment(projectId, taskId, body),
+    onSuccess: (comment) => {
+      // Shown at once at the end (the newest), where the refetch will also put it.
+      qc.setQueryData<CommentPages>(queryKeys.comments(projectId, taskId), (old) => {
+        if (!old) return old;
+        const last = old.pages.at(-1);
+        if (!last) return old;
+        return { ...old, pages: [...old.pages.slice(0, -1), { ...last, items: [...last.items, comment] }] };
+      });
+      shiftCommentCount(qc, projectId, taskId, 1);
+    },
+    onSettled: () => invalidateAfterComment(qc, projectId, taskId),
+  });
+}
+
+export function useEditComment(projectId: string, taskId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ commentId, body }: { commentId: string; body: string }) =>
+      api.editComment(projectId, taskId, commentId, body),
+    onSuccess: (comment) =>
+      qc.setQueryData<CommentPages>(queryKeys.comments(projectId, taskId), (old) =>
+        mapPages<Comment, CommentPage>(old, (c) => (c.id === comment.id ? comment : c)),
+      ),
+    onSettled: () => invalidateAfterComment(qc, projectId, taskId),
+  });
+}
+
+export function useDeleteComment(projectId: string, taskId: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (commentId: string) => api.deleteComment(projectId, taskId, commentId),
+    onSuccess: (_data, commentId) => {
+      qc.setQueryData<CommentPages>(queryKeys.comments(projectId, taskId), (old) =>
+        mapPages<Comment, CommentPage>(old, (c) => (c.id === commentId ? null : c)),
+      );
+      shiftCommentCount(qc, projectId, taskId, -1);
+    },
+    onSettled: () => invalidateAfterComment(qc, projectId, taskId),
+  });
 }
 
 // --- workspaces -----------------------------------------------------------------------

@@ -2,7 +2,7 @@ import { screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
 import { beforeEach, describe, expect, it } from "vitest";
 import { resetSessionForTests, setAccessToken } from "../api/session";
-import { deferred, json, member, mockApi, problem, project, renderAt, task, workspace } from "../test/utils";
+import { deferred, json, ME, member, mockApi, problem, project, renderAt, task, workspace } from "../test/utils";
 import { clearToasts, Toaster } from "../components/Toast";
 import { ProjectPage } from "./ProjectPage";
 
@@ -13,6 +13,7 @@ const tasks = [task({ id: "t1", title: "Dig", done: false }), task({ id: "t2", t
 const mock = () =>
   mockApi()
     .on("GET", "/workspaces", () => json({ items: [workspace()] }))
+    .on("GET", "/auth/me", () => json({ id: ME, email: "me@example.com", display_name: "Me" }))
     .on("GET", /^\/workspaces\/[^/]+\/members$/, () => json({ items: [member()], next_cursor: null }))
     .on("GET", /^\/workspaces\/[^/]+\/labels$/, () => json({ items: [] }));
 
@@ -204,6 +205,27 @@ describe("ProjectPage", () => {
     expect(input).toHaveValue("Two");
   });
 
+  it("asks for the tasks with the URL's filters, and a filter changes the URL and the request", async () => {
+    const api = server();
+    const user = userEvent.setup();
+    renderAt(<ProjectPage />, { path: "/p/:projectId", route: `/p/${P.id}?assignee=me&q=dig&sort=due_date` });
+    expect(await screen.findByText("Dig")).toBeInTheDocument();
+    const first = new URL(api.calls.find((r) => new URL(r.url).pathname === `/projects/${P.id}/tasks`)!.url);
+    expect(first.searchParams.getAll("assignee")).toEqual(["me"]);
+    expect(first.searchParams.get("q")).toBe("dig");
+    expect(first.searchParams.get("sort")).toBe("due_date");
+    expect(screen.getByRole("searchbox", { name: "Title contains" })).toHaveValue("dig");
+
+    await user.click(screen.getByRole("checkbox", { name: "Overdue" }));
+    await waitFor(() =>
+      expect(
+        api.calls.some((r) => new URL(r.url).pathname === `/projects/${P.id}/tasks` && new URL(r.url).searchParams.get("overdue") === "true"),
+      ).toBe(true),
+    );
+    await user.click(screen.getByRole("button", { name: "Clear all" }));
+    await waitFor(() => expect(screen.getByRole("searchbox", { name: "Title contains" })).toHaveValue(""));
+  });
+
   it("shows a viewer the project and its tasks with no controls", async () => {
     server(project({ ...P, my_role: "viewer" }));
     renderPage();
@@ -212,8 +234,11 @@ describe("ProjectPage", () => {
     expect(screen.getByRole("img", { name: "Done" })).toBeInTheDocument();
     expect(screen.getByRole("img", { name: "Not done" })).toBeInTheDocument();
     expect(screen.getByText("View only")).toBeInTheDocument();
-    expect(screen.queryByRole("checkbox")).not.toBeInTheDocument();
-    expect(screen.queryByRole("button")).not.toBeInTheDocument();
+    // Filtering is reading: the only controls are the filter bar's.
+    const bar = screen.getByRole("search", { name: "Filter tasks" });
+    const outside = (el: HTMLElement) => !bar.contains(el);
+    expect(screen.queryAllByRole("checkbox").filter(outside)).toEqual([]);
+    expect(screen.queryAllByRole("button").filter(outside)).toEqual([]);
     expect(screen.queryByLabelText("New task")).not.toBeInTheDocument();
     // The way back names the project's workspace.
     expect(await screen.findByRole("link", { name: /Projects in Garden club/ })).toHaveAttribute(

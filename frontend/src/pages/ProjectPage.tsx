@@ -7,12 +7,17 @@ import {
   useBoardTasks,
   useProject,
   useTasks,
+  useAllMembers,
   useForgetWorkspacesWhenMissing,
+  useLabels,
+  useMe,
   useWorkspaces,
 } from "../api/queries";
 import { canEdit } from "../api/roles";
+import { boardFilters, filtersFromParams, paramsWithFilters, type TaskFilters } from "../api/taskFilters";
 import { ProgressBar, Spinner } from "../components/feedback";
 import { BoardView } from "../components/tasks/BoardView";
+import { FilterBar } from "../components/tasks/FilterBar";
 import { AddTaskForm, TaskList } from "../components/tasks/ListView";
 import { useProjectDeletion } from "../components/useProjectDeletion";
 import { useProjectEditing } from "../components/useProjectEditing";
@@ -32,10 +37,7 @@ export interface ProjectOutletContext {
   editable: boolean;
 }
 
-/**
- * List or board, kept in the URL. The filter bar goes beside it when the task list takes
- * filters: its state belongs in the same search params, so a filtered view is a link too.
- */
+/** List or board, kept in the URL beside the filters, so a filtered view is a link too. */
 function ViewSwitch({ view }: { view: ProjectView }) {
   const [params] = useSearchParams();
   const to = (v: ProjectView) => {
@@ -59,11 +61,13 @@ function ViewSwitch({ view }: { view: ProjectView }) {
 export function ProjectPage() {
   const { projectId = "" } = useParams();
   const project = useProject(projectId);
-  const [params] = useSearchParams();
+  const [params, setParams] = useSearchParams();
   const view = viewOf(params);
+  const filters = filtersFromParams(params);
   // Start loading the tasks with the project, not after it (the same query as the view's).
-  useTasks(projectId, view === "list");
-  useBoardTasks(projectId, view === "board");
+  useTasks(projectId, filters, view === "list");
+  useBoardTasks(projectId, boardFilters(filters), view === "board");
+  const setFilters = (next: TaskFilters) => setParams(paramsWithFilters(params, next), { replace: true });
   const navigate = useNavigate();
   // The project goes to the trash: back to its workspace, where the toast offers Undo.
   const deletion = useProjectDeletion({
@@ -73,6 +77,9 @@ export function ProjectPage() {
   const workspaces = useWorkspaces();
   useDocumentTitle(project.data?.name ?? "Project");
   const workspaceId = project.data?.workspace_id;
+  const members = useAllMembers(workspaceId).data;
+  const labels = useLabels(workspaceId).data;
+  const me = useMe().data;
   // Opening a project makes its workspace the current one (the switcher shows it).
   useEffect(() => {
     if (workspaceId) setCurrentWorkspace(workspaceId);
@@ -164,11 +171,12 @@ export function ProjectPage() {
           <h2 id="tasks-title">Tasks</h2>
           <ViewSwitch view={view} />
         </div>
+        <FilterBar filters={filters} view={view} members={members} labels={labels} meId={me?.id} onChange={setFilters} />
         {editable ? <AddTaskForm projectId={p.id} /> : null}
         {view === "board" ? (
-          <BoardView project={p} editable={editable} />
+          <BoardView project={p} editable={editable} filters={boardFilters(filters)} />
         ) : (
-          <TaskList projectId={p.id} workspaceId={p.workspace_id} editable={editable} />
+          <TaskList projectId={p.id} workspaceId={p.workspace_id} editable={editable} filters={filters} />
         )}
       </section>
 

@@ -1,4 +1,5 @@
 // The board: a column per status, cards in position order, moved by mouse, touch or keyboard.
+import { NO_FILTERS, type TaskFilters } from "../../api/taskFilters";
 import {
   closestCorners,
   DndContext,
@@ -169,8 +170,16 @@ const detectCollisions: CollisionDetection = (args) => {
   return closestCorners(args);
 };
 
-export function BoardView({ project, editable }: { project: Project; editable: boolean }) {
-  const tasks = useBoardTasks(project.id);
+export function BoardView({
+  project,
+  editable,
+  filters = NO_FILTERS,
+}: {
+  project: Project;
+  editable: boolean;
+  filters?: TaskFilters;
+}) {
+  const tasks = useBoardTasks(project.id, filters);
   const members = useAllMembers(project.workspace_id).data;
   const labels = useLabels(project.workspace_id).data;
   const { search } = useLocation();
@@ -189,7 +198,7 @@ export function BoardView({ project, editable }: { project: Project; editable: b
     columnsRef.current = columns;
   });
 
-  const mover = useMoveTask(project.id, (error, move) => {
+  const mover = useMoveTask(project.id, filters, (error, move) => {
     if (isAbort(error)) return;
     const title = byId.get(move.taskId)?.title ?? "the task";
     setFailure(

@@ -1,4 +1,5 @@
 // The project's tasks as a list: quick add, inline edits, new tasks where the person looks.
+import { isFiltered, NO_FILTERS, type TaskFilters } from "../../api/taskFilters";
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { Link, useLocation } from "react-router";
 import type { Label, Member, Task, TaskUpdate } from "../../api/client";
@@ -284,12 +285,14 @@ export function TaskList({
   projectId,
   workspaceId,
   editable,
+  filters = NO_FILTERS,
 }: {
   projectId: string;
   workspaceId: string;
   editable: boolean;
+  filters?: TaskFilters;
 }) {
-  const tasks = useTasks(projectId);
+  const tasks = useTasks(projectId, filters);
   const members = useAllMembers(workspaceId).data;
   const labels = useLabels(workspaceId).data;
   const { search } = useLocation();
@@ -403,7 +406,13 @@ export function TaskList({
           {items.map((task) => row(task))}
         </ul>
       ) : added.length === 0 ? (
-        <p className="empty-tasks muted">{editable ? "No tasks yet. Add the first one above." : "No tasks yet."}</p>
+        <p className="empty-tasks muted">
+          {isFiltered(filters)
+            ? "No tasks match these filters."
+            : editable
+              ? "No tasks yet. Add the first one above."
+              : "No tasks yet."}
+        </p>
       ) : null}
       <LoadMore query={tasks} what="tasks" />
     </>

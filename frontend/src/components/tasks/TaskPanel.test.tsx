@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { createQueryClient } from "../../api/queries";
 import { resetSessionForTests, setAccessToken } from "../../api/session";
 import { ProjectPage } from "../../pages/ProjectPage";
-import { json, member, mockApi, problem, project, task, workspace } from "../../test/utils";
+import { json, ME, member, mockApi, problem, project, task, workspace } from "../../test/utils";
 import { TaskPanel } from "./TaskPanel";
 
 const P = project();
@@ -21,7 +21,10 @@ function server() {
       .on("GET", /\/labels$/, () => json({ items: [] }))
       .on("GET", `/projects/${P.id}`, () => json(P))
       .on("GET", `/projects/${P.id}/tasks`, () => json({ items: [current], next_cursor: null }))
-      .on("GET", `/projects/${P.id}/tasks/t1`, () => json(current)),
+      .on("GET", `/projects/${P.id}/tasks/t1`, () => json(current))
+      .on("GET", "/auth/me", () => json({ id: ME, email: "me@example.com", display_name: "Me" }))
+      .on("GET", `/projects/${P.id}/tasks/t1/comments`, () => json({ items: [], next_cursor: null }))
+      .on("GET", `/projects/${P.id}/tasks/t1/activity`, () => json({ items: [], next_cursor: null })),
     /** Someone else's change, on the server only. */
     changeElsewhere(changes: Record<string, unknown>) {
       current = { ...current, ...changes, version: current.version + 1 };
@@ -94,5 +97,72 @@ describe("TaskPanel saves with If-Match", () => {
     await waitFor(() => expect(within(panel).getByLabelText("Priority")).toHaveValue("urgent"));
     expect(within(panel).getByLabelText("Title")).toHaveValue("Dig deeper");
     expect(s.api.count("PATCH", `/projects/${P.id}/tasks/t1`)).toBe(1);
+  });
+});
+
+describe("TaskPanel comments", () => {
+  const OTHER = "55555555-5555-4555-8555-555555555555";
+  const comment = (id: string, author: string, body: string) => ({
+    id,
+    task_id: "t1",
+    author_id: author,
+    body,
+    created_at: "2026-01-01T10:00:00Z",
+    updated_at: null,
+  });
+
+  function withComments(role: string) {
+    const s = server();
+    s.api
+      .on("GET", `/projects/${P.id}`, () => json({ ...P, my_role: role }))
+      .on("GET", /\/members$/, () =>
+        json({ items: [member(), member({ user_id: OTHER, display_name: "Bob", email: "bob@example.com" })], next_cursor: null }),
+      )
+      .on("GET", `/projects/${P.id}/tasks/t1/comments`, () =>
+        json({ items: [comment("c1", OTHER, "Bob's **note**"), comment("c2", ME, "Mine")], next_cursor: null }),
+      );
+    return s;
+  }
+
+  it("a viewer reads comments but gets no composer and no actions", async () => {
+    withComments("viewer");
+    renderPanel();
+    const panel = await screen.findByRole("dialog", { name: "Dig" });
+    expect(await within(panel).findByText("note")).toBeInTheDocument();
+    expect(within(panel).queryByLabelText("Add a comment")).toBeNull();
+    expect(within(panel).queryByRole("button", { name: "Edit" })).toBeNull();
+    expect(within(panel).queryByRole("button", { name: "Delete" })).toBeNull();
+  });
+
+  it("an admin edits only their own comments but deletes anyone's", async () => {
+    withComments("admin");
+    renderPanel();
+    const panel = await screen.findByRole("dialog", { name: "Dig" });
+    expect(await within(panel).findByLabelText("Add a comment")).toBeInTheDocument();
+    const items = await within(panel).findAllByRole("listitem");
+    const bobs = items.find((li) => li.textContent?.includes("note"))!;
+    const mine = items.find((li) => li.textContent?.includes("Mine"))!;
+    expect(within(bobs).queryByRole("button", { name: "Edit" })).toBeNull();
+    expect(within(bobs).getByRole("button", { name: "Delete" })).toBeInTheDocument();
+    expect(within(mine).getByRole("button", { name: "Edit" })).toBeInTheDocument();
+  });
+
+  it("a member deletes only their own; Ctrl+Enter posts", async () => {
+    const s = withComments("member");
+    const posted: unknown[] = [];
+    s.api.on("POST", `/projects/${P.id}/tasks/t1/comments`, async (request) => {
+      const body = (await request.json()) as { body: string };
+      posted.push(body);
+      return json(comment("c3", ME, body.body), 201);
+    });
+    const user = userEvent.setup();
+    renderPanel();
+    const panel = await screen.findByRole("dialog", { name: "Dig" });
+    const items = await within(panel).findAllByRole("listitem");
+    const bobs = items.find((li) => li.textContent?.includes("note"))!;
+    expect(within(bobs).queryByRole("button", { name: "Delete" })).toBeNull();
+    await user.type(within(panel).getByLabelText("Add a comment"), "  Done!  {Control>}{Enter}{/Control}");
+    await waitFor(() => expect(posted).toEqual([{ body: "Done!" }]));
+    await waitFor(() => expect(within(panel).getByLabelText("Add a comment")).toHaveValue(""));
   });
 });

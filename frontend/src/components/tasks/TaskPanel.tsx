@@ -17,6 +17,7 @@ import type { ProjectOutletContext } from "../../pages/ProjectPage";
 import { ErrorAlert, Spinner } from "../feedback";
 import { Markdown } from "../Markdown";
 import { Modal } from "../Modal";
+import { TaskActivity, TaskComments } from "./TaskDiscussion";
 import { LabelChip, memberName } from "./TaskMeta";
 
 type Changes = Omit<TaskUpdate, "after" | "before">;
@@ -24,19 +25,6 @@ type Changes = Omit<TaskUpdate, "after" | "before">;
 /** A save refused with 412: someone changed the task since this page read it. */
 export function isConflict(error: unknown): boolean {
   return error instanceof ApiError && error.status === 412;
-}
-
-/**
- * The task's comments. Empty until the comments API exists: then it lists and adds them
- * here (GET/POST /projects/{id}/tasks/{task_id}/comments).
- */
-export function TaskComments(_props: { task: Task; editable: boolean }) {
-  return null;
-}
-
-/** The task's history. Empty until GET /projects/{id}/tasks/{task_id}/activity exists. */
-export function TaskActivity(_props: { task: Task }) {
-  return null;
 }
 
 function ConflictNotice({ onReload, onOverwrite }: { onReload(): void; onOverwrite(): void }) {
@@ -465,8 +453,8 @@ function PanelBody({ task, ctx, onClose }: { task: Task; ctx: ProjectOutletConte
         onSave={(ids) => save({ labels: ids })}
       />
 
-      <TaskComments task={task} editable={editable} />
-      <TaskActivity task={task} />
+      <TaskComments task={task} project={project} editable={editable} />
+      <TaskActivity task={task} project={project} />
 
       <p className="panel-footnote muted small">
         Created {new Date(task.created_at).toLocaleDateString("en-GB", { dateStyle: "medium" })}
