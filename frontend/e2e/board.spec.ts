@@ -150,7 +150,9 @@ test("task panel: its own URL, every field, safe Markdown; Escape and Back close
   await panel.getByLabel("Status").selectOption("in_progress");
   await panel.getByLabel("Priority").selectOption("urgent");
   await panel.getByLabel("Due date").fill("2031-05-20");
-  await panel.getByRole("checkbox", { name: "Ann Example" }).check();
+  // The tick shows once the server has kept the assignment: click, then wait for it.
+  await panel.getByRole("checkbox", { name: "Ann Example" }).click();
+  await expect(panel.getByRole("checkbox", { name: "Ann Example" })).toBeChecked();
   await panel.getByLabel("New label name").fill("Copy");
   await panel.getByRole("button", { name: "Add label" }).click();
   await expect(panel.getByRole("checkbox", { name: "Copy" })).toBeChecked();

@@ -88,6 +88,9 @@ test("/ focuses the search; a result opens with the keyboard", async ({ page, ap
   await expect(page).toHaveURL(new RegExp(`/p/${id}/t/${taskId}$`));
   await expect(page.getByRole("dialog", { name: "Order zucchini seeds" })).toBeVisible();
   await page.keyboard.press("Escape");
+  // Closing the panel moves focus to the page's heading: wait for that before typing.
+  await expect(page.getByRole("dialog", { name: "Order zucchini seeds" })).toBeHidden();
+  await expect(heading(page, "Garden")).toBeFocused();
 
   // "See all results" opens the results page.
   await page.keyboard.press("/");
