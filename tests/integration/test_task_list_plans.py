@@ -76,12 +76,13 @@ async def seed(url: str) -> uuid.UUID:
         await connection.execute(
             """
             INSERT INTO tasks (id, project_id, created_by, title, done, status, priority,
-                               due_date, position, version, created_at, updated_at)
+                               due_date, position, version, comment_count, created_at,
+                               updated_at)
             SELECT gen_random_uuid(), p.id, $1, 'Task ' || n, s.status = 'done', s.status,
                    (ARRAY['none', 'low', 'medium', 'high', 'urgent'])[n % 5 + 1],
                    CASE WHEN n % 3 = 0 THEN NULL
                         ELSE date '2027-01-01' + (n % 90) END,
-                   'a' || lpad(n::text, 8, '0'), 1,
+                   'a' || lpad(n::text, 8, '0'), 1, 0,
                    now() - n * interval '1 minute', now() - ((n * 7919) % 100000) * interval '1 s'
             FROM projects p, generate_series(1, $2) AS n,
                  LATERAL (SELECT (ARRAY['backlog', 'todo', 'in_progress', 'done', 'cancelled'])
