@@ -99,9 +99,10 @@ class Databases:
     # --- projects ---
 
     async def projects_of(self, owner_id: str) -> dict[str, StoredProject]:
+        """The owner's projects that are not in the trash (a delete moves them there)."""
         rows = await self.projects.fetch(
             "SELECT id, created_by AS owner_id, name, description, task_count, done_count"
-            " FROM projects WHERE created_by = $1::uuid",
+            " FROM projects WHERE created_by = $1::uuid AND deleted_at IS NULL",
             owner_id,
         )
         return {
@@ -119,7 +120,8 @@ class Databases:
     async def tasks_of(self, owner_id: str) -> dict[str, StoredTask]:
         rows = await self.projects.fetch(
             "SELECT t.id, t.project_id, t.title, t.done FROM tasks t"
-            " JOIN projects p ON p.id = t.project_id WHERE p.created_by = $1::uuid",
+            " JOIN projects p ON p.id = t.project_id WHERE p.created_by = $1::uuid"
+            " AND p.deleted_at IS NULL AND t.deleted_at IS NULL",
             owner_id,
         )
         return {
@@ -135,12 +137,14 @@ class Databases:
         return (row is not None, row["display_name"] if row else None)
 
     async def wrong_counters(self) -> list[WrongCounter]:
-        """Projects whose stored counts differ from their task rows."""
+        """Projects whose stored counts differ from their task rows (the trash left out: a
+        trashed task leaves its project's counts, a trashed project is out of every read)."""
         rows = await self.projects.fetch(
             "SELECT p.id, p.task_count, p.done_count,"
             " count(t.id) FILTER (WHERE t.status <> 'cancelled') AS tasks,"
             " count(t.id) FILTER (WHERE t.done) AS done"
-            " FROM projects p LEFT JOIN tasks t ON t.project_id = p.id"
+            " FROM projects p LEFT JOIN tasks t ON t.project_id = p.id AND t.deleted_at IS NULL"
+            " WHERE p.deleted_at IS NULL"
             " GROUP BY p.id, p.task_count, p.done_count"
             " HAVING p.task_count <> count(t.id) FILTER (WHERE t.status <> 'cancelled')"
             " OR p.done_count <> count(t.id) FILTER (WHERE t.done)"
