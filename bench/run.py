@@ -44,7 +44,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,7 @@ import psutil
 
 from bench.ceiling import body_of
 from bench.load import Counters, ProcessSampler, Wrk, WrkResult, system_pids
+from bench.plans import Reads, Services, statement_plans
 from bench.profile import record, summarise
 from bench.seed import (
     PASSWORD,
@@ -703,63 +704,10 @@ def _cursor_after(projects: str, token: str, pages: int) -> str:
     return cursor
 
 
-@dataclasses.dataclass(frozen=True)
-class Services:
-    """The projects service's use cases on one database, the read cache off."""
-
-    projects: Any
-    workspaces: Any
-    search: Any
-    my_tasks: Any
-
-
-Reads = dict[str, Callable[[], Awaitable[object]]]
-
-
 async def explain_reads(projects_url: str, reads_of: Callable[[Services], Reads]) -> dict[str, str]:
     """EXPLAIN (ANALYZE, BUFFERS) of the statements each read sends, in order."""
-    from sqlalchemy import event
-
-    from projectconnect.infra.cache import MemoryCache
-    from projectconnect.infra.config import normalize_database_url
-    from projectconnect.infra.db import Database
-    from projectconnect.projects.cache import ReadCache
-    from projectconnect.projects.my_tasks import MyTasksService
-    from projectconnect.projects.search import SearchService
-    from projectconnect.projects.service import ProjectService
-    from projectconnect.projects.workspaces import WorkspaceService
-    from projectconnect.projects.writes import Writes
-
-    db = Database(normalize_database_url(projects_url), name="bench-explain", pool_size=1)
-    writes = Writes(db, ReadCache(MemoryCache(), ttl=1, enabled=False))
-    workspaces = WorkspaceService(db, writes)
-    services = Services(
-        ProjectService(db, writes, workspaces), workspaces, SearchService(db), MyTasksService(db)
-    )
-    captured: list[tuple[str, Any]] = []
-
-    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        captured.append((statement, parameters))
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", capture)
-    plans: dict[str, str] = {}
-    try:
-        for name, read in reads_of(services).items():
-            captured.clear()
-            await read()
-            statements = list(captured)
-            texts = []
-            async with db.engine.connect() as connection:
-                for statement, parameters in statements:
-                    result = await connection.exec_driver_sql(
-                        "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + statement, parameters
-                    )
-                    texts.append("\n".join(row[0] for row in result))
-            plans[name] = "\n\n".join(texts)
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", capture)
-        await db.dispose()
-    return plans
+    plans = await statement_plans(projects_url, reads_of)
+    return {name: "\n\n".join(texts) for name, texts in plans.items()}
 
 
 async def explain(

@@ -6,7 +6,7 @@
 prints, for every read of `READS`, the plan of each statement the service ran for its first
 page (a page reads one index range per segment of its sort: see projects.listing). The
 tests (tests/integration/test_task_list_plans.py) assert on the same plans; `bench.run`
-puts them in its report.
+reports the plans of its own reads through the same `bench.plans`.
 """
 
 from __future__ import annotations
@@ -16,18 +16,11 @@ import asyncio
 import datetime as dt
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import event
-
-from projectconnect.infra.cache import MemoryCache
-from projectconnect.infra.config import normalize_database_url
-from projectconnect.infra.db import Database
-from projectconnect.projects.cache import ReadCache
+from bench.plans import Reads, Services, statement_plans
 from projectconnect.projects.listing import TaskQuery
-from projectconnect.projects.service import ProjectService
-from projectconnect.projects.workspaces import WorkspaceService
-from projectconnect.projects.writes import Writes
 
 # A read's name → the query string of `GET /projects/{id}/tasks` it stands for.
 READS: dict[str, dict[str, Any]] = {
@@ -57,36 +50,21 @@ async def task_list_plans(
     analyze: bool = False,
     limit: int = 20,
 ) -> dict[str, list[str]]:
-    """Each read of `READS`: the plan of each statement its first page ran, in order."""
-    db = Database(normalize_database_url(projects_url), name="bench-task-plans", pool_size=1)
-    writes = Writes(db, ReadCache(MemoryCache(), ttl=1, enabled=False))
-    service = ProjectService(db, writes, WorkspaceService(db, writes))
-    captured: list[tuple[str, Any]] = []
+    """Each read of `READS`: the plan of each statement on `tasks` its first page ran."""
 
-    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        captured.append((statement, parameters))
-
-    options = "ANALYZE, BUFFERS, COSTS OFF" if analyze else "COSTS OFF"
-    plans: dict[str, list[str]] = {}
-    event.listen(db.engine.sync_engine, "before_cursor_execute", capture)
-    try:
-        for name, params in READS.items():
+    def reads(s: Services) -> Reads:
+        def first_page(params: dict[str, Any]) -> Callable[[], Awaitable[object]]:
             query = TaskQuery.parse(user_id, today=dt.date(2027, 1, 15), **params)
-            captured.clear()
-            await service.list_tasks(user_id, str(project_id), limit, None, query)
-            statements = [s for s in captured if re.search(r"\bFROM tasks\b", s[0])]
-            texts = []
-            async with db.engine.connect() as connection:
-                for statement, parameters in statements:
-                    result = await connection.exec_driver_sql(
-                        f"EXPLAIN ({options}) {statement}", parameters
-                    )
-                    texts.append("\n".join(row[0] for row in result))
-            plans[name] = texts
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", capture)
-        await db.dispose()
-    return plans
+            return lambda: s.projects.list_tasks(user_id, str(project_id), limit, None, query)
+
+        return {name: first_page(params) for name, params in READS.items()}
+
+    return await statement_plans(
+        projects_url,
+        reads,
+        options="ANALYZE, BUFFERS, COSTS OFF" if analyze else "COSTS OFF",
+        keep=lambda statement: re.search(r"\bFROM tasks\b", statement) is not None,
+    )
 
 
 def main() -> None:

@@ -1,11 +1,7 @@
 // The board (drag and drop by mouse and keyboard) and the task panel (fields, Markdown, 412).
 import type { Locator, Page } from "@playwright/test";
+import { announced, cardTitles, column, moveByKeyboard } from "./support/board";
 import { expect, heading, logIn, PASSWORD, shot, test, uniqueEmail, type Api } from "./support/fixtures";
-
-const column = (page: Page, status: string) => page.locator(`.board-column[data-status="${status}"]`);
-const cardTitles = (page: Page, status: string) => column(page, status).locator(".board-card-title");
-/** dnd-kit's live region, where the moves are announced to screen readers. */
-const announced = (page: Page, text: string | RegExp) => page.getByRole("status").filter({ hasText: text });
 
 /** The server's order of a project's tasks: each status column's titles, by position. */
 async function serverColumns(api: Api, token: string, projectId: string): Promise<Record<string, string[]>> {
@@ -69,35 +65,24 @@ test("board: cards move between and within columns by mouse and by keyboard; the
   });
 
   // Keyboard: "Set up analytics" up one place within To do (Space, ArrowUp, Space).
-  const analytics = page.getByRole("button", { name: "Move Set up analytics" });
-  await analytics.focus();
-  // (The sensor listens for the arrow keys from the next tick on: wait for the pick-up to be announced.)
-  await page.keyboard.press("Space");
-  await expect(announced(page, "Picked up Set up analytics, in To do, position 2 of 2.")).toHaveCount(1);
-  await page.keyboard.press("ArrowUp");
-  await expect(announced(page, "Set up analytics would go in To do, position 1 of 2.")).toHaveCount(1);
-  await page.keyboard.press("Space");
+  await moveByKeyboard(page, "Set up analytics", "ArrowUp", {
+    pickedUp: "Picked up Set up analytics, in To do, position 2 of 2.",
+    wouldGo: "Set up analytics would go in To do, position 1 of 2.",
+  });
   await expect(cardTitles(page, "todo")).toHaveText(["Set up analytics", "Design the homepage"]);
   await expect(announced(page, "Dropped Set up analytics in To do, position 1 of 2.")).toHaveCount(1);
 
   // Keyboard: "Design the homepage" to the next column (Space, ArrowRight, Space).
-  await page.getByRole("button", { name: "Move Design the homepage" }).focus();
-  await page.keyboard.press("Space");
-  await expect(announced(page, "Picked up Design the homepage, in To do, position 2 of 2.")).toHaveCount(1);
-  await page.keyboard.press("ArrowRight");
-  await expect(announced(page, /^Design the homepage would go in In progress/)).toHaveCount(1);
-  await page.keyboard.press("Space");
+  await moveByKeyboard(page, "Design the homepage", "ArrowRight", {
+    pickedUp: "Picked up Design the homepage, in To do, position 2 of 2.",
+    wouldGo: /^Design the homepage would go in In progress/,
+  });
   await expect(announced(page, /^Dropped Design the homepage in In progress/)).toHaveCount(1);
   await expect(cardTitles(page, "in_progress").filter({ hasText: "Design the homepage" })).toBeVisible();
   await expect(cardTitles(page, "todo")).toHaveText(["Set up analytics"]);
 
   // Escape cancels a move: the card stays where it was.
-  await page.getByRole("button", { name: "Move Set up analytics" }).focus();
-  await page.keyboard.press("Space");
-  await expect(announced(page, /^Picked up Set up analytics/)).toHaveCount(1);
-  await page.keyboard.press("ArrowRight");
-  await expect(announced(page, /^Set up analytics would go in In progress/)).toHaveCount(1);
-  await page.keyboard.press("Escape");
+  await moveByKeyboard(page, "Set up analytics", "ArrowRight", { wouldGo: /^Set up analytics would go in In progress/ }, "Escape");
   await expect(announced(page, "Moving Set up analytics was cancelled. It is back in To do, position 1 of 1.")).toHaveCount(1);
   await expect(cardTitles(page, "todo")).toHaveText(["Set up analytics"]);
 

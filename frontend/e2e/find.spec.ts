@@ -23,7 +23,7 @@ test("delete a task: Undo in the toast brings it back", async ({ page, api, logg
   expect((await api.call("GET", `/projects/${id}/tasks/${taskId}`, { token })).status).toBe(404);
   const toast = page.getByRole("status", { name: "Notifications" });
   await expect(toast).toContainText("Task moved to trash");
-  // Focus stays where the person was working, not on the toast; Tab reaches Undo.
+  // Focus stays where the person was working, not on the toast.
   expect(await toast.evaluate((el) => el.contains(document.activeElement))).toBe(false);
   await toast.getByRole("button", { name: "Undo" }).click();
   await expect(page.getByText("Dig the beds", { exact: true })).toBeVisible();

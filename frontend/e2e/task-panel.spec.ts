@@ -1,11 +1,10 @@
 // The project page's filters (kept in the URL) and the task panel's comments and activity.
 import type { Page } from "@playwright/test";
+import { cardTitles, moveByKeyboard } from "./support/board";
 import { expect, shot, test } from "./support/fixtures";
 
 const listTitles = (page: Page) => page.locator(".task-list .task-title");
 const filterBar = (page: Page) => page.getByRole("search", { name: "Filter tasks" });
-const cardTitles = (page: Page, status: string) => page.locator(`.board-column[data-status="${status}"] .board-card-title`);
-const announced = (page: Page, text: string | RegExp) => page.getByRole("status").filter({ hasText: text });
 
 test("filters: assignee Me and title text narrow the list, live in the URL and survive a reload", async ({
   page,
@@ -78,12 +77,7 @@ test("task panel: comments are posted, edited and deleted; the activity shows th
   // A move on the board, by keyboard: To do to In progress.
   await page.goto(`/p/${id}?view=board`);
   await expect(cardTitles(page, "todo")).toHaveText(["Write the copy"]);
-  await page.getByRole("button", { name: "Move Write the copy" }).focus();
-  await page.keyboard.press("Space");
-  await expect(announced(page, /^Picked up Write the copy/)).toHaveCount(1);
-  await page.keyboard.press("ArrowRight");
-  await expect(announced(page, /^Write the copy would go in In progress/)).toHaveCount(1);
-  await page.keyboard.press("Space");
+  await moveByKeyboard(page, "Write the copy", "ArrowRight", { wouldGo: /^Write the copy would go in In progress/ });
   await expect(cardTitles(page, "in_progress")).toHaveText(["Write the copy"]);
   await expect
     .poll(async () => (await api.call("GET", `/projects/${id}/tasks/${taskId}`, { token })).json.status)

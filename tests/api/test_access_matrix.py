@@ -457,10 +457,8 @@ async def findable_task(cell: Cell) -> None:
 
 async def searched(cell: Cell, response: httpx.Response) -> None:
     """Members find the workspace's task; nobody else finds anything of it."""
-    hits = response.json()["items"]
-    assert ({h["id"] for h in hits} == {cell.ids["task"]}) is cell.seat.inside
-    if not cell.seat.inside:
-        assert hits == []
+    found = [h["id"] for h in response.json()["items"]]
+    assert found == ([cell.ids["task"]] if cell.seat.inside else [])
 
 
 async def searched_workspace(cell: Cell, response: httpx.Response) -> None:
@@ -517,6 +515,11 @@ async def listed_activity(cell: Cell, response: httpx.Response) -> None:
     items = response.json()["items"]
     assert items
     assert {e["project_id"] for e in items} == {cell.team.project}
+
+
+async def listed_task_activity(cell: Cell, response: httpx.Response) -> None:
+    await listed_activity(cell, response)
+    assert {e["task_id"] for e in response.json()["items"]} == {cell.team.task}
 
 
 async def trashed_task(cell: Cell) -> None:
@@ -643,7 +646,7 @@ ROUTES = [
     Route("project-activity", "GET", "/projects/{project}/activity?limit=100", (200,) * 4,
           effect=listed_activity),
     Route("task-activity", "GET", "/projects/{project}/tasks/{task}/activity", (200,) * 4,
-          effect=listed_activity),
+          effect=listed_task_activity),
     # The trash: every member sees it, members and above restore from it.
     Route("list-trash", "GET", "/workspaces/{workspace}/trash?limit=100", (200,) * 4,
           prepare=trashed_task, effect=listed_trash),

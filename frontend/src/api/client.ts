@@ -189,14 +189,9 @@ export const api = {
   /** Tasks and projects the caller may see; `q` of at least 2 characters. */
   search(
     q: string,
-    { cursor = null, limit = 20, workspaceId = null, signal }: { cursor?: string | null; limit?: number; workspaceId?: string | null; signal?: AbortSignal } = {},
+    { cursor = null, limit = 20, signal }: { cursor?: string | null; limit?: number; signal?: AbortSignal } = {},
   ): Promise<SearchResults> {
-    return call(
-      projects.GET("/search", {
-        params: { query: { q, limit, ...(cursor ? { cursor } : {}), ...(workspaceId ? { workspace: workspaceId } : {}) } },
-        signal,
-      }),
-    );
+    return call(projects.GET("/search", { params: { query: { q, limit, ...(cursor ? { cursor } : {}) } }, signal }));
   },
   /** The caller's tasks grouped by due date, relative to `today` (their local date). */
   myTasks(today: string, includeDone = false): Promise<MyTasks> {

@@ -56,6 +56,11 @@ export class RequestTimeout extends NetworkError {
   }
 }
 
+/** A write refused with 412: someone changed the thing since this page read it. */
+export function isConflict(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 412;
+}
+
 /** The caller gave up on the request (a dialog closed while it ran): nothing to report. */
 export function isAbort(error: unknown): boolean {
   return typeof error === "object" && error !== null && (error as { name?: unknown }).name === "AbortError";

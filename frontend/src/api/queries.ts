@@ -118,6 +118,27 @@ function mapPages<T, P extends { items: T[] }>(
   };
 }
 
+/** Keyset paging as every list endpoint answers it: no cursor first, then each page's `next_cursor`. */
+const byCursor = {
+  initialPageParam: null as string | null,
+  getNextPageParam: (last: { next_cursor: string | null }) => last.next_cursor ?? undefined,
+};
+
+/** Every page of a keyset-paged list, fetched in turn (stops early once `signal` aborts). */
+async function fetchAllPages<T>(
+  fetchPage: (cursor: string | null) => Promise<{ items: T[]; next_cursor: string | null }>,
+  signal?: AbortSignal,
+): Promise<T[]> {
+  const all: T[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { items: T[]; next_cursor: string | null } = await fetchPage(cursor);
+    all.push(...page.items);
+    cursor = signal?.aborted ? null : page.next_cursor;
+  } while (cursor);
+  return all;
+}
+
 function progressOf(done: number, total: number): number {
   return total === 0 ? 0 : Math.floor((done * 100) / total);
 }
@@ -143,8 +164,7 @@ export function useProjects(workspaceId: string) {
   return useInfiniteQuery({
     queryKey: queryKeys.projectList(workspaceId),
     queryFn: ({ pageParam }) => api.listProjects(pageParam, workspaceId),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    ...byCursor,
   });
 }
 
@@ -207,7 +227,7 @@ export function useUpdateProject() {
 export function useDeleteProject() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: ({ projectId, signal }: { projectId: string } & Abortable) => api.deleteProject(projectId, signal),
+    mutationFn: ({ projectId }: { projectId: string }) => api.deleteProject(projectId),
     onSuccess: (_data, { projectId }) => {
       qc.setQueriesData<ProjectPages>({ queryKey: queryKeys.projectList() }, (old) =>
         mapPages<Project, ProjectPage>(old, (p) => (p.id === projectId ? null : p)),
@@ -226,12 +246,7 @@ export function useRestoreProject() {
   return useMutation({
     mutationFn: (projectId: string) => api.restoreProject(projectId),
     onSuccess: (project) => qc.setQueryData(queryKeys.project(project.id), project),
-    onSettled: (_data, _error, projectId) =>
-      Promise.all([
-        qc.invalidateQueries({ queryKey: queryKeys.projectList() }),
-        qc.invalidateQueries({ queryKey: queryKeys.project(projectId) }),
-        invalidateFindings(qc),
-      ]),
+    onSettled: (_data, _error, projectId) => invalidateAfterTrashMove(qc, projectId),
   });
 }
 
@@ -300,22 +315,15 @@ export function useTasks(projectId: string, filters: TaskFilters = NO_FILTERS, e
   return useInfiniteQuery({
     queryKey: queryKeys.tasks(projectId, filters),
     queryFn: ({ pageParam }) => api.listTasks(projectId, pageParam, taskQuery(filters)),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    ...byCursor,
     enabled,
   });
 }
 
-/** Every page of one status column in position order, fetched in turn (keyset cursor). */
-async function fetchColumn(projectId: string, status: TaskStatus, filters: TaskFilters, signal: AbortSignal): Promise<Task[]> {
-  const all: Task[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: TaskPage = await api.listTasks(projectId, cursor, { ...taskQuery(filters), status: [status], sort: "position" });
-    all.push(...page.items);
-    cursor = signal.aborted ? null : page.next_cursor;
-  } while (cursor);
-  return all;
+/** Every page of one status column in position order. */
+function fetchColumn(projectId: string, status: TaskStatus, filters: TaskFilters, signal: AbortSignal): Promise<Task[]> {
+  const query = { ...taskQuery(boardFilters(filters)), status: [status], sort: "position" as const };
+  return fetchAllPages((cursor) => api.listTasks(projectId, cursor, query), signal);
 }
 
 /**
@@ -323,11 +331,11 @@ async function fetchColumn(projectId: string, status: TaskStatus, filters: TaskF
  * own, in position order, all at once; one list in board order.
  */
 export function useBoardTasks(projectId: string, filters: TaskFilters = NO_FILTERS, enabled = true) {
-  const board = boardFilters(filters);
   return useQuery({
-    queryKey: queryKeys.boardTasks(projectId, board),
+    // The key keeps only what the board uses of the filters (`boardFilters`).
+    queryKey: queryKeys.boardTasks(projectId, filters),
     queryFn: async ({ signal }) => {
-      const columns = await Promise.all(STATUSES.map((status) => fetchColumn(projectId, status, board, signal)));
+      const columns = await Promise.all(STATUSES.map((status) => fetchColumn(projectId, status, filters, signal)));
       // Already in order; sorting again keeps the board's order rule in one place.
       return boardOrder(columns.flat());
     },
@@ -368,6 +376,14 @@ function invalidateAfterTaskWrite(qc: QueryClient, projectId: string) {
   ]);
 }
 
+/**
+ * After a project or a task goes to the trash or comes back: its project and every list
+ * of projects, and the trash, search results and My tasks.
+ */
+function invalidateAfterTrashMove(qc: QueryClient, projectId: string) {
+  return Promise.all([invalidateAfterTaskWrite(qc, projectId), invalidateFindings(qc)]);
+}
+
 export function useCreateTask(projectId: string) {
   const qc = useQueryClient();
   return useMutation({
@@ -391,6 +407,19 @@ function nextStatus(before: Task, changes: TaskUpdate): TaskStatus {
 }
 
 const counted = (s: TaskStatus) => (s === "cancelled" ? 0 : 1);
+
+/** How the project's counts move when a task goes from one status to another. */
+function countsDelta(from: TaskStatus, to: TaskStatus) {
+  return { done: Number(to === "done") - Number(from === "done"), tasks: counted(to) - counted(from) };
+}
+
+/**
+ * While other edits of this project's tasks are still in flight, a refetch would overwrite
+ * their optimistic state; the last one to settle refetches for all.
+ */
+function refetchAfterLastEdit(qc: QueryClient, projectId: string) {
+  if (qc.isMutating({ mutationKey: ["update-task", projectId] }) <= 1) return invalidateAfterTaskWrite(qc, projectId);
+}
 
 /**
  * An edit of a task's fields. `checked`: sent with If-Match of the version the cache holds
@@ -434,10 +463,7 @@ function useTaskEditMutation(projectId: string, handlers: EditHandlers, scoped: 
       // not undo other edits made meanwhile.
       const revert: Partial<Task> = {};
       for (const key of Object.keys(applied) as (keyof Task)[]) Object.assign(revert, { [key]: before[key] });
-      const counts = {
-        done: Number(status === "done") - Number(before.status === "done"),
-        tasks: counted(status) - counted(before.status),
-      };
+      const counts = countsDelta(before.status, status);
       updateCachedTasks(qc, projectId, (t) => (t.id === taskId ? { ...t, ...applied } : t));
       shiftCounts(qc, projectId, counts);
       return { revert, counts };
@@ -455,9 +481,7 @@ function useTaskEditMutation(projectId: string, handlers: EditHandlers, scoped: 
     },
     onSettled: (_data, _error, edit) => {
       handlers.onSettled?.(edit);
-      // While other edits of this project's tasks are still in flight, a refetch would
-      // overwrite their optimistic state; the last one to settle refetches for all.
-      if (qc.isMutating({ mutationKey: ["update-task", projectId] }) <= 1) return invalidateAfterTaskWrite(qc, projectId);
+      return refetchAfterLastEdit(qc, projectId);
     },
   });
 }
@@ -506,9 +530,7 @@ export function useMoveTask(
       if (previous) qc.setQueryData(boardKey, previous);
       onError(error, move);
     },
-    onSettled: () => {
-      if (qc.isMutating({ mutationKey: ["update-task", projectId] }) <= 1) return invalidateAfterTaskWrite(qc, projectId);
-    },
+    onSettled: () => refetchAfterLastEdit(qc, projectId),
   });
   return {
     ...mutation,
@@ -521,10 +543,7 @@ export function useMoveTask(
         updateCachedTasks(qc, projectId, (t) =>
           t.id === move.taskId ? { ...t, status: move.status, done: move.status === "done" } : t,
         );
-        shiftCounts(qc, projectId, {
-          done: Number(move.status === "done") - Number(before.status === "done"),
-          tasks: counted(move.status) - counted(before.status),
-        });
+        shiftCounts(qc, projectId, countsDelta(before.status, move.status));
       }
       mutation.mutate({ move, previous });
     },
@@ -534,9 +553,9 @@ export function useMoveTask(
 export function useDeleteTask(projectId: string) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: ({ taskId, signal }: { taskId: string } & Abortable) => api.deleteTask(projectId, taskId, signal),
+    mutationFn: ({ taskId }: { taskId: string }) => api.deleteTask(projectId, taskId),
     onSuccess: (_data, { taskId }) => updateCachedTasks(qc, projectId, (t) => (t.id === taskId ? null : t)),
-    onSettled: () => Promise.all([invalidateAfterTaskWrite(qc, projectId), invalidateFindings(qc)]),
+    onSettled: () => invalidateAfterTrashMove(qc, projectId),
   });
 }
 
@@ -545,12 +564,7 @@ export function useRestoreTask() {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: ({ projectId, taskId }: { projectId: string; taskId: string }) => api.restoreTask(projectId, taskId),
-    onSettled: (_data, _error, { projectId }) =>
-      Promise.all([
-        qc.invalidateQueries({ queryKey: queryKeys.project(projectId) }),
-        qc.invalidateQueries({ queryKey: queryKeys.projectList() }),
-        invalidateFindings(qc),
-      ]),
+    onSettled: (_data, _error, { projectId }) => invalidateAfterTrashMove(qc, projectId),
   });
 }
 
@@ -560,8 +574,7 @@ export function useTrash(workspaceId: string) {
   return useInfiniteQuery({
     queryKey: queryKeys.trash(workspaceId),
     queryFn: ({ pageParam }) => api.listTrash(workspaceId, pageParam),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    ...byCursor,
     staleTime: 0,
   });
 }
@@ -573,8 +586,7 @@ export function useComments(projectId: string, taskId: string) {
   return useInfiniteQuery({
     queryKey: queryKeys.comments(projectId, taskId),
     queryFn: ({ pageParam }) => api.listComments(projectId, taskId, pageParam),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    ...byCursor,
   });
 }
 
@@ -583,8 +595,7 @@ export function useActivity(projectId: string, taskId: string) {
   return useInfiniteQuery({
     queryKey: queryKeys.activity(projectId, taskId),
     queryFn: ({ pageParam }) => api.listActivity(projectId, taskId, pageParam),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    ...byCursor,
     staleTime: 0,
   });
 }
@@ -606,9 +617,8 @@ export function useQuickSearch(q: string, limit = 8) {
 export function useSearchPages(q: string) {
   return useInfiniteQuery({
     queryKey: queryKeys.search(q, true),
-    queryFn: ({ pageParam, signal }) => api.search(q, { cursor: pageParam, limit: 20, signal }),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    queryFn: ({ pageParam, signal }) => api.search(q, { cursor: pageParam, signal }),
+    ...byCursor,
     enabled: q.length >= MIN_QUERY_LENGTH,
   });
 }
@@ -768,8 +778,7 @@ export function useMembers(workspaceId: string) {
   return useInfiniteQuery({
     queryKey: queryKeys.members(workspaceId),
     queryFn: ({ pageParam }) => api.listMembers(workspaceId, pageParam),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    ...byCursor,
   });
 }
 
@@ -777,16 +786,7 @@ export function useMembers(workspaceId: string) {
 export function useAllMembers(workspaceId: string | undefined) {
   return useQuery({
     queryKey: queryKeys.allMembers(workspaceId ?? ""),
-    queryFn: async () => {
-      const all: Member[] = [];
-      let cursor: string | null = null;
-      do {
-        const page = await api.listMembers(workspaceId!, cursor);
-        all.push(...page.items);
-        cursor = page.next_cursor;
-      } while (cursor);
-      return all;
-    },
+    queryFn: ({ signal }) => fetchAllPages((cursor) => api.listMembers(workspaceId!, cursor), signal),
     enabled: !!workspaceId,
     staleTime: 60_000,
   });
@@ -814,8 +814,7 @@ export function useInvitations(workspaceId: string, enabled: boolean) {
   return useInfiniteQuery({
     queryKey: queryKeys.invitations(workspaceId),
     queryFn: ({ pageParam }) => api.listInvitations(workspaceId, pageParam),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.next_cursor ?? undefined,
+    ...byCursor,
     enabled,
   });
 }

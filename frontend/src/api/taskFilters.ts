@@ -92,18 +92,6 @@ export function boardFilters(filters: TaskFilters): TaskFilters {
   return { ...filters, status: [], sort: null, order: null };
 }
 
-/** Whether anything narrows the tasks (sorting does not). */
-export function isFiltered(filters: TaskFilters, view: "list" | "board" = "list"): boolean {
-  return (
-    (view === "list" && filters.status.length > 0) ||
-    filters.assignee.length > 0 ||
-    filters.label.length > 0 ||
-    filters.priority.length > 0 ||
-    filters.overdue ||
-    filters.q !== ""
-  );
-}
-
 /** How many filters are set (for the phone's "Filters (2)" disclosure). */
 export function filterCount(filters: TaskFilters, view: "list" | "board" = "list"): number {
   return (
@@ -114,6 +102,11 @@ export function filterCount(filters: TaskFilters, view: "list" | "board" = "list
     Number(filters.overdue) +
     Number(filters.q !== "")
   );
+}
+
+/** Whether anything narrows the tasks (sorting does not). */
+export function isFiltered(filters: TaskFilters, view: "list" | "board" = "list"): boolean {
+  return filterCount(filters, view) > 0;
 }
 
 /** GET /projects/{id}/tasks query parameters for the filters (nothing for empty ones). */

@@ -22,7 +22,7 @@ export const PRIORITY_NAMES: Record<TaskPriority, string> = {
 };
 
 /** The server orders positions by their bytes (ASCII keys): a plain comparison, never a locale's. */
-export function comparePositions(a: string, b: string): number {
+function comparePositions(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 

@@ -12,6 +12,18 @@ export function ErrorAlert({ error, children }: { error: unknown; children?: Rea
   );
 }
 
+/** A failure the person reads and puts away: the message, and Dismiss. */
+export function FailureAlert({ message, onDismiss }: { message: ReactNode; onDismiss: () => void }) {
+  return (
+    <div className="alert alert-error" role="alert">
+      <p>{message}</p>
+      <button type="button" className="btn btn-secondary btn-small" onClick={onDismiss}>
+        Dismiss
+      </button>
+    </div>
+  );
+}
+
 /**
  * A load in progress. `paused`: TanStack Query holds the request until the browser is
  * online again, so say that rather than "Loading…" forever.

@@ -2,7 +2,8 @@ import type { ReactNode } from "react";
 import type { Project } from "../api/client";
 import { describeError } from "../api/errors";
 import { useDeleteProject, useRestoreProject } from "../api/queries";
-import { showToast } from "./Toast";
+import { FailureAlert } from "./feedback";
+import { restoreReports, showMovedToTrash } from "./trashToasts";
 
 /**
  * Deleting a project at once (it goes to the trash, so no "are you sure?"), then a toast
@@ -13,19 +14,14 @@ export function useProjectDeletion({ onDeleted }: { onDeleted?(project: Project)
   const restore = useRestoreProject();
 
   function undo(project: Project) {
-    restore.mutate(project.id, {
-      onSuccess: () => showToast(`Project “${project.name}” restored.`),
-      onError: (error) => showToast(`Couldn’t restore “${project.name}”: ${describeError(error)}`),
-    });
+    restore.mutate(project.id, restoreReports("project", project.name));
   }
 
   const failure: ReactNode = remove.error ? (
-    <div className="alert alert-error" role="alert">
-      <p>Couldn’t delete the project: {describeError(remove.error)}</p>
-      <button type="button" className="btn btn-secondary btn-small" onClick={() => remove.reset()}>
-        Dismiss
-      </button>
-    </div>
+    <FailureAlert
+      message={<>Couldn’t delete the project: {describeError(remove.error)}</>}
+      onDismiss={() => remove.reset()}
+    />
   ) : null;
 
   return {
@@ -36,7 +32,7 @@ export function useProjectDeletion({ onDeleted }: { onDeleted?(project: Project)
         { projectId: project.id },
         {
           onSuccess: () => {
-            showToast("Project moved to trash", { label: "Undo", run: () => undo(project) });
+            showMovedToTrash("project", () => undo(project));
             onDeleted?.(project);
           },
         },

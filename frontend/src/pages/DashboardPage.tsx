@@ -4,7 +4,7 @@ import type { Project, Workspace } from "../api/client";
 import { describeError } from "../api/errors";
 import { useCreateProject, useProjects } from "../api/queries";
 import { canEdit } from "../api/roles";
-import { ErrorAlert, LoadMore, ProgressBar, Spinner } from "../components/feedback";
+import { ErrorAlert, FailureAlert, LoadMore, ProgressBar, Spinner } from "../components/feedback";
 import { ProjectFormDialog } from "../components/ProjectFormDialog";
 import { useProjectDeletion } from "../components/useProjectDeletion";
 import { useProjectEditing } from "../components/useProjectEditing";
@@ -117,14 +117,10 @@ function WorkspaceProjects({ workspace }: { workspace: Workspace }) {
         {notice}
       </p>
       {editing.failure ? (
-        <div className="alert alert-error" role="alert">
-          <p>
-            Couldn’t save your changes to “{editing.failure.name}”: {describeError(editing.failure.error)}
-          </p>
-          <button type="button" className="btn btn-secondary btn-small" onClick={editing.dismissFailure}>
-            Dismiss
-          </button>
-        </div>
+        <FailureAlert
+          message={<>Couldn’t save your changes to “{editing.failure.name}”: {describeError(editing.failure.error)}</>}
+          onDismiss={editing.dismissFailure}
+        />
       ) : null}
       {deletion.failure}
 

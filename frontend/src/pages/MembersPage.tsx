@@ -30,7 +30,7 @@ import {
 import { ConfirmDialog } from "../components/ConfirmDialog";
 import { OneFieldForm } from "../components/OneFieldForm";
 import { SelectField, TextField, useFormErrors } from "../components/fields";
-import { ErrorAlert, LoadMore, Spinner } from "../components/feedback";
+import { ErrorAlert, FailureAlert, LoadMore, Spinner } from "../components/feedback";
 import { WorkspaceShell } from "../components/WorkspaceShell";
 import { useAbortable, useDocumentTitle } from "../hooks";
 
@@ -356,12 +356,7 @@ function MembersSection({ workspace, meId }: { workspace: Workspace; meId: strin
         {notice}
       </p>
       {failure ? (
-        <div className="alert alert-error" role="alert">
-          <p>{failure}</p>
-          <button type="button" className="btn btn-secondary btn-small" onClick={() => setFailure(null)}>
-            Dismiss
-          </button>
-        </div>
+        <FailureAlert message={failure} onDismiss={() => setFailure(null)} />
       ) : null}
       {members.isPending ? (
         <Spinner label="Loading members…" paused={members.fetchStatus === "paused"} />

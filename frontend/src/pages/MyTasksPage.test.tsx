@@ -10,7 +10,6 @@ const mine = (overrides: Record<string, unknown>) => ({
   ...task(overrides),
   project_name: "Garden",
   workspace_id: "33333333-3333-4333-8333-333333333333",
-  comment_count: 0,
 });
 
 beforeEach(() => {

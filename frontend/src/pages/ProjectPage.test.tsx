@@ -71,8 +71,8 @@ describe("ProjectPage", () => {
     const user = userEvent.setup();
     renderPage();
     await user.click(await screen.findByRole("checkbox", { name: "Dig" }));
-    const patch = api.calls.find((r) => r.method === "PATCH");
     await waitFor(() => expect(api.count("GET", `/projects/${P.id}`)).toBeGreaterThan(1)); // invalidated
+    const patch = api.calls.find((r) => r.method === "PATCH");
     expect(await patch!.json()).toEqual({ done: true });
   });
 

@@ -14,8 +14,8 @@ import {
   useWorkspaces,
 } from "../api/queries";
 import { canEdit } from "../api/roles";
-import { boardFilters, filtersFromParams, paramsWithFilters, type TaskFilters } from "../api/taskFilters";
-import { ProgressBar, Spinner } from "../components/feedback";
+import { filtersFromParams, paramsWithFilters, type TaskFilters } from "../api/taskFilters";
+import { FailureAlert, ProgressBar, Spinner } from "../components/feedback";
 import { BoardView } from "../components/tasks/BoardView";
 import { FilterBar } from "../components/tasks/FilterBar";
 import { AddTaskForm, TaskList } from "../components/tasks/ListView";
@@ -24,10 +24,10 @@ import { useProjectEditing } from "../components/useProjectEditing";
 import { useDocumentTitle } from "../hooks";
 import { taskSummary } from "./DashboardPage";
 
-export type ProjectView = "list" | "board";
+type ProjectView = "list" | "board";
 
 /** The view in the URL (`?view=board`); the list unless it says otherwise. */
-export function viewOf(params: URLSearchParams): ProjectView {
+function viewOf(params: URLSearchParams): ProjectView {
   return params.get("view") === "board" ? "board" : "list";
 }
 
@@ -66,7 +66,7 @@ export function ProjectPage() {
   const filters = filtersFromParams(params);
   // Start loading the tasks with the project, not after it (the same query as the view's).
   useTasks(projectId, filters, view === "list");
-  useBoardTasks(projectId, boardFilters(filters), view === "board");
+  useBoardTasks(projectId, filters, view === "board");
   const setFilters = (next: TaskFilters) => setParams(paramsWithFilters(params, next), { replace: true });
   const navigate = useNavigate();
   // The project goes to the trash: back to its workspace, where the toast offers Undo.
@@ -123,19 +123,19 @@ export function ProjectPage() {
           {p.description ? <p className="project-description">{p.description}</p> : null}
         </div>
         {editable ? (
-        <div className="page-header-actions">
-          <button type="button" className="btn btn-secondary" onClick={() => editing.startEditing(p)}>
-            Edit project
-          </button>
-          <button
-            type="button"
-            className="btn btn-ghost-danger"
-            onClick={() => deletion.remove(p)}
-            disabled={deletion.isDeleting(p.id)}
-          >
-            {deletion.isDeleting(p.id) ? "Deleting…" : "Delete project"}
-          </button>
-        </div>
+          <div className="page-header-actions">
+            <button type="button" className="btn btn-secondary" onClick={() => editing.startEditing(p)}>
+              Edit project
+            </button>
+            <button
+              type="button"
+              className="btn btn-ghost-danger"
+              onClick={() => deletion.remove(p)}
+              disabled={deletion.isDeleting(p.id)}
+            >
+              {deletion.isDeleting(p.id) ? "Deleting…" : "Delete project"}
+            </button>
+          </div>
         ) : (
           <p className="badge badge-muted" title="Viewers see projects and tasks but change nothing.">
             View only
@@ -144,12 +144,10 @@ export function ProjectPage() {
       </div>
 
       {editing.failure ? (
-        <div className="alert alert-error" role="alert">
-          <p>Couldn’t save your changes: {describeError(editing.failure.error)}</p>
-          <button type="button" className="btn btn-secondary btn-small" onClick={editing.dismissFailure}>
-            Dismiss
-          </button>
-        </div>
+        <FailureAlert
+          message={<>Couldn’t save your changes: {describeError(editing.failure.error)}</>}
+          onDismiss={editing.dismissFailure}
+        />
       ) : null}
       {deletion.failure}
 
@@ -174,7 +172,7 @@ export function ProjectPage() {
         <FilterBar filters={filters} view={view} members={members} labels={labels} meId={me?.id} onChange={setFilters} />
         {editable ? <AddTaskForm projectId={p.id} /> : null}
         {view === "board" ? (
-          <BoardView project={p} editable={editable} filters={boardFilters(filters)} />
+          <BoardView project={p} editable={editable} filters={filters} />
         ) : (
           <TaskList projectId={p.id} workspaceId={p.workspace_id} editable={editable} filters={filters} />
         )}

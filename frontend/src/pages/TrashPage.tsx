@@ -1,11 +1,10 @@
 import { useRef } from "react";
 import { Link, useParams } from "react-router";
 import type { TrashItem, Workspace } from "../api/client";
-import { describeError } from "../api/errors";
 import { useAllMembers, useRestoreProject, useRestoreTask, useTrash } from "../api/queries";
 import { canEdit } from "../api/roles";
 import { ErrorAlert, LoadMore, Spinner } from "../components/feedback";
-import { showToast } from "../components/Toast";
+import { restoreReports } from "../components/trashToasts";
 import { memberName } from "../components/tasks/TaskMeta";
 import { WorkspaceShell } from "../components/WorkspaceShell";
 import { useDocumentTitle, useLoadWhenVisible } from "../hooks";
@@ -38,10 +37,7 @@ function Trash({ workspace }: { workspace: Workspace }) {
     (restoreTask.isPending && restoreTask.variables?.taskId === item.id);
 
   function restore(item: TrashItem) {
-    const handlers = {
-      onSuccess: () => showToast(`${item.kind === "project" ? "Project" : "Task"} “${item.title}” restored.`),
-      onError: (error: unknown) => showToast(`Couldn’t restore “${item.title}”: ${describeError(error)}`),
-    };
+    const handlers = restoreReports(item.kind, item.title);
     if (item.kind === "project") restoreProject.mutate(item.id, handlers);
     else restoreTask.mutate({ projectId: item.project_id, taskId: item.id }, handlers);
   }

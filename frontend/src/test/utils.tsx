@@ -135,6 +135,7 @@ export const task = (overrides: Record<string, unknown> = {}) => ({
   labels: [],
   position: "a0",
   version: 1,
+  comment_count: 0,
   created_at: "2026-01-01T00:00:00Z",
   updated_at: "2026-01-01T00:00:00Z",
   ...overrides,

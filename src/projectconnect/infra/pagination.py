@@ -8,11 +8,23 @@ import datetime as dt
 import json
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from projectconnect.infra.problems import FieldError, InvalidInput
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+
+
+def _pack(values: list[str]) -> str:
+    raw = json.dumps(values, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode()
+
+
+def _unpack(cursor: str) -> Any:
+    """What `_pack` wrote; binascii.Error or ValueError when it is not base64 JSON."""
+    padded = cursor + "=" * (-len(cursor) % 4)
+    return json.loads(base64.urlsafe_b64decode(padded.encode()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,14 +33,12 @@ class Position:
     id: uuid.UUID
 
     def encode(self) -> str:
-        raw = json.dumps([self.created_at.isoformat(), str(self.id)], separators=(",", ":"))
-        return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode()
+        return _pack([self.created_at.isoformat(), str(self.id)])
 
     @classmethod
     def decode(cls, cursor: str) -> Position:
         try:
-            padded = cursor + "=" * (-len(cursor) % 4)
-            created_at, id_ = json.loads(base64.urlsafe_b64decode(padded.encode()))
+            created_at, id_ = _unpack(cursor)
             when = dt.datetime.fromisoformat(created_at)
             if when.tzinfo is None:
                 raise ValueError("cursor time without zone")
@@ -66,16 +76,14 @@ class SortCursor:
     values: tuple[str, ...]
 
     def encode(self) -> str:
-        raw = json.dumps([self.sort, self.order, self.segment, *self.values], separators=(",", ":"))
-        return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode()
+        return _pack([self.sort, self.order, self.segment, *self.values])
 
     @classmethod
     def decode(cls, cursor: str, legacy: tuple[str, str]) -> SortCursor:
         """A cursor as `encode` wrote it; a `Position` (what lists issued before they had
         several sorts) reads as one of the `legacy` (sort, order)."""
         try:
-            padded = cursor + "=" * (-len(cursor) % 4)
-            raw = json.loads(base64.urlsafe_b64decode(padded.encode()))
+            raw = _unpack(cursor)
         except (binascii.Error, ValueError, TypeError) as exc:
             raise _invalid_cursor("cursor_invalid", "Bad cursor.") from exc
         if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):

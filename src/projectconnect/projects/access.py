@@ -126,17 +126,21 @@ class Grant:
             )
             raise forbidden(needed, "Changing this member")
 
-    def require_comment_edit(self, author_id: uuid.UUID) -> None:
-        """Only its author edits a comment, with the role to comment; no role edits another's."""
+    def require_comment_edit(self, author_id: uuid.UUID) -> Action:
+        """Only its author edits a comment, with the role to comment; no role edits another's.
+        The action the write relies on until it commits."""
         self.require(Action.COMMENT)
         if author_id != self.user_id:
             raise Forbidden("Only the author of a comment can edit it.")
+        return Action.COMMENT
 
-    def require_comment_removal(self, author_id: uuid.UUID) -> None:
-        """Authors delete their own comments; admins and owners anyone's."""
+    def require_comment_removal(self, author_id: uuid.UUID) -> Action:
+        """Authors delete their own comments; admins and owners anyone's. The action the
+        write relies on until it commits."""
         if author_id == self.user_id and self.allows(Action.COMMENT):
-            return
+            return Action.COMMENT
         self.require(Action.MODERATE_COMMENTS)
+        return Action.MODERATE_COMMENTS
 
 
 _WHAT: Final[Mapping[Action, str]] = {

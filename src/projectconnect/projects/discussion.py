@@ -23,7 +23,7 @@ from projectconnect.projects.activity import ActivityLog, ActivityRepository, Ch
 from projectconnect.projects.models import ActivityEntry, Comment, Project, Task
 from projectconnect.projects.repository import TaskRepository
 from projectconnect.projects.service import TASK_NOT_FOUND, Page, page_of
-from projectconnect.projects.writes import Writes
+from projectconnect.projects.writes import Unit, Writes
 
 COMMENT_NOT_FOUND = "No such comment."
 
@@ -98,10 +98,7 @@ class CommentService:
             if await comments.tasks.get(tid) is None:
                 raise NotFound(TASK_NOT_FOUND)
             rows = await comments.list_page(tid, limit + 1, after)
-        last = (
-            Position(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
-        )
-        return page_of(rows, limit, last)
+        return page_of(rows, limit, lambda c: Position(c.created_at, c.id))
 
     async def create(self, user_id: uuid.UUID, project_id: str, task_id: str, body: str) -> Comment:
         tid = parse_id(task_id, TASK_NOT_FOUND)
@@ -134,11 +131,8 @@ class CommentService:
         cid = parse_id(comment_id, COMMENT_NOT_FOUND)
         now = utcnow()
         async with self.writes.open(user_id) as unit:
-            project, grant = await unit.project(project_id, Action.READ)
-            comments = CommentRepository(unit.session, grant, project)
-            comment = await _found(comments, tid, cid)
-            grant.require_comment_edit(comment.author_id)
-            await unit.rely_on(grant, Action.COMMENT)
+            project, grant, _, comment = await _comment(unit, project_id, tid, cid)
+            await unit.rely_on(grant, grant.require_comment_edit(comment.author_id))
             if comment.body != body:
                 comment.body = body
                 comment.edited_at = now
@@ -155,12 +149,8 @@ class CommentService:
         cid = parse_id(comment_id, COMMENT_NOT_FOUND)
         now = utcnow()
         async with self.writes.open(user_id) as unit:
-            project, grant = await unit.project(project_id, Action.READ)
-            comments = CommentRepository(unit.session, grant, project)
-            comment = await _found(comments, tid, cid)
-            grant.require_comment_removal(comment.author_id)
-            own = comment.author_id == user_id
-            await unit.rely_on(grant, Action.COMMENT if own else Action.MODERATE_COMMENTS)
+            project, grant, comments, comment = await _comment(unit, project_id, tid, cid)
+            await unit.rely_on(grant, grant.require_comment_removal(comment.author_id))
             if not await comments.count(tid, -1):
                 raise NotFound(TASK_NOT_FOUND)
             await unit.session.delete(comment)
@@ -170,13 +160,19 @@ class CommentService:
             unit.touch_project(project)
 
 
-async def _found(comments: CommentRepository, task_id: uuid.UUID, comment_id: uuid.UUID) -> Comment:
-    comment = await comments.get(task_id, comment_id)
+async def _comment(
+    unit: Unit, project_id: str, tid: uuid.UUID, cid: uuid.UUID
+) -> tuple[Project, Grant, CommentRepository, Comment]:
+    """The comment a write names, of a live task of a project the caller may read: 404
+    naming the task when it is not there, else the comment."""
+    project, grant = await unit.project(project_id, Action.READ)
+    comments = CommentRepository(unit.session, grant, project)
+    comment = await comments.get(tid, cid)
     if comment is None:
-        if await comments.tasks.get(task_id) is None:
+        if await comments.tasks.get(tid) is None:
             raise NotFound(TASK_NOT_FOUND)
         raise NotFound(COMMENT_NOT_FOUND)
-    return comment
+    return project, grant, comments, comment
 
 
 class ActivityFeed:
@@ -202,5 +198,4 @@ class ActivityFeed:
             rows = await ActivityRepository(session, grant, project).list_page(
                 limit + 1, after, tid
             )
-        last = Position(rows[limit - 1].at, rows[limit - 1].id) if len(rows) > limit else None
-        return page_of(rows, limit, last)
+        return page_of(rows, limit, lambda e: Position(e.at, e.id))

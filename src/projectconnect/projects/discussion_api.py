@@ -18,6 +18,7 @@ from projectconnect.projects.schemas import (
     CommentPublic,
     CommentUpdate,
 )
+from projectconnect.projects.service import Page
 
 router = APIRouter(tags=["comments"], responses=problem_responses(401, 403, 404, 422, 500, 503))
 COMMENTS = "/projects/{project_id}/tasks/{task_id}/comments"
@@ -44,8 +45,9 @@ def comment_public(comment: Comment) -> CommentPublic:
     )
 
 
-def activity_public(entry: ActivityEntry) -> ActivityPublic:
-    return ActivityPublic.model_validate(entry, from_attributes=True)
+def activity_page(page: Page[ActivityEntry]) -> ActivityPage:
+    items = [ActivityPublic.model_validate(e, from_attributes=True) for e in page.items]
+    return ActivityPage(items=items, next_cursor=page.next_cursor)
 
 
 @router.get(COMMENTS)
@@ -103,10 +105,7 @@ async def list_project_activity(
     cursor: Cursor = None,
 ) -> ActivityPage:
     """What happened to the project and its tasks, newest first."""
-    page = await activity_of(request).list(caller.user_id, project_id, limit, cursor)
-    return ActivityPage(
-        items=[activity_public(e) for e in page.items], next_cursor=page.next_cursor
-    )
+    return activity_page(await activity_of(request).list(caller.user_id, project_id, limit, cursor))
 
 
 @router.get("/projects/{project_id}/tasks/{task_id}/activity", tags=["activity"])
@@ -119,7 +118,6 @@ async def list_task_activity(
     cursor: Cursor = None,
 ) -> ActivityPage:
     """What happened to the task, newest first."""
-    page = await activity_of(request).list(caller.user_id, project_id, limit, cursor, task_id)
-    return ActivityPage(
-        items=[activity_public(e) for e in page.items], next_cursor=page.next_cursor
+    return activity_page(
+        await activity_of(request).list(caller.user_id, project_id, limit, cursor, task_id)
     )

@@ -66,14 +66,9 @@ class MyTasksService:
         self, user_id: uuid.UUID, today: dt.date, *, include_done: bool = False
     ) -> Agenda:
         ends = week_end(today)
-        conditions = _groups(today, ends)
         names: list[Group] = [*OPEN_GROUPS, "done"] if include_done else list(OPEN_GROUPS)
         async with self.db.session() as session:
-            counts = await _counts(session, user_id, conditions, include_done)
-            groups: dict[Group, TaskGroup] = {}
-            for name in names:
-                rows = await _first(session, user_id, name, conditions[name])
-                groups[name] = TaskGroup(counts.get(name, 0), rows)
+            groups = await _first_of_each(session, user_id, _groups(today, ends), names)
             await _add_links(session, [t for g in groups.values() for t in g.items])
         return Agenda(today, ends, groups)
 
@@ -103,39 +98,58 @@ def _groups(today: dt.date, ends: dt.date) -> dict[Group, ColumnElement[bool]]:
     }
 
 
-async def _counts(
+async def _first_of_each(
     session: AsyncSession,
     user_id: uuid.UUID,
     conditions: dict[Group, ColumnElement[bool]],
-    include_done: bool,
-) -> dict[Group, int]:
-    wanted = [(name, c) for name, c in conditions.items() if include_done or name != "done"]
-    bucket = case(*((c, literal(name)) for name, c in wanted), else_=None).label("bucket")
-    buckets = _assigned(user_id, bucket).subquery("buckets")
-    statement = select(buckets.c.bucket, func.count()).group_by(buckets.c.bucket)
-    return {name: int(n) for name, n in await session.execute(statement) if name is not None}
-
-
-def _order(name: Group) -> list[Any]:
-    if name == "done":
-        return [Task.completed_at.desc(), Task.id]
+    names: list[Group],
+) -> dict[Group, TaskGroup]:
+    """Each group's count and first `GROUP_CAP` tasks, in one read of the assignments: each
+    row is tagged with its group, ranked within it and told the group's size."""
+    bucket = case(*((conditions[name], literal(name)) for name in names), else_=None)
     priority = case(_PRIORITY_ORDER, value=Task.priority, else_=len(_PRIORITY_ORDER))
-    return [Task.due_date, priority, Task.created_at, Task.id]
-
-
-async def _first(
-    session: AsyncSession, user_id: uuid.UUID, name: Group, condition: ColumnElement[bool]
-) -> list[MyTask]:
-    statement = (
-        _assigned(user_id, Task, Project.name, Project.workspace_id)
-        .where(condition)
-        .order_by(*_order(name))
-        .limit(GROUP_CAP)
-    )
-    return [
-        MyTask(TaskView(task, [], []), project_name, workspace_id)
-        for task, project_name, workspace_id in await session.execute(statement)
+    tagged = _assigned(
+        user_id,
+        Task.id.label("task_id"),
+        bucket.label("bucket"),
+        Task.completed_at,
+        Task.due_date,
+        priority.label("priority"),
+        Task.created_at,
+        Project.name.label("project_name"),
+        Project.workspace_id,
+    ).subquery("tagged")
+    done = tagged.c.bucket == literal("done")
+    # Done: last completed first; open: by due date, then priority, then creation.
+    order = [
+        case((done, tagged.c.completed_at)).desc(),
+        *(
+            case((~done, key))
+            for key in (tagged.c.due_date, tagged.c.priority, tagged.c.created_at)
+        ),
+        tagged.c.task_id,
     ]
+    ranked = (
+        select(
+            tagged,
+            func.row_number().over(partition_by=tagged.c.bucket, order_by=order).label("rank"),
+            func.count().over(partition_by=tagged.c.bucket).label("total"),
+        )
+        .where(tagged.c.bucket.is_not(None))
+        .subquery("ranked")
+    )
+    statement = (
+        select(Task, ranked.c.bucket, ranked.c.total, ranked.c.project_name, ranked.c.workspace_id)
+        .join(ranked, ranked.c.task_id == Task.id)
+        .where(ranked.c.rank <= GROUP_CAP)
+        .order_by(ranked.c.rank)
+    )
+    items: dict[Group, list[MyTask]] = {name: [] for name in names}
+    counts: dict[Group, int] = {}
+    for task, name, total, project_name, workspace_id in await session.execute(statement):
+        items[name].append(MyTask(TaskView(task, [], []), project_name, workspace_id))
+        counts[name] = int(total)
+    return {name: TaskGroup(counts.get(name, 0), items[name]) for name in names}
 
 
 async def _add_links(session: AsyncSession, tasks: Sequence[MyTask]) -> None:

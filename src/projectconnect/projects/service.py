@@ -7,7 +7,7 @@ Reads resolve the caller's access with `projects.access`; writes go through a
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -46,11 +46,13 @@ class Page(Generic[Row]):
     next_cursor: str | None
 
 
-def page_of(rows: Sequence[Row], limit: int, last: Position | None) -> Page[Row]:
-    """A page from up to `limit + 1` rows in creation order: the extra one tells whether
-    another page exists; `last` is the position of the page's last row, the next cursor."""
+def page_of(rows: Sequence[Row], limit: int, position: Callable[[Row], Position]) -> Page[Row]:
+    """A page from up to `limit + 1` rows in keyset order: the extra one tells whether
+    another page exists; the `position` of the page's last row is the next cursor."""
     more = len(rows) > limit
-    return Page(items=rows[:limit], next_cursor=last.encode() if more and last else None)
+    return Page(
+        items=rows[:limit], next_cursor=position(rows[limit - 1]).encode() if more else None
+    )
 
 
 def next_cursor(rows: Sequence[Sorted[object]], limit: int, plan: Plan) -> str | None:
@@ -310,14 +312,17 @@ class ProjectService:
                 )
             if values:
                 await tasks.update(tid, **values)
+            assignees, labels = was.assignees, was.labels
             if data.assignees is not None:
                 await tasks.set_assignees(tid, data.assignees)
+                assignees = sorted(set(data.assignees))
             if data.labels is not None:
                 await tasks.set_labels(tid, data.labels)
+                labels = sorted(set(data.labels))
             await _flush_links(unit.session)
             task = await tasks.get_fresh(tid)
             assert task is not None  # locked by this write
-            (view,) = await _views(tasks, [task])
+            view = TaskView(task, assignees, labels)
             ActivityLog(unit.session, user_id, now).task_changed(
                 task, before, task_state(task, view.assignees, view.labels)
             )

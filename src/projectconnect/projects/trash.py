@@ -100,16 +100,14 @@ class TrashRepository:
         items.sort(key=lambda i: (i.deleted_at, i.id), reverse=True)
         return items[:limit]
 
-    async def trashed_task(self, project_id: uuid.UUID, task_id: uuid.UUID) -> Task | None:
-        statement = select(Task).where(Task.project_id == project_id, Task.id == task_id)
-        return (await self.session.scalars(statement)).one_or_none()
-
-    async def restore_task(self, project_id: uuid.UUID, task_id: uuid.UUID) -> bool:
+    async def restore_task(
+        self, project_id: uuid.UUID, task_id: uuid.UUID, at: dt.datetime
+    ) -> bool:
         """Take the task out of the trash (locking it); False when it is not in it."""
         result = await self.session.execute(
             update(Task)
             .where(Task.project_id == project_id, Task.id == task_id, Task.deleted_at.is_not(None))
-            .values(deleted_at=None, deleted_by=None, version=Task.version + 1, updated_at=utcnow())
+            .values(deleted_at=None, deleted_by=None, version=Task.version + 1, updated_at=at)
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0) == 1)
@@ -128,10 +126,7 @@ class TrashService:
         async with self.db.session() as session:
             _, grant = await Access(session, user_id).workspace(workspace_id, Action.READ)
             rows = await TrashRepository(session, grant).list_page(limit + 1, after)
-        last = (
-            Position(rows[limit - 1].deleted_at, rows[limit - 1].id) if len(rows) > limit else None
-        )
-        return page_of(rows, limit, last)
+        return page_of(rows, limit, lambda i: Position(i.deleted_at, i.id))
 
     async def restore_project(self, user_id: uuid.UUID, project_id: str) -> ProjectView:
         now = utcnow()
@@ -162,7 +157,7 @@ class TrashService:
             trash = TrashRepository(unit.session, grant)
             tasks = TaskRepository(unit.session, grant, project)
             # The first write, which locks the task; then the project's row, as moves do.
-            if await trash.restore_task(project.id, tid):
+            if await trash.restore_task(project.id, tid, now):
                 if not await ProjectRepository(unit.session, grant).lock(project.id):
                     raise NotFound(TASK_NOT_FOUND)
                 task = await tasks.get_fresh(tid)
@@ -176,10 +171,8 @@ class TrashService:
                     project.id, tid, [Change("restored")]
                 )
                 unit.touch_project(project)
-            elif await trash.trashed_task(project.id, tid) is None:
-                raise NotFound(TASK_NOT_FOUND)
             task = await tasks.get_fresh(tid)
-            if task is None:
+            if task is None:  # neither in the trash nor out of it
                 raise NotFound(TASK_NOT_FOUND)
             assignees, labels = await tasks.assignees_and_labels([tid])
         return TaskView(task, assignees[tid], labels[tid])

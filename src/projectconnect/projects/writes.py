@@ -5,7 +5,8 @@ write touches. When the body is done the unit commits in a fixed order, the one 
 where the rules around a commit live:
 
 1. flush, so on SQLite this transaction holds the one write lock and what it reads next
-   is current ("write first, then look");
+   is current ("write first, then look"); a row changed here that another write removed
+   since it was read is a 404, not an error;
 2. refuse what a deleted account's still-valid token wrote (looked at when the unit opens,
    and again here);
 3. look again at every grant the write relied on: a membership removed or weakened while
@@ -28,6 +29,7 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from projectconnect.infra.cache import CacheUnavailable
 from projectconnect.infra.db import Database
@@ -40,6 +42,9 @@ from projectconnect.projects.repository import PersonRepository, is_postgres
 # The first key of the two-key advisory locks on workspaces (PostgreSQL keeps them apart
 # from the one-key locks on people).
 WORKSPACE_LOCKS = 0x5057
+
+
+GONE_MEANWHILE = "It was deleted while this change was being made."
 
 
 class CacheFenceUnavailable(ServiceUnavailable):
@@ -170,8 +175,13 @@ class Writes:
                 # Serialised with the account's deletion, which takes the same lock.
                 await person.lock()
                 await _refuse_if_deleted(person)
-            yield unit
-            await session.flush()
+            try:
+                yield unit
+                await session.flush()
+            except StaleDataError as exc:
+                # A row this write changes was removed by another write since it was read:
+                # what the caller meant to change is gone, as a retry would find.
+                raise NotFound(GONE_MEANWHILE) from exc
             if person is not None:
                 await _refuse_if_deleted(person)  # looked at again under SQLite's write lock
             await unit._recheck()

@@ -22,7 +22,7 @@ import { CSS } from "@dnd-kit/utilities";
 import { useLayoutEffect, useMemo, useRef, useState } from "react";
 import { Link, useLocation } from "react-router";
 import type { Label, Member, Project, Task, TaskStatus } from "../../api/client";
-import { ApiError, describeError, isAbort } from "../../api/errors";
+import { describeError, isAbort, isConflict } from "../../api/errors";
 import { useAllMembers, useBoardTasks, useLabels, useMoveTask } from "../../api/queries";
 import {
   columnOf,
@@ -33,7 +33,7 @@ import {
   STATUSES,
   type Columns,
 } from "../../api/taskOrder";
-import { ErrorAlert, Spinner } from "../feedback";
+import { ErrorAlert, FailureAlert, Spinner } from "../feedback";
 import { AssigneeAvatars, DueBadge, LabelChips, PriorityBadge } from "./TaskMeta";
 
 interface CardContext {
@@ -202,7 +202,7 @@ export function BoardView({
     if (isAbort(error)) return;
     const title = byId.get(move.taskId)?.title ?? "the task";
     setFailure(
-      error instanceof ApiError && error.status === 412
+      isConflict(error)
         ? `“${title}” was changed by someone else meanwhile, so it stayed where it was. The board now shows the latest; move it again if you still want to.`
         : `Couldn’t move “${title}”. ${describeError(error)}`,
     );
@@ -323,12 +323,7 @@ export function BoardView({
   return (
     <>
       {failure ? (
-        <div className="alert alert-error" role="alert">
-          <p>{failure}</p>
-          <button type="button" className="btn btn-secondary btn-small" onClick={() => setFailure(null)}>
-            Dismiss
-          </button>
-        </div>
+        <FailureAlert message={failure} onDismiss={() => setFailure(null)} />
       ) : null}
       {tasks.isRefetchError ? <ErrorAlert error={tasks.error} /> : null}
       <DndContext

@@ -12,10 +12,10 @@ import {
   useTasks,
   useUpdateTask,
 } from "../../api/queries";
-import { isOverdue, PRIORITIES, PRIORITY_NAMES, STATUS_NAMES, STATUSES } from "../../api/taskOrder";
+import { isOverdue, STATUS_NAMES } from "../../api/taskOrder";
 import { TextField, useFormErrors } from "../fields";
-import { ErrorAlert, LoadMore, Spinner } from "../feedback";
-import { AssigneeAvatars, DueBadge, LabelChips, PriorityBadge } from "./TaskMeta";
+import { ErrorAlert, FailureAlert, LoadMore, Spinner } from "../feedback";
+import { AssigneeAvatars, DueBadge, LabelChips, PriorityBadge, PriorityOptions, StatusOptions } from "./TaskMeta";
 import { useTaskDeletion } from "./useTaskDeletion";
 
 export function AddTaskForm({ projectId }: { projectId: string }) {
@@ -225,11 +225,7 @@ function TaskRow({
               disabled={deleting}
               onChange={(e) => onChange({ status: e.target.value as Task["status"] })}
             >
-              {STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {STATUS_NAMES[s]}
-                </option>
-              ))}
+              <StatusOptions />
             </select>
             <select
               className={`inline-select priority-select priority-select-${task.priority}`}
@@ -238,11 +234,7 @@ function TaskRow({
               disabled={deleting}
               onChange={(e) => onChange({ priority: e.target.value as Task["priority"] })}
             >
-              {PRIORITIES.map((p) => (
-                <option key={p} value={p}>
-                  {PRIORITY_NAMES[p]}
-                </option>
-              ))}
+              <PriorityOptions />
             </select>
             <input
               type="date"
@@ -281,6 +273,12 @@ function TaskRow({
   );
 }
 
+/** The verb for a failed edit: "couldn't complete “Dig”". */
+function attempted(changes: TaskUpdate): string {
+  if (changes.done !== undefined) return changes.done ? "complete" : "reopen";
+  return changes.title !== undefined ? "rename" : "change";
+}
+
 export function TaskList({
   projectId,
   workspaceId,
@@ -310,15 +308,7 @@ export function TaskList({
     onError: (error, { taskId, changes }) => {
       if (isAbort(error)) return;
       const title = [...added, ...items].find((t) => t.id === taskId)?.title ?? "the task";
-      const action =
-        changes.done !== undefined
-          ? changes.done
-            ? "complete"
-            : "reopen"
-          : changes.title !== undefined
-            ? "rename"
-            : "change";
-      setFailure(`Not saved: couldn’t ${action} “${title}”. ${describeError(error)}`);
+      setFailure(`Not saved: couldn’t ${attempted(changes)} “${title}”. ${describeError(error)}`);
     },
     onSettled: ({ taskId, changes }) => {
       if (changes.done === undefined) return;
@@ -377,12 +367,7 @@ export function TaskList({
     <>
       {tasks.isFetchNextPageError || tasks.isRefetchError ? <ErrorAlert error={tasks.error} /> : null}
       {failure ? (
-        <div className="alert alert-error" role="alert">
-          <p>{failure}</p>
-          <button type="button" className="btn btn-secondary btn-small" onClick={() => setFailure(null)}>
-            Dismiss
-          </button>
-        </div>
+        <FailureAlert message={failure} onDismiss={() => setFailure(null)} />
       ) : null}
       {added.length > 0 ? (
         <>

@@ -1,5 +1,5 @@
 // The task panel's comments and history.
-import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import type { Comment, Member, Project, Task } from "../../api/client";
 import { describeError, isAbort } from "../../api/errors";
 import {
@@ -13,6 +13,7 @@ import {
   useMe,
 } from "../../api/queries";
 import { atLeast } from "../../api/roles";
+import { useLoadWhenVisible } from "../../hooks";
 import { ErrorAlert, Spinner } from "../feedback";
 import { Markdown } from "../Markdown";
 import { activitySentence, relativeTime, type ActivityNames } from "./activityText";
@@ -250,16 +251,7 @@ export function TaskActivity({ task, project }: { task: Task; project: Project }
   const titleId = useId();
   const end = useRef<HTMLDivElement>(null);
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = activity;
-
-  useEffect(() => {
-    const target = end.current;
-    if (!target || !hasNextPage || typeof IntersectionObserver === "undefined") return;
-    const observer = new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting) && !isFetchingNextPage) void fetchNextPage();
-    });
-    observer.observe(target);
-    return () => observer.disconnect();
-  }, [hasNextPage, isFetchingNextPage, fetchNextPage]);
+  useLoadWhenVisible(end, hasNextPage && !isFetchingNextPage && !activity.isFetchNextPageError, () => void fetchNextPage());
 
   const names: ActivityNames = {
     person: (id) => (id === me?.id ? "You" : nameOf(members, id)),

@@ -1,6 +1,6 @@
 // Small pieces of a task shown on cards, rows and the panel.
 import type { Label, Member, Task } from "../../api/client";
-import { formatDue, initialsOf, isOverdue, PRIORITY_NAMES } from "../../api/taskOrder";
+import { formatDue, initialsOf, isOverdue, PRIORITIES, PRIORITY_NAMES, STATUS_NAMES, STATUSES } from "../../api/taskOrder";
 
 export function PriorityBadge({ priority }: { priority: Task["priority"] }) {
   if (priority === "none") return null;
@@ -65,4 +65,22 @@ export function LabelChips({ ids, labels }: { ids: readonly string[]; labels: re
       ))}
     </ul>
   );
+}
+
+/** The `<option>`s of a status select, in board order. */
+export function StatusOptions() {
+  return STATUSES.map((s) => (
+    <option key={s} value={s}>
+      {STATUS_NAMES[s]}
+    </option>
+  ));
+}
+
+/** The `<option>`s of a priority select, lowest first. */
+export function PriorityOptions() {
+  return PRIORITIES.map((p) => (
+    <option key={p} value={p}>
+      {PRIORITY_NAMES[p]}
+    </option>
+  ));
 }

@@ -3,7 +3,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { useLocation, useNavigate, useOutletContext, useParams } from "react-router";
 import type { Label, Member, Task, TaskUpdate } from "../../api/client";
-import { ApiError, describeError, fieldErrorMap, isAbort } from "../../api/errors";
+import { ApiError, describeError, fieldErrorMap, isAbort, isConflict } from "../../api/errors";
 import {
   queryKeys,
   useAllMembers,
@@ -12,20 +12,15 @@ import {
   useLabels,
   useTask,
 } from "../../api/queries";
-import { formatDue, initialsOf, isOverdue, PRIORITIES, PRIORITY_NAMES, STATUS_NAMES, STATUSES } from "../../api/taskOrder";
+import { formatDue, initialsOf, isOverdue } from "../../api/taskOrder";
 import type { ProjectOutletContext } from "../../pages/ProjectPage";
-import { ErrorAlert, Spinner } from "../feedback";
+import { FailureAlert, Spinner } from "../feedback";
 import { Markdown } from "../Markdown";
 import { Modal } from "../Modal";
 import { TaskActivity, TaskComments } from "./TaskDiscussion";
-import { LabelChip, memberName } from "./TaskMeta";
+import { LabelChip, memberName, PriorityOptions, StatusOptions } from "./TaskMeta";
 
 type Changes = Omit<TaskUpdate, "after" | "before">;
-
-/** A save refused with 412: someone changed the task since this page read it. */
-export function isConflict(error: unknown): boolean {
-  return error instanceof ApiError && error.status === 412;
-}
 
 function ConflictNotice({ onReload, onOverwrite }: { onReload(): void; onOverwrite(): void }) {
   const ref = useRef<HTMLDivElement>(null);
@@ -52,7 +47,7 @@ function ConflictNotice({ onReload, onOverwrite }: { onReload(): void; onOverwri
 function TitleField({ task, disabled, onSave }: { task: Task; disabled: boolean; onSave(title: string): void }) {
   const [draft, setDraft] = useState(task.title);
   const [error, setError] = useState<string | null>(null);
-  // Someone else's (or a reloaded) title replaces the draft unless the person is typing.
+  // A new title from the cache (saved, someone else's, reloaded, or rolled back) replaces the draft.
   const [seen, setSeen] = useState(task.title);
   if (seen !== task.title) {
     setSeen(task.title);
@@ -380,11 +375,7 @@ function PanelBody({ task, ctx, onClose }: { task: Task; ctx: ProjectOutletConte
     <div className="panel-body">
       {conflict ? <ConflictNotice onReload={reload} onOverwrite={overwrite} /> : null}
       {failure ? (
-        <ErrorAlert error={failure}>
-          <button type="button" className="btn btn-secondary btn-small" onClick={() => setFailure(null)}>
-            Dismiss
-          </button>
-        </ErrorAlert>
+        <FailureAlert message={describeError(failure)} onDismiss={() => setFailure(null)} />
       ) : null}
 
       <TitleField task={task} disabled={!editable} onSave={(title) => save({ title })} />
@@ -398,11 +389,7 @@ function PanelBody({ task, ctx, onClose }: { task: Task; ctx: ProjectOutletConte
             disabled={!editable}
             onChange={(e) => save({ status: e.target.value as Task["status"] })}
           >
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {STATUS_NAMES[s]}
-              </option>
-            ))}
+            <StatusOptions />
           </select>
         </label>
         <label className="panel-field">
@@ -413,11 +400,7 @@ function PanelBody({ task, ctx, onClose }: { task: Task; ctx: ProjectOutletConte
             disabled={!editable}
             onChange={(e) => save({ priority: e.target.value as Task["priority"] })}
           >
-            {PRIORITIES.map((p) => (
-              <option key={p} value={p}>
-                {PRIORITY_NAMES[p]}
-              </option>
-            ))}
+            <PriorityOptions />
           </select>
         </label>
         <div className="panel-field">

@@ -1,6 +1,6 @@
 // A task's history entries as sentences people read: "Ann moved this from To do to In progress".
 import type { ActivityEntry, TaskPriority, TaskStatus } from "../../api/client";
-import { PRIORITY_NAMES, STATUS_NAMES } from "../../api/taskOrder";
+import { formatDue, PRIORITY_NAMES, STATUS_NAMES } from "../../api/taskOrder";
 
 export interface ActivityNames {
   /** A person's name from their user id ("Former member" when unknown). */
@@ -17,38 +17,27 @@ const FIELD_NAMES: Record<string, string> = {
   status: "status",
 };
 
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-/** "3 Dec" (and the year when it is not `year`): a due date in the log. */
-export function shortDate(iso: string, year: number = new Date().getFullYear()): string {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
-  if (!match) return iso;
-  const [, y, m, d] = match;
-  const day = `${Number(d)} ${MONTHS[Number(m) - 1]}`;
-  return Number(y) === year ? day : `${day} ${y}`;
-}
-
 function text(value: ActivityEntry["before"]): string | null {
   return typeof value === "string" ? value : null;
 }
 
-function valueName(field: string, value: ActivityEntry["before"], year?: number): string | null {
+function valueName(field: string, value: ActivityEntry["before"], today?: string): string | null {
   const v = text(value);
   if (v === null) return null;
   if (field === "status") return STATUS_NAMES[v as TaskStatus] ?? v;
   if (field === "priority") return PRIORITY_NAMES[v as TaskPriority] ?? v;
-  if (field === "due_date") return shortDate(v, year);
+  if (field === "due_date") return formatDue(v, today);
   if (field === "title") return `“${v}”`;
   return v;
 }
 
-function changed(entry: ActivityEntry, year?: number): string | null {
+function changed(entry: ActivityEntry, today?: string): string | null {
   const field = entry.field ?? "";
   // Completing a task also changes `done`: the status entry beside it tells the story.
   if (field === "done") return null;
   if (field === "description") return "edited the description";
-  const before = valueName(field, entry.before, year);
-  const after = valueName(field, entry.after, year);
+  const before = valueName(field, entry.before, today);
+  const after = valueName(field, entry.after, today);
   if (field === "status") return `moved this from ${before ?? "nowhere"} to ${after ?? "nowhere"}`;
   if (field === "title") return `renamed this from ${before ?? "nothing"} to ${after ?? "nothing"}`;
   const name = FIELD_NAMES[field] ?? field.replace(/_/g, " ");
@@ -60,7 +49,7 @@ function changed(entry: ActivityEntry, year?: number): string | null {
 }
 
 /** What the entry says happened, after the actor's name; null for entries not worth a line. */
-export function activityAction(entry: ActivityEntry, names: ActivityNames, year?: number): string | null {
+function activityAction(entry: ActivityEntry, names: ActivityNames, today?: string): string | null {
   const subject = (id: ActivityEntry["after"]) => {
     const userId = text(id);
     if (userId === null) return "someone";
@@ -74,7 +63,7 @@ export function activityAction(entry: ActivityEntry, names: ActivityNames, year?
     case "created":
       return "created this task";
     case "changed":
-      return changed(entry, year);
+      return changed(entry, today);
     case "renamed":
       return `renamed this from “${text(entry.before) ?? ""}” to “${text(entry.after) ?? ""}”`;
     case "moved":
@@ -106,9 +95,12 @@ export function activityAction(entry: ActivityEntry, names: ActivityNames, year?
   }
 }
 
-/** The whole sentence: "Ann moved this from To do to In progress". */
-export function activitySentence(entry: ActivityEntry, names: ActivityNames, year?: number): string | null {
-  const action = activityAction(entry, names, year);
+/**
+ * The whole sentence: "Ann moved this from To do to In progress". Due dates read as on the
+ * task's badge; `today` (YYYY-MM-DD, the local date by default) decides when a year shows.
+ */
+export function activitySentence(entry: ActivityEntry, names: ActivityNames, today?: string): string | null {
+  const action = activityAction(entry, names, today);
   return action === null ? null : `${names.person(entry.actor_id)} ${action}`;
 }
 

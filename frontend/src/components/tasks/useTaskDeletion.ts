@@ -1,7 +1,6 @@
 import type { Task } from "../../api/client";
-import { describeError } from "../../api/errors";
 import { useDeleteTask, useRestoreTask } from "../../api/queries";
-import { showToast } from "../Toast";
+import { restoreReports, showMovedToTrash } from "../trashToasts";
 
 /**
  * Deleting a task at once (it goes to the trash, so no "are you sure?"), then a toast
@@ -12,13 +11,7 @@ export function useTaskDeletion(projectId: string, { onError }: { onError?(error
   const restore = useRestoreTask();
 
   function undo(task: Task) {
-    restore.mutate(
-      { projectId, taskId: task.id },
-      {
-        onSuccess: () => showToast(`Task “${task.title}” restored.`),
-        onError: (error) => showToast(`Couldn’t restore “${task.title}”: ${describeError(error)}`),
-      },
-    );
+    restore.mutate({ projectId, taskId: task.id }, restoreReports("task", task.title));
   }
 
   return {
@@ -28,7 +21,7 @@ export function useTaskDeletion(projectId: string, { onError }: { onError?(error
         { taskId: task.id },
         {
           onSuccess: () => {
-            showToast("Task moved to trash", { label: "Undo", run: () => undo(task) });
+            showMovedToTrash("task", () => undo(task));
             onDeleted?.();
           },
           onError: (error) => onError?.(error, task),
