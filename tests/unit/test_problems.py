@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 import httpx
+import sqlalchemy.exc
 from pydantic import BaseModel, ConfigDict
 
 from projectconnect.infra.http import create_service_app
@@ -21,6 +24,12 @@ def _app() -> httpx.AsyncClient:
     async def boom() -> None:
         raise RuntimeError("secret internals")
 
+    @app.get("/busy")
+    async def busy() -> None:
+        raise sqlalchemy.exc.OperationalError(
+            "UPDATE projects", {}, sqlite3.OperationalError("database is locked")
+        )
+
     @app.post("/things")
     async def things(body: Body) -> Body:
         raise Conflict("Taken.", errors=[FieldError(field="name", code="taken", message="x")])
@@ -36,6 +45,15 @@ async def test_an_unexpected_error_is_a_500_problem_that_hides_the_internals() -
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["status"] == 500
     assert "secret internals" not in response.text
+
+
+async def test_a_busy_sqlite_writer_is_a_503_to_retry_not_a_500() -> None:
+    async with _app() as client:
+        response = await client.get("/busy")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert int(response.headers["Retry-After"]) > 0
+    assert "UPDATE" not in response.text
 
 
 async def test_validation_names_each_field_at_fault() -> None:

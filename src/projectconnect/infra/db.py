@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import time
 from collections.abc import AsyncIterator, Callable
@@ -210,6 +212,18 @@ class Database:
         self.engine = create_engine(url, name=name, pool_size=pool_size)
         tracing.instrument_engine(self.engine)
         self.sessions = session_factory(self.engine)
+        # SQLite has one writer at a time, and its busy handler polls with growing sleeps:
+        # with many writers waiting, one can miss every turn until busy_timeout (5 s) and
+        # fail. The process's writers take their turns here instead, in arrival order; the
+        # busy timeout is left for other processes (the CLI) on the same file.
+        self._writer_turns = asyncio.Lock() if url.startswith("sqlite") else None
+
+    @asynccontextmanager
+    async def writer_turn(self) -> AsyncIterator[None]:
+        """Held around a write transaction: on SQLite, this process's writers queue here in
+        order; on PostgreSQL, where writers run side by side, it is nothing."""
+        async with self._writer_turns or contextlib.nullcontext():
+            yield
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

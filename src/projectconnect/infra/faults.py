@@ -84,9 +84,15 @@ def transient(exc: BaseException) -> bool:
     for e in _chain(exc):
         if _unreachable_one(e) or _sqlstate(e) in _RETRYABLE_STATES:
             return True
-        if type(e).__name__ == "OperationalError" and "database is locked" in str(e):
-            return True  # SQLite's busy writer
-    return False
+    return busy(exc)
+
+
+def busy(exc: BaseException) -> bool:
+    """SQLite's writer lock stayed taken past the busy timeout: try again in a moment."""
+    return any(
+        type(e).__name__ == "OperationalError" and "database is locked" in str(e)
+        for e in _chain(exc)
+    )
 
 
 def permanent(exc: BaseException) -> bool:

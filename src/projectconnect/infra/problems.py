@@ -267,11 +267,17 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _dependency_error(request: Request, exc: Exception) -> JSONResponse:
-    """A database or network failure: 503 when the dependency is unreachable, else a 500.
+    """A database or network failure: 503 when the dependency is unreachable or SQLite's
+    writer stayed busy, else a 500.
 
     Handled here rather than by the catch-all, which re-raises into the server and makes it
     drop the client's keep-alive connection.
     """
+    if faults.busy(exc):
+        logger.warning("database busy on %s %s", request.method, request.url.path)
+        return await _service_error(
+            request, ServiceUnavailable("The database is busy; try again in a moment.")
+        )
     if not faults.unreachable(exc):
         return await _unexpected_error(request, exc)
     logger.warning(

@@ -168,7 +168,7 @@ class Writes:
     @asynccontextmanager
     async def open(self, user_id: uuid.UUID | None) -> AsyncIterator[Unit]:
         """A write on behalf of `user_id` (None: an event's effect), committed at the end."""
-        async with self.db.session() as session:
+        async with self.db.writer_turn(), self.db.session() as session:
             unit = Unit(session, user_id)
             person = PersonRepository(session, user_id) if user_id is not None else None
             if person is not None:
