@@ -428,6 +428,20 @@ async def test_assignments_end_when_someone_leaves_the_workspace(
     assert await get_task(api, carl, both) == listed[both["id"]]
     if how != "account-deleted":
         assert (await get_task(api, ann, kept))["assignees"] == [bob.id]
+    # Each task's history says so, and who ended it.
+    by = ann.id if how == "removed" else bob.id
+    for task in (both, only_bob):
+        response = await api.get(
+            f"/projects/{project['id']}/tasks/{task['id']}/activity", headers=carl.headers
+        )
+        assert response.status_code == 200, response.text
+        newest = response.json()["items"][0]
+        assert (newest["kind"], newest["field"], newest["before"], newest["actor_id"]) == (
+            "unassigned",
+            "assignees",
+            bob.id,
+            by,
+        )
 
 
 async def join_existing(

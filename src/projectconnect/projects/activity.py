@@ -15,7 +15,8 @@ Kinds, with `field` and the JSON `before`/`after`:
 - `renamed`: a project's `name`.
 - `moved`: a task reordered within its status column (`before`/`after` its position keys).
   A move to another column is a change of `status`.
-- `assigned`/`unassigned` (`field` "assignees", the user id in `after`/`before`),
+- `assigned`/`unassigned` (`field` "assignees", the user id in `after`/`before`; also
+  `unassigned` when a membership ends, written by `Members.remove`),
   `labelled`/`unlabelled` (`field` "labels", the label id).
 - `commented`, `comment_edited`, `comment_deleted`: `after` (or `before`) the comment's id.
 """

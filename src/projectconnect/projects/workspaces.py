@@ -32,6 +32,7 @@ from projectconnect.infra.problems import (
     field_error,
 )
 from projectconnect.projects.access import Access, Action, Grant, Role, parse_id
+from projectconnect.projects.activity import ActivityLog, Change
 from projectconnect.projects.models import (
     Invitation,
     Membership,
@@ -168,7 +169,9 @@ class Members:
         return set((await self.session.scalars(statement)).all())
 
     async def remove(self, user_id: uuid.UUID, unit: Unit) -> None:
-        """End a membership, and with it the person's assignments in the workspace."""
+        """End a membership, and with it the person's assignments in the workspace: each
+        task's activity says who was unassigned, by whom (the caller; the person themself
+        when their account goes)."""
         assigned = (
             select(TaskAssignee.task_id)
             .join(Task, Task.id == TaskAssignee.task_id)
@@ -178,12 +181,17 @@ class Members:
         rows = (await self.session.execute(assigned.add_columns(Task.project_id))).all()
         if rows:
             task_ids = [task_id for task_id, _ in rows]
+            now = utcnow()
             await self.session.execute(
                 update(Task)
                 .where(Task.id.in_(task_ids))
-                .values(version=Task.version + 1, updated_at=utcnow())
+                .values(version=Task.version + 1, updated_at=now)
                 .execution_options(synchronize_session=False)
             )
+            log = ActivityLog(self.session, unit.user_id or user_id, now)
+            unassigned = [Change("unassigned", "assignees", before=str(user_id))]
+            for task_id, project_id in rows:
+                log.record(project_id, task_id, unassigned)
             await self.session.execute(
                 delete(TaskAssignee).where(
                     TaskAssignee.user_id == user_id, TaskAssignee.task_id.in_(task_ids)
