@@ -83,6 +83,55 @@ test("delete a project: no confirm, the toast’s Undo brings it back", async ({
   expect((await api.call("GET", `/projects/${id}`, { token })).status).toBe(404);
 });
 
+test("search, sort and archive projects; the list is a link that survives a reload", async ({ page, api, loggedIn }) => {
+  const token = await api.login(loggedIn.email, loggedIn.password);
+  for (const name of ["Website relaunch", "Garden party", "Annual report"]) await api.createProject(token, name);
+  await page.reload();
+  await expect(cards(page)).toHaveText(["Annual report", "Garden party", "Website relaunch"]);
+
+  await page.getByLabel("Search projects").fill("RE");
+  await expect(cards(page)).toHaveText(["Annual report", "Website relaunch"]);
+  await page.getByLabel("Sort projects").selectOption("name");
+  await expect(cards(page)).toHaveText(["Annual report", "Website relaunch"]);
+  await expect(page).toHaveURL(/[?&]q=RE(&|$)/);
+  await expect(page).toHaveURL(/[?&]sort=name(&|$)/);
+  await page.reload();
+  await expect(page.getByLabel("Search projects")).toHaveValue("RE");
+  await expect(cards(page)).toHaveText(["Annual report", "Website relaunch"]);
+  await page.getByLabel("Search projects").fill("nothing like it");
+  await expect(page.getByRole("heading", { name: "No projects match “nothing like it”" })).toBeVisible();
+  await page.getByRole("button", { name: "Clear the search" }).click();
+  await expect(cards(page)).toHaveText(["Annual report", "Garden party", "Website relaunch"]);
+
+  // Archive: out of the list at once, whole, and Undo puts it back.
+  await page.getByRole("button", { name: "Archive Garden party" }).click();
+  await expect(cards(page)).toHaveText(["Annual report", "Website relaunch"]);
+  const toast = page.getByRole("status", { name: "Notifications" });
+  await expect(toast).toContainText("“Garden party” archived.");
+  await toast.getByRole("button", { name: "Undo" }).click();
+  await expect(cards(page)).toHaveText(["Annual report", "Garden party", "Website relaunch"]);
+  await page.getByRole("button", { name: "Archive Garden party" }).click();
+  await expect(cards(page)).toHaveText(["Annual report", "Website relaunch"]);
+
+  await page.getByRole("link", { name: "Archived" }).click();
+  await expect(page.getByRole("list", { name: /^Archived projects in / })).toBeVisible();
+  await expect(cards(page)).toHaveText(["Garden party"]);
+  await expect(page.locator(".project-card .badge")).toHaveText("Archived");
+  await shot(page, "dashboard-archived");
+  const archived = (await api.call("GET", "/projects?archived=true", { token })).json.items;
+  expect(archived.map((p: { name: string }) => p.name)).toEqual(["Garden party"]);
+
+  // Its page says so, and unarchives it.
+  await page.getByRole("link", { name: "Garden party" }).click();
+  await expect(page.getByText("Archived: this project is out of its workspace’s list")).toBeVisible();
+  await page.getByRole("button", { name: "Unarchive" }).click();
+  await expect(page.getByText("Archived: this project is out of its workspace’s list")).toHaveCount(0);
+  await page.goBack();
+  await expect(page.getByRole("heading", { name: "No archived projects" })).toBeVisible();
+  await page.getByRole("link", { name: "Active" }).click();
+  await expect(cards(page)).toHaveText(["Annual report", "Garden party", "Website relaunch"]);
+});
+
 test("a long list comes 100 at a time and loads the rest as you scroll", async ({ page, api, loggedIn, monitor }) => {
   const token = await api.login(loggedIn.email, loggedIn.password);
   for (let i = 1; i <= 130; i += 1) await api.createProject(token, `Backlog item ${String(i).padStart(3, "0")}`);

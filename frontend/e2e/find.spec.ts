@@ -31,6 +31,31 @@ test("delete a task: Undo in the toast brings it back", async ({ page, api, logg
   expect((await api.call("GET", `/projects/${id}/tasks/${taskId}`, { token })).status).toBe(200);
 });
 
+test("delete a task from its panel on the board: the panel closes, Undo brings the card back", async ({
+  page,
+  api,
+  loggedIn,
+}) => {
+  const token = await api.login(loggedIn.email, loggedIn.password);
+  const id = await api.createProject(token, "Garden");
+  const taskId = await api.createTask(token, id, "Dig the beds");
+  await api.createTask(token, id, "Plant beans");
+  await page.goto(`/p/${id}/t/${taskId}?view=board`);
+  const panel = page.getByRole("dialog", { name: "Dig the beds" });
+  await panel.getByRole("button", { name: "Delete task" }).click();
+  await expect(panel).toHaveCount(0);
+  await expect(page).toHaveURL(new RegExp(`/p/${id}\\?view=board$`));
+  const board = page.getByRole("group", { name: "Board" });
+  await expect(board.getByText("Dig the beds", { exact: true })).toHaveCount(0);
+  await expect(board.getByText("Plant beans", { exact: true })).toBeVisible();
+  expect((await api.call("GET", `/projects/${id}/tasks/${taskId}`, { token })).status).toBe(404);
+  const toast = page.getByRole("status", { name: "Notifications" });
+  await expect(toast).toContainText("Task moved to trash");
+  await toast.getByRole("button", { name: "Undo" }).click();
+  await expect(board.getByText("Dig the beds", { exact: true })).toBeVisible();
+  expect((await api.call("GET", `/projects/${id}/tasks/${taskId}`, { token })).status).toBe(200);
+});
+
 test("delete a project, find it in the workspace's trash and restore it", async ({ page, api, loggedIn }) => {
   const token = await api.login(loggedIn.email, loggedIn.password);
   const id = await api.createProject(token, "Office move");

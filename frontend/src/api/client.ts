@@ -2,6 +2,7 @@ import createClient from "openapi-fetch";
 import type { components as AuthComponents, paths as AuthPaths } from "./auth";
 import { apiErrorFrom, NetworkError } from "./errors";
 import type { components as ProjectComponents, paths as ProjectPaths } from "./projects";
+import { DEFAULT_LISTING, listingQuery, type ProjectListing } from "./projectListing";
 import { apiOrigin, authenticatedFetch, endSession, send, setAccessToken } from "./session";
 
 export type User = AuthComponents["schemas"]["UserPublic"];
@@ -114,10 +115,22 @@ export const api = {
 
   // --- projects ---------------------------------------------------------------------
   /** Projects of one workspace (every workspace the caller can see without one). */
-  listProjects(cursor: string | null, workspaceId: string | null = null, limit = PROJECT_PAGE_SIZE): Promise<ProjectPage> {
+  listProjects(
+    cursor: string | null,
+    workspaceId: string | null = null,
+    listing: ProjectListing = DEFAULT_LISTING,
+    limit = PROJECT_PAGE_SIZE,
+  ): Promise<ProjectPage> {
     return call(
       projects.GET("/projects", {
-        params: { query: { limit, ...(workspaceId ? { workspace: workspaceId } : {}), ...(cursor ? { cursor } : {}) } },
+        params: {
+          query: {
+            limit,
+            ...(workspaceId ? { workspace: workspaceId } : {}),
+            ...listingQuery(listing),
+            ...(cursor ? { cursor } : {}),
+          },
+        },
       }),
     );
   },
@@ -134,6 +147,15 @@ export const api = {
   },
   async deleteProject(projectId: string, signal?: AbortSignal): Promise<void> {
     await call(projects.DELETE("/projects/{project_id}", { params: { path: { project_id: projectId } }, signal }));
+  },
+  /** Out of the default list, or back into it; kept whole either way. */
+  archiveProject(projectId: string, archived: boolean): Promise<Project> {
+    const params = { params: { path: { project_id: projectId } } };
+    return call(
+      archived
+        ? projects.POST("/projects/{project_id}/archive", params)
+        : projects.POST("/projects/{project_id}/unarchive", params),
+    );
   },
   /** Back from the trash, with its tasks. */
   restoreProject(projectId: string): Promise<Project> {

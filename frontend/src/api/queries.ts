@@ -1,5 +1,8 @@
 import {
+  keepPreviousData,
   QueryClient,
+  type Query,
+  type QueryKey,
   useInfiniteQuery,
   useMutation,
   useQuery,
@@ -26,6 +29,7 @@ import {
 } from "./client";
 import { useEffect } from "react";
 import { ApiError } from "./errors";
+import { DEFAULT_LISTING, type ProjectListing } from "./projectListing";
 import { boardFilters, NO_FILTERS, taskQuery, type TaskFilters } from "./taskFilters";
 import { arrangeTasks, boardOrder, STATUSES, type Columns } from "./taskOrder";
 
@@ -160,11 +164,13 @@ export function useUpdateMe() {
 
 // --- projects -------------------------------------------------------------------------
 
-export function useProjects(workspaceId: string) {
+export function useProjects(workspaceId: string, listing: ProjectListing = DEFAULT_LISTING) {
   return useInfiniteQuery({
-    queryKey: queryKeys.projectList(workspaceId),
-    queryFn: ({ pageParam }) => api.listProjects(pageParam, workspaceId),
+    queryKey: [...queryKeys.projectList(workspaceId), listing] as const,
+    queryFn: ({ pageParam }) => api.listProjects(pageParam, workspaceId, listing),
     ...byCursor,
+    // Another search or sort keeps showing the list it had until the new one is there.
+    placeholderData: keepPreviousData,
   });
 }
 
@@ -235,6 +241,22 @@ export function useDeleteProject() {
       // Drop its detail and tasks once nobody watches them any more (a project page that
       // showed it navigates away first; removing a watched query would refetch it).
       setTimeout(() => qc.removeQueries({ queryKey: queryKeys.project(projectId), type: "inactive" }), 0);
+      return Promise.all([qc.invalidateQueries({ queryKey: queryKeys.projectList() }), invalidateFindings(qc)]);
+    },
+  });
+}
+
+/** A project archived or unarchived: it leaves one of the lists and joins the other. */
+export function useArchiveProject() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ projectId, archived }: { projectId: string; archived: boolean }) =>
+      api.archiveProject(projectId, archived),
+    onSuccess: (project) => {
+      qc.setQueryData(queryKeys.project(project.id), project);
+      qc.setQueriesData<ProjectPages>({ queryKey: queryKeys.projectList() }, (old) =>
+        mapPages<Project, ProjectPage>(old, (p) => (p.id === project.id ? null : p)),
+      );
       return Promise.all([qc.invalidateQueries({ queryKey: queryKeys.projectList() }), invalidateFindings(qc)]);
     },
   });
@@ -369,19 +391,37 @@ function shiftCounts(qc: QueryClient, projectId: string, { done, tasks }: { done
  * After any task write: the project's counts and everything under it (tasks, boards, the
  * history of its tasks), and the dashboard's counts.
  */
-function invalidateAfterTaskWrite(qc: QueryClient, projectId: string) {
+function invalidateAfterTaskWrite(qc: QueryClient, projectId: string, { gone }: { gone?: string } = {}) {
   return Promise.all([
-    qc.invalidateQueries({ queryKey: queryKeys.project(projectId) }),
+    qc.invalidateQueries({
+      queryKey: queryKeys.project(projectId),
+      ...(gone ? { predicate: (query) => !isOwnQueryOf(query.queryKey, gone) } : {}),
+    }),
     qc.invalidateQueries({ queryKey: queryKeys.projectList() }),
   ]);
+}
+
+/** The task's own queries: its detail, comments and history (`queryKeys.task`, …). */
+function isOwnQueryOf(key: QueryKey, taskId: string): boolean {
+  return ["task", "comments", "activity"].includes(key[3] as string) && key[4] === taskId;
+}
+
+/**
+ * A task gone to the trash: its own queries are not asked again (they would only answer
+ * 404 to a panel that is closing) and are dropped once nothing shows them.
+ */
+function forgetTask(qc: QueryClient, projectId: string, taskId: string) {
+  const own = { queryKey: queryKeys.project(projectId), predicate: (query: Query) => isOwnQueryOf(query.queryKey, taskId) };
+  void qc.cancelQueries(own);
+  setTimeout(() => qc.removeQueries({ ...own, type: "inactive" }), 0);
 }
 
 /**
  * After a project or a task goes to the trash or comes back: its project and every list
  * of projects, and the trash, search results and My tasks.
  */
-function invalidateAfterTrashMove(qc: QueryClient, projectId: string) {
-  return Promise.all([invalidateAfterTaskWrite(qc, projectId), invalidateFindings(qc)]);
+function invalidateAfterTrashMove(qc: QueryClient, projectId: string, options: { gone?: string } = {}) {
+  return Promise.all([invalidateAfterTaskWrite(qc, projectId, options), invalidateFindings(qc)]);
 }
 
 export function useCreateTask(projectId: string) {
@@ -554,8 +594,13 @@ export function useDeleteTask(projectId: string) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: ({ taskId }: { taskId: string }) => api.deleteTask(projectId, taskId),
-    onSuccess: (_data, { taskId }) => updateCachedTasks(qc, projectId, (t) => (t.id === taskId ? null : t)),
-    onSettled: () => invalidateAfterTrashMove(qc, projectId),
+    onSuccess: (_data, { taskId }) => {
+      updateCachedTasks(qc, projectId, (t) => (t.id === taskId ? null : t));
+      forgetTask(qc, projectId, taskId);
+      return invalidateAfterTrashMove(qc, projectId, { gone: taskId });
+    },
+    // Refused: whatever the server now says, including about the task itself.
+    onError: () => invalidateAfterTrashMove(qc, projectId),
   });
 }
 

@@ -46,7 +46,8 @@ export const NO_FILTERS: TaskFilters = {
 /** The search params the filters own (everything else, like `view`, is left alone). */
 const FILTER_PARAMS = ["status", "assignee", "label", "priority", "overdue", "q", "sort", "order"] as const;
 
-function oneOf<T extends string>(allowed: readonly T[], value: string | null): T | null {
+/** `value` if it is one of `allowed`, else null (a URL says anything). */
+export function oneOf<T extends string>(allowed: readonly T[], value: string | null): T | null {
   return value !== null && (allowed as readonly string[]).includes(value) ? (value as T) : null;
 }
 

@@ -82,6 +82,23 @@ describe("DashboardPage", () => {
     expect(api.count("POST", `/projects/${named(1).id}/restore`)).toBe(1);
   });
 
+  it("asks the API for what the search box and the sort say, and a refused archive keeps the project", async () => {
+    const api = mock()
+      .on("GET", "/projects", () => json({ items: [named(1)], next_cursor: null }))
+      .on("POST", /^\/projects\/.+\/archive$/, () => problem(404, { detail: "Not found." }));
+    const user = userEvent.setup();
+    renderPage();
+    await user.type(await screen.findByLabelText("Search projects"), "tour{Enter}");
+    await user.selectOptions(screen.getByLabelText("Sort projects"), "updated");
+    await waitFor(() => {
+      const last = new URL(api.calls.filter((r) => new URL(r.url).pathname === "/projects").at(-1)!.url).searchParams;
+      expect([last.get("q"), last.get("sort"), last.get("archived")]).toEqual(["tour", "updated", null]);
+    });
+    await user.click(screen.getByRole("button", { name: "Archive Project 1" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("Couldn’t archive the project");
+    expect(screen.getByRole("link", { name: "Project 1" })).toBeInTheDocument();
+  });
+
   it("creates a project and shows the API's field error in the dialog", async () => {
     mock()
       .on("GET", "/projects", () => json({ items: [], next_cursor: null }))

@@ -19,6 +19,7 @@ import { FailureAlert, ProgressBar, Spinner } from "../components/feedback";
 import { BoardView } from "../components/tasks/BoardView";
 import { FilterBar } from "../components/tasks/FilterBar";
 import { AddTaskForm, TaskList } from "../components/tasks/ListView";
+import { useProjectArchiving } from "../components/useProjectArchiving";
 import { useProjectDeletion } from "../components/useProjectDeletion";
 import { useProjectEditing } from "../components/useProjectEditing";
 import { useDocumentTitle } from "../hooks";
@@ -74,6 +75,7 @@ export function ProjectPage() {
     onDeleted: (deleted) => void navigate(`/w/${deleted.workspace_id}`, { replace: true }),
   });
   const editing = useProjectEditing();
+  const archiving = useProjectArchiving();
   const workspaces = useWorkspaces();
   useDocumentTitle(project.data?.name ?? "Project");
   const workspaceId = project.data?.workspace_id;
@@ -108,6 +110,7 @@ export function ProjectPage() {
   const p = project.data;
   // From the server's decision (my_role): a viewer sees the project, with no controls.
   const editable = canEdit(p.my_role);
+  const archived = p.archived_at !== null;
   const workspaceName = workspaces.data?.find((w) => w.id === p.workspace_id)?.name;
   return (
     <>
@@ -126,6 +129,14 @@ export function ProjectPage() {
           <div className="page-header-actions">
             <button type="button" className="btn btn-secondary" onClick={() => editing.startEditing(p)}>
               Edit project
+            </button>
+            <button
+              type="button"
+              className="btn btn-secondary"
+              onClick={() => (archived ? archiving.unarchive(p) : archiving.archive(p))}
+              disabled={archiving.isChanging(p.id)}
+            >
+              {archived ? "Unarchive" : "Archive"}
             </button>
             <button
               type="button"
@@ -150,6 +161,10 @@ export function ProjectPage() {
         />
       ) : null}
       {deletion.failure}
+      {archiving.failure}
+      {archived ? (
+        <p className="alert alert-info">Archived: this project is out of its workspace’s list until someone unarchives it.</p>
+      ) : null}
 
       <section className="card progress-card" aria-labelledby="progress-title">
         <div className="progress-card-header">

@@ -117,6 +117,7 @@ export const project = (overrides: Record<string, unknown> = {}) => ({
   task_count: 2,
   done_count: 1,
   progress: 50,
+  archived_at: null,
   ...overrides,
 });
 

@@ -2,6 +2,7 @@
 // (in the list) status and sort. Their state is the URL's; this only shows and edits it.
 import { useEffect, useId, useRef, useState, type ReactNode } from "react";
 import type { Label, Member } from "../../api/client";
+import { SearchField } from "../SearchField";
 import {
   filterCount,
   NO_FILTERS,
@@ -111,40 +112,6 @@ function MultiSelect({
   );
 }
 
-/** The title search: applied as the person pauses typing (and at once on Enter). */
-function TextFilter({ value, onChange }: { value: string; onChange(q: string): void }) {
-  const [draft, setDraft] = useState(value);
-  const [seen, setSeen] = useState(value);
-  // The URL changed by other means (back, clear all): show what it says.
-  if (seen !== value) {
-    setSeen(value);
-    setDraft(value);
-  }
-  const latest = useRef(onChange);
-  useEffect(() => {
-    latest.current = onChange;
-  });
-  useEffect(() => {
-    if (draft.trim() === value) return;
-    const timer = setTimeout(() => latest.current(draft.trim()), 300);
-    return () => clearTimeout(timer);
-  }, [draft, value]);
-  return (
-    <input
-      type="search"
-      className="filter-text"
-      placeholder="Filter by title"
-      aria-label="Title contains"
-      value={draft}
-      maxLength={200}
-      onChange={(event) => setDraft(event.target.value)}
-      onKeyDown={(event) => {
-        if (event.key === "Enter") onChange(draft.trim());
-      }}
-    />
-  );
-}
-
 function Field({ children }: { children: ReactNode }) {
   return <div className="filter-field">{children}</div>;
 }
@@ -190,7 +157,7 @@ export function FilterBar({
       </button>
       <div id={bodyId} className="filter-bar-body" data-expanded={expanded}>
         <Field>
-          <TextFilter value={filters.q} onChange={(q) => set({ q })} />
+          <SearchField value={filters.q} onChange={(q) => set({ q })} label="Title contains" placeholder="Filter by title" />
         </Field>
         {view === "list" ? (
           <MultiSelect

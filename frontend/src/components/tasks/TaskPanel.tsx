@@ -19,6 +19,7 @@ import { Markdown } from "../Markdown";
 import { Modal } from "../Modal";
 import { TaskActivity, TaskComments } from "./TaskDiscussion";
 import { LabelChip, memberName, PriorityOptions, StatusOptions } from "./TaskMeta";
+import { useTaskDeletion } from "./useTaskDeletion";
 
 type Changes = Omit<TaskUpdate, "after" | "before">;
 
@@ -343,6 +344,7 @@ function PanelBody({ task, ctx, onClose }: { task: Task; ctx: ProjectOutletConte
   const [conflict, setConflict] = useState<Changes | null>(null);
   const [failure, setFailure] = useState<unknown>(null);
   const edit = useEditTask(project.id);
+  const deletion = useTaskDeletion(project.id, { onError: (error) => setFailure(error) });
 
   function save(changes: Changes) {
     setFailure(null);
@@ -448,6 +450,16 @@ function PanelBody({ task, ctx, onClose }: { task: Task; ctx: ProjectOutletConte
             : ""}
       </p>
       <div className="modal-actions">
+        {editable ? (
+          <button
+            type="button"
+            className="btn btn-ghost-danger panel-delete"
+            onClick={() => deletion.remove(task, { onDeleted: onClose })}
+            disabled={deletion.isDeleting(task.id)}
+          >
+            {deletion.isDeleting(task.id) ? "Deleting…" : "Delete task"}
+          </button>
+        ) : null}
         <button type="button" className="btn btn-secondary" onClick={onClose}>
           Close
         </button>
