@@ -1,5 +1,6 @@
-import type { ReactNode, Ref } from "react";
+import { useRef, type ReactNode } from "react";
 import { describeError } from "../api/errors";
+import { useLoadWhenVisible } from "../hooks";
 
 /** An error that is not about one field: 429s, network failures, server errors. */
 export function ErrorAlert({ error, children }: { error: unknown; children?: ReactNode }) {
@@ -55,21 +56,32 @@ export function ProgressBar({ value, label }: { value: number; label: string }) 
   );
 }
 
-/** The button under a paged list that fetches its next page, while there is one. */
+/**
+ * The end of a paged list, while it has a next page: the page loads as this comes into
+ * view (within a screen of it), so a long list never stops at a wall; the button does the
+ * same for keyboards and for browsers without IntersectionObserver.
+ */
 export function LoadMore({
   query,
   what,
-  anchorRef,
 }: {
-  query: { hasNextPage: boolean; isFetchingNextPage: boolean; fetchNextPage(): Promise<unknown> };
+  query: {
+    hasNextPage: boolean;
+    isFetchingNextPage: boolean;
+    isFetchNextPageError: boolean;
+    fetchNextPage(): Promise<unknown>;
+  };
   /** What the list holds: "Load more tasks". */
   what: string;
-  /** The block's element, for a list that also loads on scrolling to it. */
-  anchorRef?: Ref<HTMLDivElement>;
 }) {
+  const anchor = useRef<HTMLDivElement>(null);
+  // Not again after a failed page: the list's error says so, and the button retries.
+  useLoadWhenVisible(anchor, query.hasNextPage && !query.isFetchingNextPage && !query.isFetchNextPageError, () =>
+    void query.fetchNextPage(),
+  );
   if (!query.hasNextPage) return null;
   return (
-    <div className="load-more" ref={anchorRef}>
+    <div className="load-more" ref={anchor}>
       <button
         type="button"
         className="btn btn-secondary"

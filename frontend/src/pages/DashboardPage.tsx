@@ -1,4 +1,4 @@
-import { useRef, useState } from "react";
+import { useState } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
 import type { Project, Workspace } from "../api/client";
 import { describeError } from "../api/errors";
@@ -19,7 +19,7 @@ import { useProjectArchiving } from "../components/useProjectArchiving";
 import { useProjectDeletion } from "../components/useProjectDeletion";
 import { useProjectEditing } from "../components/useProjectEditing";
 import { WorkspaceShell } from "../components/WorkspaceShell";
-import { useAbortable, useDocumentTitle, useLoadWhenVisible } from "../hooks";
+import { useAbortable, useDocumentTitle } from "../hooks";
 
 export function taskSummary(project: Pick<Project, "task_count" | "done_count">): string {
   if (project.task_count === 0) return "No tasks yet";
@@ -158,11 +158,6 @@ function WorkspaceProjects({ workspace }: { workspace: Workspace }) {
   const creation = useAbortable();
 
   const items = projects.data?.pages.flatMap((page) => page.items) ?? [];
-  const loadMoreRef = useRef<HTMLDivElement>(null);
-  // The next page loads as the end of the list comes into view.
-  useLoadWhenVisible(loadMoreRef, projects.hasNextPage && !projects.isFetchingNextPage && !projects.isFetchNextPageError, () =>
-    void projects.fetchNextPage(),
-  );
 
   function openCreate() {
     create.reset();
@@ -259,7 +254,7 @@ function WorkspaceProjects({ workspace }: { workspace: Workspace }) {
             ))}
           </ul>
           {projects.isFetchNextPageError || projects.isRefetchError ? <ErrorAlert error={projects.error} /> : null}
-          <LoadMore query={projects} what="projects" anchorRef={loadMoreRef} />
+          <LoadMore query={projects} what="projects" />
         </>
       )}
 

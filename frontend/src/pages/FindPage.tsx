@@ -1,9 +1,9 @@
-import { useRef, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router";
 import { MIN_QUERY_LENGTH, useSearchPages } from "../api/queries";
 import { ErrorAlert, LoadMore, Spinner } from "../components/feedback";
 import { hitPath, HitSummary } from "../components/SearchBox";
-import { useDocumentTitle, useLoadWhenVisible } from "../hooks";
+import { useDocumentTitle } from "../hooks";
 
 /** Every search result, a page at a time: `/find?q=`. */
 export function FindPage() {
@@ -19,10 +19,6 @@ export function FindPage() {
   useDocumentTitle(q ? `“${q}” · Search` : "Search");
   const results = useSearchPages(q);
   const items = results.data?.pages.flatMap((p) => p.items) ?? [];
-  const loadMoreRef = useRef<HTMLDivElement>(null);
-  useLoadWhenVisible(loadMoreRef, results.hasNextPage && !results.isFetchingNextPage && !results.isFetchNextPageError, () =>
-    void results.fetchNextPage(),
-  );
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -74,7 +70,7 @@ export function FindPage() {
             ))}
           </ul>
           {results.isFetchNextPageError ? <ErrorAlert error={results.error} /> : null}
-          <LoadMore query={results} what="results" anchorRef={loadMoreRef} />
+          <LoadMore query={results} what="results" />
         </>
       )}
     </>

@@ -1,4 +1,3 @@
-import { useRef } from "react";
 import { Link, useParams } from "react-router";
 import type { TrashItem, Workspace } from "../api/client";
 import { useAllMembers, useRestoreProject, useRestoreTask, useTrash } from "../api/queries";
@@ -7,7 +6,7 @@ import { ErrorAlert, LoadMore, Spinner } from "../components/feedback";
 import { restoreReports } from "../components/trashToasts";
 import { memberName } from "../components/tasks/TaskMeta";
 import { WorkspaceShell } from "../components/WorkspaceShell";
-import { useDocumentTitle, useLoadWhenVisible } from "../hooks";
+import { useDocumentTitle } from "../hooks";
 
 const when = (iso: string) => new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 const day = (iso: string) => new Date(iso).toLocaleDateString(undefined, { dateStyle: "medium" });
@@ -27,10 +26,6 @@ function Trash({ workspace }: { workspace: Workspace }) {
   const restoreProject = useRestoreProject();
   const restoreTask = useRestoreTask();
   const items = trash.data?.pages.flatMap((p) => p.items) ?? [];
-  const loadMoreRef = useRef<HTMLDivElement>(null);
-  useLoadWhenVisible(loadMoreRef, trash.hasNextPage && !trash.isFetchingNextPage && !trash.isFetchNextPageError, () =>
-    void trash.fetchNextPage(),
-  );
 
   const restoring = (item: TrashItem) =>
     (restoreProject.isPending && restoreProject.variables === item.id) ||
@@ -103,7 +98,7 @@ function Trash({ workspace }: { workspace: Workspace }) {
             })}
           </ul>
           {trash.isFetchNextPageError || trash.isRefetchError ? <ErrorAlert error={trash.error} /> : null}
-          <LoadMore query={trash} what="items" anchorRef={loadMoreRef} />
+          <LoadMore query={trash} what="items" />
         </>
       )}
     </>
