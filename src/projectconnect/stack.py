@@ -33,12 +33,22 @@ from projectconnect.launcher import Running, start_projectconnect
 from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
 from projectconnect.servers import Server
 
+# Ports free_port has handed out in this process.
+_handed_out: set[int] = set()
+
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A loopback TCP port nothing listens on now, and one this process has not handed out
+    before: the kernel may offer a port again as soon as its probe is closed, and two parts
+    of one stack given the same port (say the gateway's HTTP and HTTPS listeners) fail."""
+    for _ in range(100):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port: int = sock.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
+    raise RuntimeError("no free port left that this process has not handed out already")
 
 
 def wait_until_ok(url: str, process: Running, deadline: float, name: str) -> None:
