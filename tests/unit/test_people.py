@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -28,23 +26,12 @@ from projectconnect.infra.faults import PermanentError
 from projectconnect.infra.inbox import Dispatcher
 from projectconnect.projects import handlers
 from projectconnect.projects.cache import ReadCache
-from projectconnect.projects.models import Base, Person
+from projectconnect.projects.models import Person
 from projectconnect.projects.repository import PeopleRepository
 from projectconnect.projects.workspaces import WorkspaceService
 from projectconnect.projects.writes import Writes
 
 EMAIL = "ann.private@example.com"
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'projects.db'}")
-    async with database.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 def profile(user_id: uuid.UUID, version: int, name: str | None) -> UserProfile:

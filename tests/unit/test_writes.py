@@ -6,8 +6,6 @@ On SQLite in a temporary file, with the unit itself: the race is made, not hoped
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import delete
@@ -16,19 +14,8 @@ from projectconnect.infra.cache import MemoryCache
 from projectconnect.infra.db import Database
 from projectconnect.infra.problems import NotFound
 from projectconnect.projects.cache import ReadCache
-from projectconnect.projects.models import Base, Label, Workspace
+from projectconnect.projects.models import Label, Workspace
 from projectconnect.projects.writes import Writes
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'projects.db'}")
-    async with database.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
-    try:
-        yield database
-    finally:
-        await database.dispose()
 
 
 async def test_changing_a_row_another_write_removed_meanwhile_is_a_404(db: Database) -> None:

@@ -64,6 +64,8 @@ export function ProgressBar({ value, label }: { value: number; label: string }) 
 export function LoadMore({
   query,
   what,
+  label = `Load more ${what}`,
+  compact = false,
 }: {
   query: {
     hasNextPage: boolean;
@@ -73,6 +75,10 @@ export function LoadMore({
   };
   /** What the list holds: "Load more tasks". */
   what: string;
+  /** The button's words, when "Load more …" is not what this list says. */
+  label?: string;
+  /** A small button, for a list inside a panel. */
+  compact?: boolean;
 }) {
   const anchor = useRef<HTMLDivElement>(null);
   // Not again after a failed page: the list's error says so, and the button retries.
@@ -81,14 +87,14 @@ export function LoadMore({
   );
   if (!query.hasNextPage) return null;
   return (
-    <div className="load-more" ref={anchor}>
+    <div className={compact ? "load-more-compact" : "load-more"} ref={anchor}>
       <button
         type="button"
-        className="btn btn-secondary"
+        className={`btn btn-secondary${compact ? " btn-small" : ""}`}
         onClick={() => void query.fetchNextPage()}
         disabled={query.isFetchingNextPage}
       >
-        {query.isFetchingNextPage ? "Loading more…" : `Load more ${what}`}
+        {query.isFetchingNextPage ? "Loading more…" : label}
       </button>
     </div>
   );

@@ -1,5 +1,5 @@
 // The task panel's comments and history.
-import { useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { useId, useState, type FormEvent, type KeyboardEvent } from "react";
 import type { Comment, Member, Project, Task } from "../../api/client";
 import { describeError, isAbort } from "../../api/errors";
 import {
@@ -13,8 +13,7 @@ import {
   useMe,
 } from "../../api/queries";
 import { atLeast } from "../../api/roles";
-import { useLoadWhenVisible } from "../../hooks";
-import { ErrorAlert, Spinner } from "../feedback";
+import { ErrorAlert, LoadMore, Spinner } from "../feedback";
 import { Markdown } from "../Markdown";
 import { activitySentence, relativeTime, type ActivityNames } from "./activityText";
 import { memberName } from "./TaskMeta";
@@ -249,9 +248,6 @@ export function TaskActivity({ task, project }: { task: Task; project: Project }
   const labels = useLabels(project.workspace_id).data;
   const me = useMe().data;
   const titleId = useId();
-  const end = useRef<HTMLDivElement>(null);
-  const { hasNextPage, isFetchingNextPage, fetchNextPage } = activity;
-  useLoadWhenVisible(end, hasNextPage && !isFetchingNextPage && !activity.isFetchNextPageError, () => void fetchNextPage());
 
   const names: ActivityNames = {
     person: (id) => (id === me?.id ? "You" : nameOf(members, id)),
@@ -277,17 +273,7 @@ export function TaskActivity({ task, project }: { task: Task; project: Project }
           ))}
         </ol>
       )}
-      <div ref={end} />
-      {hasNextPage ? (
-        <button
-          type="button"
-          className="btn btn-secondary btn-small"
-          disabled={isFetchingNextPage}
-          onClick={() => void fetchNextPage()}
-        >
-          {isFetchingNextPage ? "Loading…" : "Show earlier activity"}
-        </button>
-      ) : null}
+      <LoadMore query={activity} what="activity" label="Show earlier activity" compact />
     </section>
   );
 }
