@@ -70,6 +70,7 @@ PROJECT_COLUMNS = (
 TASK_COLUMNS = (
     "id",
     "project_id",
+    "workspace_id",
     "created_by",
     "title",
     "done",
@@ -372,6 +373,7 @@ def projects_and_tasks(
                     (
                         task_id,
                         project_id,
+                        home.id,
                         creator,
                         f"Task {t}",
                         done,

@@ -144,6 +144,11 @@ async def test_descriptions_are_searchable_with_common_and_rare_words(
 async def test_assignees_and_labels_belong_to_the_task_s_workspace(
     seeded: asyncpg.Connection,
 ) -> None:
+    elsewhere = await seeded.fetchval(
+        """SELECT count(*) FROM tasks t JOIN projects p ON p.id = t.project_id
+           WHERE t.workspace_id <> p.workspace_id"""
+    )
+    assert elsewhere == 0
     strangers = await seeded.fetchval(
         """SELECT count(*) FROM task_assignees a JOIN tasks t ON t.id = a.task_id
            JOIN projects p ON p.id = t.project_id
@@ -206,16 +211,18 @@ async def test_the_heavy_user_has_exactly_their_assignments_and_a_board(
 async def test_the_indexes_built_after_the_load_are_the_migrations(
     seeded: asyncpg.Connection,
 ) -> None:
-    assert any(r["indexname"] == "ix_tasks_search_vector" for r in MIGRATED)
+    assert any(r["indexname"] == "ix_tasks_workspace_search" for r in MIGRATED)
     assert [tuple(r) for r in await seeded.fetch(INDEXES)] == [tuple(r) for r in MIGRATED]
-    # And in use: the planner finds a rare word through the GIN index.
+    # And in use: the planner finds a rare word of one workspace through the GIN index.
     await seeded.execute("SET enable_seqscan = off")
     plan = "\n".join(
         r[0]
         for r in await seeded.fetch(
-            "EXPLAIN SELECT id FROM tasks WHERE search_vector @@ to_tsquery('simple', $1)",
+            "EXPLAIN SELECT id FROM tasks WHERE workspace_id = $1 "
+            "AND search_vector @@ to_tsquery('simple', $2)",
+            personal_workspace_id(0),
             task_fields.RARE_WORD,
         )
     )
     await seeded.execute("RESET enable_seqscan")
-    assert "ix_tasks_search_vector" in plan
+    assert "ix_tasks_workspace_search" in plan

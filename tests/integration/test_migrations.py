@@ -442,3 +442,76 @@ async def test_tasks_gain_a_status_and_positions_in_the_order_they_were_made(
         )}  # fmt: skip
     assert dict(rows) == {m[0]: m[3] for m in made}
     assert "status" not in columns
+
+
+async def test_tasks_gain_their_workspace_and_stay_findable_through_the_rebuild(
+    database_url: str, engine: AsyncEngine
+) -> None:
+    from projectconnect.infra.db import Database
+    from projectconnect.projects.models import Membership, Task
+    from projectconnect.projects.search import SearchService
+
+    await migrations.upgrade(PROJECTS_MIGRATIONS, database_url, "0004")
+    ann, bob = uuid.uuid4(), uuid.uuid4()
+    start = dt.datetime(2026, 5, 1, 9, tzinfo=dt.UTC)
+    homes = {ann: uuid.uuid4(), bob: uuid.uuid4()}  # each one's workspace, of one project
+    kept: dict[uuid.UUID, uuid.UUID] = {}  # task → its workspace
+    async with engine.begin() as connection:
+        for owner, workspace in homes.items():
+            project = uuid.uuid4()
+            await connection.execute(
+                insert(V4_WORKSPACES).values(
+                    id=workspace, name="Personal", created_by=owner, created_at=start,
+                    personal_of=owner,
+                )
+            )  # fmt: skip
+            await connection.execute(
+                insert(V4_PROJECTS).values(
+                    id=project, workspace_id=workspace, created_by=owner, name="P",
+                    description=None, task_count=2, done_count=0, created_at=start,
+                    updated_at=start,
+                )
+            )  # fmt: skip
+            for n in range(2):
+                tid = uuid.uuid4()
+                kept[tid] = workspace
+                await connection.execute(
+                    insert(V4_TASKS).values(
+                        id=tid, project_id=project, created_by=owner, title=f"Quartzite {n}",
+                        done=False, created_at=start, updated_at=start,
+                    )
+                )  # fmt: skip
+
+    await migrations.upgrade(PROJECTS_MIGRATIONS, database_url)
+
+    async with engine.begin() as connection:
+        rows = (await connection.execute(select(Task.id, Task.workspace_id))).all()
+        assert dict(rows) == kept
+        await connection.execute(
+            insert(Membership).values(workspace_id=homes[ann], user_id=ann, role="owner")
+        )
+        # A task made after the rebuild: on SQLite, the search triggers must still hold.
+        later = next(tid for tid, w in kept.items() if w == homes[ann])
+        made = (await connection.execute(select(Task).where(Task.id == later))).one()
+        fresh = uuid.uuid4()
+        await connection.execute(
+            insert(Task).values(
+                {**made._asdict(), "id": fresh, "title": "Quartzite new", "position": "a9"}
+            )
+        )
+
+    database = Database(database_url)
+    try:
+        found = await SearchService(database).search(ann, "quartzite", 20)
+    finally:
+        await database.dispose()
+    mine = {tid for tid, w in kept.items() if w == homes[ann]} | {fresh}
+    assert {hit.id for hit in found.items} == mine
+    assert {hit.workspace_id for hit in found.items} == {homes[ann]}
+
+    await migrations.downgrade(PROJECTS_MIGRATIONS, database_url, "0008")
+    async with engine.connect() as connection:
+        columns = {c["name"] for c in await connection.run_sync(
+            lambda sync: inspect(sync).get_columns("tasks")
+        )}  # fmt: skip
+    assert "workspace_id" not in columns

@@ -11,6 +11,7 @@ import uuid
 import asyncpg
 import pytest
 
+from bench.plans import Reads, Services, statement_plans
 from bench.task_plans import READS, task_list_plans
 from projectconnect.infra import migrations
 from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
@@ -75,10 +76,11 @@ async def seed(url: str) -> uuid.UUID:
         )
         await connection.execute(
             """
-            INSERT INTO tasks (id, project_id, created_by, title, done, status, priority,
-                               due_date, position, version, comment_count, created_at,
-                               updated_at)
-            SELECT gen_random_uuid(), p.id, $1, 'Task ' || n, s.status = 'done', s.status,
+            INSERT INTO tasks (id, project_id, workspace_id, created_by, title, done, status,
+                               priority, due_date, position, version, comment_count,
+                               created_at, updated_at)
+            SELECT gen_random_uuid(), p.id, p.workspace_id, $1, 'Task ' || n,
+                   s.status = 'done', s.status,
                    (ARRAY['none', 'low', 'medium', 'high', 'urgent'])[n % 5 + 1],
                    CASE WHEN n % 3 = 0 THEN NULL
                         ELSE date '2027-01-01' + (n % 90) END,
@@ -142,3 +144,53 @@ def print_plans(plans: dict[str, list[str]]) -> None:
         print(f"\n#### {name}")
         for text in texts:
             print(text)
+
+
+async def test_search_reads_only_the_matches_inside_the_callers_workspaces(
+    postgres: ThrowawayPostgres,
+) -> None:
+    """A word that another workspace holds 50 000 times and the caller's 100: the search's
+    GIN index leads with the workspace, so only the caller's matches are read."""
+    url = await postgres.create(f"plans_{uuid.uuid4().hex[:8]}")
+    await migrations.upgrade(PROJECTS_MIGRATIONS, url)
+    await seed(url)
+    others = uuid.uuid4()
+    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        updated = await connection.execute(
+            "UPDATE tasks SET description = 'the quartzite sample' WHERE title LIKE '%777'"
+        )
+        mine = int(updated.split()[-1])
+        await connection.execute(
+            "INSERT INTO workspaces (id, name, created_by, created_at) VALUES ($1, 'O', $1, now())",
+            others,
+        )
+        await connection.execute(
+            """
+            WITH project AS (
+                INSERT INTO projects (id, workspace_id, created_by, name, task_count,
+                                      done_count, created_at, updated_at)
+                VALUES (gen_random_uuid(), $1, $1, 'Theirs', 50000, 0, now(), now())
+                RETURNING id
+            )
+            INSERT INTO tasks (id, project_id, workspace_id, created_by, title, description,
+                               done, status, priority, position, version, comment_count,
+                               created_at, updated_at)
+            SELECT gen_random_uuid(), project.id, $1, $1, 'Theirs ' || n, 'quartzite',
+                   false, 'todo', 'none', 'a' || lpad(n::text, 8, '0'), 1, 0, now(), now()
+            FROM project, generate_series(1, 50000) AS n
+            """,
+            others,
+        )
+        await connection.execute("ANALYZE")
+    finally:
+        await connection.close()
+
+    def reads(s: Services) -> Reads:
+        return {"search": lambda: s.search.search(USER, "quartzite", 20, kind="task")}
+
+    plans = await statement_plans(url, reads, keep=lambda statement: "ts_rank" in statement)
+    (plan,) = plans["search"]
+    scans = re.findall(r"Bitmap Index Scan on (\w+) \(actual time=\S+ rows=(\d+)", plan)
+    assert {name for name, _ in scans} == {"ix_tasks_workspace_search"}, plan
+    assert 0 < mine == sum(int(rows) for _, rows in scans), plan

@@ -158,6 +158,9 @@ class Task(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    # The project's workspace, copied when the task is made (a project never moves): search
+    # reads the caller's workspaces straight from its index (see migration 0009).
+    workspace_id: Mapped[uuid.UUID]
     created_by: Mapped[uuid.UUID]
     title: Mapped[str] = mapped_column(String(500))
     # Derived from `status` (== "done"), kept as a column for today's readers and counts.

@@ -3,11 +3,11 @@ the caller's workspaces.
 
 The same query language on both databases: words (all must match, case-insensitive, no
 stemming), "quoted phrases", `-word` to exclude, and the last word read as a prefix so that
-results follow typing. PostgreSQL matches a stored `search_vector` (GIN index) with a
-`tsquery` and ranks by `ts_rank` (title or name weighted above the description); SQLite
-matches its FTS5 table `search_fts` and ranks by `bm25`. Both start from the caller's
-memberships (`findable.workspaces_of`), so nobody finds what they may not see, and highlight
-only the page they return.
+results follow typing. PostgreSQL matches a stored `search_vector` (a GIN index over the
+workspace and the vector) with a `tsquery` and ranks by `ts_rank` (title or name weighted
+above the description); SQLite matches its FTS5 table `search_fts` and ranks by `bm25`.
+Both start from the caller's memberships (`findable.workspaces_of`), so nobody finds what
+they may not see, and highlight only the page they return.
 
 Highlights travel as plain text plus spans: the databases mark them with U+0002/U+0003,
 characters the indexed text never holds (left out on SQLite, translated away on
@@ -58,7 +58,7 @@ MAX_TERMS = 16
 MAX_RESULTS = 1000
 START, STOP = "\x02", "\x03"
 
-# Schema the migrations keep outside the models (see migration 0008).
+# Schema the migrations keep outside the models (see migrations 0008 and 0009).
 SEARCH_SCHEMA = frozenset(
     {
         "search_docs",
@@ -69,8 +69,8 @@ SEARCH_SCHEMA = frozenset(
         "search_fts_docsize",
         "search_fts_config",
         "search_vector",
-        "ix_tasks_search_vector",
-        "ix_projects_search_vector",
+        "ix_tasks_workspace_search",
+        "ix_projects_workspace_search",
     }
 )
 
@@ -279,13 +279,15 @@ class PostgresFinder:
         vector = literal_column(f"{table}.search_vector", TSVECTOR)
         columns = _task_columns() if kind == "task" else _project_columns()
         rank = func.ts_rank(vector, self.query, 1).label("rank")
-        statement = (
-            select(*columns, null().label("doc"), rank)
-            .select_from(mine)
-            .join(Project, Project.workspace_id == mine.c.workspace_id)
-        )
+        statement = select(*columns, null().label("doc"), rank).select_from(mine)
+        # Each table's GIN index leads with the workspace: matched per workspace of the
+        # caller's, the words others' workspaces hold are never read.
         if kind == "task":
-            statement = statement.join(Task, Task.project_id == Project.id)
+            statement = statement.join(Task, Task.workspace_id == mine.c.workspace_id).join(
+                Project, Project.id == Task.project_id
+            )
+        else:
+            statement = statement.join(Project, Project.workspace_id == mine.c.workspace_id)
         return statement.where(vector.op("@@")(self.query), in_sight(kind))
 
     def _headline(self, text: Any, options: str) -> ColumnElement[str]:

@@ -236,6 +236,7 @@ class ProjectService:
             task = Task(
                 id=uuid.uuid4(),
                 project_id=project.id,
+                workspace_id=project.workspace_id,
                 created_by=user_id,
                 title=data.title,
                 description=data.description,
