@@ -149,8 +149,9 @@ def print_plans(plans: dict[str, list[str]]) -> None:
 async def test_search_reads_only_the_matches_inside_the_callers_workspaces(
     postgres: ThrowawayPostgres,
 ) -> None:
-    """A word that another workspace holds 50 000 times and the caller's 100: the search's
-    GIN index leads with the workspace, so only the caller's matches are read."""
+    """A word that another workspace holds 50 000 times and the caller's workspace 80 times:
+    the search's GIN index leads with the workspace, so only the caller's matches are read;
+    and a prefix never goes through the index, which would read every workspace's matches."""
     url = await postgres.create(f"plans_{uuid.uuid4().hex[:8]}")
     await migrations.upgrade(PROJECTS_MIGRATIONS, url)
     await seed(url)
@@ -187,10 +188,21 @@ async def test_search_reads_only_the_matches_inside_the_callers_workspaces(
         await connection.close()
 
     def reads(s: Services) -> Reads:
-        return {"search": lambda: s.search.search(USER, "quartzite", 20, kind="task")}
+        return {
+            # A whole word (a space after it): found through the index.
+            "word": lambda: s.search.search(USER, "quartzite ", 20, kind="task"),
+            # Being typed: a prefix, checked on the caller's own tasks.
+            "prefix": lambda: s.search.search(USER, "sample quartz", 20, kind="task"),
+        }
 
     plans = await statement_plans(url, reads, keep=lambda statement: "ts_rank" in statement)
-    (plan,) = plans["search"]
-    scans = re.findall(r"Bitmap Index Scan on (\w+) \(actual time=\S+ rows=(\d+)", plan)
-    assert {name for name, _ in scans} == {"ix_tasks_workspace_search"}, plan
-    assert 0 < mine == sum(int(rows) for _, rows in scans), plan
+    (word,) = plans["word"]
+    scans = re.findall(r"Bitmap Index Scan on (\w+) \(actual time=\S+ rows=(\d+)", word)
+    assert {name for name, _ in scans} == {"ix_tasks_workspace_search"}, word
+    assert 0 < mine == sum(int(rows) for _, rows in scans), word
+    (prefix,) = plans["prefix"]
+    conditions = re.findall(r"Index Cond: (.*)", prefix)
+    assert any("'sample'" in c for c in conditions), prefix
+    assert not any("quartz" in c for c in conditions), prefix
+    scans = re.findall(r"Bitmap Index Scan on (\w+) \(actual time=\S+ rows=(\d+)", prefix)
+    assert 0 < sum(int(rows) for _, rows in scans) <= mine, prefix

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Column,
     ColumnElement,
     Integer,
@@ -268,11 +269,22 @@ SNIPPET_TOKENS_SQLITE = 24
 
 
 class PostgresFinder:
-    """Ranks with `ts_rank` over the stored vectors; highlights with `ts_headline`."""
+    """Ranks with `ts_rank` over the stored vectors; highlights with `ts_headline`.
+
+    Only whole words and phrases that must match go through the GIN index, with the
+    workspace. A prefix is checked on the rows found instead: GIN answers a partial match by
+    collecting every entry of every matching lexeme, across all workspaces (a common prefix at
+    10 000 000 tasks took 0.2 s per workspace), while what the caller can see stays small. An
+    excluded word is checked there too, since alone it would have GIN read everything.
+    """
 
     def __init__(self, session: AsyncSession, terms: Sequence[Term]) -> None:
         self.session = session
         self.query = tsquery(terms)
+        wanted = [t for t in terms if not t.prefix and not t.excluded]
+        checked = [t for t in terms if t.prefix or t.excluded]
+        self.indexed = tsquery(wanted) if wanted else None
+        self.checked = tsquery(checked) if checked else None
 
     def hits(self, kind: Kind, mine: Any) -> Select[Any]:
         table = "tasks" if kind == "task" else "projects"
@@ -288,7 +300,13 @@ class PostgresFinder:
             )
         else:
             statement = statement.join(Project, Project.workspace_id == mine.c.workspace_id)
-        return statement.where(vector.op("@@")(self.query), in_sight(kind))
+        conditions = [in_sight(kind)]
+        if self.indexed is not None:
+            conditions.append(vector.op("@@")(self.indexed))
+        if self.checked is not None:
+            # The function behind `@@`, which no index answers: a filter on the rows found.
+            conditions.append(func.ts_match_vq(vector, self.checked, type_=Boolean))
+        return statement.where(*conditions)
 
     def _headline(self, text: Any, options: str) -> ColumnElement[str]:
         clean = func.translate(text, START + STOP, "")
