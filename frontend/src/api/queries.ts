@@ -1,5 +1,6 @@
 import {
   keepPreviousData,
+  skipToken,
   QueryClient,
   type Query,
   type QueryKey,
@@ -49,6 +50,9 @@ export const queryKeys = {
     filters
       ? (["projects", "detail", projectId, "board", boardFilters(filters)] as const)
       : (["projects", "detail", projectId, "board"] as const),
+  /** What a board's first load has so far, while a column of it has more pages to come. */
+  boardFirstPages: (projectId: string, filters: TaskFilters) =>
+    ["projects", "detail", projectId, "board-first-pages", boardFilters(filters)] as const,
   /** A task's comments and its history (beside the task's key: its entries hold tasks only). */
   comments: (projectId: string, taskId: string) => ["projects", "detail", projectId, "comments", taskId] as const,
   activity: (projectId: string, taskId?: string) =>
@@ -132,11 +136,13 @@ const byCursor = {
 async function fetchAllPages<T>(
   fetchPage: (cursor: string | null) => Promise<{ items: T[]; next_cursor: string | null }>,
   signal?: AbortSignal,
+  onFirstPage?: (items: T[], more: boolean) => void,
 ): Promise<T[]> {
   const all: T[] = [];
   let cursor: string | null = null;
   do {
     const page: { items: T[]; next_cursor: string | null } = await fetchPage(cursor);
+    if (all.length === 0) onFirstPage?.(page.items, page.next_cursor !== null);
     all.push(...page.items);
     cursor = signal?.aborted ? null : page.next_cursor;
   } while (cursor);
@@ -343,25 +349,69 @@ export function useTasks(projectId: string, filters: TaskFilters = NO_FILTERS, e
 }
 
 /** Every page of one status column in position order. */
-function fetchColumn(projectId: string, status: TaskStatus, filters: TaskFilters, signal: AbortSignal): Promise<Task[]> {
+function fetchColumn(
+  projectId: string,
+  status: TaskStatus,
+  filters: TaskFilters,
+  signal: AbortSignal,
+  onFirstPage?: (items: Task[], more: boolean) => void,
+): Promise<Task[]> {
   const query = { ...taskQuery(boardFilters(filters)), status: [status], sort: "position" as const };
-  return fetchAllPages((cursor) => api.listTasks(projectId, cursor, query), signal);
+  return fetchAllPages((cursor) => api.listTasks(projectId, cursor, query), signal, onFirstPage);
+}
+
+/** A board's first load so far: the columns' first pages, and which columns are whole. */
+export interface BoardFirstPages {
+  tasks: Task[];
+  complete: TaskStatus[];
 }
 
 /**
  * The board's tasks under the filters (but every status): each column asked for on its
  * own, in position order, all at once; one list in board order.
+ *
+ * On the first load, once a column turns out to have more than one page, what has come so
+ * far is published under `boardFirstPages` (`useBoardFirstPages`), so a large board shows its
+ * first cards while the rest comes; a refetch keeps showing the whole board it has.
  */
 export function useBoardTasks(projectId: string, filters: TaskFilters = NO_FILTERS, enabled = true) {
+  const qc = useQueryClient();
+  const key = queryKeys.boardTasks(projectId, filters);
   return useQuery({
     // The key keeps only what the board uses of the filters (`boardFilters`).
-    queryKey: queryKeys.boardTasks(projectId, filters),
+    queryKey: key,
     queryFn: async ({ signal }) => {
-      const columns = await Promise.all(STATUSES.map((status) => fetchColumn(projectId, status, filters, signal)));
+      const firstKey = queryKeys.boardFirstPages(projectId, filters);
+      const firstLoad = qc.getQueryData(key) === undefined;
+      if (firstLoad) qc.setQueryData<BoardFirstPages | null>(firstKey, null);
+      const pages: Task[][] = [];
+      const complete: TaskStatus[] = [];
+      let publishing = false;
+      const arrived = (status: TaskStatus, index: number) => (items: Task[], more: boolean) => {
+        pages[index] = items;
+        if (!more) complete.push(status);
+        publishing ||= more;
+        if (firstLoad && publishing) {
+          const sofar: BoardFirstPages = { tasks: boardOrder(pages.flat()), complete: [...complete] };
+          qc.setQueryData<BoardFirstPages | null>(firstKey, sofar);
+        }
+      };
+      const columns = await Promise.all(
+        STATUSES.map((status, index) => fetchColumn(projectId, status, filters, signal, arrived(status, index))),
+      );
       // Already in order; sorting again keeps the board's order rule in one place.
       return boardOrder(columns.flat());
     },
     enabled,
+  });
+}
+
+/** What the board's first load has shown so far (null before its first long column). */
+export function useBoardFirstPages(projectId: string, filters: TaskFilters = NO_FILTERS) {
+  return useQuery<BoardFirstPages | null>({
+    queryKey: queryKeys.boardFirstPages(projectId, filters),
+    // Never fetched: filled by `useBoardTasks` as its first load goes.
+    queryFn: skipToken,
   });
 }
 

@@ -23,7 +23,7 @@ import { useLayoutEffect, useMemo, useRef, useState } from "react";
 import { Link, useLocation } from "react-router";
 import type { Label, Member, Project, Task, TaskStatus } from "../../api/client";
 import { describeError, isAbort, isConflict } from "../../api/errors";
-import { useAllMembers, useBoardTasks, useLabels, useMoveTask } from "../../api/queries";
+import { useAddedTasks, useAllMembers, useBoardFirstPages, useBoardTasks, useLabels, useMoveTask } from "../../api/queries";
 import {
   columnOf,
   columnsOf,
@@ -33,7 +33,7 @@ import {
   STATUSES,
   type Columns,
 } from "../../api/taskOrder";
-import { ErrorAlert, FailureAlert, Spinner } from "../feedback";
+import { ErrorAlert, FailureAlert, LoadMore, Spinner } from "../feedback";
 import { AssigneeAvatars, DueBadge, LabelChips, PriorityBadge } from "./TaskMeta";
 
 interface CardContext {
@@ -104,6 +104,17 @@ function BoardCard({ task, ctx }: { task: Task; ctx: CardContext }) {
   );
 }
 
+/** Cards a column renders at first, and how many more each time its end comes into view. */
+export const CARDS_SHOWN = 100;
+
+/**
+ * The cards a column renders: the first `limit` of its order, and past them only the ones
+ * that must show (the card being dragged, tasks added during this visit), still in order.
+ */
+export function shownIds(ids: string[], limit: number, always: (id: string) => boolean): string[] {
+  return ids.length <= limit ? ids : ids.filter((id, index) => index < limit || always(id));
+}
+
 function BoardColumn({
   status,
   ids,
@@ -111,6 +122,10 @@ function BoardColumn({
   ctx,
   collapsed,
   onToggle,
+  limit,
+  always,
+  onShowMore,
+  arriving,
 }: {
   status: TaskStatus;
   ids: string[];
@@ -118,9 +133,15 @@ function BoardColumn({
   ctx: CardContext;
   collapsed: boolean;
   onToggle?: () => void;
+  limit: number;
+  always: (id: string) => boolean;
+  onShowMore: () => void;
+  /** Its first load is still bringing pages: what shows is not all it holds. */
+  arriving: boolean;
 }) {
   const { setNodeRef, isOver } = useDroppable({ id: status });
   const headingId = `column-${status}`;
+  const shown = collapsed ? [] : shownIds(ids, limit, always);
   return (
     <section
       className={`board-column${collapsed ? " board-column-collapsed" : ""}${isOver ? " board-column-over" : ""}`}
@@ -129,9 +150,15 @@ function BoardColumn({
     >
       <header className="board-column-header">
         <h3 id={headingId}>{STATUS_NAMES[status]}</h3>
-        <span className="board-count" aria-label={`${ids.length} task${ids.length === 1 ? "" : "s"}`}>
-          {ids.length}
-        </span>
+        {arriving ? (
+          <span className="board-count" aria-label={`${ids.length} tasks so far, more loading`}>
+            {ids.length}+
+          </span>
+        ) : (
+          <span className="board-count" aria-label={`${ids.length} task${ids.length === 1 ? "" : "s"}`}>
+            {ids.length}
+          </span>
+        )}
         {onToggle ? (
           <button type="button" className="btn btn-ghost btn-small" aria-expanded={!collapsed} onClick={onToggle}>
             {collapsed ? "Show" : "Hide"}
@@ -139,16 +166,33 @@ function BoardColumn({
           </button>
         ) : null}
       </header>
-      <SortableContext items={collapsed ? [] : ids} strategy={verticalListSortingStrategy}>
+      <SortableContext items={shown} strategy={verticalListSortingStrategy}>
         <ul ref={setNodeRef} className="board-cards" aria-labelledby={headingId}>
-          {collapsed
-            ? null
-            : ids.map((id) => {
-                const task = byId.get(id);
-                return task ? <BoardCard key={id} task={task} ctx={ctx} /> : null;
-              })}
+          {shown.map((id) => {
+            const task = byId.get(id);
+            return task ? <BoardCard key={id} task={task} ctx={ctx} /> : null;
+          })}
         </ul>
       </SortableContext>
+      {collapsed ? null : arriving ? (
+        <Spinner label="Loading more…" />
+      ) : (
+        // The rest of a long column renders as its end comes into view: thousands of cards
+        // at once would hold the first paint for seconds.
+        <LoadMore
+          // A new observer after each step: it tells at once if the end is still in view.
+          key={limit}
+          what="tasks"
+          label={`Show more ${STATUS_NAMES[status].toLowerCase()} tasks`}
+          compact
+          query={{
+            hasNextPage: ids.length > limit,
+            isFetchingNextPage: false,
+            isFetchNextPageError: false,
+            fetchNextPage: async () => onShowMore(),
+          }}
+        />
+      )}
     </section>
   );
 }
@@ -180,6 +224,11 @@ export function BoardView({
   filters?: TaskFilters;
 }) {
   const tasks = useBoardTasks(project.id, filters);
+  // A large board's first load shows each column's first page while the rest comes.
+  const firstPages = useBoardFirstPages(project.id, filters).data;
+  const arriving = tasks.data === undefined ? (firstPages ?? null) : null;
+  const data = tasks.data ?? arriving?.tasks;
+  const added = useAddedTasks(project.id).data;
   const members = useAllMembers(project.workspace_id).data;
   const labels = useLabels(project.workspace_id).data;
   const { search } = useLocation();
@@ -188,10 +237,14 @@ export function BoardView({
   const [activeId, setActiveId] = useState<string | null>(null);
   const [showCancelled, setShowCancelled] = useState(false);
   const [failure, setFailure] = useState<string | null>(null);
+  const [limits, setLimits] = useState<Partial<Record<TaskStatus, number>>>({});
   const startColumns = useRef<Columns | null>(null);
+  const limitOf = (status: TaskStatus) => limits[status] ?? CARDS_SHOWN;
+  const addedIds = useMemo(() => new Set(added.map((t) => t.id)), [added]);
+  const always = (id: string) => id === activeId || addedIds.has(id);
 
-  const byId = useMemo(() => new Map((tasks.data ?? []).map((t) => [t.id, t])), [tasks.data]);
-  const columns = dragColumns ?? columnsOf(tasks.data ?? []);
+  const byId = useMemo(() => new Map((data ?? []).map((t) => [t.id, t])), [data]);
+  const columns = dragColumns ?? columnsOf(data ?? []);
   // For dnd-kit's callbacks and announcements, which run after the render they follow.
   const columnsRef = useRef(columns);
   useLayoutEffect(() => {
@@ -213,7 +266,8 @@ export function BoardView({
     useSensor(KeyboardSensor, { coordinateGetter: sortableKeyboardCoordinates }),
   );
 
-  const ctx: CardContext = { projectId: project.id, members, labels, search, editable };
+  // Nothing moves until every column is in: a move is placed among the column's cards.
+  const ctx: CardContext = { projectId: project.id, members, labels, search, editable: editable && !arriving };
 
   /** "in To do, position 2 of 5": where a card is, for announcements. */
   function where(id: UniqueIdentifier): string {
@@ -233,7 +287,8 @@ export function BoardView({
     if (!status) return "";
     const col = cols[status];
     const total = col.length + (col.includes(id) ? 0 : 1);
-    const position = isStatus(overId) ? (col.includes(id) ? col.indexOf(id) + 1 : total) : col.indexOf(String(overId)) + 1;
+    const end = Math.min(col.length, limitOf(status)) + 1;
+    const position = isStatus(overId) ? (col.includes(id) ? col.indexOf(id) + 1 : end) : col.indexOf(String(overId)) + 1;
     return `in ${STATUS_NAMES[status]}, position ${position} of ${total}`;
   }
 
@@ -253,7 +308,7 @@ export function BoardView({
 
   function onDragStart({ active }: DragStartEvent) {
     setFailure(null);
-    const start = columnsOf(tasks.data ?? []);
+    const start = columnsOf(data ?? []);
     startColumns.current = start;
     setDragColumns(start);
     setActiveId(String(active.id));
@@ -268,8 +323,10 @@ export function BoardView({
       const from = columnOf(cols, id);
       const to = isStatus(over.id) ? over.id : columnOf(cols, String(over.id));
       if (!from || !to || from === to) return cols;
-      let index = isStatus(over.id) ? cols[to].length : cols[to].indexOf(String(over.id));
-      if (index < 0) index = cols[to].length;
+      // Over the column itself: after its last rendered card.
+      const end = Math.min(cols[to].length, limitOf(to));
+      let index = isStatus(over.id) ? end : cols[to].indexOf(String(over.id));
+      if (index < 0) index = end;
       // Over the lower half of a card: after it.
       const dragged = active.rect.current.translated;
       if (!isStatus(over.id) && dragged && dragged.top + dragged.height / 2 > over.rect.top + over.rect.height / 2) index += 1;
@@ -309,7 +366,6 @@ export function BoardView({
     finish();
   }
 
-  if (tasks.isPending) return <Spinner label="Loading the board…" paused={tasks.fetchStatus === "paused"} />;
   if (tasks.isLoadingError)
     return (
       <ErrorAlert error={tasks.error}>
@@ -318,6 +374,7 @@ export function BoardView({
         </button>
       </ErrorAlert>
     );
+  if (!data) return <Spinner label="Loading the board…" paused={tasks.fetchStatus === "paused"} />;
 
   const active = activeId ? byId.get(activeId) : undefined;
   return (
@@ -353,6 +410,10 @@ export function BoardView({
               // would move the columns under the card.
               collapsed={status === "cancelled" && !showCancelled}
               {...(status === "cancelled" ? { onToggle: () => setShowCancelled((s) => !s) } : {})}
+              limit={limitOf(status)}
+              always={always}
+              arriving={arriving !== null && !arriving.complete.includes(status)}
+              onShowMore={() => setLimits((l) => ({ ...l, [status]: (l[status] ?? CARDS_SHOWN) + CARDS_SHOWN }))}
             />
           ))}
         </div>
