@@ -95,7 +95,7 @@ class OutboxRelay:
         batch_size: int = 100,
         lease: dt.timedelta = dt.timedelta(seconds=30),
         idle_poll: float = 5.0,
-        max_backoff: float = 5.0,
+        max_backoff: float = 2.0,
         retention: dt.timedelta = dt.timedelta(days=7),
         listen_check_interval: float = 10.0,
         listen_timeout: float = 5.0,
