@@ -5,10 +5,11 @@ import { describeError } from "../api/errors";
 import { MIN_QUERY_LENGTH, useQuickSearch } from "../api/queries";
 import { STATUS_NAMES } from "../api/taskOrder";
 import { Highlighted } from "./Highlighted";
+import { projectPath, taskPath } from "../paths";
 
 /** Where a result opens: a project's page, or its task's panel. */
 export function hitPath(hit: Pick<SearchHit, "type" | "id" | "project_id">): string {
-  return hit.type === "project" ? `/p/${hit.id}` : `/p/${hit.project_id}/t/${hit.id}`;
+  return hit.type === "project" ? projectPath(hit.id) : taskPath(hit.project_id, hit.id);
 }
 
 export function findPath(q: string): string {

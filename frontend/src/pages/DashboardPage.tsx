@@ -20,6 +20,7 @@ import { useProjectDeletion } from "../components/useProjectDeletion";
 import { useProjectEditing } from "../components/useProjectEditing";
 import { WorkspaceShell } from "../components/WorkspaceShell";
 import { useAbortable, useDocumentTitle } from "../hooks";
+import { projectPath } from "../paths";
 
 export function taskSummary(project: Pick<Project, "task_count" | "done_count">): string {
   if (project.task_count === 0) return "No tasks yet";
@@ -49,7 +50,7 @@ function ProjectCard({ project, actions }: { project: Project; actions?: CardAct
     <li className="card project-card">
       <div className="project-card-body">
         <h2 className="project-card-title">
-          <Link to={`/p/${project.id}`} className="project-link">
+          <Link to={projectPath(project.id)} className="project-link">
             {project.name}
           </Link>
         </h2>

@@ -5,6 +5,7 @@ import { localToday } from "../api/taskOrder";
 import { ErrorAlert, Spinner } from "../components/feedback";
 import { DueBadge, PriorityBadge } from "../components/tasks/TaskMeta";
 import { useDocumentTitle } from "../hooks";
+import { projectPath, taskPath } from "../paths";
 
 type GroupName = "overdue" | "today" | "this_week" | "later" | "no_date";
 
@@ -81,11 +82,11 @@ function Groups({ data }: { data: MyTasks }) {
 function MyTaskRow({ task }: { task: MyTask }) {
   return (
     <li className="my-task">
-      <Link to={`/p/${task.project_id}/t/${task.id}`} className="my-task-title">
+      <Link to={taskPath(task.project_id, task.id)} className="my-task-title">
         {task.title}
       </Link>
       <span className="my-task-meta">
-        <Link to={`/p/${task.project_id}`} className="my-task-project muted small">
+        <Link to={projectPath(task.project_id)} className="my-task-project muted small">
           {task.project_name}
         </Link>
         <DueBadge task={task} />

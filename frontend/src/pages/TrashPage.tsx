@@ -7,6 +7,7 @@ import { restoreReports } from "../components/trashToasts";
 import { memberName } from "../components/tasks/TaskMeta";
 import { WorkspaceShell } from "../components/WorkspaceShell";
 import { useDocumentTitle } from "../hooks";
+import { projectPath } from "../paths";
 
 const when = (iso: string) => new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
 const day = (iso: string) => new Date(iso).toLocaleDateString(undefined, { dateStyle: "medium" });
@@ -75,7 +76,7 @@ function Trash({ workspace }: { workspace: Workspace }) {
                       {item.kind === "task" ? (
                         <>
                           {" · from "}
-                          <Link to={`/p/${item.project_id}`}>its project</Link>
+                          <Link to={projectPath(item.project_id)}>its project</Link>
                         </>
                       ) : null}
                       {" · purged on "}

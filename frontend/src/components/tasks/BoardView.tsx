@@ -35,6 +35,7 @@ import {
 } from "../../api/taskOrder";
 import { ErrorAlert, FailureAlert, LoadMore, Spinner } from "../feedback";
 import { AssigneeAvatars, DueBadge, LabelChips, PriorityBadge } from "./TaskMeta";
+import { taskPath } from "../../paths";
 
 interface CardContext {
   projectId: string;
@@ -49,7 +50,7 @@ function CardBody({ task, ctx, handle }: { task: Task; ctx: CardContext; handle?
     <>
       <div className="board-card-top">
         <Link
-          to={`/p/${ctx.projectId}/t/${task.id}${ctx.search}`}
+          to={taskPath(ctx.projectId, task.id, ctx.search)}
           state={{ fromProject: true }}
           className="board-card-title"
           draggable={false}

@@ -17,6 +17,7 @@ import { TextField, useFormErrors } from "../fields";
 import { ErrorAlert, FailureAlert, LoadMore, Spinner } from "../feedback";
 import { AssigneeAvatars, DueBadge, LabelChips, PriorityBadge, PriorityOptions, StatusOptions } from "./TaskMeta";
 import { useTaskDeletion } from "./useTaskDeletion";
+import { taskPath } from "../../paths";
 
 export function AddTaskForm({ projectId }: { projectId: string }) {
   const create = useCreateTask(projectId);
@@ -352,7 +353,7 @@ export function TaskList({
         setFailure(null);
         update.mutate({ taskId: task.id, changes });
       }}
-      panelLink={`/p/${projectId}/t/${task.id}${search}`}
+      panelLink={taskPath(projectId, task.id, search)}
       members={members}
       labels={labels}
       onDelete={() => {

@@ -20,6 +20,7 @@ import { Modal } from "../Modal";
 import { TaskActivity, TaskComments } from "./TaskDiscussion";
 import { LabelChip, memberName, PriorityOptions, StatusOptions } from "./TaskMeta";
 import { useTaskDeletion } from "./useTaskDeletion";
+import { projectPath } from "../../paths";
 
 type Changes = Omit<TaskUpdate, "after" | "before">;
 
@@ -481,7 +482,7 @@ export function TaskPanel() {
   // Opened by its link: back to the project, without leaving the task in the history.
   function close() {
     if (fromProject) void navigate(-1);
-    else void navigate(`/p/${ctx.project.id}${location.search}`, { replace: true });
+    else void navigate(projectPath(ctx.project.id, location.search), { replace: true });
   }
 
   const missing = task.error instanceof ApiError && task.error.status === 404;
