@@ -7,6 +7,7 @@ task). Each call is logged with its status, or as unanswered, by the `RequestLog
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,8 @@ class Request:
     status: int | None
     started: float
     ended: float
+    # Sent as X-Request-ID: the gateway's access log tells which replica served it.
+    request_id: str = ""
 
 
 @dataclass
@@ -49,8 +52,8 @@ class RequestLog:
     origin: float = field(default_factory=time.monotonic)
     requests: list[Request] = field(default_factory=list)
 
-    def add(self, operation: str, status: int | None, started: float) -> None:
-        self.requests.append(Request(operation, status, started, time.monotonic()))
+    def add(self, operation: str, status: int | None, started: float, request_id: str = "") -> None:
+        self.requests.append(Request(operation, status, started, time.monotonic(), request_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +103,10 @@ class Api:
         body: dict[str, Any] | None = None,
         params: dict[str, str | int] | None = None,
     ) -> Outcome:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        request_id = uuid.uuid4().hex
+        headers = {"X-Request-ID": request_id}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         started = time.monotonic()
         try:
             response = await self.client.request(
@@ -108,10 +114,10 @@ class Api:
             )
         except httpx.HTTPError:
             if self.log is not None:
-                self.log.add(operation, None, started)
+                self.log.add(operation, None, started, request_id)
             return Outcome(None)
         if self.log is not None:
-            self.log.add(operation, response.status_code, started)
+            self.log.add(operation, response.status_code, started, request_id)
         try:
             payload = response.json() if response.content else None
         except ValueError:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from chaos.api import Request, RequestLog
 from chaos.faults import FaultRecord
@@ -25,6 +27,8 @@ class Report:
     faults: list[FaultRecord]
     findings: Findings
     verdict: Verdict
+    # The request ids each process's log names (the frozen replica's own requests).
+    served: dict[str, set[str]] = field(default_factory=dict)
 
     def problems(self, stale_reads_fail: bool = STALE_READS_FAIL) -> list[str]:
         """Why the run failed; empty when it passed."""
@@ -76,8 +80,8 @@ class Report:
     def _fault_rows(self) -> list[str]:
         rows = [
             "| fault | at s | lasted s | recovered after s | slowest check "
-            "| first 2xx after s | requests | 5xx | no answer | p99 ms |",
-            "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|",
+            "| first 2xx after s | requests | 5xx | no answer | p99 ms | others' p99 ms |",
+            "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
         ]
         inside: set[int] = set()
         for record in self.faults:
@@ -91,11 +95,19 @@ class Report:
             rows.append(
                 f"| {record.fault} | {record.started:.0f} | {record.ended - record.started:.1f} "
                 f"| {recovery} | {record.slowest()} | {self._first_success(record)} "
-                f"| {_window([r for _, r in window])} |"
+                f"| {_window([r for _, r in window])} | {self._others_p99(record, window)} |"
             )
         outside = [r for i, r in enumerate(self.log.requests) if i not in inside]
-        rows.append(f"| (no fault) | | | | | | {_window(outside)} |")
+        rows.append(f"| (no fault) | | | | | | {_window(outside)} | |")
         return rows
+
+    def _others_p99(self, record: FaultRecord, window: list[tuple[int, Request]]) -> str:
+        """For a frozen process: the p99 of the window's requests it did not serve."""
+        own = self.served.get(record.fault.target)
+        if record.fault.action != "freeze" or own is None:
+            return ""
+        others = [r for _, r in window if r.request_id not in own]
+        return f"{_p99(others):.0f}"
 
     def _first_success(self, record: FaultRecord) -> str:
         """Seconds from the fault's end to the first request sent after it that succeeded."""
@@ -149,9 +161,26 @@ class Report:
         return lines
 
 
+def _p99(requests: list[Request]) -> float:
+    """Milliseconds."""
+    durations = sorted(r.ended - r.started for r in requests)
+    return durations[int(0.99 * (len(durations) - 1))] * 1000 if durations else 0.0
+
+
 def _window(requests: list[Request]) -> str:
     errors = sum(1 for r in requests if r.status is not None and r.status >= 500)
     unanswered = sum(1 for r in requests if r.status is None)
-    durations = sorted(r.ended - r.started for r in requests)
-    p99 = durations[int(0.99 * (len(durations) - 1))] * 1000 if durations else 0.0
-    return f"{len(requests)} | {errors} | {unanswered} | {p99:.0f}"
+    return f"{len(requests)} | {errors} | {unanswered} | {_p99(requests):.0f}"
+
+
+_REQUEST_ID = re.compile(r"\b[0-9a-f]{32}\b")
+
+
+def served_by(logs: Path, names: set[str]) -> dict[str, set[str]]:
+    """The request ids (as the harness makes them) each named process's log mentions: a
+    process logs every request it handled, restarts included (its log is appended to)."""
+    return {
+        name: set(_REQUEST_ID.findall(path.read_text(errors="replace")))
+        for name in names
+        if (path := logs / f"{name}.log").exists()
+    }

@@ -15,7 +15,7 @@ from chaos.api import CLIENT_TIMEOUT, Api, RequestLog
 from chaos.database import Databases
 from chaos.faults import FaultInjector, parse_schedule
 from chaos.proxies import Proxies
-from chaos.report import Report
+from chaos.report import Report, served_by
 from chaos.users import Findings, SimulatedUser, new_run_id
 from chaos.verify import verify
 from tests.support.services import AMQP_URL, POSTGRES_ADMIN_URL, REDIS_URL
@@ -83,6 +83,8 @@ def run(options: Options, root: Path) -> Report:
     ):
         print(f"stack up (logs in {stack.runtime / 'logs'}); running {options.seconds:g} s")
         report = asyncio.run(soak(options, stack, proxies))
+        frozen = {f.target for f in parse_schedule(options.faults) if f.action == "freeze"}
+        report.served = served_by(stack.runtime / "logs", frozen)
         if stack.process.poll() is not None:
             report.findings.anomalies.append(f"the stack exited: {stack.text()[-2000:]}")
         return report

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from chaos.api import ProjectView, RequestLog, TaskView
+from chaos.api import ProjectView, Request, RequestLog, TaskView
 from chaos.faults import Fault, FaultRecord, parse_schedule
 from chaos.model import AccountModel, Known, ProjectModel, TaskModel, check_tasks
-from chaos.report import Report
+from chaos.report import Report, served_by
 from chaos.users import Findings, StaleRead
 from chaos.verify import Verdict
 
@@ -85,3 +87,27 @@ def test_stale_reads_fail_the_run_only_when_the_flag_is_on() -> None:
         "1 stale reads",
     ]
     assert "| **stale reads seen** | 1 |" in report.table()
+
+
+def test_a_freeze_reports_the_p99_of_the_requests_the_frozen_process_did_not_serve(
+    tmp_path: Path,
+) -> None:
+    stuck, also_stuck, quick = "a" * 32, "c" * 32, "b" * 32
+    (tmp_path / "projects-1.log").write_text(
+        f"... [{stuck}] POST /projects 201 10000 ms\n... [{also_stuck}] GET /projects 200\n"
+    )
+    (tmp_path / "projects-0.log").write_text(f"... [{quick}] GET /projects 200 20 ms\n")
+    served = served_by(tmp_path, {"projects-1", "relay"})
+    assert served == {"projects-1": {stuck, also_stuck}}
+
+    log = RequestLog(origin=0.0)
+    log.requests += [
+        Request("create project", 504, 10.0, 20.0, stuck),
+        Request("list projects", 200, 10.0, 20.0, also_stuck),
+        *(Request("list projects", 200, 11.0, 11.25, quick) for _ in range(10)),
+    ]
+    frozen = FaultRecord(Fault("freeze", "projects-1", 15), 9.0, 24.0, recovered=25.0)
+    report = Report("python -m chaos", 1, 30, log, [frozen], Findings(), Verdict(), served)
+    (row,) = [line for line in report.table().splitlines() if line.startswith("| freeze")]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[-2:] == ["10000", "250"]  # every request's p99, then the others'
