@@ -25,6 +25,33 @@ export function FailureAlert({ message, onDismiss }: { message: ReactNode; onDis
   );
 }
 
+/** What `firstLoad` reads of a query (TanStack Query's result, plain or infinite). */
+interface FirstLoadQuery {
+  isPending: boolean;
+  isLoadingError: boolean;
+  fetchStatus: "fetching" | "paused" | "idle";
+  error: unknown;
+  refetch(): Promise<unknown>;
+}
+
+/**
+ * A query's first load as every page shows it: a spinner while it loads (saying when it
+ * waits for the connection), its error with Try again when it failed; null once it has
+ * data, so a page writes `firstLoad(query, "Loading…") ?? <TheContent />`.
+ */
+export function firstLoad(query: FirstLoadQuery, label: string): ReactNode {
+  if (query.isPending) return <Spinner label={label} paused={query.fetchStatus === "paused"} />;
+  if (query.isLoadingError)
+    return (
+      <ErrorAlert error={query.error}>
+        <button type="button" className="btn btn-secondary btn-small" onClick={() => void query.refetch()}>
+          Try again
+        </button>
+      </ErrorAlert>
+    );
+  return null;
+}
+
 /**
  * A load in progress. `paused`: TanStack Query holds the request until the browser is
  * online again, so say that rather than "Loading…" forever.

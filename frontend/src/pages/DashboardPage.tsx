@@ -12,7 +12,7 @@ import {
   type ProjectSort,
 } from "../api/projectListing";
 import { canEdit } from "../api/roles";
-import { ErrorAlert, FailureAlert, LoadMore, ProgressBar, Spinner } from "../components/feedback";
+import { ErrorAlert, FailureAlert, firstLoad, LoadMore, ProgressBar } from "../components/feedback";
 import { ProjectFormDialog } from "../components/ProjectFormDialog";
 import { SearchField } from "../components/SearchField";
 import { useProjectArchiving } from "../components/useProjectArchiving";
@@ -194,15 +194,7 @@ function WorkspaceProjects({ workspace }: { workspace: Workspace }) {
       {archiving.failure}
       <ProjectToolbar listing={listing} onChange={setListing} />
 
-      {projects.isPending ? (
-        <Spinner label="Loading projects…" paused={projects.fetchStatus === "paused"} />
-      ) : projects.isLoadingError ? (
-        <ErrorAlert error={projects.error}>
-          <button type="button" className="btn btn-secondary btn-small" onClick={() => void projects.refetch()}>
-            Try again
-          </button>
-        </ErrorAlert>
-      ) : items.length === 0 && (listing.q || listing.archived) ? (
+      {firstLoad(projects, "Loading projects…") ?? (items.length === 0 && (listing.q || listing.archived) ? (
         <div className="card empty-state">
           {listing.q ? (
             <>
@@ -257,7 +249,7 @@ function WorkspaceProjects({ workspace }: { workspace: Workspace }) {
           {projects.isFetchNextPageError || projects.isRefetchError ? <ErrorAlert error={projects.error} /> : null}
           <LoadMore query={projects} what="projects" />
         </>
-      )}
+      ))}
 
       {creating ? (
         <ProjectFormDialog

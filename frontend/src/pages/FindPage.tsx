@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router";
 import { MIN_QUERY_LENGTH, useSearchPages } from "../api/queries";
-import { ErrorAlert, LoadMore, Spinner } from "../components/feedback";
+import { ErrorAlert, firstLoad, LoadMore } from "../components/feedback";
 import { hitPath, HitSummary } from "../components/SearchBox";
 import { useDocumentTitle } from "../hooks";
 
@@ -45,15 +45,7 @@ export function FindPage() {
       </form>
       {tooShort ? (
         <p className="muted">Type at least {MIN_QUERY_LENGTH} characters.</p>
-      ) : results.isPending ? (
-        <Spinner label="Searching…" paused={results.fetchStatus === "paused"} />
-      ) : results.isLoadingError ? (
-        <ErrorAlert error={results.error}>
-          <button type="button" className="btn btn-secondary btn-small" onClick={() => void results.refetch()}>
-            Try again
-          </button>
-        </ErrorAlert>
-      ) : items.length === 0 ? (
+      ) : (firstLoad(results, "Searching…") ?? (items.length === 0 ? (
         <div className="card empty-state">
           <h2>Nothing matches “{q}”</h2>
           <p className="muted">Try fewer or other words; the last word may be the start of one.</p>
@@ -72,7 +64,7 @@ export function FindPage() {
           {results.isFetchNextPageError ? <ErrorAlert error={results.error} /> : null}
           <LoadMore query={results} what="results" />
         </>
-      )}
+      )))}
     </>
   );
 }

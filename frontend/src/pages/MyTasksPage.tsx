@@ -2,7 +2,7 @@ import { Link } from "react-router";
 import type { MyTask, MyTasks } from "../api/client";
 import { useMyTasks } from "../api/queries";
 import { localToday } from "../api/taskOrder";
-import { ErrorAlert, Spinner } from "../components/feedback";
+import { firstLoad } from "../components/feedback";
 import { DueBadge, PriorityBadge } from "../components/tasks/TaskMeta";
 import { useDocumentTitle } from "../hooks";
 import { projectPath, taskPath } from "../paths";
@@ -32,17 +32,7 @@ export function MyTasksPage() {
           <p className="muted">Open tasks assigned to you, in every workspace.</p>
         </div>
       </div>
-      {mine.isPending ? (
-        <Spinner label="Loading your tasks…" paused={mine.fetchStatus === "paused"} />
-      ) : mine.isLoadingError ? (
-        <ErrorAlert error={mine.error}>
-          <button type="button" className="btn btn-secondary btn-small" onClick={() => void mine.refetch()}>
-            Try again
-          </button>
-        </ErrorAlert>
-      ) : (
-        <Groups data={mine.data} />
-      )}
+      {firstLoad(mine, "Loading your tasks…") ?? (mine.data ? <Groups data={mine.data} /> : null)}
     </>
   );
 }

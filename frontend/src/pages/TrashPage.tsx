@@ -2,7 +2,7 @@ import { Link, useParams } from "react-router";
 import type { TrashItem, Workspace } from "../api/client";
 import { useAllMembers, useRestoreProject, useRestoreTask, useTrash } from "../api/queries";
 import { canEdit } from "../api/roles";
-import { ErrorAlert, LoadMore, Spinner } from "../components/feedback";
+import { ErrorAlert, firstLoad, LoadMore } from "../components/feedback";
 import { restoreReports } from "../components/trashToasts";
 import { memberName } from "../components/tasks/TaskMeta";
 import { WorkspaceShell } from "../components/WorkspaceShell";
@@ -46,15 +46,7 @@ function Trash({ workspace }: { workspace: Workspace }) {
           <p className="muted">Deleted projects and tasks stay here for 30 days, then go for good.</p>
         </div>
       </div>
-      {trash.isPending ? (
-        <Spinner label="Loading the trash…" paused={trash.fetchStatus === "paused"} />
-      ) : trash.isLoadingError ? (
-        <ErrorAlert error={trash.error}>
-          <button type="button" className="btn btn-secondary btn-small" onClick={() => void trash.refetch()}>
-            Try again
-          </button>
-        </ErrorAlert>
-      ) : items.length === 0 ? (
+      {firstLoad(trash, "Loading the trash…") ?? (items.length === 0 ? (
         <div className="card empty-state">
           <h2>The trash is empty</h2>
           <p className="muted">Projects and tasks deleted in {workspace.name} show here for 30 days.</p>
@@ -101,7 +93,7 @@ function Trash({ workspace }: { workspace: Workspace }) {
           {trash.isFetchNextPageError || trash.isRefetchError ? <ErrorAlert error={trash.error} /> : null}
           <LoadMore query={trash} what="items" />
         </>
-      )}
+      ))}
     </>
   );
 }

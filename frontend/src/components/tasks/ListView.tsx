@@ -14,7 +14,7 @@ import {
 } from "../../api/queries";
 import { isOverdue, STATUS_NAMES } from "../../api/taskOrder";
 import { TextField, useFormErrors } from "../fields";
-import { ErrorAlert, FailureAlert, LoadMore, Spinner } from "../feedback";
+import { ErrorAlert, FailureAlert, firstLoad, LoadMore } from "../feedback";
 import { AssigneeAvatars, DueBadge, LabelChips, PriorityBadge, PriorityOptions, StatusOptions } from "./TaskMeta";
 import { useTaskDeletion } from "./useTaskDeletion";
 import { taskPath } from "../../paths";
@@ -320,15 +320,8 @@ export function TaskList({
     onError: (error, task) => setFailure(`Couldn’t delete “${task.title}”. ${describeError(error)}`),
   });
 
-  if (tasks.isPending) return <Spinner label="Loading tasks…" paused={tasks.fetchStatus === "paused"} />;
-  if (tasks.isLoadingError)
-    return (
-      <ErrorAlert error={tasks.error}>
-        <button type="button" className="btn btn-secondary btn-small" onClick={() => void tasks.refetch()}>
-          Try again
-        </button>
-      </ErrorAlert>
-    );
+  const loading = firstLoad(tasks, "Loading tasks…");
+  if (loading) return loading;
 
   const row = (task: Task, fresh = false) => (
     <TaskRow
