@@ -134,6 +134,19 @@ async def test_every_filter_and_sort_reads_through_an_index(postgres: ThrowawayP
     print_plans(plans)
 
 
+def under_the_limit(plan: str) -> str:
+    """The part of a plan below its first Limit node."""
+    lines = plan.splitlines()
+    start = next(i for i, line in enumerate(lines) if "Limit" in line)
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    below = []
+    for line in lines[start + 1 :]:
+        if len(line) - len(line.lstrip()) <= indent:
+            break
+        below.append(line)
+    return "\n".join(below)
+
+
 def full_sorts(plan: str) -> list[str]:
     return [line for line in plan.splitlines() if re.fullmatch(r"\s*(->\s+)?Sort", line)]
 
@@ -200,6 +213,8 @@ async def test_search_reads_only_the_matches_inside_the_callers_workspaces(
     scans = re.findall(r"Bitmap Index Scan on (\w+) \(actual time=\S+ rows=(\d+)", word)
     assert {name for name, _ in scans} == {"ix_tasks_workspace_search"}, word
     assert 0 < mine == sum(int(rows) for _, rows in scans), word
+    # A task's project is looked up for the page's hits only, never under the ranking.
+    assert not re.search(r"on projects \(", under_the_limit(word)), word
     (prefix,) = plans["prefix"]
     conditions = re.findall(r"Index Cond: (.*)", prefix)
     assert any("'sample'" in c for c in conditions), prefix

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, and_
+from sqlalchemy import ColumnElement, Select, Subquery, and_, select
 
 from projectconnect.projects.access import visible
 from projectconnect.projects.models import Membership, Project, Task
@@ -24,6 +24,17 @@ def workspaces_of(user_id: uuid.UUID, workspace_id: uuid.UUID | None = None) -> 
     if workspace_id is not None:
         mine = mine.where(Membership.workspace_id == workspace_id)
     return mine
+
+
+def task_in_sight(mine: Subquery) -> ColumnElement[bool]:
+    """`in_sight("task")` for a statement that reads tasks without their project: not in
+    the trash, nor in a trashed project of the caller's workspaces (`mine`, from
+    `workspaces_of`), a list PostgreSQL reads once and hashes (usually empty), where a
+    join would look up the project of every task matched."""
+    trashed = select(Project.id).where(
+        Project.workspace_id.in_(select(mine.c.workspace_id)), Project.deleted_at.is_not(None)
+    )
+    return and_(Task.deleted_at.is_(None), Task.project_id.not_in(trashed))
 
 
 def in_sight(kind: Kind) -> ColumnElement[bool]:

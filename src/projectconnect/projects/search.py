@@ -48,7 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from projectconnect.infra.db import Database
 from projectconnect.infra.problems import field_error
 from projectconnect.projects.access import Access, Action
-from projectconnect.projects.findable import Kind, in_sight, workspaces_of
+from projectconnect.projects.findable import Kind, in_sight, task_in_sight, workspaces_of
 from projectconnect.projects.models import Project, Task
 from projectconnect.projects.repository import is_postgres
 
@@ -237,13 +237,13 @@ class _Row:
     doc: int | None
 
 
+# What a hit's ranking statement returns; the project's name is read for the page only.
 def _task_columns() -> list[ColumnElement[Any]]:
     return [
         literal_column("'task'").label("kind"),
         Task.id.label("id"),
         Task.project_id.label("project_id"),
-        Project.workspace_id.label("workspace_id"),
-        Project.name.label("project_name"),
+        Task.workspace_id.label("workspace_id"),
         Task.status.label("status"),
     ]
 
@@ -254,7 +254,6 @@ def _project_columns() -> list[ColumnElement[Any]]:
         Project.id.label("id"),
         Project.id.label("project_id"),
         Project.workspace_id.label("workspace_id"),
-        Project.name.label("project_name"),
         null().label("status"),
     ]
 
@@ -293,14 +292,15 @@ class PostgresFinder:
         rank = func.ts_rank(vector, self.query, 1).label("rank")
         statement = select(*columns, null().label("doc"), rank).select_from(mine)
         # Each table's GIN index leads with the workspace: matched per workspace of the
-        # caller's, the words others' workspaces hold are never read.
+        # caller's, the words others' workspaces hold are never read. A task's project is
+        # not joined: a common word matches thousands of tasks, and looking up each one's
+        # project cost more than the match (`task_in_sight`).
         if kind == "task":
-            statement = statement.join(Task, Task.workspace_id == mine.c.workspace_id).join(
-                Project, Project.id == Task.project_id
-            )
+            statement = statement.join(Task, Task.workspace_id == mine.c.workspace_id)
+            conditions = [task_in_sight(mine)]
         else:
             statement = statement.join(Project, Project.workspace_id == mine.c.workspace_id)
-        conditions = [in_sight(kind)]
+            conditions = [in_sight(kind)]
         if self.indexed is not None:
             conditions.append(vector.op("@@")(self.indexed))
         if self.checked is not None:
@@ -408,11 +408,18 @@ class SearchService:
             mine = workspaces_of(user_id, workspace_id).subquery("mine")
             kinds: tuple[Kind, ...] = (kind,) if kind is not None else ("task", "project")
             ranked = union_all(*(finder.hits(k, mine) for k in kinds)).subquery("ranked")
-            statement = (
+            page = (
                 select(ranked)
                 .order_by(ranked.c.rank.desc(), ranked.c.kind.desc(), ranked.c.id)
                 .offset(offset)
                 .limit(min(limit, MAX_RESULTS - offset) + 1)
+                .subquery("page")
+            )
+            # The project's name only for the page's hits.
+            statement = (
+                select(page, Project.name.label("project_name"))
+                .join(Project, Project.id == page.c.project_id)
+                .order_by(page.c.rank.desc(), page.c.kind.desc(), page.c.id)
             )
             rows = [
                 _Row(r.kind, r.id, r.project_id, r.workspace_id, r.project_name, r.status, r.doc)
