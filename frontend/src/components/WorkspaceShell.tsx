@@ -5,7 +5,7 @@ import { setCurrentWorkspace } from "../api/currentWorkspace";
 import { ApiError, describeError } from "../api/errors";
 import { useForgetWorkspacesWhenMissing, useWorkspace } from "../api/queries";
 import { withArticle } from "../api/roles";
-import { ErrorAlert, Spinner } from "./feedback";
+import { firstLoad } from "./feedback";
 
 export function memberCount(n: number): string {
   return `${n} member${n === 1 ? "" : "s"}`;
@@ -46,16 +46,7 @@ export function WorkspaceShell({ workspaceId, children }: { workspaceId: string;
       </div>
     );
   }
-  if (workspace.isPending) return <Spinner label="Loading workspace…" paused={workspace.fetchStatus === "paused"} />;
-  if (workspace.isLoadingError) {
-    return (
-      <ErrorAlert error={workspace.error}>
-        <button type="button" className="btn btn-secondary btn-small" onClick={() => void workspace.refetch()}>
-          Try again
-        </button>
-      </ErrorAlert>
-    );
-  }
+  if (workspace.isPending || workspace.isLoadingError) return firstLoad(workspace, "Loading workspace…");
   const w = workspace.data;
   const inherited = inheritanceNotice(w);
   return (

@@ -33,7 +33,7 @@ import {
   STATUSES,
   type Columns,
 } from "../../api/taskOrder";
-import { ErrorAlert, FailureAlert, LoadMore, Spinner } from "../feedback";
+import { ErrorAlert, FailureAlert, firstLoad, LoadMore, Spinner } from "../feedback";
 import { AssigneeAvatars, DueBadge, LabelChips, PriorityBadge } from "./TaskMeta";
 import { taskPath } from "../../paths";
 
@@ -367,15 +367,8 @@ export function BoardView({
     finish();
   }
 
-  if (tasks.isLoadingError)
-    return (
-      <ErrorAlert error={tasks.error}>
-        <button type="button" className="btn btn-secondary btn-small" onClick={() => void tasks.refetch()}>
-          Try again
-        </button>
-      </ErrorAlert>
-    );
-  if (!data) return <Spinner label="Loading the board…" paused={tasks.fetchStatus === "paused"} />;
+  // Until a first page is in, or when the first load failed (first pages or not).
+  if (tasks.isLoadingError || !data) return firstLoad(tasks, "Loading the board…");
 
   const active = activeId ? byId.get(activeId) : undefined;
   return (
