@@ -141,8 +141,9 @@ async function fetchAllPages<T>(
   const all: T[] = [];
   let cursor: string | null = null;
   do {
+    const first = cursor === null;
     const page: { items: T[]; next_cursor: string | null } = await fetchPage(cursor);
-    if (all.length === 0) onFirstPage?.(page.items, page.next_cursor !== null);
+    if (first) onFirstPage?.(page.items, page.next_cursor !== null);
     all.push(...page.items);
     cursor = signal?.aborted ? null : page.next_cursor;
   } while (cursor);

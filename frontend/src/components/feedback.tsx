@@ -1,3 +1,4 @@
+import type { FetchStatus } from "@tanstack/react-query";
 import { useRef, type ReactNode } from "react";
 import { describeError } from "../api/errors";
 import { useLoadWhenVisible } from "../hooks";
@@ -29,7 +30,7 @@ export function FailureAlert({ message, onDismiss }: { message: ReactNode; onDis
 interface FirstLoadQuery {
   isPending: boolean;
   isLoadingError: boolean;
-  fetchStatus: "fetching" | "paused" | "idle";
+  fetchStatus: FetchStatus;
   error: unknown;
   refetch(): Promise<unknown>;
 }

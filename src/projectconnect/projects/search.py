@@ -33,6 +33,7 @@ from sqlalchemy import (
     MetaData,
     Select,
     String,
+    Subquery,
     Table,
     Uuid,
     func,
@@ -410,7 +411,7 @@ class SearchService:
             ranked = union_all(*(finder.hits(k, mine) for k in kinds)).subquery("ranked")
             page = (
                 select(ranked)
-                .order_by(ranked.c.rank.desc(), ranked.c.kind.desc(), ranked.c.id)
+                .order_by(*_best_first(ranked))
                 .offset(offset)
                 .limit(min(limit, MAX_RESULTS - offset) + 1)
                 .subquery("page")
@@ -419,7 +420,7 @@ class SearchService:
             statement = (
                 select(page, Project.name.label("project_name"))
                 .join(Project, Project.id == page.c.project_id)
-                .order_by(page.c.rank.desc(), page.c.kind.desc(), page.c.id)
+                .order_by(*_best_first(page))
             )
             rows = [
                 _Row(r.kind, r.id, r.project_id, r.workspace_id, r.project_name, r.status, r.doc)
@@ -430,6 +431,11 @@ class SearchService:
             marked = await finder.marked(rows)
         items = [_hit(row, *marked[row.id]) for row in rows if row.id in marked]
         return Results(items, encode_offset(offset + limit) if more else None)
+
+
+def _best_first(hits: Subquery) -> tuple[ColumnElement[Any], ...]:
+    """The order of results: best rank, then tasks before projects, then by id."""
+    return (hits.c.rank.desc(), hits.c.kind.desc(), hits.c.id)
 
 
 def _hit(row: _Row, marked_title: str, marked_snippet: str | None) -> Hit:

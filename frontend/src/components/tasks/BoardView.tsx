@@ -151,15 +151,13 @@ function BoardColumn({
     >
       <header className="board-column-header">
         <h3 id={headingId}>{STATUS_NAMES[status]}</h3>
-        {arriving ? (
-          <span className="board-count" aria-label={`${ids.length} tasks so far, more loading`}>
-            {ids.length}+
-          </span>
-        ) : (
-          <span className="board-count" aria-label={`${ids.length} task${ids.length === 1 ? "" : "s"}`}>
-            {ids.length}
-          </span>
-        )}
+        <span
+          className="board-count"
+          aria-label={arriving ? `${ids.length} tasks so far, more loading` : `${ids.length} task${ids.length === 1 ? "" : "s"}`}
+        >
+          {ids.length}
+          {arriving ? "+" : null}
+        </span>
         {onToggle ? (
           <button type="button" className="btn btn-ghost btn-small" aria-expanded={!collapsed} onClick={onToggle}>
             {collapsed ? "Show" : "Hide"}
