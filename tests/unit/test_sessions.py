@@ -89,6 +89,29 @@ async def test_an_unreachable_auth_service_is_a_503() -> None:
         await source.is_active("the-token", claims())
 
 
+async def test_a_connection_closed_while_kept_alive_is_asked_again_once() -> None:
+    who = claims()
+    calls = 0
+
+    def stale_then_answer(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        return httpx.Response(200, json={"sub": str(who.subject), "sid": str(who.session_id)})
+
+    source = AuthValidation(URL, timeout=1, transport=httpx.MockTransport(stale_then_answer))
+    assert await source.is_active("the-token", who) is True
+    assert calls == 2
+
+    def always_closed(request: httpx.Request) -> httpx.Response:
+        raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+
+    closed = AuthValidation(URL, timeout=1, transport=httpx.MockTransport(always_closed))
+    with pytest.raises(SessionCheckUnavailable):
+        await closed.is_active("the-token", who)
+
+
 async def test_the_projects_side_believes_the_cache_and_asks_auth_for_the_rest() -> None:
     cache = MemoryCache()
     ann, bob, cid = claims(), claims(), claims()

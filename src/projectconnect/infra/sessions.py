@@ -156,10 +156,14 @@ class AuthValidation:
     async def is_active(self, token: str, claims: AccessClaims) -> bool:
         if self.breaker.is_open:
             raise SessionCheckUnavailable(self.retry_after)
+        headers = {"Authorization": f"Bearer {token}"}
         try:
-            response = await self._client.get(
-                self.url, headers={"Authorization": f"Bearer {token}"}
-            )
+            try:
+                response = await self._client.get(self.url, headers=headers)
+            except httpx.RemoteProtocolError:
+                # A kept-alive connection the auth service had closed meanwhile: the
+                # question never reached it, and asking is safe to repeat, once.
+                response = await self._client.get(self.url, headers=headers)
         except httpx.HTTPError as exc:
             self._fail(repr(exc))
         if response.status_code == 401:
