@@ -16,7 +16,9 @@ from sqlalchemy import event
 from projectconnect.infra.cache import MemoryCache
 from projectconnect.infra.config import normalize_database_url
 from projectconnect.infra.db import Database
+from projectconnect.infra.feed import MemoryFeed
 from projectconnect.projects.cache import ReadCache
+from projectconnect.projects.live import Publisher
 from projectconnect.projects.my_tasks import MyTasksService
 from projectconnect.projects.search import SearchService
 from projectconnect.projects.service import ProjectService
@@ -46,7 +48,7 @@ async def statement_plans(
 ) -> dict[str, list[str]]:
     """Each read's statements that `keep` admits, in the order sent: `EXPLAIN (options)`."""
     db = Database(normalize_database_url(projects_url), name="bench-plans", pool_size=1)
-    writes = Writes(db, ReadCache(MemoryCache(), ttl=1, enabled=False))
+    writes = Writes(db, ReadCache(MemoryCache(), ttl=1, enabled=False), Publisher(MemoryFeed()))
     workspaces = WorkspaceService(db, writes)
     services = Services(
         ProjectService(db, writes, workspaces), workspaces, SearchService(db), MyTasksService(db)

@@ -176,6 +176,7 @@ def consume(
 
     from projectconnect.infra.cache import CacheBackend
     from projectconnect.infra.db import Database
+    from projectconnect.infra.feed import make_feed
     from projectconnect.infra.rabbitmq import RabbitConsumer, Topology
     from projectconnect.projects.app import ProjectsCore
     from projectconnect.projects.settings import ProjectsSettings
@@ -197,7 +198,8 @@ def consume(
             timeout=settings.redis_timeout_ms / 1000,
             prefix=settings.cache_prefix,
         )
-        core = ProjectsCore(settings, db, cache)
+        feed = make_feed(settings.redis_url_value, prefix=settings.cache_prefix)
+        core = ProjectsCore(settings, db, cache, feed)
         consumer = RabbitConsumer(
             amqp_url, Topology(namespace=settings.events_namespace), service.value, core.events
         )
@@ -211,6 +213,7 @@ def consume(
             with contextlib.suppress(asyncio.CancelledError):
                 await purge
             await consumer.close()
+            await feed.close()
             await cache.close()
             await db.dispose()
 

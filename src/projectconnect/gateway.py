@@ -72,6 +72,8 @@ class ProjectsRoute:
     prefix: str
     # The gateway checks the bearer token before the request reaches the service.
     token_checked: bool = True
+    # Long-lived server-sent events: passed on unbuffered, held open, counted per address.
+    stream: bool = False
 
 
 PROJECTS_ROUTES = (
@@ -83,6 +85,8 @@ PROJECTS_ROUTES = (
     ProjectsRoute("search"),
     # The caller's own things across workspaces (`/me/tasks`); `/auth/me` is the account.
     ProjectsRoute("me"),
+    # Live change notices (`/events/stream`), one long-lived stream per open browser tab.
+    ProjectsRoute("events", stream=True),
 )
 
 
@@ -95,6 +99,8 @@ class RateLimits:
     writes_per_user_rate: str = "20r/s"
     writes_per_user_burst: int = 40
     connections_per_ip: int = 100
+    # Open live streams from one address (an office behind one address has a few per person).
+    streams_per_ip: int = 50
     retry_after_seconds: int = 10
 
 
@@ -111,6 +117,8 @@ class Timeouts:
     write_ms: int = 10_000
     # Password hashing waits in a bounded queue that answers 503 at once when full.
     hashing_ms: int = 10_000
+    # A live stream sends at least a heartbeat every 15 s: four missed is a stuck replica.
+    stream_read_ms: int = 60_000
 
     @property
     def write_backstop_ms(self) -> int:

@@ -15,7 +15,15 @@ from pathlib import Path
 import pytest
 
 from projectconnect.cli import Service, openapi
-from projectconnect.gateway import PROBLEMS, PROJECTS_ROUTES, GatewayConfig, Timeouts, Tls, render
+from projectconnect.gateway import (
+    PROBLEMS,
+    PROJECTS_ROUTES,
+    GatewayConfig,
+    RateLimits,
+    Timeouts,
+    Tls,
+    render,
+)
 from projectconnect.projects.app import PUBLIC_PREFIXES
 
 RENDERINGS = {
@@ -125,7 +133,10 @@ def test_replicas_that_do_not_answer_are_left_out(rendering: str) -> None:
         # Shared by the worker processes, so each does not find a frozen replica anew.
         assert f"zone {upstream} " in block
     timeouts = [_seconds(t) for t in re.findall(r"proxy_read_timeout (\S+);", rendering)]
-    assert max(timeouts) <= 11, "only writes and password hashing may take long"
+    streams = Timeouts().stream_read_ms / 1000
+    assert max(t for t in timeouts if t != streams) <= 11, (
+        "only writes and password hashing may take long (and live streams, below)"
+    )
     assert min(timeouts) <= 2, "normal requests are given up on within 2 s"
 
 
@@ -151,7 +162,8 @@ def test_reads_are_given_up_on_quickly_and_writes_are_given_time(rendering: str)
     for route in PROJECTS_ROUTES:
         for match in (f"= /{route.prefix}", f"/{route.prefix}/"):
             location = _location(rendering, match)
-            assert "proxy_read_timeout" not in location, "reads keep the server's"
+            if not route.stream:
+                assert "proxy_read_timeout" not in location, "reads keep the server's"
             assert re.search(r"if \(\$pc_write\) \{\s*return 418;\s*\}", location), match
     for name in ("@pc_projects_write", "@pc_projects_write_unchecked"):
         write = _location(rendering, name)
@@ -167,6 +179,27 @@ def test_reads_are_given_up_on_quickly_and_writes_are_given_time(rendering: str)
     methods = rendering.split("map $request_method $pc_write {", 1)[1].split("}", 1)[0]
     assert re.findall(r"(\S+) 0;", methods) == ["GET", "HEAD", "OPTIONS"]
     assert "default 1;" in methods
+
+
+def test_live_streams_pass_unbuffered_held_open_and_counted_per_address(
+    rendering: str,
+) -> None:
+    """Each event leaves as it comes; a stream outlives the read limit (it sends a heartbeat
+    every 15 s, so a minute of silence is a stuck replica); an address holds a bounded
+    number of streams on top of its connections; and the token is checked at the edge."""
+    (route,) = [r for r in PROJECTS_ROUTES if r.stream]
+    assert route.prefix == "events"
+    assert route.token_checked
+    limits = RateLimits()
+    for match in ("= /events", "/events/"):
+        location = _location(rendering, match)
+        assert "proxy_buffering off;" in location
+        assert "proxy_cache off;" in location
+        assert _read_timeout(location) == Timeouts().stream_read_ms / 1000 >= 45
+        assert f"limit_conn pc_streams_per_ip {limits.streams_per_ip};" in location
+        assert f"limit_conn pc_conn_per_ip {limits.connections_per_ip};" in location
+        assert "auth_request /_pc_validate;" in location
+    assert "zone=pc_streams_per_ip:" in rendering
 
 
 def test_projects_locations_keep_every_problem_document(rendering: str) -> None:

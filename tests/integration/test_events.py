@@ -22,6 +22,7 @@ from projectconnect.infra.cache import MemoryCache
 from projectconnect.infra.db import Database, utcnow
 from projectconnect.infra.events import USER_DELETED, Envelope, user_deleted
 from projectconnect.infra.faults import PermanentError
+from projectconnect.infra.feed import MemoryFeed
 from projectconnect.infra.inbox import Dispatcher
 from projectconnect.infra.outbox import Outbox, OutboxRelay
 from projectconnect.infra.problems import Unauthorized
@@ -29,6 +30,7 @@ from projectconnect.infra.rabbitmq import RabbitConsumer, RabbitPublisher, decla
 from projectconnect.projects import handlers
 from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
 from projectconnect.projects.cache import ReadCache
+from projectconnect.projects.live import Publisher
 from projectconnect.projects.models import InboxEvent, Project, Workspace
 from projectconnect.projects.schemas import ProjectCreate
 from projectconnect.projects.service import ProjectService
@@ -50,7 +52,7 @@ class Pipeline:
 
     def workspaces(self, db: Database | None = None) -> WorkspaceService:
         db = db or self.projects_db
-        return WorkspaceService(db, Writes(db, self.read_cache))
+        return WorkspaceService(db, Writes(db, self.read_cache, Publisher(MemoryFeed())))
 
     def projects(self) -> ProjectService:
         workspaces = self.workspaces()

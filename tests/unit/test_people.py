@@ -23,9 +23,11 @@ from projectconnect.infra.events import (
     user_updated,
 )
 from projectconnect.infra.faults import PermanentError
+from projectconnect.infra.feed import MemoryFeed
 from projectconnect.infra.inbox import Dispatcher
 from projectconnect.projects import handlers
 from projectconnect.projects.cache import ReadCache
+from projectconnect.projects.live import Publisher
 from projectconnect.projects.models import Person
 from projectconnect.projects.repository import PeopleRepository
 from projectconnect.projects.workspaces import WorkspaceService
@@ -75,7 +77,9 @@ async def test_get_many_answers_the_known_people_among_the_ids(db: Database) -> 
 
 
 def _dispatcher(db: Database) -> Dispatcher:
-    return handlers.dispatcher(WorkspaceService(db, Writes(db, ReadCache(MemoryCache(), ttl=60))))
+    return handlers.dispatcher(
+        WorkspaceService(db, Writes(db, ReadCache(MemoryCache(), ttl=60), Publisher(MemoryFeed())))
+    )
 
 
 async def test_events_out_of_order_and_twice_leave_the_newest_name(db: Database) -> None:

@@ -1,6 +1,7 @@
 """Every route of the projects service resolves the verified caller before it runs.
 
-Access is decided from the caller (`projects.caller.current_caller`): a route that does not
+Access is decided from the caller (`projects.caller.current_session`, which
+`current_caller` reads): a route that does not
 depend on it could reach the use cases with no one to decide for. Only the invitation's
 preview, which the link's holder reads logged out, and the service's own health, metrics and
 documentation go without one. A new route that skips the caller fails here.
@@ -18,7 +19,7 @@ from fastapi.dependencies.models import Dependant
 from projectconnect.devserver import create_embedded_app
 from projectconnect.infra.tokens import StaticKeySource, ensure_private_key_file
 from projectconnect.projects.app import ProjectsRuntime, create_app
-from projectconnect.projects.caller import Caller, CallerDep, current_caller
+from projectconnect.projects.caller import Caller, CallerDep, current_session
 from projectconnect.projects.settings import ProjectsSettings
 from tests.conftest import embedded_settings
 
@@ -64,7 +65,7 @@ def unguarded(app: FastAPI) -> list[tuple[str, str]]:
         if dependant is None:
             if path not in DOCUMENTATION:
                 found.append((method, path))
-        elif current_caller not in set(calls(dependant)) and (method, path) not in WITHOUT_CALLER:
+        elif current_session not in set(calls(dependant)) and (method, path) not in WITHOUT_CALLER:
             found.append((method, path))
     return sorted(found)
 

@@ -12,8 +12,10 @@ from sqlalchemy import delete
 
 from projectconnect.infra.cache import MemoryCache
 from projectconnect.infra.db import Database
+from projectconnect.infra.feed import MemoryFeed
 from projectconnect.infra.problems import NotFound
 from projectconnect.projects.cache import ReadCache
+from projectconnect.projects.live import Publisher
 from projectconnect.projects.models import Label, Workspace
 from projectconnect.projects.writes import Writes
 
@@ -27,7 +29,7 @@ async def test_changing_a_row_another_write_removed_meanwhile_is_a_404(db: Datab
         session.add(label)
         await session.commit()
 
-    writes = Writes(db, ReadCache(MemoryCache(), ttl=60))
+    writes = Writes(db, ReadCache(MemoryCache(), ttl=60), Publisher(MemoryFeed()))
 
     async def rename_while_another_write_removes_it() -> None:
         async with writes.open(None) as unit:

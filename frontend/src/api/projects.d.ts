@@ -4,6 +4,39 @@
  */
 
 export type paths = {
+    "/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Event Stream
+         * @description Server-sent events (`text/event-stream`), one per change the caller may see:
+         *
+         *     - `event:` the kind of thing that changed: `task`, `project`, `comment`, `membership`,
+         *       `workspace`, `label`, `notification`;
+         *     - `id:` its position in the feed, to send back as `Last-Event-ID` when reconnecting;
+         *     - `data:` JSON `{"op": "created" | "changed" | "deleted" | "restored", "id", "workspace_id",
+         *       "project_id", "task_id", "version", "user_id", "role"}` (only the fields that apply):
+         *       what to read again, never the content.
+         *
+         *     Control events: `ready` (the stream is live; `{"resumed": true}` when what was missed since
+         *     `Last-Event-ID` was replayed), `reset` (what was missed cannot be replayed: refetch
+         *     everything shown), `end` (the session ended; the stream closes). A comment line every
+         *     15 s keeps idle proxies from closing the stream. The stream also ends when the access
+         *     token does: reconnect with a fresh one and `Last-Event-ID`.
+         */
+        get: operations["event_stream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/invitations/{token}": {
         parameters: {
             query?: never;
@@ -697,6 +730,11 @@ export type components = {
             field: string;
             /** Message */
             message: string;
+        };
+        /** HTTPValidationError */
+        HTTPValidationError: {
+            /** Detail */
+            detail?: components["schemas"]["ValidationError"][];
         };
         /**
          * Inheritance
@@ -1417,6 +1455,19 @@ export type components = {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /** ValidationError */
+        ValidationError: {
+            /** Context */
+            ctx?: Record<string, never>;
+            /** Input */
+            input?: unknown;
+            /** Location */
+            loc: (string | number)[];
+            /** Message */
+            msg: string;
+            /** Error Type */
+            type: string;
+        };
         /** WorkspaceCreate */
         WorkspaceCreate: {
             /** Name */
@@ -1478,6 +1529,73 @@ export type components = {
 };
 export type $defs = Record<string, never>;
 export interface operations {
+    event_stream: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Last-Event-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     preview_invitation: {
         parameters: {
             query?: never;

@@ -93,6 +93,22 @@ HASHES_SHED = Counter(
     "auth_password_hashes_shed_total",
     "Password hashes refused at once (503) because the process's hashing queue was full.",
 )
+LIVE_STREAMS = Gauge("live_streams_open", "Live update streams open.", multiprocess_mode="livesum")
+LIVE_NOTICES = Counter(
+    "live_notices_sent_total", "Change notices sent on live streams, by event.", ["event"]
+)
+LIVE_LAG = Histogram(
+    "live_notice_lag_seconds",
+    "Time from a write's commit to its notice leaving on a stream.",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+LIVE_REFUSED = Counter("live_streams_refused_total", "Live streams refused, by reason.", ["reason"])
+LIVE_PUBLISH_FAILURES = Counter(
+    "live_publish_failures_total", "Change notices the feed could not take after a commit."
+)
+LIVE_FEED_ERRORS = Counter(
+    "live_feed_errors_total", "Failed reads of the change feed by a process's hub."
+)
 BUILD_INFO = Gauge(
     "projectconnect_build_info", "The running version.", ["version"], multiprocess_mode="max"
 )

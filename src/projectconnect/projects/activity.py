@@ -3,7 +3,8 @@
 One home for it: the use cases hand `ActivityLog` the state of a thing before and after
 their change (`task_state`, `project_state`), in the change's own unit, and the diff
 (`task_changes`, `project_changes`) decides what is recorded. So an entry commits or rolls
-back with the change it describes.
+back with the change it describes. Each entry also announces its change to live streams
+(`projects/live.py`), so what the log records is what subscribers hear of.
 
 Kinds, with `field` and the JSON `before`/`after`:
 
@@ -34,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from projectconnect.infra.pagination import Position
 from projectconnect.projects.access import Grant
+from projectconnect.projects.live import Notice, Op, announce
 from projectconnect.projects.models import ActivityEntry, Project, Task
 
 Json = str | int | bool | None | list[str] | dict[str, str]
@@ -122,6 +124,29 @@ def project_changes(before: State, after: State) -> list[Change]:
     return changes
 
 
+_OPS: Final[dict[str, Op]] = {"created": "created", "deleted": "deleted", "restored": "restored"}
+_COMMENTS: Final[dict[str, Op]] = {
+    "commented": "created",
+    "comment_edited": "changed",
+    "comment_deleted": "deleted",
+}
+
+
+def notice(project_id: uuid.UUID, task_id: uuid.UUID | None, change: Change) -> Notice:
+    """What an entry announces to live streams (its workspace is found at commit)."""
+    op = _OPS.get(change.kind, "changed")
+    if task_id is None:
+        return Notice("project", project_id, None, op, project_id=project_id)
+    comment = _COMMENTS.get(change.kind)
+    if comment is not None:
+        comment_id = change.after if comment != "deleted" else change.before
+        assert isinstance(comment_id, str)
+        return Notice(
+            "comment", uuid.UUID(comment_id), None, comment, project_id=project_id, task_id=task_id
+        )
+    return Notice("task", task_id, None, op, project_id=project_id, task_id=task_id)
+
+
 class ActivityLog:
     """Writes entries into the session of the change they describe, all at its time."""
 
@@ -133,6 +158,7 @@ class ActivityLog:
     def record(
         self, project_id: uuid.UUID, task_id: uuid.UUID | None, changes: Sequence[Change]
     ) -> None:
+        announce(self.session, *(notice(project_id, task_id, c) for c in changes))
         self.session.add_all(
             ActivityEntry(
                 id=uuid.uuid4(),

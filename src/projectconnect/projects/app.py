@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from projectconnect.infra.cache import CacheBackend, MemoryCache
 from projectconnect.infra.db import Database
+from projectconnect.infra.feed import Feed, make_feed
 from projectconnect.infra.health import Check, service_checks
 from projectconnect.infra.http import compose_app
 from projectconnect.infra.logs import configure_logging
@@ -29,6 +30,7 @@ from projectconnect.projects import (
     discussion_api,
     handlers,
     labels_api,
+    live_api,
     me_api,
     search_api,
     trash_api,
@@ -37,6 +39,7 @@ from projectconnect.projects import (
 from projectconnect.projects.cache import ReadCache
 from projectconnect.projects.discussion import ActivityFeed, CommentService
 from projectconnect.projects.labels import LabelService
+from projectconnect.projects.live import Hub, Publisher, Streams
 from projectconnect.projects.models import Base
 from projectconnect.projects.my_tasks import MyTasksService
 from projectconnect.projects.search import SEARCH_SCHEMA, SearchService
@@ -55,8 +58,9 @@ ROUTERS = (
     labels_api.router,
     search_api.router,
     me_api.router,
+    live_api.router,
 )
-PUBLIC_PREFIXES = ("projects", "workspaces", "invitations", "search", "me")
+PUBLIC_PREFIXES = ("projects", "workspaces", "invitations", "search", "me", "events")
 
 MIGRATIONS = MigrationTree(
     name="projects",
@@ -71,7 +75,9 @@ class ProjectsCore:
     """The use cases and event handlers over a database and a cache: what both the service
     and a consumer process of its own (`projectconnect worker`) run."""
 
-    def __init__(self, settings: ProjectsSettings, db: Database, cache: CacheBackend) -> None:
+    def __init__(
+        self, settings: ProjectsSettings, db: Database, cache: CacheBackend, feed: Feed
+    ) -> None:
         self.read_cache = ReadCache(
             cache.named("projects"),
             ttl=settings.read_cache_ttl_seconds,
@@ -80,7 +86,7 @@ class ProjectsCore:
             page_sizes=settings.read_cache_page_sizes,
             fence_seconds=settings.read_cache_fence_seconds,
         )
-        writes = Writes(db, self.read_cache)
+        writes = Writes(db, self.read_cache, Publisher(feed))
         self.workspaces = WorkspaceService(db, writes)
         self.service = ProjectService(db, writes, self.workspaces)
         self.labels = LabelService(db, writes)
@@ -134,7 +140,18 @@ class ProjectsRuntime:
         self.sessions = (
             LocalSessions(sessions) if sessions is not None else self._shared_sessions(settings)
         )
-        core = ProjectsCore(settings, self.db, self.cache)
+        # The change feed the live streams follow: Redis's when there is one, else this
+        # process's own (the embedded mode, where every writer is in this process).
+        self.feed = make_feed(redis_url, prefix=settings.cache_prefix)
+        core = ProjectsCore(settings, self.db, self.cache, self.feed)
+        self.hub = Hub(self.feed)
+        self.streams = Streams(
+            self.hub,
+            core.workspaces.roles_of,
+            per_user=settings.live_streams_per_user,
+            check_seconds=settings.live_check_seconds,
+            heartbeat_seconds=settings.live_heartbeat_seconds,
+        )
         self.read_cache = core.read_cache
         self.workspaces = core.workspaces
         self.service = core.service
@@ -190,6 +207,7 @@ class ProjectsRuntime:
         app.state.projects_read_cache = self.read_cache
         app.state.projects_verifier = self.verifier
         app.state.projects_sessions = self.sessions
+        app.state.projects_streams = self.streams
 
     async def close(self) -> None:
         if self._purge is not None:
@@ -198,6 +216,8 @@ class ProjectsRuntime:
                 await self._purge
         if self._consumer is not None:
             await self._consumer.close()
+        await self.hub.close()
+        await self.feed.close()
         await self.sessions.close()
         await self.cache.close()
         await self.db.dispose()

@@ -10,8 +10,8 @@ from fastapi import Depends, Request
 
 from projectconnect.infra.problems import Unauthorized
 from projectconnect.infra.security import BearerToken
-from projectconnect.infra.sessions import TokenSessions
-from projectconnect.infra.tokens import InvalidToken, TokenVerifier
+from projectconnect.infra.sessions import SessionCheckUnavailable, TokenSessions
+from projectconnect.infra.tokens import AccessClaims, InvalidToken, TokenVerifier
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +20,24 @@ class Caller:
     email: str | None
 
 
-async def current_caller(token: BearerToken, request: Request) -> Caller:
+@dataclass(frozen=True, slots=True)
+class CallerSession:
+    """The caller with the token they came with: what a long-lived answer checks again."""
+
+    caller: Caller
+    token: str
+    claims: AccessClaims
+    sessions: TokenSessions
+
+    async def is_active(self) -> bool:
+        """Whether the session still is (False too when no one can tell: fail closed)."""
+        try:
+            return await self.sessions.is_active(self.token, self.claims)
+        except SessionCheckUnavailable:
+            return False
+
+
+async def current_session(token: BearerToken, request: Request) -> CallerSession:
     """The subject of a valid access token whose session is still active."""
     verifier: TokenVerifier = request.app.state.projects_verifier
     sessions: TokenSessions = request.app.state.projects_sessions
@@ -30,7 +47,12 @@ async def current_caller(token: BearerToken, request: Request) -> Caller:
         raise Unauthorized("The access token is not valid.") from exc
     if not await sessions.is_active(token, claims):
         raise Unauthorized("The session has ended; log in again.")
-    return Caller(claims.subject, claims.email)
+    return CallerSession(Caller(claims.subject, claims.email), token, claims, sessions)
+
+
+async def current_caller(session: Annotated[CallerSession, Depends(current_session)]) -> Caller:
+    return session.caller
 
 
 CallerDep = Annotated[Caller, Depends(current_caller)]
+CallerSessionDep = Annotated[CallerSession, Depends(current_session)]

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from projectconnect.infra.db import Database, utcnow
 from projectconnect.infra.problems import NotFound, field_error
 from projectconnect.projects.access import Access, Action, parse_id
+from projectconnect.projects.live import Notice, announce
 from projectconnect.projects.models import Label
 from projectconnect.projects.repository import LabelRepository
 from projectconnect.projects.schemas import LabelCreate, LabelUpdate
@@ -53,6 +54,7 @@ class LabelService:
                 await unit.session.flush()
             except IntegrityError as exc:
                 raise _name_taken() from exc
+            announce(unit.session, Notice("label", label.id, grant.workspace_id, "created"))
         return label
 
     async def update(
@@ -72,6 +74,7 @@ class LabelService:
                 await unit.session.flush()
             except IntegrityError as exc:
                 raise _name_taken() from exc
+            announce(unit.session, Notice("label", label.id, grant.workspace_id))
         return label
 
     async def delete(self, user_id: uuid.UUID, workspace_id: str, label_id: str) -> None:
@@ -84,3 +87,5 @@ class LabelService:
                 raise NotFound(LABEL_NOT_FOUND)
             unit.touch_projects(grant.workspace_id, await labels.projects_using(lid))
             await labels.delete(lid)
+            # Off every task that carried it: subscribers refetch what shows labels.
+            announce(unit.session, Notice("label", lid, grant.workspace_id, "deleted"))

@@ -38,6 +38,14 @@ class ProjectsSettings(ServiceSettings):
     # How often the process that consumes events (or the embedded server) purges the trash.
     trash_purge_interval_seconds: float = Field(default=3600, gt=0, le=86400)
 
+    # Live update streams (`GET /events/stream`) a person may hold open at once, across
+    # replicas: a few tabs and devices, not a flood.
+    live_streams_per_user: int = Field(default=5, ge=1, le=100)
+    # How often an open stream checks that its session is still active (and renews its slot).
+    live_check_seconds: float = Field(default=5.0, gt=0, le=30)
+    # How often an idle stream sends a comment line, so proxies keep it open.
+    live_heartbeat_seconds: float = Field(default=15.0, gt=0, le=60)
+
     @field_validator("read_cache_page_sizes")
     @classmethod
     def _page_sizes_in_range(cls, sizes: frozenset[int]) -> frozenset[int]:

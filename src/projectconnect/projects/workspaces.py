@@ -33,6 +33,7 @@ from projectconnect.infra.problems import (
 )
 from projectconnect.projects.access import Access, Action, Grant, Role, parse_id
 from projectconnect.projects.activity import ActivityLog, Change
+from projectconnect.projects.live import Notice, Op, announce
 from projectconnect.projects.models import (
     Invitation,
     Membership,
@@ -157,6 +158,31 @@ class Members:
             .values(role=str(role))
             .execution_options(synchronize_session=False)
         )
+        self.announce(user_id, role)
+
+    def add(self, user_id: uuid.UUID, role: Role | str, joined_at: dt.datetime) -> None:
+        self.session.add(
+            Membership(
+                workspace_id=self.workspace_id, user_id=user_id, role=str(role), joined_at=joined_at
+            )
+        )
+        self.announce(user_id, role)
+
+    def announce(self, user_id: uuid.UUID, role: Role | str | None) -> None:
+        """Every membership change is heard by the workspace's members and by the person,
+        whose streams start or stop carrying the workspace's notices with it."""
+        op: Op = "deleted" if role is None else "changed"
+        announce(
+            self.session,
+            Notice(
+                "membership",
+                user_id,
+                self.workspace_id,
+                op,
+                user_id=user_id,
+                role=None if role is None else str(role),
+            ),
+        )
 
     async def among(self, user_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
         """Those of `user_ids` who are members."""
@@ -203,6 +229,7 @@ class Members:
                 Membership.workspace_id == self.workspace_id, Membership.user_id == user_id
             )
         )
+        self.announce(user_id, None)
 
     async def require_an_owner(self) -> None:
         """Refuse a change that would leave the workspace without an owner."""
@@ -253,11 +280,7 @@ class WorkspaceService:
         )
         unit.session.add(workspace)
         await unit.session.flush()  # before its first member: no relationship orders them
-        unit.session.add(
-            Membership(
-                workspace_id=workspace.id, user_id=user_id, role=str(Role.OWNER), joined_at=now
-            )
-        )
+        Members(unit.session, workspace.id).add(user_id, Role.OWNER, now)
         unit.touch_person(user_id)
         return workspace
 
@@ -349,6 +372,7 @@ class WorkspaceService:
             workspace.name = name
             count = await Members(unit.session, workspace.id).count()
             unit.touch_workspace(workspace.id)
+            announce(unit.session, Notice("workspace", workspace.id, workspace.id))
         return WorkspaceView(workspace, str(grant.role), count)
 
     async def delete(self, user_id: uuid.UUID, workspace_id: str) -> None:
@@ -367,6 +391,7 @@ class WorkspaceService:
         for member in await Members(unit.session, workspace.id).user_ids():
             unit.touch_person(member)
         await unit.session.execute(delete(Workspace).where(Workspace.id == workspace.id))
+        announce(unit.session, Notice("workspace", workspace.id, workspace.id, "deleted"))
 
     # Members
 
@@ -612,14 +637,7 @@ class WorkspaceService:
             )
             if getattr(used, "rowcount", 0) != 1:
                 raise Gone(INVITATION_GONE)
-            session.add(
-                Membership(
-                    workspace_id=invitation.workspace_id,
-                    user_id=user_id,
-                    role=invitation.role,
-                    joined_at=now,
-                )
-            )
+            members.add(user_id, invitation.role, now)
             unit.touch_person(user_id)
             unit.touch_workspace(invitation.workspace_id)
             workspace = await session.get(Workspace, invitation.workspace_id)

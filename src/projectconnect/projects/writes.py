@@ -13,7 +13,8 @@ where the rules around a commit live:
    the write ran refuses it (404/403), so no one writes after losing access;
 4. fence the read caches of every scope touched (every member's view of a workspace, each
    project), or refuse with 503 before committing;
-5. commit, then give the touched scopes new generations.
+5. commit, then give the touched scopes new generations;
+6. publish the write's change notices (`projects/live.py`) to the live streams.
 
 On PostgreSQL a write holds its workspace's advisory lock (shared for content, exclusive
 for memberships), so membership changes and content writes of a workspace never
@@ -26,6 +27,7 @@ import uuid
 import zlib
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,7 +38,8 @@ from projectconnect.infra.db import Database
 from projectconnect.infra.problems import NotFound, ServiceUnavailable, Unauthorized
 from projectconnect.projects.access import PROJECT_NOT_FOUND, Access, Action, Grant, decide
 from projectconnect.projects.cache import ReadCache, person_scope, project_scope
-from projectconnect.projects.models import Membership, Project, Workspace
+from projectconnect.projects.live import Notice, Publisher, announced
+from projectconnect.projects.models import Membership, Project, Task, Workspace
 from projectconnect.projects.repository import PersonRepository, is_postgres
 
 # The first key of the two-key advisory locks on workspaces (PostgreSQL keeps them apart
@@ -161,9 +164,10 @@ class Unit:
 
 
 class Writes:
-    def __init__(self, db: Database, read_cache: ReadCache) -> None:
+    def __init__(self, db: Database, read_cache: ReadCache, publisher: Publisher) -> None:
         self.db = db
         self.read_cache = read_cache
+        self.publisher = publisher
 
     @asynccontextmanager
     async def open(self, user_id: uuid.UUID | None) -> AsyncIterator[Unit]:
@@ -186,12 +190,43 @@ class Writes:
                 await _refuse_if_deleted(person)  # looked at again under SQLite's write lock
             await unit._recheck()
             scopes = await unit._scopes()
+            notices = await _completed(session, announced(session))
             try:
                 await self.read_cache.fence(scopes)
             except CacheUnavailable as exc:
                 raise CacheFenceUnavailable() from exc
             await session.commit()
         await self.read_cache.renew(scopes)
+        await self.publisher.publish(notices)
+
+
+async def _completed(session: AsyncSession, notices: list[Notice]) -> list[Notice]:
+    """The notices with what the log's entries do not carry: each task's version after this
+    write, and the workspace of each task, comment and project (one statement per kind)."""
+    tasks = {n.task_id for n in notices if n.task_id is not None}
+    projects = {n.id for n in notices if n.event == "project" and n.workspace_id is None}
+    of_task: dict[uuid.UUID, tuple[uuid.UUID, int]] = {}
+    if tasks:
+        rows = await session.execute(
+            select(Task.id, Task.workspace_id, Task.version).where(Task.id.in_(tasks))
+        )
+        of_task = {task_id: (workspace, version) for task_id, workspace, version in rows}
+    of_project: dict[uuid.UUID, uuid.UUID] = {}
+    if projects:
+        found = await session.execute(
+            select(Project.id, Project.workspace_id).where(Project.id.in_(projects))
+        )
+        of_project = dict(found.all())
+    completed = []
+    for n in notices:
+        if n.task_id is not None and n.task_id in of_task:
+            workspace, version = of_task[n.task_id]
+            n = replace(n, workspace_id=workspace, version=version if n.event == "task" else None)
+        elif n.event == "project" and n.id in of_project:
+            n = replace(n, workspace_id=of_project[n.id])
+        if n.workspace_id is not None or n.user_id is not None:
+            completed.append(n)  # else gone with its workspace, which says so itself
+    return completed
 
 
 async def _refuse_if_deleted(person: PersonRepository) -> None:
