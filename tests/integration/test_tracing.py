@@ -60,3 +60,19 @@ def test_an_account_deletion_is_one_trace_across_http_outbox_and_rabbitmq() -> N
     assert "@example.com" not in text
     assert "Zebraname" not in text
     assert "violet-kettle" not in text
+
+
+def test_a_change_notice_is_linked_to_the_write_that_made_it() -> None:
+    """The notice leaves in the stream's own trace, linked to the write's: a trace viewer
+    goes from a slow notice to the request that committed the change."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.integration.live_trace_scenario"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    assert [outcome["write_trace"]] in outcome["notice_links"], outcome

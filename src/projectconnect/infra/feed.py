@@ -173,10 +173,13 @@ class RedisFeed:
         prefix: str = "pc:",
         timeout: float = 0.25,
         history: int = DEFAULT_HISTORY,
+        approximate: bool = True,
     ) -> None:
         self.key = f"{prefix}feed"
         self.slots_prefix = f"{prefix}streams:"
         self.history = history
+        # Trimming whole nodes of the stream (at least `history` kept) costs far less.
+        self.approximate = approximate
         self._client = aioredis.Redis.from_url(
             url, socket_timeout=timeout, socket_connect_timeout=timeout, retry_on_timeout=False
         )
@@ -192,7 +195,9 @@ class RedisFeed:
         try:
             async with self._client.pipeline(transaction=False) as pipe:
                 for payload in payloads:
-                    pipe.xadd(self.key, {"n": payload}, maxlen=self.history, approximate=True)
+                    pipe.xadd(
+                        self.key, {"n": payload}, maxlen=self.history, approximate=self.approximate
+                    )
                 await pipe.execute()
         except RedisError as exc:
             raise FeedUnavailable(repr(exc)) from exc

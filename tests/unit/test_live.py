@@ -1,0 +1,174 @@
+"""Who hears which change notice, and how a write's notices are folded before they go."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+
+from projectconnect.infra.feed import MemoryFeed
+from projectconnect.infra.tokens import AccessClaims
+from projectconnect.projects.caller import Caller, CallerSession
+from projectconnect.projects.live import (
+    COLLAPSE_ABOVE,
+    Frame,
+    Hub,
+    Notice,
+    Op,
+    Publisher,
+    Streams,
+    Subscriber,
+    _collapsed,
+    announce,
+    announced,
+)
+from projectconnect.projects.live_api import _until
+from tests.support.waiting import eventually
+
+W, OTHER = uuid.uuid4(), uuid.uuid4()
+ANN, BOB = uuid.uuid4(), uuid.uuid4()
+
+
+class Session:
+    """What `announce` needs of a session: its `info`."""
+
+    def __init__(self) -> None:
+        self.info: dict[str, object] = {}
+
+
+def task(op: Op = "changed", task_id: uuid.UUID | None = None, project: uuid.UUID = W) -> Notice:
+    tid = task_id or uuid.uuid4()
+    return Notice("task", tid, W, op, project_id=project, task_id=tid)
+
+
+def test_a_write_announces_each_thing_once_with_its_strongest_change() -> None:
+    session = Session()
+    one, two = uuid.uuid4(), uuid.uuid4()
+    announce(session, task("created", one), task("changed", one))  # type: ignore[arg-type]
+    announce(session, task("changed", two), task("deleted", two))  # type: ignore[arg-type]
+    found = {n.id: n.op for n in announced(session)}  # type: ignore[arg-type]
+    assert found == {one: "created", two: "deleted"}
+    assert announced(session) == []  # type: ignore[arg-type]  # taken once
+
+
+def test_a_crowded_project_is_one_notice_of_the_project() -> None:
+    crowded, quiet = uuid.uuid4(), uuid.uuid4()
+    notices = [task(project=crowded) for _ in range(COLLAPSE_ABOVE + 1)]
+    notices.append(task(project=quiet))
+    kept = _collapsed(notices)
+    assert [(n.event, n.id) for n in kept if n.project_id == crowded] == [("project", crowded)]
+    assert [n.event for n in kept if n.project_id == quiet] == ["task"]
+    assert len(_collapsed(notices[:COLLAPSE_ABOVE])) == COLLAPSE_ABOVE
+
+
+def test_a_subscriber_sees_its_workspaces_its_own_membership_and_its_notifications() -> None:
+    ann = Subscriber(ANN, {W})
+    assert ann.may_see(task())
+    assert not ann.may_see(Notice("task", uuid.uuid4(), OTHER))
+    assert ann.may_see(Notice("membership", ANN, OTHER, user_id=ANN, role="viewer"))
+    assert not ann.may_see(Notice("membership", BOB, OTHER, user_id=BOB, role="viewer"))
+    assert ann.may_see(Notice("notification", uuid.uuid4(), None, "created", user_id=ANN))
+    assert not ann.may_see(Notice("notification", uuid.uuid4(), W, "created", user_id=BOB))
+
+
+def test_membership_notices_change_what_a_subscriber_hears_next() -> None:
+    ann = Subscriber(ANN, {W})
+    ann.learn(Notice("membership", ANN, OTHER, user_id=ANN, role="member"))
+    assert ann.workspaces == {W, OTHER}
+    ann.learn(Notice("membership", ANN, W, "deleted", user_id=ANN, role=None))
+    assert ann.workspaces == {OTHER}
+    ann.learn(Notice("membership", BOB, OTHER, "deleted", user_id=BOB, role=None))
+    assert ann.workspaces == {OTHER}  # someone else's
+    ann.learn(Notice("workspace", OTHER, OTHER, "deleted"))
+    assert ann.workspaces == set()
+
+
+async def test_the_hub_hands_each_stream_what_it_may_see_and_keeps_up_with_removals() -> None:
+    feed = MemoryFeed()
+    hub, publisher = Hub(feed, block=0.05), Publisher(feed)
+    ann, bob = Subscriber(ANN, {W}), Subscriber(BOB, {W})
+    try:
+        await hub.attach(ann)
+        await hub.attach(bob)
+        await publisher.publish([task("created")])
+        await publisher.publish([Notice("membership", BOB, W, "deleted", user_id=BOB, role=None)])
+        await publisher.publish([task("changed")])
+        await eventually(lambda: ann.queue.qsize() == 3, message="ann heard less than three")
+        heard = [bob.queue.get_nowait() for _ in range(bob.queue.qsize())]
+        assert [item[1].event for item in heard if item != "reset"] == ["task", "membership"]
+        assert hub.streams == 2
+        hub.detach(bob)
+        assert hub.streams == 1
+    finally:
+        await hub.close()
+
+
+async def test_a_stream_too_far_behind_is_told_to_refetch() -> None:
+    feed = MemoryFeed()
+    hub = Hub(feed, block=0.05)
+    ann = Subscriber(ANN, {W})
+    ann.queue = asyncio.Queue(maxsize=2)
+    try:
+        await hub.attach(ann)
+        await Publisher(feed).publish([task() for _ in range(3)])
+        await eventually(lambda: ann.overflowed, message="the queue never overflowed")
+    finally:
+        await hub.close()
+
+
+async def test_a_reconnect_replays_in_order_or_says_reset() -> None:
+    feed = MemoryFeed()
+    hub = Hub(feed, block=0.05)
+
+    async def workspaces(user: uuid.UUID) -> set[uuid.UUID]:
+        return {W}
+
+    streams = Streams(hub, workspaces, per_user=5, check_seconds=60)
+    try:
+        start = await feed.last_id()
+        missed = [task("created"), Notice("task", uuid.uuid4(), OTHER, "created")]
+        await Publisher(feed).publish(missed)
+        resumed = await streams.open(ANN, start)
+        assert [f.event for f in resumed.first] == ["task", "ready"]
+        assert resumed.first[-1] == Frame("ready", {"resumed": True}, await feed.last_id())
+        await resumed.close()
+
+        lost = await streams.open(ANN, "1-1")
+        assert [f.event for f in lost.first] == ["reset", "ready"]
+        assert lost.first[0].data == {"reason": "gap"}
+        await lost.close()
+        assert hub.streams == 0
+    finally:
+        await hub.close()
+
+
+class AlwaysActive:
+    async def is_active(self, token: str, claims: AccessClaims) -> bool:
+        return True
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_a_stream_ends_with_the_access_token_that_opened_it() -> None:
+    """The browser reconnects with a fresh token (and its last id): a stream never outlives
+    the token it was opened with, whatever its session does."""
+    feed = MemoryFeed()
+    hub = Hub(feed, block=0.05)
+
+    async def workspaces(user: uuid.UUID) -> set[uuid.UUID]:
+        return {W}
+
+    streams = Streams(hub, workspaces, per_user=5, check_seconds=60)
+    now = dt.datetime.now(dt.UTC)
+    claims = AccessClaims(ANN, uuid.uuid4(), now + dt.timedelta(seconds=0.3), now)
+    session = CallerSession(Caller(ANN, None), "the-token", claims, AlwaysActive())
+    try:
+        stream = await streams.open(ANN, None)
+        events = [e async for e in _until(stream, session)]
+        assert [e.event for e in events] == ["ready", "end"]
+        assert events[-1].data == '{"reason":"token_expired"}'
+        assert events[0].retry == 2000  # said once, with the first event
+        assert hub.streams == 0
+    finally:
+        await hub.close()
