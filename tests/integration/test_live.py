@@ -264,3 +264,29 @@ async def test_an_idle_stream_carries_heartbeats(live: Live) -> None:
             if sum(line.startswith(": ping") for line in seen) >= 2:
                 break
     assert "retry: 2000" in seen
+
+
+async def test_streams_are_counted_but_kept_out_of_request_latency(live: Live) -> None:
+    """A stream lasts minutes: in the latency histogram it would read as the slowest
+    requests and set off the p99 alert."""
+    api = live.client
+    owner = await sign_up(api, "owner")
+    async with open_stream(api, owner.access_token) as stream:
+        await stream.wait_for("ready")
+
+    def series(text: str, name: str) -> list[str]:
+        return [
+            line
+            for line in text.splitlines()
+            if line.startswith(name) and 'route="/events/stream"' in line
+        ]
+
+    async def counted() -> bool:
+        text = (await api.get("/metrics")).text
+        return bool(series(text, "http_requests_total{"))
+
+    await eventually(counted, message="the stream's request was never counted")
+    text = (await api.get("/metrics")).text
+    assert series(text, "http_request_duration_seconds_bucket{") == []
+    assert series(text, "live_streams_open") == []  # a gauge of its own, no route label
+    assert "live_streams_open" in text

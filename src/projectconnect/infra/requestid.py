@@ -50,12 +50,14 @@ class RequestObserver:
         tokens = (request_id.set(rid), statement_count.set(statements))
         started = time.perf_counter()
         status = 500
+        streamed = False
 
         async def send_observed(message: Message) -> None:
-            nonlocal status
+            nonlocal status, streamed
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = MutableHeaders(scope=message)
+                streamed = headers.get("content-type", "").startswith("text/event-stream")
                 headers[HEADER] = rid
                 if self.count_statements:
                     headers[STATEMENTS_HEADER] = str(statements.value)
@@ -73,6 +75,7 @@ class RequestObserver:
             if template not in UNMEASURED:
                 labels = {"method": scope["method"], "route": template, "status": str(status)}
                 metrics.HTTP_REQUESTS.labels(**labels).inc()
-                metrics.HTTP_DURATION.labels(**labels).observe(elapsed)
+                if not streamed:  # a live stream lasts minutes: not a latency
+                    metrics.HTTP_DURATION.labels(**labels).observe(elapsed)
             request_id.reset(tokens[0])
             statement_count.reset(tokens[1])
