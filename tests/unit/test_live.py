@@ -6,13 +6,16 @@ import asyncio
 import datetime as dt
 import uuid
 
-from projectconnect.infra.feed import MemoryFeed
+import pytest
+
+from projectconnect.infra.feed import FeedEntry, FeedUnavailable, MemoryFeed
 from projectconnect.infra.tokens import AccessClaims
 from projectconnect.projects.caller import Caller, CallerSession
 from projectconnect.projects.live import (
     COLLAPSE_ABOVE,
     Frame,
     Hub,
+    LiveUnavailable,
     Notice,
     Op,
     Publisher,
@@ -170,5 +173,31 @@ async def test_a_stream_ends_with_the_access_token_that_opened_it() -> None:
         assert events[-1].data == '{"reason":"token_expired"}'
         assert events[0].retry == 2000  # said once, with the first event
         assert hub.streams == 0
+    finally:
+        await hub.close()
+
+
+class FailingReplay(MemoryFeed):
+    """A feed that answers the first questions, then fails mid-way through an opening."""
+
+    async def since(self, after: str) -> list[FeedEntry]:
+        raise FeedUnavailable("the link dropped")
+
+
+async def test_a_feed_failing_while_a_stream_opens_is_a_503_and_frees_the_slot() -> None:
+    feed = FailingReplay()
+    hub = Hub(feed, block=0.05)
+
+    async def workspaces(user: uuid.UUID) -> set[uuid.UUID]:
+        return {W}
+
+    streams = Streams(hub, workspaces, per_user=1, check_seconds=60)
+    try:
+        with pytest.raises(LiveUnavailable) as raised:
+            await streams.open(ANN, None)
+        assert raised.value.status == 503
+        assert raised.value.headers["Retry-After"]
+        assert hub.streams == 0
+        assert await feed.claim(str(ANN), "next", 1, ttl=60)  # the slot was given back
     finally:
         await hub.close()

@@ -48,6 +48,8 @@ Op = Literal["created", "changed", "deleted", "restored"]
 COLLAPSE_ABOVE: Final = 50
 
 _NOTICES: Final = "projectconnect.notices"
+# How long a stream waits for its process's hub to find the feed's position at the start.
+ATTACH_SECONDS: Final = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +221,10 @@ class Hub:
         """Start handing `subscriber` what it may see from the feed's current position on."""
         if self._reader is None:
             self._reader = asyncio.create_task(self._read(), name="live-feed")
-        await self._started.wait()
+        try:
+            await asyncio.wait_for(self._started.wait(), ATTACH_SECONDS)
+        except TimeoutError:
+            raise FeedUnavailable("the feed's position could not be read") from None
         self._by_user.setdefault(subscriber.user_id, set()).add(subscriber)
         self._index(subscriber, subscriber.workspaces)
 
@@ -383,13 +388,20 @@ class Streams:
         except FeedUnavailable as exc:
             logger.warning("a live stream cannot open: %s", exc)
             raise LiveUnavailable() from exc
-        subscriber = Subscriber(user_id, set(await self.workspaces_of(user_id)))
-        stream = Stream(self, subscriber, slot)
+        stream: Stream | None = None
         try:
+            subscriber = Subscriber(user_id, set(await self.workspaces_of(user_id)))
+            stream = Stream(self, subscriber, slot)
             await self.hub.attach(subscriber)
             await stream.catch_up(last_event_id, position)
-        except BaseException:
-            await stream.close()
+        except BaseException as exc:
+            if stream is not None:
+                await stream.close()
+            else:
+                with contextlib.suppress(FeedUnavailable):
+                    await self.feed.release(str(user_id), slot)
+            if isinstance(exc, FeedUnavailable):
+                raise LiveUnavailable() from exc
             raise
         return stream
 
