@@ -22,6 +22,10 @@
    p50/p99 and the ratio large/small of each, with EXPLAIN (ANALYZE, BUFFERS) of their
    statements.
 
+6. Live updates (`live`, only when named in `--only`): bench.live with its defaults but
+   `--seconds` and `--connections`, on databases of its own (nothing seeded): 1 000 open
+   streams, writes fanned out to 50 of them, cached GET /projects with and without them.
+
 `--size tiny` (100 000 tasks) checks that every phase runs, in minutes.
 
 Results go to OUT/results.json and OUT/results.md; the tables in docs/benchmarks.md are
@@ -52,6 +56,7 @@ import asyncpg
 import httpx
 import psutil
 
+from bench import live, live_report
 from bench.ceiling import body_of
 from bench.load import Counters, ProcessSampler, Wrk, WrkResult, system_pids
 from bench.plans import Reads, Services, statement_plans
@@ -119,6 +124,8 @@ SIZES = {
         "large": _sizes(users=1_000, projects=10_000, tasks=100_000, teams=100),
     },
 }
+# The phases that read the seeded databases; `live` makes its own people.
+SEEDED_PHASES = frozenset({"servers", "topology", "scale", "tasks"})
 # The tasks part: the filtered list of the board project, as a team member would read it.
 FILTERED_TASKS = "status=todo&assignee=me&sort=due_date"
 
@@ -981,6 +988,8 @@ def render(report: dict[str, Any]) -> str:
                 f"{r['name']}: the burst beside it made {b['rps']:.1f} logins/s, "
                 f"p50 {b['p50_ms']:.0f} ms, p99 {b['p99_ms']:.0f} ms, errors {b['errors']}."
             )
+    for target in report.get("live", {}).get("targets", []):
+        parts.append(live_report.render_target(target))
     for key in ("plans", "task_plans"):
         for size, plans in report.get(key, {}).items():
             for page, plan in plans.items():
@@ -1036,7 +1045,11 @@ def main() -> None:
         help="The server for the topology and scale phases.",
     )
     parser.add_argument("--server-workers", type=int, default=2)
-    parser.add_argument("--only", default="servers,topology,scale,tasks")
+    parser.add_argument(
+        "--only",
+        default="servers,topology,scale,tasks",
+        help="Phases among servers, topology, scale, tasks and live.",
+    )
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
     parser.add_argument(
         "--profile", action="store_true", help="py-spy the services during each load."
@@ -1068,7 +1081,7 @@ def main() -> None:
         (runtime / "static").mkdir()
         try:
             seeding = []
-            for name, size in sizes.items():
+            for name, size in sizes.items() if options.only & SEEDED_PHASES else ():
                 log(f"seeding {name}: {size}")
                 seconds = prepare_databases(prefixes[name], size, runtime / name)
                 count = size.users + size.projects + size.tasks
@@ -1115,6 +1128,15 @@ def main() -> None:
                 report["tasks"] = [r.as_dict() for r in rows]
                 report["task_ratios"] = task_ratios(report["tasks"])
                 report["task_plans"] = plans
+            if "live" in options.only:
+                live_options = live.Options(
+                    seconds=options.seconds,
+                    connections=options.connections,
+                    out=options.out / "live",
+                )
+                report["live"] = live.measure(
+                    live_options, ["python", "-m", "bench.run", *sys.argv[1:]]
+                )
         finally:
             for prefix in prefixes.values():
                 asyncio.run(_drop_databases(prefix))

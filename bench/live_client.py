@@ -1,0 +1,278 @@
+"""The client side of the live-updates benchmark (bench/live.py): people, their open
+streams, paced writes, and how late the client itself runs.
+
+Every time is `time.perf_counter()` of this one process, so a notice's arrival and the
+write that caused it are on the same clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import resource
+import secrets
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import httpx
+
+PASSWORD = "violet-kettle-orbit-42"  # noqa: S105 - throwaway accounts of a throwaway database
+# Registrations and logins at once: argon2 runs cheap in the benchmark (bench/live.py).
+SIGN_UP_CONCURRENCY = 8
+# Streams being opened at once: each open reads the person's workspaces and the feed.
+OPEN_CONCURRENCY = 25
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: str
+    email: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def _ok(response: httpx.Response, *expected: int) -> dict[str, object]:
+    if response.status_code not in expected:
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url.path} answered "
+            f"{response.status_code}: {response.text[:500]}"
+        )
+    body: dict[str, object] = response.json() if response.content else {}
+    return body
+
+
+async def sign_up(api: httpx.AsyncClient, count: int, tag: str) -> list[Person]:
+    """`count` new accounts through /auth/register and /auth/login, each with its token."""
+    run = secrets.token_hex(3)
+    limit = asyncio.Semaphore(SIGN_UP_CONCURRENCY)
+
+    async def one(i: int) -> Person:
+        email = f"live-{tag}-{run}-{i}@example.com"
+        credentials = {"email": email, "password": PASSWORD}
+        async with limit:
+            user = _ok(await api.post("/auth/register", json=credentials), 201)
+            tokens = _ok(await api.post("/auth/login", json=credentials), 200)
+        return Person(str(user["id"]), email, str(tokens["access_token"]))
+
+    return list(await asyncio.gather(*(one(i) for i in range(count))))
+
+
+async def team(
+    api: httpx.AsyncClient, owner: Person, members: Sequence[Person], name: str
+) -> tuple[str, str]:
+    """A workspace of `owner`'s that `members` joined by invitation, and a project in it."""
+    workspace = _ok(await api.post("/workspaces", json={"name": name}, headers=owner.headers), 201)
+    workspace_id = str(workspace["id"])
+    project = _ok(
+        await api.post(
+            f"/workspaces/{workspace_id}/projects",
+            json={"name": f"{name} project"},
+            headers=owner.headers,
+        ),
+        201,
+    )
+    limit = asyncio.Semaphore(SIGN_UP_CONCURRENCY)
+
+    async def join(member: Person) -> None:
+        async with limit:
+            invitation = _ok(
+                await api.post(
+                    f"/workspaces/{workspace_id}/invitations",
+                    json={"email": member.email, "role": "member"},
+                    headers=owner.headers,
+                ),
+                201,
+            )
+            _ok(
+                await api.post(
+                    f"/invitations/{invitation['token']}/accept", headers=member.headers
+                ),
+                200,
+            )
+
+    await asyncio.gather(*(join(m) for m in members))
+    return workspace_id, str(project["id"])
+
+
+@dataclass
+class Streams:
+    """Open `GET /events/stream`s, read in the background; task notices timed on arrival."""
+
+    client: httpx.AsyncClient
+    ready: int = 0
+    refused: Counter[str] = field(default_factory=Counter)
+    ended: int = 0
+    heartbeats: int = 0
+    events: Counter[str] = field(default_factory=Counter)
+    # (task id, version) -> the arrival time of each copy received.
+    arrivals: defaultdict[tuple[str, int | None], list[float]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    _readers: list[asyncio.Task[None]] = field(default_factory=list)
+    _arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def open(self) -> int:
+        return sum(not r.done() for r in self._readers)
+
+    async def open_for(self, people: Sequence[Person], within: float = 120.0) -> float:
+        """One stream per entry of `people` (a person listed twice holds two); seconds taken
+        until every one said `ready`. Raises if any was refused or did not get ready."""
+        started = time.perf_counter()
+        limit = asyncio.Semaphore(OPEN_CONCURRENCY)
+        waiting = []
+        for person in people:
+            opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._readers.append(asyncio.create_task(self._read(person, opened, limit)))
+            waiting.append(opened)
+        async with asyncio.timeout(within):
+            await asyncio.gather(*waiting)
+        if self.refused:
+            raise RuntimeError(f"streams refused: {dict(self.refused)}")
+        return time.perf_counter() - started
+
+    async def _read(
+        self, person: Person, opened: asyncio.Future[None], limit: asyncio.Semaphore
+    ) -> None:
+        headers = {**person.headers, "Accept": "text/event-stream"}
+        held = True
+        await limit.acquire()
+        try:
+            async with self.client.stream(
+                "GET", "/events/stream", headers=headers, timeout=httpx.Timeout(30, read=None)
+            ) as response:
+                if response.status_code != 200:
+                    self.refused[f"{response.status_code} {(await response.aread())[:200]!r}"] += 1
+                    return
+                event, data = "", ""
+                async for line in response.aiter_lines():
+                    if line:
+                        if line.startswith(":"):
+                            self.heartbeats += 1
+                        else:
+                            name, _, value = line.partition(":")
+                            value = value.removeprefix(" ")
+                            if name == "event":
+                                event = value
+                            elif name == "data":
+                                data = value
+                        continue
+                    if event == "ready" and not opened.done():
+                        self.ready += 1
+                        opened.set_result(None)
+                        limit.release()
+                        held = False
+                    elif data:
+                        self._take(event, data, time.perf_counter())
+                    event, data = "", ""
+        except httpx.HTTPError as exc:
+            self.refused[type(exc).__name__] += 1
+        finally:
+            self.ended += 1
+            if held:
+                limit.release()
+            if not opened.done():
+                opened.set_result(None)
+
+    def _take(self, event: str, data: str, arrived: float) -> None:
+        self.events[event] += 1
+        if event == "task":
+            body = json.loads(data)
+            self.arrivals[(body["id"], body.get("version"))].append(arrived)
+            self._arrived.set()
+
+    async def until(self, done: Callable[[], bool], within: float) -> None:
+        """Wait for task notices until `done()` says so, or `within` seconds."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(within):
+                while not done():
+                    self._arrived.clear()
+                    await self._arrived.wait()
+
+    async def close(self) -> None:
+        for reader in self._readers:
+            reader.cancel()
+        for reader in self._readers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+        self._readers.clear()
+        self.ready = self.ended = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    kind: str  # "create" or "update"
+    task_id: str  # "" when the write failed
+    version: int
+    sent: float
+    answered: float
+    # The status and problem type of a write that failed (none is retried).
+    failure: str | None = None
+
+
+async def paced_writes(
+    api: httpx.AsyncClient, writer: Person, project_id: str, count: int, rate: float
+) -> list[Write]:
+    """`count` task writes at `rate` a second, one at a time: creates, and every other
+    write an update of one of the tasks created (each announces one task notice)."""
+    done: list[Write] = []
+    created: list[str] = []
+    path = f"/projects/{project_id}/tasks"
+    started = time.perf_counter()
+    for i in range(count):
+        await asyncio.sleep(max(0.0, started + i / rate - time.perf_counter()))
+        sent = time.perf_counter()
+        title = {"title": f"Live write {i}"}
+        if i % 2 == 1 and created:
+            kind, task = "update", created[(i // 2) % len(created)]
+            response = await api.patch(f"{path}/{task}", json=title, headers=writer.headers)
+        else:
+            kind = "create"
+            response = await api.post(path, json=title, headers=writer.headers)
+        answered = time.perf_counter()
+        if response.status_code not in (200, 201):
+            problem = response.json().get("type", "") if response.content else ""
+            failure = f"{response.status_code} {str(problem).rsplit('/', 1)[-1]}"
+            done.append(Write(kind, "", 0, sent, answered, failure))
+            continue
+        body = response.json()
+        if kind == "create":
+            created.append(str(body["id"]))
+        done.append(Write(kind, str(body["id"]), int(body["version"]), sent, answered))
+    return done
+
+
+class LoopLag:
+    """How late this process's event loop wakes a 10 ms sleep: when the client itself is
+    behind, its arrival times are late too."""
+
+    def __init__(self, period: float = 0.01) -> None:
+        self.period = period
+        self.lags: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def _watch(self) -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(self.period)
+            self.lags.append(time.perf_counter() - before - self.period)
+
+    def __enter__(self) -> LoopLag:
+        self._task = asyncio.create_task(self._watch())
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+
+def own_cpu_seconds() -> float:
+    """User + system CPU of this process so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
