@@ -21,9 +21,11 @@ from projectconnect.auth.app import MIGRATIONS as AUTH_MIGRATIONS
 from projectconnect.auth.settings import AuthSettings
 from projectconnect.devserver import DataDir, create_embedded_app
 from projectconnect.infra import migrations
+from projectconnect.infra.mailer import MailSettings
 from projectconnect.infra.tokens import ensure_private_key_file
 from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
 from projectconnect.projects.settings import ProjectsSettings
+from tests.support.mail import DirectoryMailbox, Mailbox, SmtpSink
 from tests.support.processes import PrefixRouter, ServiceProcess, run_command
 from tests.support.services import ThrowawayBroker, ThrowawayPostgres, ThrowawayRedisPrefix
 
@@ -37,6 +39,7 @@ TEST_AUTH_SETTINGS = {
     "hashing_queue_limit": 1000,
     "registrations_per_ip": "100000 per hour",
     "login_failures_per_ip": "100000 per hour",
+    "mail_links_per_ip": "100000 per hour",
     "expose_sql_count": True,
 }
 # Production gives Redis 50 ms; a shared 2-core test machine under load needs slack, or a
@@ -53,6 +56,9 @@ class Backend:
     signing_key: Path | None = None
     # Where the projects database lives, to look behind the API in event tests.
     projects_url: str | None = None
+    # Where the mail the services sent arrives: .eml files (embedded) or an SMTP server.
+    mailbox: Mailbox | None = None
+    auth_url: str | None = None
 
 
 def embedded_settings(
@@ -105,10 +111,19 @@ async def backend(
     if request.param == "sqlite":
         data = DataDir(root)
         await asyncio.to_thread(data.prepare)  # Alembic runs its own event loop
-        app = create_embedded_app(*embedded_settings(data.auth_url, data.projects_url, key))
+        app = create_embedded_app(
+            *embedded_settings(data.auth_url, data.projects_url, key),
+            mail=MailSettings(dir=data.mail_dir),
+        )
         async for client in _in_process(app):
             yield Backend(
-                "sqlite", client, app=app, signing_key=key, projects_url=data.projects_url
+                "sqlite",
+                client,
+                app=app,
+                signing_key=key,
+                projects_url=data.projects_url,
+                mailbox=DirectoryMailbox(data.mail_dir),
+                auth_url=data.auth_url,
             )
         return
 
@@ -142,9 +157,20 @@ async def _on_postgres(
     if kind == "postgres":
         await migrations.upgrade(AUTH_MIGRATIONS, auth_url)
         await migrations.upgrade(PROJECTS_MIGRATIONS, projects_url)
-        app = create_embedded_app(*embedded_settings(auth_url, projects_url, key, redis))
+        app = create_embedded_app(
+            *embedded_settings(auth_url, projects_url, key, redis),
+            mail=MailSettings(dir=root / "mail"),
+        )
         async for client in _in_process(app):
-            yield Backend("postgres", client, app=app, signing_key=key, projects_url=projects_url)
+            yield Backend(
+                "postgres",
+                client,
+                app=app,
+                signing_key=key,
+                projects_url=projects_url,
+                mailbox=DirectoryMailbox(root / "mail"),
+                auth_url=auth_url,
+            )
         return
 
     events = {
@@ -161,11 +187,28 @@ async def _on_postgres(
     ):
         result = run_command(["migrate", target], env)
         assert result.returncode == 0, result.stderr
+    smtp = SmtpSink().start()
+    try:
+        async for backend in _processes(auth_url, projects_url, events, smtp, root, key):
+            yield backend
+    finally:
+        smtp.stop()
+
+
+async def _processes(
+    auth_url: str,
+    projects_url: str,
+    events: dict[str, str],
+    smtp: SmtpSink,
+    root: Path,
+    key: Path,
+) -> AsyncIterator[Backend]:
     auth = ServiceProcess(
         "auth",
         {
             "DATABASE_URL": auth_url,
             "AUTH_PRIVATE_KEY_FILE": str(key),
+            "MAIL_SMTP_URL": smtp.url,
             **TEST_AUTH_ENV,
             **events,
         },
@@ -187,7 +230,14 @@ async def _on_postgres(
             projects.wait_ready()
             router = PrefixRouter({"auth": auth.url, "projects": projects.url})
             async with httpx.AsyncClient(transport=router, base_url=BASE_URL) as client:
-                yield Backend("processes", client, signing_key=key, projects_url=projects_url)
+                yield Backend(
+                    "processes",
+                    client,
+                    signing_key=key,
+                    projects_url=projects_url,
+                    mailbox=smtp,
+                    auth_url=auth_url,
+                )
         finally:
             projects.stop()
     finally:

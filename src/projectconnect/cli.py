@@ -58,11 +58,13 @@ def dev(
     configure_tracing("projectconnect")
     data = DataDir(data_dir.resolve())
     data.prepare()
+    browsed = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - a comparison
     application = create_embedded_app(
-        data.auth_settings(),
+        data.auth_settings(public_url=f"http://{browsed}:{port}"),
         data.projects_settings(),
         frontend_dir=frontend_dir or DEFAULT_FRONTEND_DIR,
         http=servers.http_settings(),
+        mail=data.mail_settings(),
     )
     typer.echo(f"Project Connect (embedded) on http://{host}:{port}  data: {data.root}")
     if not is_loopback(host):
@@ -142,8 +144,10 @@ MetricsPort = Annotated[
 
 @app.command()
 def relay(metrics_port: MetricsPort = None) -> None:
-    """Run the auth outbox relay as its own process (DATABASE_URL of auth, AMQP_URL)."""
-    from projectconnect.auth.models import OutboxEvent
+    """Run the auth outbox relays (events and mail) as their own process (DATABASE_URL of
+    auth, AMQP_URL)."""
+    from projectconnect.auth.app import mail_relay
+    from projectconnect.auth.models import MailOutboxMessage, OutboxEvent
     from projectconnect.infra.db import Database
     from projectconnect.infra.outbox import Outbox, OutboxRelay
     from projectconnect.infra.rabbitmq import RabbitPublisher, Topology
@@ -153,13 +157,18 @@ def relay(metrics_port: MetricsPort = None) -> None:
 
     async def run() -> None:
         db = Database(url, name="auth-relay", pool_size=2)
-        publisher = RabbitPublisher(
-            broker.amqp_url.get_secret_value(), Topology(namespace=broker.events_namespace)
+        topology = Topology(namespace=broker.events_namespace)
+        events, mail = (
+            RabbitPublisher(broker.amqp_url.get_secret_value(), topology) for _ in range(2)
         )
         try:
-            await OutboxRelay(db, Outbox(OutboxEvent), publisher).run()
+            await asyncio.gather(
+                OutboxRelay(db, Outbox(OutboxEvent), events).run(),
+                mail_relay(db, Outbox(MailOutboxMessage), mail).run(),
+            )
         finally:
-            await publisher.close()
+            await events.close()
+            await mail.close()
             await db.dispose()
 
     _run_until_signalled("auth-relay", run(), metrics_port)
@@ -171,7 +180,7 @@ def consume(
     metrics_port: MetricsPort = None,
 ) -> None:
     """Run a service's event consumer as its own process (its DATABASE_URL, AMQP_URL),
-    which also purges the trash periodically."""
+    which also purges the trash and sends the due reminders periodically."""
     from pydantic import ValidationError
 
     from projectconnect.infra.cache import CacheBackend
@@ -203,15 +212,16 @@ def consume(
         consumer = RabbitConsumer(
             amqp_url, Topology(namespace=settings.events_namespace), service.value, core.events
         )
-        # The one process of a deployment that also purges the trash, periodically.
-        purge = asyncio.ensure_future(core.purge_trash(settings.trash_purge_interval_seconds))
+        # The one process of a deployment that also runs the periodic jobs: the trash's
+        # purge and the due reminders.
+        periodic = asyncio.ensure_future(core.run_periodic_jobs())
         try:
             await consumer.start()
             await asyncio.Event().wait()
         finally:
-            purge.cancel()
+            periodic.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await purge
+                await periodic
             await consumer.close()
             await feed.close()
             await cache.close()
@@ -220,18 +230,61 @@ def consume(
     _run_until_signalled("projects-consumer", run(), metrics_port)
 
 
+@app.command()
+def mailer(metrics_port: MetricsPort = None) -> None:
+    """Deliver the mail services ask for (`mail.requested` on AMQP_URL) over MAIL_SMTP_URL,
+    or into MAIL_DIR as .eml files."""
+    from pydantic import ValidationError
+
+    from projectconnect.infra.mailer import Mailer, MailSettings, transport_from
+    from projectconnect.infra.rabbitmq import RabbitConsumer, Topology
+
+    broker = _broker_settings()
+    try:
+        settings = MailSettings()
+        transport = transport_from(settings)
+    except (ValidationError, ValueError) as exc:
+        raise typer.BadParameter(f"MAIL_*: {exc}") from exc
+    if transport is None:
+        raise typer.BadParameter("set MAIL_SMTP_URL (an SMTP server) or MAIL_DIR (a directory)")
+    delivery = Mailer(transport, sender=settings.from_address)
+
+    async def run() -> None:
+        consumer = RabbitConsumer(
+            broker.amqp_url.get_secret_value(),
+            Topology(namespace=broker.events_namespace),
+            "mailer",
+            delivery.dispatcher(),
+        )
+        try:
+            await consumer.start()
+            await asyncio.Event().wait()
+        finally:
+            await consumer.close()
+
+    _run_until_signalled("mailer", run(), metrics_port)
+
+
 events_app = typer.Typer(
     help="The event pipeline: inspect and replay dead letters (AMQP_URL, EVENTS_NAMESPACE).",
     no_args_is_help=True,
 )
 app.add_typer(events_app, name="events")
 
-ConsumingService = Annotated[Service, typer.Option("--service", help="Whose dead-letter queue.")]
+
+class Consumer(enum.StrEnum):
+    projects = "projects"
+    mailer = "mailer"
+
+
+ConsumingService = Annotated[
+    Consumer, typer.Option("--service", help="Whose dead-letter queue: projects or mailer.")
+]
 
 
 @events_app.command("list-dead")
 def list_dead(
-    service: ConsumingService = Service.projects,
+    service: ConsumingService = Consumer.projects,
     limit: Annotated[int, typer.Option(min=1, help="Show at most this many.")] = 100,
     body: Annotated[bool, typer.Option(help="Print each message's body too.")] = False,
 ) -> None:
@@ -254,7 +307,7 @@ def list_dead(
 
 @events_app.command("replay-dead")
 def replay_dead(
-    service: ConsumingService = Service.projects,
+    service: ConsumingService = Consumer.projects,
     event_id: Annotated[
         list[str] | None, typer.Option("--id", help="Only this event id (repeatable).")
     ] = None,

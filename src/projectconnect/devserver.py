@@ -16,6 +16,7 @@ from projectconnect.infra.bus import InProcessBus
 from projectconnect.infra.cache import MemoryCache
 from projectconnect.infra.config import HttpSettings
 from projectconnect.infra.http import compose_app
+from projectconnect.infra.mailer import MailSettings
 from projectconnect.infra.static import FrontendMount
 from projectconnect.infra.tokens import StaticKeySource, ensure_private_key_file
 from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
@@ -29,7 +30,7 @@ DEFAULT_FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend" / "dist"
 
 @dataclass(frozen=True, slots=True)
 class DataDir:
-    """Where the embedded mode keeps its state: two SQLite files and the signing key."""
+    """Where the embedded mode keeps its state: two SQLite files, the signing key, mail."""
 
     root: Path
 
@@ -45,8 +46,23 @@ class DataDir:
     def signing_key(self) -> Path:
         return self.root / "signing-key.pem"
 
-    def auth_settings(self) -> AuthSettings:
-        return AuthSettings(database_url=self.auth_url, private_key_file=self.signing_key)
+    @property
+    def mail_dir(self) -> Path:
+        return self.root / "mail"
+
+    def auth_settings(self, public_url: str | None = None) -> AuthSettings:
+        """Auth's settings; mailed links lead to PUBLIC_URL, else to `public_url`."""
+        settings = AuthSettings(database_url=self.auth_url, private_key_file=self.signing_key)
+        if settings.public_url is None and public_url is not None:
+            settings = settings.model_copy(update={"public_url": public_url})
+        return settings
+
+    def mail_settings(self) -> MailSettings:
+        """MAIL_*; without an SMTP server, mail is written to `mail/` as .eml files."""
+        settings = MailSettings()
+        if not settings.configured:
+            settings = settings.model_copy(update={"dir": self.mail_dir})
+        return settings
 
     def projects_settings(self) -> ProjectsSettings:
         return ProjectsSettings(database_url=self.projects_url)
@@ -65,15 +81,19 @@ def create_embedded_app(
     *,
     frontend_dir: Path | None = DEFAULT_FRONTEND_DIR,
     http: HttpSettings | None = None,
+    mail: MailSettings | None = None,
 ) -> FastAPI:
     """Both services composed in one app; the projects side asks auth in-process.
+
+    Mail is delivered in the process as MAIL_* (or `mail`) say; with neither an SMTP
+    server nor a directory it waits in the mail outbox.
 
     With no gateway in front, metrics and API documents answer this machine only, unless
     HTTP_PUBLIC_INTERNALS says otherwise.
     """
     # Without Redis both services share one in-process cache.
     memory = MemoryCache(max_bytes=projects_settings.cache_memory_max_bytes)
-    auth = AuthRuntime(auth_settings, memory=memory)
+    auth = AuthRuntime(auth_settings, memory=memory, mail=mail)
     projects = ProjectsRuntime(
         projects_settings,
         keys=StaticKeySource(auth.signer.jwks()),
@@ -81,7 +101,11 @@ def create_embedded_app(
         memory=memory,
     )
     # The same outbox and handler as in production, joined by an in-process bus.
-    auth.publish_to(InProcessBus(projects.events))
+    mailer = auth.mailer()
+    auth.publish_to(
+        InProcessBus(projects.events),
+        mail=InProcessBus(mailer.dispatcher()) if mailer is not None else None,
+    )
     app = compose_app(
         # Auth last: it closes first, stopping the relay before the handler's database goes.
         [projects, auth],

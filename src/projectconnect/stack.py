@@ -1,8 +1,8 @@
 """The distributed topology on one host, without containers: what `projectconnect stack` runs.
 
-nginx in front of several auth and projects replicas, the outbox relay and the event
-consumer as workers, against the local PostgreSQL, Redis and RabbitMQ. The processes and
-settings are the ones the container images run.
+nginx in front of several auth and projects replicas, the outbox relay, the event
+consumer and the mailer as workers, against the local PostgreSQL, Redis and RabbitMQ. The
+processes and settings are the ones the container images run.
 """
 
 from __future__ import annotations
@@ -207,11 +207,18 @@ class Stack:
 
     def auth_env(self) -> dict[str, str]:
         return {
+            # Mailed links lead to the gateway, unless the environment names another origin.
+            "PUBLIC_URL": f"https://127.0.0.1:{self.options.https_port}",
             **self.common_env(),
             "DATABASE_URL": self.auth_url,
             "AUTH_PRIVATE_KEY_FILE": str(self.runtime / "signing-key.pem"),
             "AUTH_RUN_RELAY": "false",
+            "AUTH_RUN_MAILER": "false",
         }
+
+    def mailer_env(self) -> dict[str, str]:
+        """The mailer's: MAIL_SMTP_URL from the environment, else .eml files in `mail/`."""
+        return {"MAIL_DIR": str(self.runtime / "mail"), **self.common_env()}
 
     def projects_env(self, jwks_url: str) -> dict[str, str]:
         return {
@@ -300,7 +307,7 @@ class Stack:
             )
             for i, p in enumerate(free_port() for _ in range(o.projects_replicas))
         ]
-        relay_port, consumer_port = free_port(), free_port()
+        relay_port, consumer_port, mailer_port = free_port(), free_port(), free_port()
         self._projectconnect(
             "relay", ["relay", "--metrics-port", str(relay_port)], self.auth_env(), relay_port
         )
@@ -309,6 +316,9 @@ class Stack:
             ["consume", "projects", "--metrics-port", str(consumer_port)],
             self.projects_env(jwks),
             consumer_port,
+        )
+        self._projectconnect(
+            "mailer", ["mailer", "--metrics-port", str(mailer_port)], self.mailer_env(), mailer_port
         )
         self._wait_ready(projects)
         self.start_gateway([c.port for c in auth if c.port], [c.port for c in projects if c.port])

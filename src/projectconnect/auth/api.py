@@ -7,9 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Cookie, Depends, Request, Response, status
 
 from projectconnect.auth.schemas import (
+    Accepted,
     AccountDeletion,
+    EmailChange,
+    EmailVerification,
     JsonWebKeySet,
     PasswordChange,
+    PasswordForgot,
+    PasswordReset,
     RefreshRequest,
     TokenPair,
     TokenSubject,
@@ -195,6 +200,67 @@ async def delete_me(
 ) -> None:
     await service.delete_account(claims, body.password, client_ip(request))
     _clear_cookie(request, response, settings)
+
+
+FORGOT_ACCEPTED = (
+    "If an account uses this address, a link to choose a new password is on its way. "
+    "It works once, within the hour."
+)
+
+
+@router.post(
+    "/password/forgot",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problem_responses(429, 503),
+)
+async def forgot_password(body: PasswordForgot, request: Request, service: ServiceDep) -> Accepted:
+    """Mail a reset link; the same answer, in the same time, whether or not the account exists."""
+    await service.forgot_password(body.email, client_ip(request))
+    return Accepted(detail=FORGOT_ACCEPTED)
+
+
+@router.post(
+    "/password/reset",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(503),
+)
+async def reset_password(body: PasswordReset, service: ServiceDep) -> None:
+    """Set a new password with a mailed link's token; every session of the account ends."""
+    await service.links.reset_password(body.token, body.new_password)
+
+
+@router.post(
+    "/email/verify", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(409)
+)
+async def verify_email(body: EmailVerification, service: ServiceDep) -> None:
+    """Follow a verification link: the address is verified, or a pending change made."""
+    await service.links.verify_email(body.token)
+
+
+@router.post(
+    "/me/email/verification",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={**UNAUTHORIZED, **problem_responses(429)},
+)
+async def resend_verification(
+    request: Request, claims: CurrentClaims, service: ServiceDep
+) -> Accepted:
+    """Mail a new verification link to the account's address (if it is not verified yet)."""
+    await service.links.resend_verification(claims.subject, client_ip(request))
+    return Accepted(detail="If your address is not verified yet, a new link is on its way.")
+
+
+@router.post(
+    "/me/email",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={**UNAUTHORIZED, **problem_responses(403, 409, 429, 503)},
+)
+async def change_email(
+    body: EmailChange, request: Request, claims: CurrentClaims, service: ServiceDep
+) -> UserPublic:
+    """Ask to change the address: it stays pending until the link mailed to it is followed."""
+    user = await service.request_email_change(claims, body.email, body.password, client_ip(request))
+    return UserPublic.model_validate(user, from_attributes=True)
 
 
 @router.get("/validate", responses=UNAUTHORIZED)

@@ -10,18 +10,22 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from projectconnect.auth import api
-from projectconnect.auth.models import Base, OutboxEvent
+from projectconnect.auth.links import AccountLinks, LinkPolicy
+from projectconnect.auth.mails import AccountMails
+from projectconnect.auth.models import Base, MailOutboxMessage, OutboxEvent
 from projectconnect.auth.passwords import PasswordHasher
 from projectconnect.auth.service import AuthService, ThrottleRules
 from projectconnect.auth.settings import AuthSettings
+from projectconnect.infra import metrics
 from projectconnect.infra.cache import CacheBackend, MemoryCache
 from projectconnect.infra.db import Database
 from projectconnect.infra.health import Check, service_checks
 from projectconnect.infra.http import compose_app
 from projectconnect.infra.logs import configure_logging
+from projectconnect.infra.mailer import Mailer, MailSettings, transport_from
 from projectconnect.infra.migrations import MigrationTree
 from projectconnect.infra.outbox import EventPublisher, Outbox, OutboxRelay
-from projectconnect.infra.rabbitmq import RabbitPublisher, Topology
+from projectconnect.infra.rabbitmq import RabbitConsumer, RabbitPublisher, Topology
 from projectconnect.infra.sessions import SessionCache
 from projectconnect.infra.throttle import Rule, Throttle
 from projectconnect.infra.tokens import StaticKeySource, TokenSigner, TokenVerifier
@@ -35,13 +39,24 @@ MIGRATIONS = MigrationTree(
 )
 
 
+# Where `make run` serves the front end.
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+
 class AuthRuntime:
     """Everything the auth service holds while it runs."""
 
     name = "auth"
 
-    def __init__(self, settings: AuthSettings, *, memory: MemoryCache | None = None) -> None:
+    def __init__(
+        self,
+        settings: AuthSettings,
+        *,
+        memory: MemoryCache | None = None,
+        mail: MailSettings | None = None,
+    ) -> None:
         self.settings = settings
+        self.mail_settings = mail if mail is not None else MailSettings()
         redis_url = settings.redis_url_value
         timeout = settings.redis_timeout_ms / 1000
         self.cache = CacheBackend(
@@ -73,6 +88,28 @@ class AuthRuntime:
         )
         self.db = Database(settings.database_url, name=self.name, pool_size=settings.db_pool_size)
         self.outbox = Outbox(OutboxEvent)
+        self.mail_outbox = Outbox(MailOutboxMessage)
+        hasher = PasswordHasher(
+            time_cost=settings.argon2_time_cost,
+            memory_kib=settings.argon2_memory_kib,
+            queue_limit=settings.hashing_queue_limit,
+        )
+        links = AccountLinks(
+            self.db,
+            hasher,
+            self.outbox,
+            self.mail_outbox,
+            AccountMails(settings.public_url or DEFAULT_PUBLIC_URL),
+            session_cache,
+            throttle,
+            LinkPolicy(
+                reset_ttl=dt.timedelta(minutes=settings.password_reset_ttl_minutes),
+                verification_ttl=dt.timedelta(hours=settings.email_verification_ttl_hours),
+                forgot_seconds=settings.password_forgot_seconds,
+                links_per_email=Rule.parse("mail_links_per_email", settings.mail_links_per_email),
+                links_per_ip=Rule.parse("mail_links_per_ip", settings.mail_links_per_ip),
+            ),
+        )
         self.signer = TokenSigner(
             settings.private_key_pem(),
             audience=settings.token_audience,
@@ -83,23 +120,33 @@ class AuthRuntime:
             self.db,
             self.signer,
             verifier,
-            PasswordHasher(
-                time_cost=settings.argon2_time_cost,
-                memory_kib=settings.argon2_memory_kib,
-                queue_limit=settings.hashing_queue_limit,
-            ),
+            hasher,
             self.outbox,
             session_cache,
             throttle,
             rules,
             session_ttl=dt.timedelta(days=settings.session_ttl_days),
+            links=links,
         )
-        self._relay_task: asyncio.Task[None] | None = None
-        self._publisher: RabbitPublisher | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._publishers: list[RabbitPublisher] = []
+        self._consumer: RabbitConsumer | None = None
         self._bus: EventPublisher | None = None
+        self._mail_bus: EventPublisher | None = None
 
     def relay(self, publisher: EventPublisher) -> OutboxRelay:
         return OutboxRelay(self.db, self.outbox, publisher)
+
+    def mail_relay(self, publisher: EventPublisher, *, max_backoff: float = 2.0) -> OutboxRelay:
+        """Hands the mail outbox to the bus; each row is deleted once the bus has it."""
+        return mail_relay(self.db, self.mail_outbox, publisher, max_backoff=max_backoff)
+
+    def mailer(self) -> Mailer | None:
+        """The mailer MAIL_* configure; None when they name no SMTP server nor directory."""
+        transport = transport_from(self.mail_settings)
+        if transport is None:
+            return None
+        return Mailer(transport, sender=self.mail_settings.from_address)
 
     def rabbit_publisher(self) -> RabbitPublisher:
         if self.settings.amqp_url is None:
@@ -107,17 +154,34 @@ class AuthRuntime:
         topology = Topology(namespace=self.settings.events_namespace)
         return RabbitPublisher(self.settings.amqp_url.get_secret_value(), topology)
 
-    def publish_to(self, bus: EventPublisher) -> None:
-        """Relay the outbox to this bus (the embedded mode's in-process one) once started."""
+    def publish_to(self, bus: EventPublisher, mail: EventPublisher | None = None) -> None:
+        """Relay the outbox to this bus (the embedded mode's in-process one) once started,
+        and the mail outbox to `mail` (the in-process mailer), if given."""
         self._bus = bus
+        self._mail_bus = mail
+
+    def _run(self, name: str, relay: OutboxRelay) -> None:
+        self._tasks.append(asyncio.create_task(relay.run(), name=name))
 
     async def start(self) -> None:
-        publisher: EventPublisher | None = self._bus
-        if publisher is None and self.settings.amqp_url is not None and self.settings.run_relay:
-            publisher = self._publisher = self.rabbit_publisher()
-        if publisher is not None:
-            relay = self.relay(publisher).run()
-            self._relay_task = asyncio.create_task(relay, name="outbox-relay")
+        if self._bus is not None:
+            self._run("outbox-relay", self.relay(self._bus))
+            if self._mail_bus is not None:
+                # In-process, the mail server's outages are waited out here: up to 10 s apart.
+                self._run("mail-relay", self.mail_relay(self._mail_bus, max_backoff=10.0))
+            return
+        if self.settings.amqp_url is None:
+            return
+        if self.settings.run_relay:
+            self._publishers += [self.rabbit_publisher(), self.rabbit_publisher()]
+            self._run("outbox-relay", self.relay(self._publishers[0]))
+            self._run("mail-relay", self.mail_relay(self._publishers[1]))
+        mailer = self.mailer() if self.settings.run_mailer else None
+        if mailer is not None:
+            topology = Topology(namespace=self.settings.events_namespace)
+            amqp_url = self.settings.amqp_url.get_secret_value()
+            self._consumer = RabbitConsumer(amqp_url, topology, "mailer", mailer.dispatcher())
+            self._tasks.append(asyncio.create_task(self._consumer.start(), name="mailer"))
 
     def readiness_checks(self) -> dict[str, Check]:
         return service_checks(self.db, self.cache, self.settings.amqp_url_value)
@@ -127,14 +191,30 @@ class AuthRuntime:
         app.state.auth_settings = self.settings
 
     async def close(self) -> None:
-        if self._relay_task is not None:
-            self._relay_task.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._relay_task
-        if self._publisher is not None:
-            await self._publisher.close()
+                await task
+        if self._consumer is not None:
+            await self._consumer.close()
+        for publisher in self._publishers:
+            await publisher.close()
         await self.cache.close()
         await self.db.dispose()
+
+
+def mail_relay(
+    db: Database, mail_outbox: Outbox, publisher: EventPublisher, *, max_backoff: float = 2.0
+) -> OutboxRelay:
+    """The mail outbox's relay: its rows hold one-time links, so they go once handed on."""
+    return OutboxRelay(
+        db,
+        mail_outbox,
+        publisher,
+        max_backoff=max_backoff,
+        keep_published=False,
+        backlog_gauges=(metrics.MAIL_OUTBOX_BACKLOG, metrics.MAIL_OUTBOX_OLDEST_AGE),
+    )
 
 
 def create_app(runtime: AuthRuntime) -> FastAPI:

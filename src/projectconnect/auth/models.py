@@ -1,11 +1,11 @@
-"""The auth database: users, their sessions and the sessions' refresh tokens."""
+"""The auth database: users, their sessions, refresh tokens and mailed one-time tokens."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from projectconnect.infra.db import UTCDateTime, new_metadata, utcnow
@@ -30,6 +30,14 @@ class User(Base):
     # Grows by one with every change to what other services see of the user (email,
     # display name): their copies keep the highest, so events may arrive in any order.
     profile_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # When a link mailed to `email` was followed; None until then (and after a change).
+    email_verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # An address the user asked to change to, waiting for its confirmation link.
+    pending_email: Mapped[str | None] = mapped_column(String(320))
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
 
 class Session(Base):
@@ -59,5 +67,38 @@ class RefreshToken(Base):
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
+class AccountToken(Base):
+    """A one-time token mailed to an address (reset, verification), stored as its SHA-256.
+
+    `email` is the address it was sent to: the one a verification or change confirms.
+    `used_at` marks it spent, set by a conditional UPDATE so only one use can win.
+    """
+
+    __tablename__ = "account_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(32))
+    email: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
 class OutboxEvent(OutboxColumns, Base):
     """Events for other services, committed with the change that caused them."""
+
+
+class MailOutboxMessage(OutboxColumns, Base):
+    """`mail.requested` events, committed with the change that calls for the mail.
+
+    Apart from the events' outbox, so a mail server that is away holds up only mail.
+    """
+
+    # The mixin declares both as class variables, which SQLAlchemy's typing does not.
+    __tablename__ = "mail_outbox"  # type: ignore[misc]
+    __table_args__ = (  # type: ignore[misc]
+        Index("ix_mail_outbox_pending", "published_at", "created_at"),
+    )

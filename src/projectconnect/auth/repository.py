@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from projectconnect.auth.models import RefreshToken, Session, User
+from projectconnect.auth.models import AccountToken, RefreshToken, Session, User
 
 
 class UserRepository:
@@ -40,8 +40,63 @@ class UserRepository:
         )
         return result.scalar_one_or_none()
 
+    async def change_email(self, user_id: uuid.UUID, email: str, now: dt.datetime) -> User | None:
+        """Make a confirmed address the account's, verified, as a new profile version."""
+        result = await self.session.execute(
+            update(User)
+            .where(User.id == user_id)
+            .values(
+                email=email,
+                email_key=email.lower(),
+                pending_email=None,
+                email_verified_at=now,
+                profile_version=User.profile_version + 1,
+            )
+            .returning(User)
+            .execution_options(populate_existing=True)
+        )
+        return result.scalar_one_or_none()
+
     async def delete(self, user_id: uuid.UUID) -> None:
         await self.session.execute(delete(User).where(User.id == user_id))
+
+
+class AccountTokenRepository:
+    """One-time tokens mailed to an address, found by their hash."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def add(self, token: AccountToken) -> None:
+        self.session.add(token)
+
+    async def get(self, token_hash: str) -> AccountToken | None:
+        return await self.session.get(AccountToken, token_hash)
+
+    async def spend(self, token_hash: str, now: dt.datetime) -> bool:
+        """Mark the token used; False when it already was, or has expired meanwhile."""
+        result = await self.session.execute(
+            update(AccountToken)
+            .where(
+                AccountToken.token_hash == token_hash,
+                AccountToken.used_at.is_(None),
+                AccountToken.expires_at > now,
+            )
+            .values(used_at=now)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def spend_all(self, user_id: uuid.UUID, purpose: str, now: dt.datetime) -> None:
+        """End the user's other tokens of this purpose: a newer one, or its use, replaces them."""
+        await self.session.execute(
+            update(AccountToken)
+            .where(
+                AccountToken.user_id == user_id,
+                AccountToken.purpose == purpose,
+                AccountToken.used_at.is_(None),
+            )
+            .values(used_at=now)
+        )
 
 
 class SessionRepository:

@@ -55,9 +55,41 @@ class AccountDeletion(RequestModel):
     password: PasswordField
 
 
+# A mailed link's token: 43 URL-safe characters as issued; a little room, no more.
+LinkToken = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class PasswordForgot(RequestModel):
+    email: Email
+
+
+class PasswordReset(RequestModel):
+    token: LinkToken
+    new_password: PasswordField
+
+
+class EmailVerification(RequestModel):
+    token: LinkToken
+
+
+class EmailChange(RequestModel):
+    email: Email
+    password: PasswordField
+
+
+class Accepted(BaseModel):
+    """A request taken on: what follows (a mail) happens later, if at all."""
+
+    detail: str
+
+
 class UserPublic(BaseModel):
     id: uuid.UUID
     email: str
+    email_verified: bool = Field(description="Whether a link mailed to `email` was followed.")
+    pending_email: str | None = Field(
+        description="An address asked for, replacing `email` once its link is followed."
+    )
     display_name: str | None
     created_at: dt.datetime
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 
+from projectconnect.auth.links import AccountLinks
 from projectconnect.auth.models import RefreshToken, Session, User
 from projectconnect.auth.passwords import HashingBusy, PasswordHasher, password_policy_errors
 from projectconnect.auth.repository import SessionRepository, UserRepository
@@ -78,8 +79,10 @@ class AuthService:
         rules: ThrottleRules,
         *,
         session_ttl: dt.timedelta,
+        links: AccountLinks,
     ) -> None:
         self.db = db
+        self.links = links
         self.outbox = outbox
         self.session_cache = session_cache
         self.sessions = CachedSessionRegistry(session_cache, source=DatabaseSessions(db))
@@ -121,10 +124,13 @@ class AuthService:
                 # Committed with the account, so the projects service's directory learns of
                 # it; adding it flushes the user, which may already meet the unique email.
                 await self.outbox.add(session, user_registered(_profile(user)))
+                await session.flush()  # the verification token refers to the user
+                await self.links.add_verification(session, user)
                 await session.commit()
             except IntegrityError as exc:  # a concurrent registration took it first
                 raise _email_taken() from exc
         self.outbox.notify_committed()
+        self.links.committed()
         return user
 
     async def login(self, email: str, password: str, client_ip: str) -> IssuedTokens:
@@ -272,6 +278,33 @@ class AuthService:
             await session.commit()
         await self.session_cache.revoke(revoked)
 
+    async def request_email_change(
+        self, claims: AccessClaims, email: str, password: str, client_ip: str
+    ) -> User:
+        """Hold a new address until a link mailed to it is followed (`AccountLinks`)."""
+        user = await self.get_user(claims)
+        address, errors = email_address(email)
+        if address is not None and address.lower() == user.email_key:
+            errors.append(
+                FieldError(
+                    field="email",
+                    code="email_unchanged",
+                    message="This is already your email address.",
+                )
+            )
+        if errors:
+            raise InvalidInput("The new email address is not valid.", errors=errors)
+        assert address is not None
+        await self._confirm_password(user, password, "password", client_ip)
+        return await self.links.request_email_change(user.id, address, client_ip)
+
+    async def forgot_password(self, email: str, client_ip: str) -> None:
+        address, errors = email_address(email)
+        if errors:
+            raise InvalidInput("The email address is not valid.", errors=errors)
+        assert address is not None
+        await self.links.forgot_password(address, client_ip)
+
     async def delete_account(self, claims: AccessClaims, password: str, client_ip: str) -> None:
         user = await self.get_user(claims)
         await self._confirm_password(user, password, "password", client_ip)
@@ -313,7 +346,9 @@ class AuthService:
 
     def _tokens(self, user: User, login: Session, refresh: str) -> IssuedTokens:
         return IssuedTokens(
-            access_token=self.signer.issue(user.id, login.id, email=user.email),
+            access_token=self.signer.issue(
+                user.id, login.id, email=user.email, email_verified=user.email_verified
+            ),
             expires_in=self.signer.ttl_seconds,
             refresh_token=refresh,
             session_expires_at=login.expires_at,

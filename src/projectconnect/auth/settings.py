@@ -39,6 +39,20 @@ class AuthSettings(ServiceSettings):
     login_failures_per_account: str = "100 per 15 minutes"
     login_failures_per_ip: str = "100 per 15 minutes"
     registrations_per_ip: str = "20 per hour"
+    # Mailed links (password reset, verification again, email change) per address they go
+    # to and per client address.
+    mail_links_per_email: str = "5 per hour"
+    mail_links_per_ip: str = "50 per hour"
+    # The origin people open in a browser: mailed links lead there (unset: `make run`'s).
+    public_url: str | None = Field(
+        default=None, validation_alias="PUBLIC_URL", pattern=r"^https?://\S+$"
+    )
+    password_reset_ttl_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    email_verification_ttl_hours: int = Field(default=48, ge=1, le=30 * 24)
+    # The least time POST /auth/password/forgot takes, account or not: its timing tells nothing.
+    password_forgot_seconds: float = Field(default=0.25, ge=0, le=5)
+    # Whether this process also delivers mail from the broker (with AMQP_URL and MAIL_*).
+    run_mailer: bool = True
 
     @model_validator(mode="after")
     def _one_key_source(self) -> AuthSettings:

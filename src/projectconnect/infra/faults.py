@@ -33,6 +33,10 @@ class PermanentError(Exception):
     """An event that can never be handled as it is (invalid data): retrying cannot help."""
 
 
+class TransientError(Exception):
+    """A failure that a later attempt may not meet (a peer said "try again later")."""
+
+
 def _chain(exc: BaseException) -> Iterator[BaseException]:
     """The exception, what it wraps (DB-API `orig`) and its causes, each once."""
     seen: set[int] = set()
@@ -82,7 +86,9 @@ def unreachable(exc: BaseException) -> bool:
 def transient(exc: BaseException) -> bool:
     """Worth retrying later: a dependency is away, or the transaction lost a race."""
     for e in _chain(exc):
-        if _unreachable_one(e) or _sqlstate(e) in _RETRYABLE_STATES:
+        if isinstance(e, TransientError) or _unreachable_one(e):
+            return True
+        if _sqlstate(e) in _RETRYABLE_STATES:
             return True
     return busy(exc)
 

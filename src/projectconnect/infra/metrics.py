@@ -51,6 +51,33 @@ EVENTS_RETRIED = Counter(
     ["type", "reason"],
 )
 
+MAIL_SENT = Counter("mail_sent_total", "Mail messages handed to the mail server.", ["category"])
+MAIL_FAILED = Counter(
+    "mail_failed_total",
+    "Mail messages given up on (a permanent refusal, an invalid message): dead-lettered.",
+    ["category"],
+)
+MAIL_RETRIED = Counter(
+    "mail_retries_total",
+    "Deliveries that failed for now (4xx, mail server unreachable) and will be tried again.",
+    ["category"],
+)
+MAIL_QUEUE_AGE = Histogram(
+    "mail_queue_age_seconds",
+    "Time from a mail's request (its commit) to its delivery.",
+    buckets=(0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0, 21600.0),
+)
+MAIL_OUTBOX_BACKLOG = Gauge(
+    "mail_outbox_backlog_messages",
+    "Mail messages in the outbox not yet handed to the bus.",
+    multiprocess_mode="max",
+)
+MAIL_OUTBOX_OLDEST_AGE = Gauge(
+    "mail_outbox_oldest_message_age_seconds",
+    "Age of the oldest mail message still in the outbox.",
+    multiprocess_mode="max",
+)
+
 CACHE_REQUESTS = Counter(
     "cache_requests_total", "Cache look-ups by cache and result (hit, miss).", ["cache", "result"]
 )

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Protocol
 
 import asyncpg
 from opentelemetry.trace import SpanKind
+from prometheus_client import Gauge
 from sqlalchemy import Index, String, Text, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -100,6 +101,8 @@ class OutboxRelay:
         listen_check_interval: float = 10.0,
         listen_timeout: float = 5.0,
         max_listen_backoff: float = 2.0,
+        keep_published: bool = True,
+        backlog_gauges: tuple[Gauge, Gauge] = (metrics.OUTBOX_BACKLOG, metrics.OUTBOX_OLDEST_AGE),
     ) -> None:
         self.db = db
         self.outbox = outbox
@@ -113,6 +116,10 @@ class OutboxRelay:
         self.listen_check_interval = listen_check_interval
         self.listen_timeout = listen_timeout
         self.max_listen_backoff = max_listen_backoff
+        # False: a row is deleted once published, not kept for `retention` (mail messages,
+        # whose links work once and must not linger in the database).
+        self.keep_published = keep_published
+        self.backlog_gauges = backlog_gauges
         self._wake = asyncio.Event()
 
     async def claim(self) -> Sequence[OutboxColumns]:
@@ -153,6 +160,15 @@ class OutboxRelay:
             )
             await session.commit()
 
+    async def _forget(self, row_id: uuid.UUID) -> None:
+        async with self.db.session() as session:
+            await session.execute(
+                self.model.__table__.delete().where(  # type: ignore[attr-defined]
+                    self.model.id == row_id
+                )
+            )
+            await session.commit()
+
     async def _release(self, row_ids: Sequence[uuid.UUID], error: str) -> None:
         """Give rows back at once, so the next attempt starts again from the oldest."""
         async with self.db.session() as session:
@@ -185,7 +201,10 @@ class OutboxRelay:
                 # attempt together; a lease left on them would let newer rows overtake.
                 await self._release([r.id for r in rows[index:]], repr(exc)[:500])
                 break
-            await self._mark(row.id, published_at=utcnow(), claimed_until=None, last_error=None)
+            if self.keep_published:
+                await self._mark(row.id, published_at=utcnow(), claimed_until=None, last_error=None)
+            else:
+                await self._forget(row.id)
             metrics.EVENTS_PUBLISHED.labels(type=envelope.type).inc()
             published += 1
         return published, failed
@@ -200,8 +219,9 @@ class OutboxRelay:
                     )
                 )
             ).one()
-        metrics.OUTBOX_BACKLOG.set(count)
-        metrics.OUTBOX_OLDEST_AGE.set((utcnow() - oldest).total_seconds() if oldest else 0.0)
+        backlog, oldest_age = self.backlog_gauges
+        backlog.set(count)
+        oldest_age.set((utcnow() - oldest).total_seconds() if oldest else 0.0)
 
     async def prune(self) -> None:
         async with self.db.session() as session:

@@ -49,6 +49,8 @@ class Topology:
     queues: tuple[QueueSpec, ...] = field(
         default_factory=lambda: (
             QueueSpec("projects", ("user.deleted", "user.registered", "user.updated")),
+            # Mail any service asks for (`mail.requested`), delivered by the mailer.
+            QueueSpec("mailer", ("mail.requested",)),
         )
     )
     # The broker's own backstop for a consumer that dies mid-message, again and again.

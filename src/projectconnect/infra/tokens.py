@@ -39,6 +39,8 @@ class AccessClaims:
     # The account's email when the token was issued (tokens live minutes): what an
     # invitation bound to an email is checked against.
     email: str | None = None
+    # Whether that email was verified (a link mailed to it was followed) at issue time.
+    email_verified: bool | None = None
 
 
 def _b64url_uint(value: int) -> str:
@@ -89,7 +91,14 @@ class TokenSigner:
     def jwks(self) -> dict[str, list[dict[str, str]]]:
         return {"keys": [self.jwk]}
 
-    def issue(self, subject: uuid.UUID, session_id: uuid.UUID, *, email: str | None = None) -> str:
+    def issue(
+        self,
+        subject: uuid.UUID,
+        session_id: uuid.UUID,
+        *,
+        email: str | None = None,
+        email_verified: bool | None = None,
+    ) -> str:
         now = int(time.time())
         claims: dict[str, object] = {
             "sub": str(subject),
@@ -100,6 +109,8 @@ class TokenSigner:
         }
         if email is not None:
             claims["email"] = email
+        if email_verified is not None:
+            claims["email_verified"] = email_verified
         return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self.kid})
 
 
@@ -213,6 +224,11 @@ class TokenVerifier:
                 expires_at=dt.datetime.fromtimestamp(claims["exp"], dt.UTC),
                 issued_at=dt.datetime.fromtimestamp(claims["iat"], dt.UTC),
                 email=claims["email"] if isinstance(claims.get("email"), str) else None,
+                email_verified=(
+                    claims["email_verified"]
+                    if isinstance(claims.get("email_verified"), bool)
+                    else None
+                ),
             )
         except (jwt.PyJWTError, ValueError, TypeError, AttributeError) as exc:
             raise InvalidToken(str(exc)) from exc
