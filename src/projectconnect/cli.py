@@ -180,7 +180,7 @@ def consume(
     metrics_port: MetricsPort = None,
 ) -> None:
     """Run a service's event consumer as its own process (its DATABASE_URL, AMQP_URL),
-    which also purges the trash and sends the due reminders periodically."""
+    which also purges the trash periodically."""
     from pydantic import ValidationError
 
     from projectconnect.infra.cache import CacheBackend
@@ -212,16 +212,15 @@ def consume(
         consumer = RabbitConsumer(
             amqp_url, Topology(namespace=settings.events_namespace), service.value, core.events
         )
-        # The one process of a deployment that also runs the periodic jobs: the trash's
-        # purge and the due reminders.
-        periodic = asyncio.ensure_future(core.run_periodic_jobs())
+        # The one process of a deployment that also purges the trash, periodically.
+        purge = asyncio.ensure_future(core.purge_trash(settings.trash_purge_interval_seconds))
         try:
             await consumer.start()
             await asyncio.Event().wait()
         finally:
-            periodic.cancel()
+            purge.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await periodic
+                await purge
             await consumer.close()
             await feed.close()
             await cache.close()
