@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from projectconnect.infra.config import normalize_database_url
 from projectconnect.projects.models import Project
 from tests.support.accounts import create_project, sign_up
+from tests.support.mail import DirectoryMailbox, mail_to, text_of
 from tests.support.stack import StackProcess, running_stack
 from tests.support.waiting import eventually, eventually_sync
 
@@ -80,6 +81,7 @@ async def test_a_process_that_dies_is_restarted_alone_while_the_gateway_serves(
             ("projects-0", "/health/ready"),
             ("relay", "/metrics"),
             ("consumer", "/metrics"),
+            ("mailer", "/metrics"),
         ):
             before = stack.pids()[name]
             os.kill(before, signal.SIGKILL)
@@ -101,6 +103,13 @@ async def test_a_process_that_dies_is_restarted_alone_while_the_gateway_serves(
         )
         assert deleted.status_code == 204
         await eventually(lambda: _is_zero(_projects_of(stack.projects_database, bob.id)), within=60)
+
+        # The restarted relay and mailer carry a password reset's mail through, its link
+        # leading to the gateway.
+        forgot = await gateway.post("/auth/password/forgot", json={"email": ann.email})
+        assert forgot.status_code == 202
+        mail = await mail_to(DirectoryMailbox(stack.runtime / "mail"), ann.email, within=60)
+        assert f"{stack.https}/reset-password?token=" in text_of(mail)
     assert "restarted" in stack.text()
 
 
