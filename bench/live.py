@@ -370,7 +370,9 @@ class Run:
                 f"{t.mode}: {len(holders)} open in {opening:.1f} s,"
                 f" RSS {before:.1f} → {after:.1f} MiB"
             )
+            reconnects = streams.reconnects
             idle = await self.idle()
+            idle["reconnects"] = streams.reconnects - reconnects
             phases = await self.writes(api, streams, writer, {"quiet": quiet, "fan-out": project})
             lists = await self.lists(streams, holders, people)
             await streams.close()
@@ -401,9 +403,10 @@ class Run:
             "client": self.client_figures(phases),
             "load_average": {"start": list(load_at_start), "max_1min": max(self.loads)},
             "log_warnings": warnings_in(t.logs),
+            "stream_ends": dict(streams.ends),
         }
 
-    async def idle(self) -> dict[str, float]:
+    async def idle(self) -> dict[str, Any]:
         """CPU of the stream process with every stream open and nothing written."""
         recorder = self.profiler("idle", self.o.idle_seconds)
         cpu, start = cpu_seconds(self.target.pid), time.perf_counter()
@@ -450,6 +453,7 @@ class Run:
         metrics = await self.metrics()
         recorder = self.profiler("fan-out", o.writes / o.rate + 2) if profile else None
         cpu, own, start = cpu_seconds(t.pid), own_cpu_seconds(), time.perf_counter()
+        reconnects, ends = streams.reconnects, streams.ends.copy()
         with LoopLag() as lag:
             done = await paced_writes(api, writer, project, o.writes, o.rate)
             last = max(w.answered for w in done)
@@ -474,6 +478,8 @@ class Run:
             "writes": len(done) + sum(failed.values()),
             "failed_writes": dict(failed),
             "service_errors": figures.errors_since(after["errors"], metrics["errors"]),
+            "reconnects": streams.reconnects - reconnects,
+            "stream_ends": dict(streams.ends - ends),
             "expected": expect * len(done),
             "received": len(from_request),
             "seconds": round(elapsed, 2),
@@ -563,8 +569,10 @@ class Run:
                     await streams.open_for(holders)
                     await self.wait_streams(len(holders))
                     await asyncio.sleep(o.settle_seconds)
+                reconnects = streams.reconnects
                 row = await asyncio.to_thread(self.wrk, users)
                 row.update(round=round_, state=state, load_average=self.load())
+                row["reconnects"] = streams.reconnects - reconnects
                 rows.append(row)
                 log(
                     f"{t.mode}: list round {round_} {state}: {row['rps']:,.0f} req/s"
@@ -661,6 +669,9 @@ def measure(options: Options, command: Sequence[str]) -> dict[str, Any]:
         "targets": [],
     }
     run_loop = _event_loop_runner()
+    # Stopped from outside, the run still stops what it started and drops what it made.
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, _stop)
     with tempfile.TemporaryDirectory(prefix="pcbench-live-") as scratch:
         for mode in options.modes:
             runtime = Path(scratch) / mode
@@ -677,6 +688,10 @@ def measure(options: Options, command: Sequence[str]) -> dict[str, Any]:
     (options.out / "live.md").write_text(figures.render(report))
     log(f"wrote {options.out / 'live.md'}")
     return report
+
+
+def _stop(number: int, _: object) -> None:
+    raise SystemExit(128 + number)
 
 
 def _has_uvloop() -> bool:

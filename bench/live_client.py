@@ -102,12 +102,18 @@ async def team(
 
 @dataclass
 class Streams:
-    """Open `GET /events/stream`s, read in the background; task notices timed on arrival."""
+    """Open `GET /events/stream`s, read in the background; task notices timed on arrival.
+
+    Like a browser's EventSource, a stream that ends or cannot be opened is opened again
+    after the server's `retry:` (2 s) with the last id it received as `Last-Event-ID`, so
+    what it missed is replayed (and arrives late); each such reconnect is counted."""
 
     client: httpx.AsyncClient
+    retry_seconds: float = 2.0
     ready: int = 0
-    refused: Counter[str] = field(default_factory=Counter)
-    ended: int = 0
+    # Why streams ended or could not open: "end <reason>", "<status> <problem>", errors.
+    ends: Counter[str] = field(default_factory=Counter)
+    reconnects: int = 0
     heartbeats: int = 0
     events: Counter[str] = field(default_factory=Counter)
     # (task id, version) -> the arrival time of each copy received.
@@ -121,64 +127,83 @@ class Streams:
     def open(self) -> int:
         return sum(not r.done() for r in self._readers)
 
-    async def open_for(self, people: Sequence[Person], within: float = 120.0) -> float:
+    async def open_for(self, people: Sequence[Person], within: float = 180.0) -> float:
         """One stream per entry of `people` (a person listed twice holds two); seconds taken
-        until every one said `ready`. Raises if any was refused or did not get ready."""
+        until every one said `ready` once."""
         started = time.perf_counter()
         limit = asyncio.Semaphore(OPEN_CONCURRENCY)
         waiting = []
         for person in people:
             opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._readers.append(asyncio.create_task(self._read(person, opened, limit)))
+            self._readers.append(asyncio.create_task(self._keep(person, opened, limit)))
             waiting.append(opened)
         async with asyncio.timeout(within):
             await asyncio.gather(*waiting)
-        if self.refused:
-            raise RuntimeError(f"streams refused: {dict(self.refused)}")
         return time.perf_counter() - started
 
-    async def _read(
+    async def _keep(
         self, person: Person, opened: asyncio.Future[None], limit: asyncio.Semaphore
     ) -> None:
-        headers = {**person.headers, "Accept": "text/event-stream"}
-        held = True
+        last_id: str | None = None
         await limit.acquire()
+        try:
+            while True:
+                last_id = await self._read(person, last_id, opened, limit)
+                self.reconnects += 1
+                await asyncio.sleep(self.retry_seconds)
+        finally:
+            if not opened.done():
+                limit.release()
+
+    async def _read(
+        self,
+        person: Person,
+        last_id: str | None,
+        opened: asyncio.Future[None],
+        limit: asyncio.Semaphore,
+    ) -> str | None:
+        """One connection, until it ends; the last event id it gave."""
+        headers = {**person.headers, "Accept": "text/event-stream"}
+        if last_id is not None:
+            headers["Last-Event-ID"] = last_id
         try:
             async with self.client.stream(
                 "GET", "/events/stream", headers=headers, timeout=httpx.Timeout(30, read=None)
             ) as response:
                 if response.status_code != 200:
-                    self.refused[f"{response.status_code} {(await response.aread())[:200]!r}"] += 1
-                    return
-                event, data = "", ""
+                    body = (await response.aread()).decode(errors="replace")
+                    problem = json.loads(body).get("type", "") if body.startswith("{") else ""
+                    self.ends[f"{response.status_code} {problem.rsplit('/', 1)[-1]}"] += 1
+                    return last_id
+                event, data, entry = "", "", ""
                 async for line in response.aiter_lines():
                     if line:
                         if line.startswith(":"):
                             self.heartbeats += 1
-                        else:
-                            name, _, value = line.partition(":")
-                            value = value.removeprefix(" ")
-                            if name == "event":
-                                event = value
-                            elif name == "data":
-                                data = value
+                            continue
+                        name, _, value = line.partition(":")
+                        value = value.removeprefix(" ")
+                        if name == "event":
+                            event = value
+                        elif name == "data":
+                            data = value
+                        elif name == "id":
+                            entry = value
                         continue
+                    last_id = entry or last_id
                     if event == "ready" and not opened.done():
                         self.ready += 1
                         opened.set_result(None)
                         limit.release()
-                        held = False
+                    elif event == "end":
+                        self.ends[f"end {json.loads(data).get('reason')}"] += 1
                     elif data:
                         self._take(event, data, time.perf_counter())
-                    event, data = "", ""
+                    event, data, entry = "", "", ""
+                self.ends["closed"] += 1
         except httpx.HTTPError as exc:
-            self.refused[type(exc).__name__] += 1
-        finally:
-            self.ended += 1
-            if held:
-                limit.release()
-            if not opened.done():
-                opened.set_result(None)
+            self.ends[type(exc).__name__] += 1
+        return last_id
 
     def _take(self, event: str, data: str, arrived: float) -> None:
         self.events[event] += 1
@@ -202,7 +227,7 @@ class Streams:
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
         self._readers.clear()
-        self.ready = self.ended = 0
+        self.ready = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,6 +132,10 @@ def _target(value: float | None, limit_ms: float) -> str:
     return "met" if value <= limit_ms else "**missed**"
 
 
+def _ends(ends: Mapping[str, int]) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in ends.items()) or "none"
+
+
 def render_target(r: dict[str, Any]) -> str:
     h, m, idle, lst = r["headline"], r["memory"], r["idle"], r["list"]
     s = r["streams"]
@@ -168,7 +172,9 @@ def render_target(r: dict[str, Any]) -> str:
         f"| CPU per notice sent, over the same writes with no subscriber "
         f"| {_f(h['delivery_cpu_per_notice_us'], 0)} µs | |",
         f"| CPU of the open streams at rest | {_f(idle['cpu_percent'])} % of a core "
-        f"({_f(idle['cpu_ms_per_stream_per_s'], 3)} ms per stream per second) | |",
+        f"({_f(idle['cpu_ms_per_stream_per_s'], 3)} ms per stream per second; "
+        f"{idle['reconnects']} streams reopened meanwhile) | |",
+        f"| streams reopened during the run (why they ended) | {_ends(r['stream_ends'])} | 0 |",
         f"| cached GET /projects {lst['where']}, {lst['connections']} connections, "
         f"median of {lst['rounds_each']} rounds: without streams / with streams "
         f"| {_f(lst['median_rps_without'], 0)} / {_f(lst['median_rps_with'], 0)} req/s "
@@ -180,30 +186,33 @@ def render_target(r: dict[str, Any]) -> str:
         f"({_f(r['client']['loop_lag_max_ms'], 1)} ms at most).",
         "",
         "| list round | streams | req/s | p50 ms | p99 ms | errors | SQL/req "
-        "| stream process CPU % | load average |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| stream process CPU % | streams reopened | load average |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in lst["rounds"]:
         lines.append(
             f"| {row['round']} | {row['state']} | {row['rps']:,.0f} | {row['p50_ms']:.2f} "
             f"| {row['p99_ms']:.2f} | {row['errors']} | {_f(row['sql_per_request'], 2)} "
-            f"| {_f(row['stream_process_cpu_percent'], 0)} | {row['load_average']:.2f} |"
+            f"| {_f(row['stream_process_cpu_percent'], 0)} | {row['reconnects']} "
+            f"| {row['load_average']:.2f} |"
         )
     lines += [
         "",
         "| write phase | writes (failed) | notices received / expected "
         "| request → received p50 / p99 ms | service p50 / p99 ms | process CPU s "
-        "| service errors | load average |",
-        "|---|---:|---:|---|---|---:|---|---:|",
+        "| streams reopened (why they ended) | service errors | load average |",
+        "|---|---:|---:|---|---|---:|---|---|---:|",
     ]
     for p in r["phases"]:
         failed = ", ".join(f"{k}: {v}" for k, v in p["failed_writes"].items()) or "0"
         errors = ", ".join(f"{k} {v:g}" for k, v in p["service_errors"].items()) or "-"
+        ends = ", ".join(f"{k}: {v}" for k, v in p["stream_ends"].items()) or "-"
         lines.append(
             f"| {p['name']} | {p['writes']} ({failed}) | {p['received']} / {p['expected']} "
             f"| {_f(p['from_request']['p50_ms'])} / {_f(p['from_request']['p99_ms'])} "
             f"| {_f(p['server']['p50_ms'])} / {_f(p['server']['p99_ms'])} "
-            f"| {p['process_cpu_seconds']:.2f} | {errors} | {p['load_average']:.2f} |"
+            f"| {p['process_cpu_seconds']:.2f} | {p['reconnects']} ({ends}) | {errors} "
+            f"| {p['load_average']:.2f} |"
         )
     for name, found in r["log_warnings"].items():
         lines.append(f"\n{name}: {found['count']} warning or error lines.")

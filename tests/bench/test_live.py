@@ -93,6 +93,9 @@ def test_a_tiny_run_gives_every_figure_in_both_modes(tmp_path: Path) -> None:
         assert all(r["errors"] == 0 and r["rps"] > 0 for r in lists["rounds"])
         _numbers(target["client"], "cpu_percent", "loop_lag_p99_ms")
         assert target["load_average"]["max_1min"] >= 0
+        # A stream that ended was opened again and said why it ended.
+        assert all(isinstance(p["reconnects"], int) for p in target["phases"])
+        assert isinstance(target["stream_ends"], dict)
     markdown = (out / "live.md").read_text()
     assert "Distributed stack, through the gateway" in markdown
     assert "memory per open stream" in markdown
