@@ -13,6 +13,7 @@ from pathlib import Path
 import aio_pika
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 from prometheus_client import REGISTRY
 
 from projectconnect.devserver import create_embedded_app
@@ -101,6 +102,26 @@ async def test_mail_waits_out_an_smtp_outage_in_the_embedded_mode(
         await mail_to(sink, email, "Confirm your email address", within=30)
     ids = [str(m["Message-ID"]) for m in sink.messages()]
     assert len(ids) == len(set(ids)) == 3
+
+
+async def test_forgot_is_throttled_per_client_address(tmp_path: Path) -> None:
+    data = await prepared_data_dir(tmp_path / "data")
+    auth, projects = embedded_settings(data.auth_url, data.projects_url, data.signing_key)
+    app = create_embedded_app(
+        auth.model_copy(update={"mail_links_per_ip": "2 per hour"}),
+        projects,
+        mail=MailSettings(dir=data.mail_dir),
+    )
+    async with LifespanManager(app) as manager:
+        for address in ("10.0.0.1", "10.0.0.2"):
+            transport = httpx.ASGITransport(app=manager.app, client=(address, 50000))
+            async with httpx.AsyncClient(transport=transport, base_url="https://pc.test") as api:
+                statuses = [
+                    (await api.post("/auth/password/forgot", json={"email": unique_email()}))
+                    for _ in range(3)
+                ]
+            assert [s.status_code for s in statuses] == [202, 202, 429], address
+            assert int(statuses[-1].headers["Retry-After"]) > 0
 
 
 # --- the distributed mailer: RabbitMQ, delay queues, dead letters ---
