@@ -180,7 +180,7 @@ def consume(
     metrics_port: MetricsPort = None,
 ) -> None:
     """Run a service's event consumer as its own process (its DATABASE_URL, AMQP_URL),
-    which also purges the trash periodically."""
+    which also purges the trash and sends the due reminders periodically."""
     from pydantic import ValidationError
 
     from projectconnect.infra.cache import CacheBackend
@@ -212,15 +212,16 @@ def consume(
         consumer = RabbitConsumer(
             amqp_url, Topology(namespace=settings.events_namespace), service.value, core.events
         )
-        # The one process of a deployment that also purges the trash, periodically.
-        purge = asyncio.ensure_future(core.purge_trash(settings.trash_purge_interval_seconds))
+        # The one process of a deployment that also runs the periodic jobs: the trash's
+        # purge and the due reminders.
+        periodic = asyncio.ensure_future(core.run_periodic_jobs())
         try:
             await consumer.start()
             await asyncio.Event().wait()
         finally:
-            purge.cancel()
+            periodic.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await purge
+                await periodic
             await consumer.close()
             await feed.close()
             await cache.close()

@@ -87,6 +87,8 @@ PROJECTS_ROUTES = (
     ProjectsRoute("me"),
     # Live change notices (`/events/stream`), one long-lived stream per open browser tab.
     ProjectsRoute("events", stream=True),
+    # The caller's notifications, their unread count and preferences.
+    ProjectsRoute("notifications"),
 )
 
 

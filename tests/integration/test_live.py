@@ -125,6 +125,44 @@ async def test_a_members_change_reaches_the_other_members_and_no_one_else(live: 
         assert [e.event for e in outsiders.events] == ["ready"]
 
 
+async def test_an_assignment_reaches_the_assignees_stream_as_a_notification_only(
+    live: Live,
+) -> None:
+    api = live.client
+    owner = await sign_up(api, "owner")
+    workspace = await create_workspace(api, owner)
+    assignee = await join(api, owner, workspace, tag="assignee")
+    bystander = await join(api, owner, workspace, tag="bystander")
+    project = await project_in(api, owner, workspace)
+    async with (
+        open_stream(api, assignee.access_token) as theirs,
+        open_stream(api, owner.access_token) as actors,
+        open_stream(api, bystander.access_token) as bystanders,
+    ):
+        for stream in (theirs, actors, bystanders):
+            await stream.wait_for("ready")
+        made = await api.post(
+            f"/projects/{project['id']}/tasks",
+            json={"title": "Yours", "assignees": [assignee.id]},
+            headers=owner.headers,
+        )
+        assert made.status_code == 201, made.text
+        heard = await theirs.wait_for("notification", op="created")
+        assert heard.data["user_id"] == assignee.id
+        assert "workspace_id" not in heard.data  # for one person, whatever the workspace
+        listed = await api.get("/notifications", headers=assignee.headers)
+        assert [n["id"] for n in listed.json()["items"] if n["kind"] == "assigned"] == [
+            heard.data["id"]
+        ]
+        # A later change, heard by all three: what came before it has arrived too.
+        later = await create_task(api, owner, project["id"], "Later")
+        for stream in (theirs, actors, bystanders):
+            await stream.wait_for("task", id=later["id"], op="created")
+        assert actors.of("notification") == []
+        assert bystanders.of("notification") == []
+        assert len(theirs.of("notification")) == 1
+
+
 async def test_a_removed_member_hears_it_then_nothing_more(live: Live) -> None:
     api = live.client
     owner = await sign_up(api, "owner")

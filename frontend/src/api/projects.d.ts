@@ -99,6 +99,92 @@ export type paths = {
         patch?: never;
         trace?: never;
     };
+    "/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Notifications
+         * @description The caller's notifications, newest first, with how many are unread. Only those of
+         *     the workspaces the caller belongs to (and invitations while they are open).
+         */
+        get: operations["list_notifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/{notification_id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark Notification Read
+         * @description The notification is read (it stays read); another's or an unknown one is 404.
+         */
+        post: operations["mark_notification_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/preferences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Notification Preferences
+         * @description Whether each kind of notification is shown in the app (all are, until turned off).
+         */
+        get: operations["get_notification_preferences"];
+        /**
+         * Update Notification Preferences
+         * @description Turn kinds on or off; the kinds not named keep their setting. A kind turned off is
+         *     no longer made (what was made stays).
+         */
+        put: operations["update_notification_preferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/read-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark All Notifications Read
+         * @description Every notification of the caller's is read.
+         */
+        post: operations["mark_all_notifications_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/projects": {
         parameters: {
             query?: never;
@@ -664,7 +750,7 @@ export type components = {
         CommentCreate: {
             /**
              * Body
-             * @description Markdown; trimmed.
+             * @description Markdown; trimmed. Mention a member as `<@USER_ID>` (their user id), which the web app shows as their name; the members a text newly mentions are notified. Other ids are left as text.
              */
             body: string;
         };
@@ -709,7 +795,7 @@ export type components = {
         CommentUpdate: {
             /**
              * Body
-             * @description Markdown; trimmed.
+             * @description Markdown; trimmed. Mention a member as `<@USER_ID>` (their user id), which the web app shows as their name; the members a text newly mentions are notified. Other ids are left as text.
              */
             body: string;
         };
@@ -1055,6 +1141,146 @@ export type components = {
              */
             week_ends: string;
         };
+        /** NotificationActor */
+        NotificationActor: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Name
+             * @description Their display name, else their email; null once the directory forgets them.
+             */
+            name: string | null;
+        };
+        /**
+         * NotificationKindChoices
+         * @description The kinds to turn on (true) or off (false); those not named keep their setting.
+         */
+        NotificationKindChoices: {
+            /** Assigned */
+            assigned?: boolean;
+            /** Commented */
+            commented?: boolean;
+            /** Due Soon */
+            due_soon?: boolean;
+            /** Invited */
+            invited?: boolean;
+            /** Mentioned */
+            mentioned?: boolean;
+            /** Overdue */
+            overdue?: boolean;
+        };
+        /**
+         * NotificationKinds
+         * @description Whether each kind of notification is shown in the app.
+         */
+        NotificationKinds: {
+            /** Assigned */
+            assigned: boolean;
+            /** Commented */
+            commented: boolean;
+            /** Due Soon */
+            due_soon: boolean;
+            /** Invited */
+            invited: boolean;
+            /** Mentioned */
+            mentioned: boolean;
+            /** Overdue */
+            overdue: boolean;
+        };
+        /** NotificationPage */
+        NotificationPage: {
+            /** Items */
+            items: components["schemas"]["NotificationPublic"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+            /**
+             * Unread Count
+             * @description All the caller's unread notifications, not the page's.
+             */
+            unread_count: number;
+        };
+        /** NotificationPreferences */
+        NotificationPreferences: {
+            kinds: components["schemas"]["NotificationKinds"];
+        };
+        /** NotificationPreferencesUpdate */
+        NotificationPreferencesUpdate: {
+            kinds: components["schemas"]["NotificationKindChoices"];
+        };
+        /** NotificationProject */
+        NotificationProject: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+        };
+        /** NotificationPublic */
+        NotificationPublic: {
+            /** @description Who did it; null for reminders. */
+            actor: components["schemas"]["NotificationActor"] | null;
+            /**
+             * Comment Id
+             * @description The comment, while it and its task exist.
+             */
+            comment_id: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Due Date
+             * @description The due date a reminder was given for.
+             */
+            due_date: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Kind
+             * @description assigned (to a task), mentioned (in a comment or a task's description), commented (on a task one is assigned to or created), invited (to the workspace), due_soon (an assigned task due tomorrow, UTC), overdue (one due before today).
+             * @enum {string}
+             */
+            kind: "assigned" | "mentioned" | "commented" | "invited" | "due_soon" | "overdue";
+            /** @description Its current name; null when none applies or it is in the trash or gone. */
+            project: components["schemas"]["NotificationProject"] | null;
+            /**
+             * Read At
+             * @description Null while unread.
+             */
+            read_at: string | null;
+            /** @description Its current title; null when none applies or it is in the trash or gone. */
+            task: components["schemas"]["NotificationTask"] | null;
+            workspace: components["schemas"]["NotificationWorkspace"];
+        };
+        /** NotificationTask */
+        NotificationTask: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Title */
+            title: string;
+        };
+        /** NotificationWorkspace */
+        NotificationWorkspace: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Name */
+            name: string;
+        };
         /** OwnershipTransfer */
         OwnershipTransfer: {
             /**
@@ -1261,7 +1487,7 @@ export type components = {
             assignees?: string[];
             /**
              * Description
-             * @description Markdown.
+             * @description Markdown. Mention a member as `<@USER_ID>` (their user id), which the web app shows as their name; the members a text newly mentions are notified. Other ids are left as text.
              */
             description?: string | null;
             /** Due Date */
@@ -1383,7 +1609,7 @@ export type components = {
             before?: string | null;
             /**
              * Description
-             * @description Markdown.
+             * @description Markdown. Mention a member as `<@USER_ID>` (their user id), which the web app shows as their name; the members a text newly mentions are notified. Other ids are left as text.
              */
             description?: string | null;
             /**
@@ -1805,6 +2031,302 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["MyTasks"];
                 };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_notifications: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+                /** @description Only the unread ones. */
+                unread?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPage"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    mark_notification_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                notification_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_notification_preferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferences"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_notification_preferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationPreferencesUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferences"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    mark_all_notifications_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Unauthorized */
             401: {

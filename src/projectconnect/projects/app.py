@@ -32,6 +32,7 @@ from projectconnect.projects import (
     labels_api,
     live_api,
     me_api,
+    notifications_api,
     search_api,
     trash_api,
     workspaces_api,
@@ -42,6 +43,8 @@ from projectconnect.projects.labels import LabelService
 from projectconnect.projects.live import Hub, Publisher, Streams
 from projectconnect.projects.models import Base
 from projectconnect.projects.my_tasks import MyTasksService
+from projectconnect.projects.notification_center import NotificationCenter
+from projectconnect.projects.notifications import DueReminders
 from projectconnect.projects.search import SEARCH_SCHEMA, SearchService
 from projectconnect.projects.service import ProjectService
 from projectconnect.projects.settings import ProjectsSettings
@@ -59,8 +62,17 @@ ROUTERS = (
     search_api.router,
     me_api.router,
     live_api.router,
+    notifications_api.router,
 )
-PUBLIC_PREFIXES = ("projects", "workspaces", "invitations", "search", "me", "events")
+PUBLIC_PREFIXES = (
+    "projects",
+    "workspaces",
+    "invitations",
+    "search",
+    "me",
+    "events",
+    "notifications",
+)
 
 MIGRATIONS = MigrationTree(
     name="projects",
@@ -97,11 +109,18 @@ class ProjectsCore:
         self.purge = TrashPurge(db, retention)
         self.search = SearchService(db)
         self.my_tasks = MyTasksService(db)
+        self.notifications = NotificationCenter(db, writes)
+        self.reminders = DueReminders(writes)
         self.events = handlers.dispatcher(self.workspaces)
+        self._purge_interval = settings.trash_purge_interval_seconds
+        self._reminder_interval = settings.due_reminder_interval_seconds
 
-    async def purge_trash(self, interval: float) -> None:
-        """The trash's periodic purge, run by one process: the one consuming events."""
-        await self.purge.run(interval)
+    async def run_periodic_jobs(self) -> None:
+        """The trash's purge and the due reminders, each on its own interval, until
+        cancelled: run by one process, the one consuming events."""
+        await asyncio.gather(
+            self.purge.run(self._purge_interval), self.reminders.run(self._reminder_interval)
+        )
 
 
 class ProjectsRuntime:
@@ -161,10 +180,11 @@ class ProjectsRuntime:
         self.trash = core.trash
         self.search = core.search
         self.my_tasks = core.my_tasks
+        self.notifications = core.notifications
         self.events = core.events
         self._core = core
         self._consumer: RabbitConsumer | None = None
-        self._purge: asyncio.Task[None] | None = None
+        self._periodic: asyncio.Task[None] | None = None
 
     def _shared_sessions(self, settings: ProjectsSettings) -> TokenSessions:
         """On its own: the session keys auth writes to the shared cache, else auth's validate."""
@@ -187,10 +207,10 @@ class ProjectsRuntime:
             self._consumer = self.rabbit_consumer()
             await self._consumer.start()
         if self.settings.amqp_url is None or self.settings.run_consumer:
-            # Where events are consumed, the trash is purged: the embedded server, or a
-            # service consuming its own queue (else `projectconnect consume` does it).
-            interval = self.settings.trash_purge_interval_seconds
-            self._purge = asyncio.create_task(self._core.purge_trash(interval))
+            # Where events are consumed, the periodic jobs run (the trash's purge, the due
+            # reminders): the embedded server, or a service consuming its own queue (else
+            # `projectconnect consume` runs them).
+            self._periodic = asyncio.create_task(self._core.run_periodic_jobs())
 
     def readiness_checks(self) -> dict[str, Check]:
         return service_checks(self.db, self.cache, self.settings.amqp_url_value)
@@ -204,16 +224,17 @@ class ProjectsRuntime:
         app.state.projects_trash = self.trash
         app.state.projects_search = self.search
         app.state.projects_my_tasks = self.my_tasks
+        app.state.projects_notifications = self.notifications
         app.state.projects_read_cache = self.read_cache
         app.state.projects_verifier = self.verifier
         app.state.projects_sessions = self.sessions
         app.state.projects_streams = self.streams
 
     async def close(self) -> None:
-        if self._purge is not None:
-            self._purge.cancel()
+        if self._periodic is not None:
+            self._periodic.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._purge
+                await self._periodic
         if self._consumer is not None:
             await self._consumer.close()
         await self.hub.close()

@@ -20,6 +20,7 @@ from projectconnect.infra.events import (
 from projectconnect.infra.faults import PermanentError
 from projectconnect.infra.inbox import Dispatcher
 from projectconnect.projects.models import DeletedUser, InboxEvent
+from projectconnect.projects.notifications import forget
 from projectconnect.projects.repository import PeopleRepository, PersonRepository
 from projectconnect.projects.workspaces import WorkspaceService
 from projectconnect.projects.writes import Unit, Writes
@@ -67,6 +68,7 @@ class UserDeletedHandler:
                 session.add(DeletedUser(user_id=user_id, deleted_at=utcnow()))
             removed = await self.workspaces.end_account(user_id, unit)
             await PeopleRepository(session).remove(user_id)
+            await forget(session, user_id)
             return f"account ended, {removed} workspaces deleted with it"
 
         await handle_once(self.workspaces.writes, envelope, end_account)

@@ -143,6 +143,14 @@ class Task(Base):
     __tablename__ = "tasks"
     __table_args__ = (
         Index("ix_tasks_project_created", "project_id", "created_at", "id"),
+        # The due reminders' scan: the dated tasks of a status, by due date.
+        Index(
+            "ix_tasks_status_due",
+            "status",
+            "due_date",
+            sqlite_where=text("due_date IS NOT NULL AND deleted_at IS NULL"),
+            postgresql_where=text("due_date IS NOT NULL AND deleted_at IS NULL"),
+        ),
         # A status column of a board, in its manual order.
         Index("ix_tasks_project_status_position", "project_id", "status", "position"),
         # A project's trashed tasks, and the purge of what is older than the trash keeps.
@@ -275,9 +283,70 @@ class Person(Base):
     """
 
     __tablename__ = "people"
+    # An invitation's address among the people known (`notifications.Notifier.invited`).
+    __table_args__ = (Index("ix_people_email", text("lower(email)")),)
 
     user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     display_name: Mapped[str | None] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(320))
     profile_version: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Notification(Base):
+    """Something one person is told of: `user_id` is the recipient; see
+    `projects.notifications` for who is told what. What it points at is resolved when read,
+    so a project or task gone since reads as null."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        # A person's list, newest first (keyset), and their unread ones (list and count).
+        Index("ix_notifications_user_created", "user_id", "created_at", "id"),
+        Index(
+            "ix_notifications_user_unread",
+            "user_id",
+            "created_at",
+            "id",
+            sqlite_where=text("read_at IS NULL"),
+            postgresql_where=text("read_at IS NULL"),
+        ),
+        # A due reminder is given once per person, task, kind and due date.
+        Index(
+            "uq_notifications_reminder",
+            "user_id",
+            "task_id",
+            "kind",
+            "due_date",
+            unique=True,
+            sqlite_where=text("due_date IS NOT NULL"),
+            postgresql_where=text("due_date IS NOT NULL"),
+        ),
+        # A workspace's deletion takes its notifications with it.
+        Index("ix_notifications_workspace", "workspace_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID]
+    kind: Mapped[str] = mapped_column(String(16))
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    project_id: Mapped[uuid.UUID | None]
+    task_id: Mapped[uuid.UUID | None]
+    comment_id: Mapped[uuid.UUID | None]
+    # An `invited` one's invitation: shown to a non-member while it is open.
+    invitation_id: Mapped[uuid.UUID | None]
+    # Null for what no one did (the due reminders).
+    actor_id: Mapped[uuid.UUID | None]
+    # The due date a reminder (`due_soon`, `overdue`) was given for.
+    due_date: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class NotificationPreference(Base):
+    """A person's choice for one kind of notification; without a row, every kind is on."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    in_app: Mapped[bool] = mapped_column(Boolean)

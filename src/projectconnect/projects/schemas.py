@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
+from projectconnect.projects.notifications import KINDS, Kind
+
 # PostgreSQL cannot store NUL in text, so no backend accepts it.
 NO_NUL = r"^[^\x00]*$"
 # Names and titles: something besides spaces, and no NUL.
@@ -98,10 +100,17 @@ Assignees = Annotated[list[uuid.UUID], Field(max_length=100)]
 LabelIds = Annotated[list[uuid.UUID], Field(max_length=100)]
 
 
+# How a text names a member; the mentioned are notified (`projects.notifications`).
+MENTIONS = (
+    "Mention a member as `<@USER_ID>` (their user id), which the web app shows as their "
+    "name; the members a text newly mentions are notified. Other ids are left as text."
+)
+
+
 class TaskFields(RequestModel):
     """What a client may set on a task, on creation and by a change."""
 
-    description: TaskDescription | None = Field(default=None, description="Markdown.")
+    description: TaskDescription | None = Field(default=None, description=f"Markdown. {MENTIONS}")
     status: TaskStatus | None = None
     priority: TaskPriority | None = None
     due_date: dt.date | None = None
@@ -174,11 +183,11 @@ CommentBody = Annotated[
 
 
 class CommentCreate(RequestModel):
-    body: CommentBody = Field(description="Markdown; trimmed.")
+    body: CommentBody = Field(description=f"Markdown; trimmed. {MENTIONS}")
 
 
 class CommentUpdate(RequestModel):
-    body: CommentBody = Field(description="Markdown; trimmed.")
+    body: CommentBody = Field(description=f"Markdown; trimmed. {MENTIONS}")
 
 
 class CommentPublic(BaseModel):
@@ -364,3 +373,86 @@ class InvitationPreview(BaseModel):
     workspace_name: str
     inviter_name: str | None
     role: RoleName
+
+
+class NotificationActor(BaseModel):
+    id: uuid.UUID
+    name: str | None = Field(
+        description="Their display name, else their email; null once the directory forgets them."
+    )
+
+
+class NotificationWorkspace(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
+class NotificationProject(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
+class NotificationTask(BaseModel):
+    id: uuid.UUID
+    title: str
+
+
+class NotificationPublic(BaseModel):
+    id: uuid.UUID
+    kind: Kind = Field(
+        description="assigned (to a task), mentioned (in a comment or a task's description), "
+        "commented (on a task one is assigned to or created), invited (to the workspace), "
+        "due_soon (an assigned task due tomorrow, UTC), overdue (one due before today)."
+    )
+    created_at: dt.datetime
+    read_at: dt.datetime | None = Field(description="Null while unread.")
+    actor: NotificationActor | None = Field(description="Who did it; null for reminders.")
+    workspace: NotificationWorkspace
+    project: NotificationProject | None = Field(
+        description="Its current name; null when none applies or it is in the trash or gone."
+    )
+    task: NotificationTask | None = Field(
+        description="Its current title; null when none applies or it is in the trash or gone."
+    )
+    comment_id: uuid.UUID | None = Field(description="The comment, while it and its task exist.")
+    due_date: dt.date | None = Field(description="The due date a reminder was given for.")
+
+
+class NotificationPage(BaseModel):
+    items: list[NotificationPublic]
+    next_cursor: str | None
+    unread_count: int = Field(description="All the caller's unread notifications, not the page's.")
+
+
+class NotificationKinds(BaseModel):
+    """Whether each kind of notification is shown in the app."""
+
+    assigned: bool
+    mentioned: bool
+    commented: bool
+    invited: bool
+    due_soon: bool
+    overdue: bool
+
+
+class NotificationKindChoices(RequestModel):
+    """The kinds to turn on (true) or off (false); those not named keep their setting."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=omittable_not_null(*KINDS))
+
+    assigned: bool | None = None
+    mentioned: bool | None = None
+    commented: bool | None = None
+    invited: bool | None = None
+    due_soon: bool | None = None
+    overdue: bool | None = None
+
+    _not_null = field_validator(*KINDS)(_not_null)
+
+
+class NotificationPreferences(BaseModel):
+    kinds: NotificationKinds
+
+
+class NotificationPreferencesUpdate(RequestModel):
+    kinds: NotificationKindChoices

@@ -21,6 +21,7 @@ from projectconnect.projects.access import PROJECT_NOT_FOUND, Access, Action, Gr
 from projectconnect.projects.activity import ActivityLog, Change, project_state, task_state
 from projectconnect.projects.listing import Plan, ProjectQuery, TaskQuery
 from projectconnect.projects.models import Project, Task
+from projectconnect.projects.notifications import Notifier
 from projectconnect.projects.repository import (
     LabelRepository,
     ProjectRepository,
@@ -261,6 +262,12 @@ class ProjectService:
             log = ActivityLog(unit.session, user_id, now)
             log.task_created(task)
             log.task_changed(task, task_state(task, [], []), task_state(task, *_links(data)))
+            await Notifier(unit.session, user_id, now).task_written(
+                task,
+                assignees_before=(),
+                assignees_after=data.assignees or (),
+                description_before=None,
+            )
             unit.touch_project(project)
         return TaskView(task, sorted(set(data.assignees or [])), sorted(set(data.labels or [])))
 
@@ -292,6 +299,7 @@ class ProjectService:
             await _check_links(unit.session, grant, data.assignees, data.labels)
             (was,) = await _views(tasks, [task])
             before = task_state(task, was.assignees, was.labels)  # re-reads refresh `task`
+            was_described = task.description
             old = task.status
             new = next_status(old, changes)
             values: dict[str, object] = {
@@ -326,6 +334,12 @@ class ProjectService:
             view = TaskView(task, assignees, labels)
             ActivityLog(unit.session, user_id, now).task_changed(
                 task, before, task_state(task, view.assignees, view.labels)
+            )
+            await Notifier(unit.session, user_id, now).task_written(
+                task,
+                assignees_before=was.assignees,
+                assignees_after=assignees,
+                description_before=was_described,
             )
             unit.touch_project(project)
         return view

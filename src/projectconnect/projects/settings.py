@@ -37,6 +37,8 @@ class ProjectsSettings(ServiceSettings):
     trash_retention_days: float = Field(default=30, gt=0, le=3650)
     # How often the process that consumes events (or the embedded server) purges the trash.
     trash_purge_interval_seconds: float = Field(default=3600, gt=0, le=86400)
+    # How often that process reminds assignees of tasks due tomorrow or overdue.
+    due_reminder_interval_seconds: float = Field(default=900, gt=0, le=86400)
 
     # Live update streams (`GET /events/stream`) a person may hold open at once, across
     # replicas: a few tabs and devices, not a flood.

@@ -44,6 +44,7 @@ from projectconnect.projects.models import (
     TaskAssignee,
     Workspace,
 )
+from projectconnect.projects.notifications import Notifier
 from projectconnect.projects.repository import PeopleRepository, PersonRepository
 from projectconnect.projects.writes import Unit, Writes
 
@@ -563,6 +564,7 @@ class WorkspaceService:
                 expires_at=now + self.invitation_lifetime,
             )
             session.add(invitation)
+            await Notifier(session, user_id, now).invited(invitation)
             inviter = (await PeopleRepository(session).get_many([user_id])).get(user_id)
         return InvitationView(invitation, inviter, token)
 

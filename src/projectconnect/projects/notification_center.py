@@ -1,0 +1,216 @@
+"""The caller's notifications: the list with its unread count, marking read, and the
+preferences per kind. Who is told what is decided in `projects.notifications`.
+
+A person sees only their own notifications, and of those the ones of the workspaces they
+belong to now (`findable.workspaces_of`, from their memberships), plus an invitation's
+while the invitation is open: leaving a workspace hides its notifications. What a
+notification points at is read with it, so names are current, and a project or task in
+the trash or purged since reads as null. Marking read goes through a write unit and
+announces a `notification` notice (op `changed`) to the person, so their other tabs update
+their count; marking all read announces one, whose id is the person's own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from projectconnect.infra.db import Database, utcnow
+from projectconnect.infra.pagination import Position
+from projectconnect.infra.problems import NotFound
+from projectconnect.projects.access import parse_id
+from projectconnect.projects.findable import workspaces_of
+from projectconnect.projects.live import Notice, announce
+from projectconnect.projects.models import (
+    Comment,
+    Invitation,
+    Notification,
+    NotificationPreference,
+    Person,
+    Project,
+    Task,
+    Workspace,
+)
+from projectconnect.projects.notifications import Kind, by_kind
+from projectconnect.projects.repository import is_postgres
+from projectconnect.projects.service import Page, page_of
+from projectconnect.projects.writes import Writes
+
+NOTIFICATION_NOT_FOUND = "No such notification."
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationView:
+    """A notification with what it points at as it is now (None: none, or gone)."""
+
+    notification: Notification
+    actor_name: str | None
+    workspace_name: str
+    project_name: str | None
+    task_title: str | None
+    comment_id: uuid.UUID | None
+
+
+def shown(user_id: uuid.UUID, now: dt.datetime) -> ColumnElement[bool]:
+    """The caller's notifications that they see: of their workspaces, or an open invitation."""
+    mine = workspaces_of(user_id)
+    open_invitation = exists().where(
+        Invitation.id == Notification.invitation_id,
+        Invitation.accepted_at.is_(None),
+        Invitation.revoked_at.is_(None),
+        Invitation.expires_at > now,
+    )
+    return and_(
+        Notification.user_id == user_id,
+        or_(
+            Notification.workspace_id.in_(mine),
+            and_(Notification.kind == "invited", open_invitation),
+        ),
+    )
+
+
+class NotificationCenter:
+    def __init__(self, db: Database, writes: Writes) -> None:
+        self.db = db
+        self.writes = writes
+
+    async def list(
+        self, user_id: uuid.UUID, limit: int, cursor: str | None, *, unread: bool = False
+    ) -> tuple[Page[NotificationView], int]:
+        """A page of the caller's notifications, newest first (only the unread with
+        `unread`), and how many of them are unread in all."""
+        after = Position.decode(cursor) if cursor else None
+        now = utcnow()
+        async with self.db.session() as session:
+            rows = await _page(session, user_id, now, limit + 1, after, unread=unread)
+            count = await session.scalar(
+                select(func.count())
+                .select_from(Notification)
+                .where(shown(user_id, now), Notification.read_at.is_(None))
+            )
+        page = page_of(
+            rows, limit, lambda v: Position(v.notification.created_at, v.notification.id)
+        )
+        return page, int(count or 0)
+
+    async def mark_read(self, user_id: uuid.UUID, notification_id: str) -> None:
+        """Another's, unknown or hidden: 404. Read already: as it is."""
+        nid = parse_id(notification_id, NOTIFICATION_NOT_FOUND)
+        now = utcnow()
+        async with self.writes.open(user_id) as unit:
+            notification = (
+                await unit.session.scalars(
+                    select(Notification).where(Notification.id == nid, shown(user_id, now))
+                )
+            ).one_or_none()
+            if notification is None:
+                raise NotFound(NOTIFICATION_NOT_FOUND)
+            if notification.read_at is None:
+                notification.read_at = now
+                announce(unit.session, Notice("notification", nid, None, user_id=user_id))
+
+    async def mark_all_read(self, user_id: uuid.UUID) -> None:
+        now = utcnow()
+        async with self.writes.open(user_id) as unit:
+            marked = await unit.session.execute(
+                update(Notification)
+                .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+                .values(read_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(marked, "rowcount", 0):
+                announce(unit.session, Notice("notification", user_id, None, user_id=user_id))
+
+    async def preferences(self, user_id: uuid.UUID) -> dict[Kind, bool]:
+        async with self.db.session() as session:
+            return await _preferences(session, user_id)
+
+    async def choose(self, user_id: uuid.UUID, choices: Mapping[Kind, bool]) -> dict[Kind, bool]:
+        """Set the kinds named on or off; the others keep their setting."""
+        async with self.writes.open(user_id) as unit:
+            if choices:
+                rows = [{"user_id": user_id, "kind": k, "in_app": on} for k, on in choices.items()]
+                dialect = postgresql if is_postgres(unit.session) else sqlite
+                statement = dialect.insert(NotificationPreference).values(rows)
+                statement = statement.on_conflict_do_update(
+                    index_elements=[NotificationPreference.user_id, NotificationPreference.kind],
+                    set_={"in_app": statement.excluded.in_app},
+                )
+                await unit.session.execute(statement)
+            return await _preferences(unit.session, user_id)
+
+
+def _position(notification: Notification) -> Position:
+    return Position(notification.created_at, notification.id)
+
+
+async def _preferences(session: AsyncSession, user_id: uuid.UUID) -> dict[Kind, bool]:
+    rows = await session.execute(
+        select(NotificationPreference.kind, NotificationPreference.in_app).where(
+            NotificationPreference.user_id == user_id
+        )
+    )
+    return by_kind((kind, in_app) for kind, in_app in rows)
+
+
+async def _page(
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    now: dt.datetime,
+    limit: int,
+    after: Position | None,
+    *,
+    unread: bool,
+) -> list[NotificationView]:
+    """Up to `limit` of the caller's notifications after `after`, newest first, each with
+    the names of what it points at (outer joins: what is gone reads as null)."""
+    statement = (
+        select(
+            Notification,
+            Workspace.name,
+            Project.name,
+            Task.title,
+            Comment.id,
+            Person.display_name,
+            Person.email,
+        )
+        .join(Workspace, Workspace.id == Notification.workspace_id)
+        .outerjoin(
+            Project, and_(Project.id == Notification.project_id, Project.deleted_at.is_(None))
+        )
+        .outerjoin(Task, and_(Task.id == Notification.task_id, Task.deleted_at.is_(None)))
+        .outerjoin(Comment, Comment.id == Notification.comment_id)
+        .outerjoin(Person, Person.user_id == Notification.actor_id)
+        .where(shown(user_id, now))
+    )
+    if unread:
+        statement = statement.where(Notification.read_at.is_(None))
+    if after is not None:
+        statement = statement.where(
+            tuple_(Notification.created_at, Notification.id) < tuple_(after.created_at, after.id)
+        )
+    statement = statement.order_by(Notification.created_at.desc(), Notification.id.desc())
+    views = []
+    for n, workspace, project, task, comment, display_name, email in await session.execute(
+        statement.limit(limit)
+    ):
+        # A task shows only with its project (a trashed project hides its tasks), a comment
+        # only with its task.
+        task = task if project is not None else None
+        views.append(
+            NotificationView(
+                notification=n,
+                actor_name=display_name or email,
+                workspace_name=workspace,
+                project_name=project,
+                task_title=task,
+                comment_id=comment if task is not None else None,
+            )
+        )
+    return views
