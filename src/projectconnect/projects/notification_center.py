@@ -40,6 +40,7 @@ from projectconnect.projects.models import (
 from projectconnect.projects.notifications import Kind, by_kind
 from projectconnect.projects.repository import is_postgres
 from projectconnect.projects.service import Page, page_of
+from projectconnect.projects.workspaces import display
 from projectconnect.projects.writes import Writes
 
 NOTIFICATION_NOT_FOUND = "No such notification."
@@ -177,8 +178,7 @@ async def _page(
             Project.name,
             Task.title,
             Comment.id,
-            Person.display_name,
-            Person.email,
+            Person,
         )
         .join(Workspace, Workspace.id == Notification.workspace_id)
         .outerjoin(
@@ -197,7 +197,7 @@ async def _page(
         )
     statement = statement.order_by(Notification.created_at.desc(), Notification.id.desc())
     views = []
-    for n, workspace, project, task, comment, display_name, email in await session.execute(
+    for n, workspace, project, task, comment, actor in await session.execute(
         statement.limit(limit)
     ):
         # A task shows only with its project (a trashed project hides its tasks), a comment
@@ -206,7 +206,7 @@ async def _page(
         views.append(
             NotificationView(
                 notification=n,
-                actor_name=display_name or email,
+                actor_name=display(actor),
                 workspace_name=workspace,
                 project_name=project,
                 task_title=task,

@@ -163,11 +163,13 @@ class Notifier:
         wanted = set(reasons) - {self.actor_id}
         if not wanted:
             return
-        allowed = await _members_among(self.session, target.workspace_id, wanted)
-        off = await _turned_off(self.session, wanted)
-        told = choose(
-            reasons, actor=self.actor_id, allowed=allowed if members_only else wanted, off=off
+        allowed = (
+            await _members_among(self.session, target.workspace_id, wanted)
+            if members_only
+            else wanted
         )
+        off = await _turned_off(self.session, wanted)
+        told = choose(reasons, actor=self.actor_id, allowed=allowed, off=off)
         for person, kind in told.items():
             notification = Notification(
                 id=uuid.uuid4(),
