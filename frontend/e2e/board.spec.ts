@@ -176,7 +176,7 @@ test("task panel: its own URL, every field, safe Markdown; Escape and Back close
   await expect(page).toHaveURL(new RegExp(`/p/${id}$`));
 });
 
-test("two people edit the same task: the second is told, and chooses to overwrite", async ({
+test("two people edit the same description at once: the second is told, and chooses to overwrite or reload", async ({
   page,
   api,
   loggedIn,
@@ -190,6 +190,8 @@ test("two people edit the same task: the second is told, and chooses to overwrit
   const taskId = await api.createTask(annToken, projectId, "Book the village hall");
   const bobEmail = uniqueEmail("bob");
   await api.join(annToken, workspaceId, bobEmail, "Bob Builder", "member");
+  const description = async () =>
+    (await api.call("GET", `/projects/${projectId}/tasks/${taskId}`, { token: annToken })).json.description as string | null;
 
   await page.goto(`/p/${projectId}/t/${taskId}`);
   const bob = await newPerson();
@@ -200,16 +202,18 @@ test("two people edit the same task: the second is told, and chooses to overwrit
   await expect(annPanel).toBeVisible();
   await expect(bobPanel).toBeVisible();
 
+  // Bob starts writing; meanwhile Ann writes hers and saves it first.
+  await bobPanel.getByRole("button", { name: "Add description" }).click();
+  await bobPanel.getByLabel("Description (Markdown)").fill("Bob: the big hall, Sunday.");
   await annPanel.getByRole("button", { name: "Add description" }).click();
   await annPanel.getByLabel("Description (Markdown)").fill("Ann: the small hall, Saturday.");
   await annPanel.getByRole("button", { name: "Save description" }).click();
-  await expect
-    .poll(async () => (await api.call("GET", `/projects/${projectId}/tasks/${taskId}`, { token: annToken })).json.description)
-    .toBe("Ann: the small hall, Saturday.");
+  await expect.poll(description).toBe("Ann: the small hall, Saturday.");
+  // Bob's panel hears of it (live) while his draft stays as he left it.
+  await expect(bobPanel.locator(".task-activity")).toContainText("Ann Example edited the description");
+  await expect(bobPanel.getByLabel("Description (Markdown)")).toHaveValue("Bob: the big hall, Sunday.");
 
-  // Bob's page still has the version from before Ann's change.
-  await bobPanel.getByRole("button", { name: "Add description" }).click();
-  await bobPanel.getByLabel("Description (Markdown)").fill("Bob: the big hall, Sunday.");
+  // His save is checked against the version he started from: told, not silently over hers.
   await bobPanel.getByRole("button", { name: "Save description" }).click();
   const conflict = bob.page.getByRole("alertdialog", { name: /Someone changed this task/ });
   await expect(conflict).toBeVisible();
@@ -218,17 +222,25 @@ test("two people edit the same task: the second is told, and chooses to overwrit
   await conflict.getByRole("button", { name: "Overwrite" }).click();
   await expect(conflict).toHaveCount(0);
   await expect(bobPanel.locator(".markdown")).toHaveText("Bob: the big hall, Sunday.");
-  await expect
-    .poll(async () => (await api.call("GET", `/projects/${projectId}/tasks/${taskId}`, { token: annToken })).json.description)
-    .toBe("Bob: the big hall, Sunday.");
+  await expect.poll(description).toBe("Bob: the big hall, Sunday.");
+  // Ann's open panel shows his text without a reload.
+  await expect(annPanel.locator(".markdown")).toHaveText("Bob: the big hall, Sunday.");
 
-  // Ann, now behind, changes the priority: told too; Reload shows Bob's text and keeps hers out.
-  await annPanel.getByLabel("Priority").selectOption("high");
+  // Now Ann edits while Bob changes it again: told too; Reload shows his text and keeps hers out.
+  await annPanel.getByRole("button", { name: "Edit description" }).click();
+  await annPanel.getByLabel("Description (Markdown)").fill("Ann: the small hall after all.");
+  await bobPanel.getByRole("button", { name: "Edit description" }).click();
+  await bobPanel.getByLabel("Description (Markdown)").fill("Bob: the big hall, Sunday at noon.");
+  await bobPanel.getByRole("button", { name: "Save description" }).click();
+  await expect.poll(description).toBe("Bob: the big hall, Sunday at noon.");
+  await expect(annPanel.locator(".activity-entry", { hasText: "Bob Builder edited the description" })).toHaveCount(2);
+  await annPanel.getByRole("button", { name: "Save description" }).click();
   const annConflict = page.getByRole("alertdialog", { name: /Someone changed this task/ });
   await expect(annConflict).toBeVisible();
   await annConflict.getByRole("button", { name: "Reload" }).click();
-  await expect(annPanel.locator(".markdown")).toHaveText("Bob: the big hall, Sunday.");
-  await expect(annPanel.getByLabel("Priority")).toHaveValue("none");
+  await expect(annConflict).toHaveCount(0);
+  await expect(annPanel.locator(".markdown")).toHaveText("Bob: the big hall, Sunday at noon.");
+  expect(await description()).toBe("Bob: the big hall, Sunday at noon.");
 });
 
 test("phone size: the board scrolls sideways a column at a time; the panel fills the screen", async ({ page, api, loggedIn }) => {

@@ -31,6 +31,11 @@ export function setCurrentWorkspace(workspaceId: string | null): void {
   for (const listener of [...listeners]) listener();
 }
 
+/** The current workspace's id, outside React. */
+export function currentWorkspaceId(): string | null {
+  return current;
+}
+
 function subscribe(listener: () => void): () => void {
   listeners.add(listener);
   return () => listeners.delete(listener);

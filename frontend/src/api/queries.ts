@@ -181,8 +181,9 @@ export function useProjects(workspaceId: string, listing: ProjectListing = DEFAU
   });
 }
 
-export function useProject(projectId: string) {
-  return useQuery({ queryKey: queryKeys.project(projectId), queryFn: () => api.getProject(projectId) });
+/** `enabled` false: not asked (the person's access to its workspace ended meanwhile). */
+export function useProject(projectId: string, enabled = true) {
+  return useQuery({ queryKey: queryKeys.project(projectId), queryFn: () => api.getProject(projectId), enabled });
 }
 
 /** A write the caller may give up on (a dialog closed while it ran). */
@@ -313,13 +314,19 @@ function updateCachedTasks(qc: QueryClient, projectId: string, fn: (task: Task) 
 }
 
 function cachedTask(qc: QueryClient, projectId: string, taskId: string): Task | undefined {
+  const detail = qc.getQueryData<Task>(queryKeys.task(projectId, taskId));
+  return detail ?? cachedTaskCopies(qc, projectId, taskId)[0];
+}
+
+/** Every copy of the task the cache holds: list pages, added tasks, boards, its detail. */
+export function cachedTaskCopies(qc: QueryClient, projectId: string, taskId: string): Task[] {
   const loaded = qc
     .getQueriesData<TaskPages>({ queryKey: queryKeys.tasks(projectId) })
     .flatMap(([, data]) => data?.pages.flatMap((p) => p.items) ?? []);
   const added = qc.getQueryData<Task[]>(queryKeys.addedTasks(projectId)) ?? [];
   const board = qc.getQueriesData<Task[]>({ queryKey: queryKeys.boardTasks(projectId) }).flatMap(([, data]) => data ?? []);
   const detail = qc.getQueryData<Task>(queryKeys.task(projectId, taskId));
-  return detail ?? [...added, ...loaded, ...board].find((t) => t.id === taskId);
+  return [...added, ...loaded, ...board, ...(detail ? [detail] : [])].filter((t) => t.id === taskId);
 }
 
 /**
@@ -481,9 +488,12 @@ export function useCreateTask(projectId: string) {
     mutationFn: (title: string) => api.createTask(projectId, title),
     onSuccess: (task) => {
       qc.setQueryData<Task[]>(queryKeys.addedTasks(projectId), (old = []) => [...old, task]);
-      // New tasks go to the end of their column (the server's rule): the board shows it there at once.
-      // A filtered board learns whether it matches when it refetches.
-      qc.setQueryData<Task[]>(queryKeys.boardTasks(projectId, NO_FILTERS), (old) => (old ? boardOrder([...old, task]) : old));
+      // New tasks go to the end of their column (the server's rule): the board shows it there at once,
+      // unless a refetch (after a live notice) brought it first. A filtered board learns
+      // whether it matches when it refetches.
+      qc.setQueryData<Task[]>(queryKeys.boardTasks(projectId, NO_FILTERS), (old) =>
+        old && !old.some((t) => t.id === task.id) ? boardOrder([...old, task]) : old,
+      );
     },
     onSettled: () => invalidateAfterTaskWrite(qc, projectId),
   });
@@ -515,12 +525,14 @@ function refetchAfterLastEdit(qc: QueryClient, projectId: string) {
 /**
  * An edit of a task's fields. `checked`: sent with If-Match of the version the cache holds
  * when the request leaves, so a change someone else made meanwhile answers 412 instead of
- * being overwritten.
+ * being overwritten; or of `version`, the one the person started editing from (live
+ * updates may have brought a newer one into the cache while they typed).
  */
 export interface TaskEdit {
   taskId: string;
   changes: Omit<TaskUpdate, "after" | "before">;
   checked?: boolean;
+  version?: number;
 }
 
 type EditHandlers = { onError?(error: unknown, edit: TaskEdit): void; onSettled?(edit: TaskEdit): void };
@@ -536,8 +548,13 @@ function useTaskEditMutation(projectId: string, handlers: EditHandlers, scoped: 
     // Checked edits of one project run one after another, so each is sent with the version
     // its predecessor produced, not the one both started from.
     ...(scoped ? { scope: { id: `edit-tasks:${projectId}` } } : {}),
-    mutationFn: ({ taskId, changes, checked = false }: TaskEdit) =>
-      api.updateTask(projectId, taskId, changes, checked ? (cachedTask(qc, projectId, taskId)?.version ?? null) : null),
+    mutationFn: ({ taskId, changes, checked = false, version }: TaskEdit) =>
+      api.updateTask(
+        projectId,
+        taskId,
+        changes,
+        checked ? (version ?? cachedTask(qc, projectId, taskId)?.version ?? null) : null,
+      ),
     onMutate: async ({ taskId, changes }) => {
       await Promise.all([
         qc.cancelQueries({ queryKey: queryKeys.tasks(projectId) }),
@@ -801,11 +818,13 @@ export function useOwnedWorkspaces() {
   return useQuery({ queryKey: queryKeys.ownedWorkspaces, queryFn: () => api.listWorkspaces(true), staleTime: 0 });
 }
 
-export function useWorkspace(workspaceId: string) {
+/** `enabled` false: not asked (the person's access to it ended meanwhile). */
+export function useWorkspace(workspaceId: string, enabled = true) {
   const qc = useQueryClient();
   return useQuery({
     queryKey: queryKeys.workspace(workspaceId),
     queryFn: () => api.getWorkspace(workspaceId),
+    enabled,
     // The switcher's list already knows it: show that at once, then check.
     placeholderData: () => qc.getQueryData<Workspace[]>(queryKeys.workspaces)?.find((w) => w.id === workspaceId),
   });

@@ -193,38 +193,46 @@ export async function send(request: Request): Promise<Response> {
 }
 
 /**
+ * The access token to send: the one in memory, else one restored from the refresh cookie.
+ * Null when there is no session; the app is told it ended, unless it never began here.
+ */
+export async function currentAccessToken(): Promise<string | null> {
+  if (accessToken !== null) return accessToken;
+  // Signed out already (or never signed in here): nothing to refresh, nothing to end.
+  if (!mayHaveSession()) return null;
+  const token = await refreshAccessToken();
+  if (token === null) endSession("expired");
+  return token;
+}
+
+/**
+ * After a 401 answered `used`: the token to try once more with, or null when there is none
+ * (the session ended; the app is told). The token may have changed while that request was
+ * in flight: another request already refreshed it (use the new one), or the session ended
+ * meanwhile (give up). Otherwise refresh, sharing the refresh with every other caller.
+ */
+export async function accessTokenAfter401(used: string): Promise<string | null> {
+  if (accessToken !== used) return accessToken;
+  const token = await refreshAccessToken();
+  if (token === null) endSession("expired");
+  return token;
+}
+
+/**
  * fetch for authenticated API calls: adds the bearer token; on a 401 refreshes once
  * (shared with every other request that hit a 401 meanwhile) and retries once; when that
  * fails too, ends the session so the app goes back to the login page.
  */
 export async function authenticatedFetch(request: Request): Promise<Response> {
   const spare = request.clone();
-  let token = accessToken;
-  if (token === null) {
-    // Signed out already (or never signed in here): nothing to refresh, nothing to end.
-    if (!mayHaveSession()) return unauthorized();
-    token = await refreshAccessToken();
-    if (token === null) {
-      endSession("expired");
-      return unauthorized();
-    }
-  }
+  const token = await currentAccessToken();
+  if (token === null) return unauthorized();
   const first = await send(withBearer(request, token));
   if (first.status !== 401) return first;
 
-  if (accessToken !== token) {
-    // The token changed while this request was in flight: another request already
-    // refreshed it (use the new one), or the session ended meanwhile (give up).
-    if (accessToken === null) return first;
-    token = accessToken;
-  } else {
-    token = await refreshAccessToken();
-  }
-  if (token === null) {
-    endSession("expired");
-    return first;
-  }
-  const second = await send(withBearer(spare, token));
+  const renewed = await accessTokenAfter401(token);
+  if (renewed === null) return first;
+  const second = await send(withBearer(spare, renewed));
   if (second.status === 401) endSession("expired");
   return second;
 }

@@ -4,6 +4,7 @@ import { Link, NavLink, Outlet, useLocation } from "react-router";
 import { api } from "../api/client";
 import { useCurrentWorkspaceId } from "../api/currentWorkspace";
 import { useMe } from "../api/queries";
+import { useLiveUpdates } from "../live/useLiveUpdates";
 import { ConnectionBanner } from "./ConnectionBanner";
 import { ErrorAlert } from "./feedback";
 import { SearchBox } from "./SearchBox";
@@ -29,8 +30,12 @@ function Brand() {
   );
 }
 
-/** The signed-in frame: header with navigation and the user's name, then the page. */
+/**
+ * The signed-in frame: header with navigation and the user's name, then the page; and
+ * the session's live updates, so what teammates change shows without a reload.
+ */
 export function AppLayout() {
+  useLiveUpdates();
   const me = useMe();
   const logout = useMutation({ mutationFn: api.logout });
   const location = useLocation();

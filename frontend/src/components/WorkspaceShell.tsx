@@ -5,6 +5,8 @@ import { setCurrentWorkspace } from "../api/currentWorkspace";
 import { ApiError, describeError } from "../api/errors";
 import { useForgetWorkspacesWhenMissing, useWorkspace } from "../api/queries";
 import { withArticle } from "../api/roles";
+import { useAccessEnded } from "../live/access";
+import { AccessEndedNotice } from "./AccessEndedNotice";
 import { firstLoad } from "./feedback";
 
 export function memberCount(n: number): string {
@@ -24,10 +26,12 @@ export function inheritanceNotice(workspace: Pick<Workspace, "inherited_from">):
  * A workspace's pages (its projects, its members): loads the workspace, says which one it
  * is and the caller's role in it, links its sections, and remembers it as the current
  * one. A workspace that is gone, or that the caller no longer belongs to (both 404), says
- * so instead.
+ * so instead; so does one whose access a live notice said ended while it was open.
  */
 export function WorkspaceShell({ workspaceId, children }: { workspaceId: string; children(workspace: Workspace): ReactNode }) {
-  const workspace = useWorkspace(workspaceId);
+  // Removed from it (or it was deleted) while this page was open: it is not asked again.
+  const ended = useAccessEnded({ workspaceId });
+  const workspace = useWorkspace(workspaceId, !ended);
   const found = workspace.data && !workspace.isPlaceholderData ? workspace.data.id : null;
   useEffect(() => {
     if (found) setCurrentWorkspace(found);
@@ -35,6 +39,7 @@ export function WorkspaceShell({ workspaceId, children }: { workspaceId: string;
 
   const missing = workspace.error instanceof ApiError && workspace.error.status === 404;
   useForgetWorkspacesWhenMissing(missing);
+  if (ended) return <AccessEndedNotice ended={ended} />;
   if (missing) {
     return (
       <div className="card empty-state">

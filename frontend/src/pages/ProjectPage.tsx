@@ -15,6 +15,7 @@ import {
 } from "../api/queries";
 import { canEdit } from "../api/roles";
 import { filtersFromParams, paramsWithFilters, type TaskFilters } from "../api/taskFilters";
+import { AccessEndedNotice } from "../components/AccessEndedNotice";
 import { FailureAlert, ProgressBar, Spinner } from "../components/feedback";
 import { BoardView } from "../components/tasks/BoardView";
 import { FilterBar } from "../components/tasks/FilterBar";
@@ -23,6 +24,7 @@ import { useProjectArchiving } from "../components/useProjectArchiving";
 import { useProjectDeletion } from "../components/useProjectDeletion";
 import { useProjectEditing } from "../components/useProjectEditing";
 import { useDocumentTitle } from "../hooks";
+import { useAccessEnded } from "../live/access";
 import { taskSummary } from "./DashboardPage";
 
 type ProjectView = "list" | "board";
@@ -61,13 +63,15 @@ function ViewSwitch({ view }: { view: ProjectView }) {
 
 export function ProjectPage() {
   const { projectId = "" } = useParams();
-  const project = useProject(projectId);
+  // The person's access to its workspace ended while it was open: nothing is asked again.
+  const ended = useAccessEnded({ projectId });
+  const project = useProject(projectId, !ended);
   const [params, setParams] = useSearchParams();
   const view = viewOf(params);
   const filters = filtersFromParams(params);
   // Start loading the tasks with the project, not after it (the same query as the view's).
-  useTasks(projectId, filters, view === "list");
-  useBoardTasks(projectId, filters, view === "board");
+  useTasks(projectId, filters, view === "list" && !ended);
+  useBoardTasks(projectId, filters, view === "board" && !ended);
   const setFilters = (next: TaskFilters) => setParams(paramsWithFilters(params, next), { replace: true });
   const navigate = useNavigate();
   // The project goes to the trash: back to its workspace, where the toast offers Undo.
@@ -78,7 +82,7 @@ export function ProjectPage() {
   const archiving = useProjectArchiving();
   const workspaces = useWorkspaces();
   useDocumentTitle(project.data?.name ?? "Project");
-  const workspaceId = project.data?.workspace_id;
+  const workspaceId = ended ? undefined : project.data?.workspace_id;
   const members = useAllMembers(workspaceId).data;
   const labels = useLabels(workspaceId).data;
   const me = useMe().data;
@@ -89,6 +93,7 @@ export function ProjectPage() {
   const missing = project.error instanceof ApiError && project.error.status === 404;
   useForgetWorkspacesWhenMissing(missing);
 
+  if (ended) return <AccessEndedNotice ended={ended} />;
   if (project.isPending) return <Spinner label="Loading project…" paused={project.fetchStatus === "paused"} />;
   // A failed background refetch keeps showing what we have, unless the project is gone.
   if (project.isLoadingError || missing) {

@@ -19,7 +19,7 @@ import {
 } from "@dnd-kit/core";
 import { SortableContext, sortableKeyboardCoordinates, useSortable, verticalListSortingStrategy } from "@dnd-kit/sortable";
 import { CSS } from "@dnd-kit/utilities";
-import { useLayoutEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { Link, useLocation } from "react-router";
 import type { Label, Member, Project, Task, TaskStatus } from "../../api/client";
 import { describeError, isAbort, isConflict } from "../../api/errors";
@@ -36,6 +36,7 @@ import {
 import { ErrorAlert, FailureAlert, firstLoad, LoadMore, Spinner } from "../feedback";
 import { AssigneeAvatars, DueBadge, LabelChips, PriorityBadge } from "./TaskMeta";
 import { taskPath } from "../../paths";
+import { holdBoard } from "../../live/holds";
 
 interface CardContext {
   projectId: string;
@@ -238,6 +239,9 @@ export function BoardView({
   const [failure, setFailure] = useState<string | null>(null);
   const [limits, setLimits] = useState<Partial<Record<TaskStatus, number>>>({});
   const startColumns = useRef<Columns | null>(null);
+  // While a card is dragged, live refetches of this board wait (`holds.ts`).
+  const release = useRef<(() => void) | null>(null);
+  useEffect(() => () => release.current?.(), []);
   const limitOf = (status: TaskStatus) => limits[status] ?? CARDS_SHOWN;
   const addedIds = useMemo(() => new Set(added.map((t) => t.id)), [added]);
   const always = (id: string) => id === activeId || addedIds.has(id);
@@ -306,6 +310,8 @@ export function BoardView({
   };
 
   function onDragStart({ active }: DragStartEvent) {
+    release.current?.();
+    release.current = holdBoard(project.id);
     setFailure(null);
     const start = columnsOf(data ?? []);
     startColumns.current = start;
@@ -339,6 +345,8 @@ export function BoardView({
     setDragColumns(null);
     setActiveId(null);
     startColumns.current = null;
+    release.current?.();
+    release.current = null;
   }
 
   function onDragEnd({ active, over }: DragEndEvent) {

@@ -106,9 +106,22 @@ function TitleField({ task, disabled, onSave }: { task: Task; disabled: boolean;
   );
 }
 
-function DescriptionField({ task, editable, onSave }: { task: Task; editable: boolean; onSave(text: string | null): void }) {
+function DescriptionField({
+  task,
+  editable,
+  onSave,
+}: {
+  task: Task;
+  editable: boolean;
+  /**
+   * `version`: the task's when editing began, when the description has changed since (live
+   * updates show others' changes while the person types): saved over it only if they choose.
+   */
+  onSave(text: string | null, version?: number): void;
+}) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState("");
+  const [from, setFrom] = useState({ version: task.version, description: task.description });
   const textRef = useRef<HTMLTextAreaElement>(null);
   const editRef = useRef<HTMLButtonElement>(null);
   const id = `description-${task.id}`;
@@ -119,6 +132,7 @@ function DescriptionField({ task, editable, onSave }: { task: Task; editable: bo
 
   function start() {
     setDraft(task.description ?? "");
+    setFrom({ version: task.version, description: task.description });
     setEditing(true);
   }
   function stop() {
@@ -128,7 +142,7 @@ function DescriptionField({ task, editable, onSave }: { task: Task; editable: bo
   function save(event: FormEvent) {
     event.preventDefault();
     const text = draft.trim() ? draft : null;
-    if (text !== (task.description ?? null)) onSave(text);
+    if (text !== (task.description ?? null)) onSave(text, task.description !== from.description ? from.version : undefined);
     stop();
   }
 
@@ -347,9 +361,9 @@ function PanelBody({ task, ctx, onClose }: { task: Task; ctx: ProjectOutletConte
   const edit = useEditTask(project.id);
   const deletion = useTaskDeletion(project.id, { onError: (error) => setFailure(error) });
 
-  function save(changes: Changes) {
+  function save(changes: Changes, version?: number) {
     setFailure(null);
-    edit.mutateAsync({ taskId: task.id, changes, checked: true }).catch((error: unknown) => {
+    edit.mutateAsync({ taskId: task.id, changes, checked: true, version }).catch((error: unknown) => {
       if (isAbort(error)) return;
       if (isConflict(error)) setConflict((pending) => ({ ...pending, ...changes }));
       else setFailure(error);
@@ -429,7 +443,7 @@ function PanelBody({ task, ctx, onClose }: { task: Task; ctx: ProjectOutletConte
         </div>
       </div>
 
-      <DescriptionField task={task} editable={editable} onSave={(description) => save({ description })} />
+      <DescriptionField task={task} editable={editable} onSave={(description, version) => save({ description }, version)} />
       <AssigneesField task={task} members={members} editable={editable} onSave={(assignees) => save({ assignees })} />
       <LabelsField
         task={task}
