@@ -33,8 +33,6 @@ export default defineConfig({
       // Not /invite/...: that is the app's invitation page.
       "/workspaces": process.env.PC_API_ORIGIN ?? "http://127.0.0.1:8000",
       "/invitations": process.env.PC_API_ORIGIN ?? "http://127.0.0.1:8000",
-      // Live updates (server-sent events).
-      "/events": process.env.PC_API_ORIGIN ?? "http://127.0.0.1:8000",
       // Exactly these, or with a slash or a query after: /me-anything is the app's.
       "^/(search|me|events|notifications)(/|\\?|$)": process.env.PC_API_ORIGIN ?? "http://127.0.0.1:8000",
     },
