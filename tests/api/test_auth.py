@@ -105,7 +105,14 @@ async def test_register_returns_the_public_user_only(api: httpx.AsyncClient) -> 
     )
     assert response.status_code == 201, response.text
     body = response.json()
-    assert set(body) == {"id", "email", "display_name", "created_at"}
+    assert set(body) == {
+        "id",
+        "email",
+        "email_verified",
+        "pending_email",
+        "display_name",
+        "created_at",
+    }
     assert body["email"] == email
     assert body["display_name"] == "Ann"
     uuid.UUID(body["id"])
@@ -452,7 +459,14 @@ async def test_me_returns_the_public_user(api: httpx.AsyncClient) -> None:
     response = await api.get("/auth/me", headers=ann.headers)
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"id", "email", "display_name", "created_at"}
+    assert set(body) == {
+        "id",
+        "email",
+        "email_verified",
+        "pending_email",
+        "display_name",
+        "created_at",
+    }
     assert (body["id"], body["email"]) == (ann.id, ann.email)
 
 
