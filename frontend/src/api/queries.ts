@@ -315,18 +315,20 @@ function updateCachedTasks(qc: QueryClient, projectId: string, fn: (task: Task) 
 
 function cachedTask(qc: QueryClient, projectId: string, taskId: string): Task | undefined {
   const detail = qc.getQueryData<Task>(queryKeys.task(projectId, taskId));
-  return detail ?? cachedTaskCopies(qc, projectId, taskId)[0];
+  return detail ?? cachedProjectTasks(qc, projectId).find((t) => t.id === taskId);
 }
 
-/** Every copy of the task the cache holds: list pages, added tasks, boards, its detail. */
-export function cachedTaskCopies(qc: QueryClient, projectId: string, taskId: string): Task[] {
+/** Every copy of the project's tasks the cache holds: list pages, added tasks, boards, details. */
+export function cachedProjectTasks(qc: QueryClient, projectId: string): Task[] {
   const loaded = qc
     .getQueriesData<TaskPages>({ queryKey: queryKeys.tasks(projectId) })
     .flatMap(([, data]) => data?.pages.flatMap((p) => p.items) ?? []);
   const added = qc.getQueryData<Task[]>(queryKeys.addedTasks(projectId)) ?? [];
   const board = qc.getQueriesData<Task[]>({ queryKey: queryKeys.boardTasks(projectId) }).flatMap(([, data]) => data ?? []);
-  const detail = qc.getQueryData<Task>(queryKeys.task(projectId, taskId));
-  return [...added, ...loaded, ...board, ...(detail ? [detail] : [])].filter((t) => t.id === taskId);
+  const details = qc
+    .getQueriesData<Task>({ queryKey: ["projects", "detail", projectId, "task"] })
+    .flatMap(([, task]) => (task ? [task] : []));
+  return [...added, ...loaded, ...board, ...details];
 }
 
 /**

@@ -153,7 +153,7 @@ beforeEach(() => {
   vi.useFakeTimers();
   qc = new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: Infinity } } });
   seed(qc);
-  live = new LiveCache(qc);
+  live = new LiveCache(qc, { minGapMs: 0 });
   live.start();
 });
 
@@ -387,6 +387,52 @@ describe("never under the person's feet", () => {
     expect(fetches).toHaveBeenCalledTimes(2);
     await vi.advanceTimersByTimeAsync(200);
     expect(fetches).toHaveBeenCalledTimes(2);
+    unsubscribe();
+  });
+
+  it("a fetch from before the notice is not cancelled: the query is asked again once it is in", async () => {
+    const answers: (() => void)[] = [];
+    const aborted: boolean[] = [];
+    const fetches = vi.fn(
+      ({ signal }: { signal: AbortSignal }) =>
+        new Promise<Task[]>((resolve) => {
+          const index = answers.length;
+          aborted.push(false);
+          signal.addEventListener("abort", () => (aborted[index] = true));
+          answers.push(() => resolve([task(T, 9)]));
+        }),
+    );
+    const observer = new QueryObserver(qc, { queryKey: KEYS.board!, queryFn: fetches, staleTime: Infinity });
+    const unsubscribe = observer.subscribe(() => {});
+    void observer.refetch();
+    await vi.advanceTimersByTimeAsync(10);
+    await tell(changed);
+    expect(fetches).toHaveBeenCalledTimes(1);
+    expect(aborted).toEqual([false]);
+    answers[0]!();
+    await vi.advanceTimersByTimeAsync(200);
+    expect(fetches).toHaveBeenCalledTimes(2);
+    answers[1]!();
+    await vi.advanceTimersByTimeAsync(200);
+    expect(fetches).toHaveBeenCalledTimes(2);
+    unsubscribe();
+  });
+
+  it("while notices keep coming, batches go at most once a second", async () => {
+    live.stop();
+    live = new LiveCache(qc);
+    live.start();
+    const fetches = vi.fn(async () => [task(T, 9)]);
+    const observer = new QueryObserver(qc, { queryKey: KEYS.board!, queryFn: fetches, staleTime: Infinity });
+    const unsubscribe = observer.subscribe(() => {});
+    // A teammate's bulk change: a notice every 50 ms for 3 s.
+    for (let i = 0; i < 60; i += 1) {
+      live.receive({ ...changed, version: 10 + i });
+      await vi.advanceTimersByTimeAsync(50);
+    }
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(fetches.mock.calls.length).toBeGreaterThanOrEqual(3);
+    expect(fetches.mock.calls.length).toBeLessThanOrEqual(4);
     unsubscribe();
   });
 });

@@ -8,14 +8,16 @@
  *   cache, so a task notice whose version is not newer than every cached copy is skipped;
  * - a board being dragged is refetched when the drag ends (`holds.ts`);
  * - a query fetched since the notice came (or being fetched, having started since) already
- *   shows the change and is left alone; every other match is refetched once per batch;
+ *   shows the change and is left alone; every other match is refetched once per batch (one
+ *   being fetched from before is asked again once that fetch is in), and batches go at most
+ *   once a second while notices keep coming;
  * - a workspace the person lost access to is marked (`access.ts`), leaves the switcher, and
  *   its queries are not asked again (its pages say so instead).
  */
 import type { InfiniteData, Query, QueryClient, QueryKey } from "@tanstack/react-query";
 import { api, type Project, type ProjectPage, type User, type Workspace } from "../api/client";
 import { currentWorkspaceId, setCurrentWorkspace } from "../api/currentWorkspace";
-import { cachedTaskCopies, queryKeys } from "../api/queries";
+import { cachedProjectTasks, queryKeys } from "../api/queries";
 import { accessEndedFor, clearAccessEnded, markAccessEnded, type AccessEnded } from "./access";
 import { isBoardHeld, onBoardReleased } from "./holds";
 import type { Notice } from "./notices";
@@ -197,13 +199,18 @@ function boardOf(key: QueryKey): string | null {
 
 type Item = { at: number } & ({ notice: Notice } | { everything: true } | { queryKey: QueryKey });
 
+/** A notice waits this long for others to come with it... */
 const BATCH_MS = 100;
+/** ...and while they keep coming (a teammate's bulk change), batches go at most this often. */
+const MIN_GAP_MS = 1000;
 
 export class LiveCache {
   private readonly qc: QueryClient;
   private readonly batchMs: number;
+  private readonly minGapMs: number;
   private queue: Item[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private lastFlush = -Infinity;
   private flushing = false;
   // Board queries held by a drag: their hash → since when they owe a refetch.
   private readonly held = new Map<string, { queryKey: QueryKey; projectId: string; at: number }>();
@@ -212,9 +219,10 @@ export class LiveCache {
   private readonly fetchedFrom = new Map<string, number>();
   private readonly stops: (() => void)[] = [];
 
-  constructor(qc: QueryClient, { batchMs = BATCH_MS }: { batchMs?: number } = {}) {
+  constructor(qc: QueryClient, { batchMs = BATCH_MS, minGapMs = MIN_GAP_MS }: { batchMs?: number; minGapMs?: number } = {}) {
     this.qc = qc;
     this.batchMs = batchMs;
+    this.minGapMs = minGapMs;
   }
 
   start(): void {
@@ -270,10 +278,11 @@ export class LiveCache {
 
   private schedule(): void {
     if (this.timer !== null) return;
+    const wait = Math.max(this.batchMs, this.lastFlush + this.minGapMs - Date.now());
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.flush();
-    }, this.batchMs);
+    }, wait);
   }
 
   private async flush(): Promise<void> {
@@ -281,6 +290,7 @@ export class LiveCache {
     // Waits for the person's writes to settle; the mutation cache's listener comes back.
     if (this.qc.isMutating() > 0) return;
     this.flushing = true;
+    this.lastFlush = Date.now();
     try {
       const batch = this.queue.splice(0);
       const needsMe = batch.some((item) => "notice" in item && item.notice.kind === "membership");
@@ -312,6 +322,10 @@ export class LiveCache {
         if (board !== null && isBoardHeld(board)) {
           const earlier = this.held.get(hash);
           this.held.set(hash, { queryKey: query.queryKey, projectId: board, at: Math.max(at, earlier?.at ?? 0) });
+        } else if (query.state.fetchStatus === "fetching") {
+          // A fetch from before the notice is under way: asked again once it is in, rather
+          // than cancelled (a long board would never finish while notices keep coming).
+          this.queue.push({ at, queryKey: query.queryKey });
         } else {
           refetch.add(hash);
         }
@@ -332,12 +346,22 @@ export class LiveCache {
   }
 
   private facts(meId: string | null): Facts {
+    // Per project, each cached task's oldest copy: read once per batch, however many notices.
+    const oldest = new Map<string, Map<string, number>>();
+    const oldestOf = (projectId: string) => {
+      let versions = oldest.get(projectId);
+      if (!versions) {
+        versions = new Map();
+        for (const task of cachedProjectTasks(this.qc, projectId)) {
+          versions.set(task.id, Math.min(task.version, versions.get(task.id) ?? Infinity));
+        }
+        oldest.set(projectId, versions);
+      }
+      return versions;
+    };
     return {
       meId,
-      taskKnownAt: (projectId, taskId, version) => {
-        const copies = cachedTaskCopies(this.qc, projectId, taskId);
-        return copies.length > 0 && copies.every((task) => task.version >= version);
-      },
+      taskKnownAt: (projectId, taskId, version) => (oldestOf(projectId).get(taskId) ?? -Infinity) >= version,
       projectsIn: (workspaceId) => [...this.projectsIn(workspaceId)],
     };
   }
