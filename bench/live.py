@@ -37,8 +37,10 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import itertools
 import json
 import os
+import re
 import shlex
 import signal
 import ssl
@@ -109,6 +111,8 @@ class Options:
     workers: int = 1
     out: Path = Path("bench/results")
     profile: bool = False
+    # Settings for the services beyond SERVICE_ENV: experiments, named in the report.
+    environment: tuple[tuple[str, str], ...] = ()
 
 
 @dataclasses.dataclass
@@ -229,6 +233,7 @@ def distributed(options: Options, runtime: Path) -> Iterator[Target]:
             environment={
                 **SERVICE_ENV,
                 "PROJECTS_LIVE_STREAMS_PER_USER": str(options.per_person),
+                **dict(options.environment),
             },
         )
     )
@@ -266,6 +271,7 @@ def embedded(options: Options, runtime: Path) -> Iterator[Target]:
         if k not in ("REDIS_URL", "AMQP_URL", "DATABASE_URL", "PROMETHEUS_MULTIPROC_DIR")
     }
     env.update(SERVICE_ENV, PROJECTS_LIVE_STREAMS_PER_USER=str(options.per_person))
+    env.update(options.environment)
     data = runtime / "embedded"
     log_file = (runtime / "embedded.log").open("ab")
     process = subprocess.Popen(  # noqa: S603 - our own command
@@ -362,20 +368,24 @@ class Run:
 
             before = await steady_rss_mib(t.pid)
             streams = Streams(streaming)
-            opening = await streams.open_for(holders)
-            await self.wait_streams(len(holders))
-            await asyncio.sleep(o.settle_seconds)
-            after = await steady_rss_mib(t.pid)
-            log(
-                f"{t.mode}: {len(holders)} open in {opening:.1f} s,"
-                f" RSS {before:.1f} → {after:.1f} MiB"
-            )
-            reconnects = streams.reconnects
-            idle = await self.idle()
-            idle["reconnects"] = streams.reconnects - reconnects
-            phases = await self.writes(api, streams, writer, {"quiet": quiet, "fan-out": project})
-            lists = await self.lists(streams, holders, people)
-            await streams.close()
+            try:
+                opening = await streams.open_for(holders)
+                await self.wait_streams(len(holders))
+                await asyncio.sleep(o.settle_seconds)
+                after = await steady_rss_mib(t.pid)
+                log(
+                    f"{t.mode}: {len(holders)} open in {opening:.1f} s,"
+                    f" RSS {before:.1f} → {after:.1f} MiB"
+                )
+                reconnects = streams.reconnects
+                idle = await self.idle()
+                idle["reconnects"] = streams.reconnects - reconnects
+                projects = {"quiet": quiet, "fan-out": project}
+                phases = await self.writes(api, streams, writer, projects)
+                lists = await self.lists(streams, holders, people)
+            finally:
+                # Before the clients close, or their readers would try them again.
+                await streams.close()
         return {
             "target": t.name,
             "mode": t.mode,
@@ -625,13 +635,42 @@ class Run:
 
 
 def warnings_in(logs: Sequence[Path], examples: int = 5) -> dict[str, Any]:
-    """Per log, how many lines are warnings or errors, and the first few of them."""
+    """Per log: how many lines are warnings or errors, how many of each message (ids and
+    numbers left out), and the first of each of a few messages with the lines that continue
+    it (a traceback)."""
     found: dict[str, Any] = {}
     for path in logs:
         lines = path.read_text(errors="replace").splitlines() if path.exists() else []
-        bad = [line for line in lines if "WARNING" in line or "ERROR" in line]
-        found[path.name] = {"count": len(bad), "first": [line[:400] for line in bad[:examples]]}
+        bad = [i for i, line in enumerate(lines) if "WARNING" in line or "ERROR" in line]
+        kinds = Counter(_message(lines[i]) for i in bad)
+        first: list[str] = []
+        seen: set[str] = set()
+        for i in bad:
+            if _message(lines[i]) in seen or len(first) == examples:
+                continue
+            seen.add(_message(lines[i]))
+            more = itertools.takewhile(_continues, lines[i + 1 : i + 6])
+            first.append("\n".join(line[:400] for line in [lines[i], *more]))
+        found[path.name] = {"count": len(bad), "kinds": dict(kinds.most_common(10)), "first": first}
     return found
+
+
+def _continues(line: str) -> bool:
+    """A line that belongs to the record before it rather than starting its own."""
+    return not (line.startswith("{") or line[:4].isdigit())
+
+
+def _message(line: str) -> str:
+    try:
+        record = json.loads(line)
+        text = f"{record.get('level')} {record.get('logger')}: {record.get('message')}"
+    except ValueError:
+        text = line.split(" ", 2)[-1]
+    return _IDS.sub("…", text)[:200]
+
+
+# Ids, hex request ids, addresses and numbers, so that one message's lines count together.
+_IDS = re.compile(r"[0-9a-f]{8}-[0-9a-f-]{27}|\[?[0-9a-f]{32}\]?|:\d{2,5}\b|\d+(\.\d+)?")
 
 
 def _all_in(streams: Streams, done: Sequence[Write], expect: int) -> bool:
@@ -725,8 +764,24 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--settle-seconds", type=float, default=defaults.settle_seconds)
     p.add_argument("--workers", type=int, default=defaults.workers, help="Of the replica.")
     p.add_argument("--out", type=Path, default=Path(f"bench/results/{today}-live"))
-    p.add_argument("--profile", action="store_true", help="py-spy the last fan-out phase.")
+    p.add_argument(
+        "--profile", action="store_true", help="py-spy the streams at rest and the last fan-out."
+    )
+    p.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="A setting for the services beyond the benchmark's own (an experiment).",
+    )
     return p
+
+
+def _setting(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not name:
+        raise SystemExit(f"--env wants NAME=VALUE, not {text!r}")
+    return name, value
 
 
 def options_from(args: argparse.Namespace) -> Options:
@@ -752,6 +807,7 @@ def options_from(args: argparse.Namespace) -> Options:
         workers=args.workers,
         out=args.out,
         profile=args.profile,
+        environment=tuple(_setting(e) for e in args.env),
     )
 
 

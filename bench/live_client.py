@@ -254,12 +254,17 @@ async def paced_writes(
         await asyncio.sleep(max(0.0, started + i / rate - time.perf_counter()))
         sent = time.perf_counter()
         title = {"title": f"Live write {i}"}
-        if i % 2 == 1 and created:
-            kind, task = "update", created[(i // 2) % len(created)]
-            response = await api.patch(f"{path}/{task}", json=title, headers=writer.headers)
-        else:
-            kind = "create"
-            response = await api.post(path, json=title, headers=writer.headers)
+        try:
+            if i % 2 == 1 and created:
+                kind, task = "update", created[(i // 2) % len(created)]
+                response = await api.patch(f"{path}/{task}", json=title, headers=writer.headers)
+            else:
+                kind = "create"
+                response = await api.post(path, json=title, headers=writer.headers)
+        except httpx.HTTPError as exc:
+            # A connection the gateway closed under the request: its outcome is unknown.
+            done.append(Write(kind, "", 0, sent, time.perf_counter(), type(exc).__name__))
+            continue
         answered = time.perf_counter()
         if response.status_code not in (200, 201):
             problem = response.json().get("type", "") if response.content else ""

@@ -216,7 +216,9 @@ def render_target(r: dict[str, Any]) -> str:
         )
     for name, found in r["log_warnings"].items():
         lines.append(f"\n{name}: {found['count']} warning or error lines.")
-        lines += [f"    {line}" for line in found["first"]]
+        lines += [f"    {count} x {kind}" for kind, count in found.get("kinds", {}).items()]
+        lines += ["", "First of them:", ""]
+        lines += [f"    {line}" for record in found["first"] for line in record.splitlines()]
     return "\n".join(lines)
 
 
