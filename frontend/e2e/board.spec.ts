@@ -210,7 +210,7 @@ test("two people edit the same description at once: the second is told, and choo
   await annPanel.getByRole("button", { name: "Save description" }).click();
   await expect.poll(description).toBe("Ann: the small hall, Saturday.");
   // Bob's panel hears of it (live) while his draft stays as he left it.
-  await expect(bobPanel.locator(".task-activity")).toContainText("Ann Example edited the description");
+  await expect(bobPanel.locator(".task-activity")).toContainText("Ann Example edited the description", { timeout: 15_000 });
   await expect(bobPanel.getByLabel("Description (Markdown)")).toHaveValue("Bob: the big hall, Sunday.");
 
   // His save is checked against the version he started from: told, not silently over hers.
@@ -224,7 +224,7 @@ test("two people edit the same description at once: the second is told, and choo
   await expect(bobPanel.locator(".markdown")).toHaveText("Bob: the big hall, Sunday.");
   await expect.poll(description).toBe("Bob: the big hall, Sunday.");
   // Ann's open panel shows his text without a reload.
-  await expect(annPanel.locator(".markdown")).toHaveText("Bob: the big hall, Sunday.");
+  await expect(annPanel.locator(".markdown")).toHaveText("Bob: the big hall, Sunday.", { timeout: 15_000 });
 
   // Now Ann edits while Bob changes it again: told too; Reload shows his text and keeps hers out.
   await annPanel.getByRole("button", { name: "Edit description" }).click();
@@ -233,7 +233,7 @@ test("two people edit the same description at once: the second is told, and choo
   await bobPanel.getByLabel("Description (Markdown)").fill("Bob: the big hall, Sunday at noon.");
   await bobPanel.getByRole("button", { name: "Save description" }).click();
   await expect.poll(description).toBe("Bob: the big hall, Sunday at noon.");
-  await expect(annPanel.locator(".activity-entry", { hasText: "Bob Builder edited the description" })).toHaveCount(2);
+  await expect(annPanel.locator(".activity-entry", { hasText: "Bob Builder edited the description" })).toHaveCount(2, { timeout: 15_000 });
   await annPanel.getByRole("button", { name: "Save description" }).click();
   const annConflict = page.getByRole("alertdialog", { name: /Someone changed this task/ });
   await expect(annConflict).toBeVisible();

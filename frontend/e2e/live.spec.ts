@@ -7,6 +7,8 @@ import { Api, expect, heading, logIn, PASSWORD, shot, test, uniqueEmail, type Ac
 import { startProxy } from "./support/proxy";
 
 const PHONE = { width: 390, height: 844 };
+// What travels from one browser to the other: a write, its notice, a refetch (more on a busy machine).
+const LIVE = { timeout: 15_000 };
 
 /** Opens the project's board and waits until the page's live stream is open. */
 async function openBoard(page: Page, projectId: string, search = "?view=board"): Promise<void> {
@@ -54,32 +56,32 @@ test("a task added, moved, commented and deleted by one shows on the other's ope
   // Ann adds a task on her board: it shows on Bob's, and once on hers.
   await page.getByLabel("New task").fill("Buy seed packets");
   await page.getByLabel("New task").press("Enter");
-  await expect(cardTitles(bob.page, "todo")).toHaveText(["Book the village hall", "Buy seed packets"]);
-  await expect(bob.page.getByText("0 of 2 tasks done")).toBeVisible();
+  await expect(cardTitles(bob.page, "todo")).toHaveText(["Book the village hall", "Buy seed packets"], LIVE);
+  await expect(bob.page.getByText("0 of 2 tasks done")).toBeVisible(LIVE);
   await expect(cardTitles(page, "todo")).toHaveText(["Book the village hall", "Buy seed packets"]);
 
   // She moves it to In progress.
   await moveByKeyboard(page, "Buy seed packets", "ArrowRight");
   await expect(announced(page, /^Dropped Buy seed packets in In progress/)).toHaveCount(1);
-  await expect(cardTitles(bob.page, "in_progress")).toHaveText(["Buy seed packets"]);
-  await expect(cardTitles(bob.page, "todo")).toHaveText(["Book the village hall"]);
+  await expect(cardTitles(bob.page, "in_progress")).toHaveText(["Buy seed packets"], LIVE);
+  await expect(cardTitles(bob.page, "todo")).toHaveText(["Book the village hall"], LIVE);
   await column(bob.page, "in_progress").scrollIntoViewIfNeeded();
   await shot(bob.page, "live-board-desktop");
 
   // Bob opens it; Ann comments on it from her panel: his panel shows the comment.
   await column(bob.page, "in_progress").getByRole("link", { name: "Buy seed packets" }).click();
   const bobPanel = bob.page.getByRole("dialog", { name: "Buy seed packets" });
-  await expect(bobPanel.getByText("No comments yet.")).toBeVisible();
+  await expect(bobPanel.getByText("No comments yet.")).toBeVisible(LIVE);
   await column(page, "in_progress").getByRole("link", { name: "Buy seed packets" }).click();
   const annPanel = page.getByRole("dialog", { name: "Buy seed packets" });
   await annPanel.getByLabel("Add a comment").fill("Heirloom tomatoes, **two** packets");
   await annPanel.getByRole("button", { name: "Comment", exact: true }).click();
   const comment = bobPanel.locator(".comment");
-  await expect(comment).toHaveCount(1);
+  await expect(comment).toHaveCount(1, LIVE);
   await expect(comment.locator(".comment-body")).toHaveText("Heirloom tomatoes, two packets");
   await expect(comment).toContainText("Ann Example");
-  await expect(bobPanel.getByRole("heading", { name: "Comments (1)" })).toBeVisible();
-  await expect(bobPanel.locator(".task-activity")).toContainText("Ann Example commented");
+  await expect(bobPanel.getByRole("heading", { name: "Comments (1)" })).toBeVisible(LIVE);
+  await expect(bobPanel.locator(".task-activity")).toContainText("Ann Example commented", LIVE);
   await shot(bob.page, "live-panel-comment");
 
   // Bob closes his panel; Ann deletes the task from hers: it leaves his board.
@@ -87,13 +89,13 @@ test("a task added, moved, commented and deleted by one shows on the other's ope
   await expect(bobPanel).toHaveCount(0);
   await annPanel.getByRole("button", { name: "Delete task" }).click();
   await expect(annPanel).toHaveCount(0);
-  await expect(cardTitles(bob.page, "in_progress")).toHaveCount(0);
-  await expect(bob.page.getByText("0 of 1 task done")).toBeVisible();
+  await expect(cardTitles(bob.page, "in_progress")).toHaveCount(0, LIVE);
+  await expect(bob.page.getByText("0 of 1 task done")).toBeVisible(LIVE);
 
   // Someone else's change through the API, on a phone.
   await bob.page.setViewportSize(PHONE);
   await api.createTask(annToken, projectId, "Water the seedlings");
-  await expect(cardTitles(bob.page, "todo")).toHaveText(["Book the village hall", "Water the seedlings"]);
+  await expect(cardTitles(bob.page, "todo")).toHaveText(["Book the village hall", "Water the seedlings"], LIVE);
   await column(bob.page, "todo").scrollIntoViewIfNeeded();
   await shot(bob.page, "live-board-phone");
 
@@ -117,7 +119,7 @@ test("a card being dragged stays put: the board refetches when the drag ends", a
   const mark = monitor.mark();
   await api.createTask(annToken, projectId, "Label the trays");
   // The notice came (the project's counts are not held)...
-  await expect(bob.page.getByText("0 of 3 tasks done")).toBeVisible();
+  await expect(bob.page.getByText("0 of 3 tasks done")).toBeVisible(LIVE);
   // ...but the board was not asked again while the card is in his hand.
   const boardReads = () => monitor.since(mark, (r) => r.path === `/projects/${projectId}/tasks`);
   expect(boardReads()).toEqual([]);
@@ -125,7 +127,7 @@ test("a card being dragged stays put: the board refetches when the drag ends", a
 
   // He puts it back: now the board catches up.
   await bob.page.keyboard.press("Escape");
-  await expect(cardTitles(bob.page, "todo")).toHaveText(["Book the village hall", "Sort the seed tins", "Label the trays"]);
+  await expect(cardTitles(bob.page, "todo")).toHaveText(["Book the village hall", "Sort the seed tins", "Label the trays"], LIVE);
   expect(boardReads().length).toBeGreaterThan(0);
 });
 
@@ -153,10 +155,10 @@ test("a member removed by the owner sees that their access ended, and goes home 
   expect((await api.call("DELETE", `/workspaces/${workspaceId}/members/${bobId}`, { token: annToken })).status).toBe(204);
 
   // Both pages say so at once, with the way home; no request of theirs fails (no 404s).
-  await expect(heading(bob.page, "Your access to “Garden club” has ended")).toBeVisible();
-  await expect(bob.page.getByRole("alert")).toContainText("You’re no longer a member");
-  await expect(column(bob.page, "todo")).toHaveCount(0);
-  await expect(heading(tab, "Your access to “Garden club” has ended")).toBeVisible();
+  await expect(heading(bob.page, "Your access to “Garden club” has ended")).toBeVisible(LIVE);
+  await expect(bob.page.getByRole("alert")).toContainText("You’re no longer a member", LIVE);
+  await expect(column(bob.page, "todo")).toHaveCount(0, LIVE);
+  await expect(heading(tab, "Your access to “Garden club” has ended")).toBeVisible(LIVE);
   await shot(bob.page, "access-ended-desktop");
   await bob.page.setViewportSize(PHONE);
   await shot(bob.page, "access-ended-phone");
@@ -186,7 +188,7 @@ test("a dropped connection catches up when it comes back (Last-Event-ID)", async
     await markPage(bob.page);
     // Live before the cut: a change arrives, and with it an event id to resume from.
     await api.createTask(annToken, projectId, "Order compost");
-    await expect(cardTitles(bob.page, "todo")).toHaveText(["Book the village hall", "Order compost"]);
+    await expect(cardTitles(bob.page, "todo")).toHaveText(["Book the village hall", "Order compost"], LIVE);
 
     proxy.cut();
     await api.createTask(annToken, projectId, "Mend the cold frame");
@@ -198,7 +200,7 @@ test("a dropped connection catches up when it comes back (Last-Event-ID)", async
 
     proxy.restore();
     await expect(cardTitles(bob.page, "done")).toHaveText(["Book the village hall"], { timeout: 30_000 });
-    await expect(cardTitles(bob.page, "todo")).toHaveText(["Order compost", "Mend the cold frame"]);
+    await expect(cardTitles(bob.page, "todo")).toHaveText(["Order compost", "Mend the cold frame"], LIVE);
     expect(await wasNotReloaded(bob.page), "Bob's page was reloaded").toBe(true);
     // The stream came back from where it was.
     const last = proxy.streamRequests.at(-1) ?? "";

@@ -212,7 +212,7 @@ test("removal takes access away in the member's open page at once", async ({ pag
   await removeBob(page, workspaceId, true);
 
   // Bob's page, untouched: it says so at once (live), without asking anything that fails.
-  await expect(heading(bob.page, "Your access to “Band” has ended")).toBeVisible();
+  await expect(heading(bob.page, "Your access to “Band” has ended")).toBeVisible({ timeout: 15_000 });
   await expect(bob.page.getByRole("checkbox", { name: "Book the van" })).toHaveCount(0);
   expect(monitor.since(mark, (r) => r.status >= 400)).toEqual([]);
   // The workspace is gone from his switcher and its page.
