@@ -323,6 +323,9 @@ class Run:
         self.o = options
         self.runtime = runtime
         self.loads: list[float] = [os.getloadavg()[0]]
+        # What was measured so far: a run stopped by an error still reports it.
+        self.phases: list[dict[str, Any]] = []
+        self.list_rows: list[dict[str, Any]] = []
 
     def load(self) -> float:
         now = os.getloadavg()[0]
@@ -338,9 +341,10 @@ class Run:
     async def wait_streams(self, count: int, within: float = 60.0) -> None:
         """Until the process counts `count` open streams (closing ones release slots)."""
         deadline = time.monotonic() + within
-        while (await self.metrics())["streams"] != count:
+        while (found := (await self.metrics())["streams"]) != count:
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the service never counted {count} open streams")
+                log(f"{self.target.mode}: {found:g} streams open, not {count}; going on")
+                return
             await asyncio.sleep(0.25)
 
     async def __call__(self) -> dict[str, Any]:
@@ -370,6 +374,8 @@ class Run:
             streams = Streams(streaming)
             try:
                 opening = await streams.open_for(holders)
+                if streams.ready < len(holders):
+                    raise RuntimeError(f"{streams.ready} of {len(holders)} streams opened")
                 await self.wait_streams(len(holders))
                 await asyncio.sleep(o.settle_seconds)
                 after = await steady_rss_mib(t.pid)
@@ -381,8 +387,13 @@ class Run:
                 idle = await self.idle()
                 idle["reconnects"] = streams.reconnects - reconnects
                 projects = {"quiet": quiet, "fan-out": project}
-                phases = await self.writes(api, streams, writer, projects)
-                lists = await self.lists(streams, holders, people)
+                error = None
+                try:
+                    await self.writes(api, streams, writer, projects)
+                    await self.lists(streams, holders, people)
+                except Exception as exc:  # reported below, with what was measured
+                    error = f"{type(exc).__name__}: {exc}"
+                    log(f"{t.mode}: stopped by {error}")
             finally:
                 # Before the clients close, or their readers would try them again.
                 await streams.close()
@@ -407,10 +418,11 @@ class Run:
                 "per_stream_kib": round((after - before) * 1024 / len(holders), 1),
             },
             "idle": idle,
-            "phases": phases,
-            "headline": self.headline(phases),
-            "list": lists,
-            "client": self.client_figures(phases),
+            "error": error,
+            "phases": self.phases,
+            "headline": self.headline(self.phases),
+            "list": self.list_summary(),
+            "client": self.client_figures(self.phases),
             "load_average": {"start": list(load_at_start), "max_1min": max(self.loads)},
             "log_warnings": warnings_in(t.logs),
             "stream_ends": dict(streams.ends),
@@ -433,22 +445,20 @@ class Run:
 
     async def writes(
         self, api: httpx.AsyncClient, streams: Streams, writer: Person, projects: dict[str, str]
-    ) -> list[dict[str, Any]]:
-        phases = []
+    ) -> None:
         for repeat in range(1, self.o.repeats + 1):
             for kind, project in projects.items():
                 expect = self.o.subscribers if kind == "fan-out" else 0
                 profile = self.o.profile and kind == "fan-out" and repeat == self.o.repeats
                 phase = await self.write_phase(api, streams, writer, project, expect, profile)
                 phase["name"] = f"{kind} {repeat}"
-                phases.append(phase)
+                self.phases.append(phase)
                 log(
                     f"{self.target.mode}: {phase['name']}: {phase['received']}/{phase['expected']}"
                     f" notices, request → received p50 {phase['from_request']['p50_ms']} ms"
                     f" p99 {phase['from_request']['p99_ms']} ms;"
                     f" CPU {phase['process_cpu_seconds']:.2f} s; load {phase['load_average']:.2f}"
                 )
-        return phases
 
     async def write_phase(
         self,
@@ -532,7 +542,7 @@ class Run:
             for bound, count in p["server_buckets"].items():
                 buckets[float(bound)] = buckets.get(float(bound), 0.0) + count
         per_notice, delivery = [], []
-        for f, q in zip(fan, quiet, strict=True):
+        for f, q in zip(fan, quiet, strict=False):
             if f["notices_sent"]:
                 per_notice.append(1e6 * f["process_cpu_seconds"] / f["notices_sent"])
                 extra = f["process_cpu_seconds"] - q["process_cpu_seconds"]
@@ -557,19 +567,22 @@ class Run:
         fan = [p for p in phases if p["name"].startswith("fan-out")]
         return {
             "cpu_percent": figures.median([p["client_cpu_percent"] for p in fan]),
-            "loop_lag_p99_ms": max((p["client_loop_lag"]["p99_ms"] or 0.0) for p in fan),
-            "loop_lag_max_ms": max((p["client_loop_lag"]["max_ms"] or 0.0) for p in fan),
+            "loop_lag_p99_ms": max(
+                (p["client_loop_lag"]["p99_ms"] or 0.0 for p in fan), default=None
+            ),
+            "loop_lag_max_ms": max(
+                (p["client_loop_lag"]["max_ms"] or 0.0 for p in fan), default=None
+            ),
         }
 
     async def lists(
         self, streams: Streams, holders: Sequence[Person], people: Sequence[Person]
-    ) -> dict[str, Any]:
+    ) -> None:
         """Cached GET /projects, with the streams open and without, interleaved."""
         o, t = self.o, self.target
         users = self.runtime / f"users-{t.mode}.tsv"
         chosen = people[: o.connections]
         users.write_text("".join(f"{p.token}\t-\t-\t{p.email}\t{PASSWORD}\n" for p in chosen))
-        rows = []
         for round_ in range(1, o.rounds + 1):
             for state in ("with streams", "without streams"):
                 if state == "without streams":
@@ -577,17 +590,26 @@ class Run:
                     await self.wait_streams(0)
                 elif not streams.open:
                     await streams.open_for(holders)
-                    await self.wait_streams(len(holders))
+                    if streams.ready < len(holders):
+                        log(f"{t.mode}: only {streams.ready} streams reopened; measuring so")
+                    else:
+                        await self.wait_streams(len(holders))
                     await asyncio.sleep(o.settle_seconds)
-                reconnects = streams.reconnects
+                reconnects, ready = streams.reconnects, streams.ready
+                open_now = (await self.metrics())["streams"]
                 row = await asyncio.to_thread(self.wrk, users)
                 row.update(round=round_, state=state, load_average=self.load())
                 row["reconnects"] = streams.reconnects - reconnects
-                rows.append(row)
+                row["streams_open"] = open_now
+                row["streams_ready"] = ready if state == "with streams" else 0
+                self.list_rows.append(row)
                 log(
                     f"{t.mode}: list round {round_} {state}: {row['rps']:,.0f} req/s"
                     f" p99 {row['p99_ms']:.1f} ms, load {row['load_average']:.2f}"
                 )
+
+    def list_summary(self) -> dict[str, Any]:
+        o, t, rows = self.o, self.target, self.list_rows
 
         def med(state: str, key: str) -> float | None:
             return figures.median([r[key] for r in rows if r["state"] == state])

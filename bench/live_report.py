@@ -139,9 +139,11 @@ def _ends(ends: Mapping[str, int]) -> str:
 def render_target(r: dict[str, Any]) -> str:
     h, m, idle, lst = r["headline"], r["memory"], r["idle"], r["list"]
     s = r["streams"]
+    stopped = f"**The run stopped early: {r.get('error')}**; what it measured before is below."
     lines = [
         f"### {r['target']}",
         "",
+        *([stopped, ""] if r.get("error") else []),
         f"{s['opened']} streams open ({s['people']} people; {s['subscribers']} of the streams "
         f"are members of the workspace written to), opened in {_f(s['seconds_to_open'])} s; "
         f"{h['writes']} writes at {r['options']['rate']:g}/s, repeated {len(r['phases']) // 2} "
@@ -185,13 +187,14 @@ def render_target(r: dict[str, Any]) -> str:
         f"its event loop late by {_f(r['client']['loop_lag_p99_ms'], 2)} ms at p99 "
         f"({_f(r['client']['loop_lag_max_ms'], 1)} ms at most).",
         "",
-        "| list round | streams | req/s | p50 ms | p99 ms | errors | SQL/req "
+        "| list round | streams | open (service) | req/s | p50 ms | p99 ms | errors | SQL/req "
         "| stream process CPU % | streams reopened | load average |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in lst["rounds"]:
         lines.append(
-            f"| {row['round']} | {row['state']} | {row['rps']:,.0f} | {row['p50_ms']:.2f} "
+            f"| {row['round']} | {row['state']} | {_f(row.get('streams_open'), 0)} "
+            f"| {row['rps']:,.0f} | {row['p50_ms']:.2f} "
             f"| {row['p99_ms']:.2f} | {row['errors']} | {_f(row['sql_per_request'], 2)} "
             f"| {_f(row['stream_process_cpu_percent'], 0)} | {row['reconnects']} "
             f"| {row['load_average']:.2f} |"

@@ -75,6 +75,7 @@ def test_a_tiny_run_gives_every_figure_in_both_modes(tmp_path: Path) -> None:
     report = json.loads((out / "live.json").read_text())
     assert [t["mode"] for t in report["targets"]] == ["distributed", "embedded"]
     for target in report["targets"]:
+        assert target["error"] is None
         assert target["streams"]["opened"] == 20
         headline = target["headline"]
         # Every subscriber got every write's notice, and each delay was measured.
