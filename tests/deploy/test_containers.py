@@ -51,6 +51,7 @@ from projectconnect.cli import MigrationTarget
 from projectconnect.gateway import GatewayConfig
 from projectconnect.infra.config import BrokerSettings, DatabaseSettings, HttpSettings
 from projectconnect.infra.logs import LogSettings
+from projectconnect.infra.mailer import MailSettings
 from projectconnect.infra.tracing import TracingSettings
 from projectconnect.launcher import Running
 from projectconnect.projects.settings import ProjectsSettings
@@ -465,6 +466,7 @@ OTEL_NAMES = {
     ("serve", "projects"): "projects",
     ("relay",): "auth-relay",
     ("consume", "projects"): "projects-consumer",
+    ("mailer",): "mailer",
 }
 
 ROLES: dict[tuple[str, ...], Role] = {
@@ -504,6 +506,12 @@ ROLES: dict[tuple[str, ...], Role] = {
         extra=OTEL_EXTRA,
         # cli.consume builds ProjectsSettings but verifies no token and is the consumer.
         unused=frozenset({"JWKS_URL", "PROJECTS_RUN_CONSUMER"}),
+    ),
+    ("mailer",): Role(
+        (MailSettings, BrokerSettings, *OBSERVABILITY),
+        # Without an SMTP server or a directory the command refuses to start.
+        also_required=SHARED_EVENTS | OBSERVED | {"MAIL_DIR"},
+        extra=OTEL_EXTRA,
     ),
     ("migrate", "auth"): Role((DatabaseSettings,)),
     ("migrate", "projects"): Role((DatabaseSettings,)),

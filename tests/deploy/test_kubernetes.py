@@ -54,7 +54,7 @@ BASE = K8S / "base"
 PRODUCTION = K8S / "overlays" / "production"
 DEPLOYMENT_DOC = ROOT / "docs" / "deployment.md"
 
-DEPLOYMENTS = {"gateway", "frontend", "auth", "projects", "relay", "consumer"}
+DEPLOYMENTS = {"gateway", "frontend", "auth", "projects", "relay", "consumer", "mailer"}
 AUTOSCALED = {"auth", "projects"}
 # The Secrets the manifests reference and the operator creates (docs/deployment.md).
 SECRETS = {
@@ -64,6 +64,8 @@ SECRETS = {
     "projectconnect-redis",
     "projectconnect-signing-key",
     "projectconnect-tls",
+    # Optional: without it the mailer writes .eml files (mailer.yaml).
+    "projectconnect-mail",
 }
 MONITORING_NAMESPACE = "monitoring"
 # Kubernetes versions whose schemas the manifests must meet: an old supported one and the
@@ -569,7 +571,9 @@ def test_kubernetes_settings_agree_between_processes(production: list[Object]) -
     assert volumes[secret_volume]["secret"]["secretName"] == "projectconnect-signing-key"
     for role, values in env.items():
         for key, value in values.items():
-            if key.endswith("_URL") and key != "JWKS_URL" and key != "OTEL_EXPORTER_OTLP_ENDPOINT":
+            # Addresses without credentials: the JWKS, the collector, where people open the app.
+            public = ("JWKS_URL", "OTEL_EXPORTER_OTLP_ENDPOINT", "PUBLIC_URL")
+            if key.endswith("_URL") and key not in public:
                 assert value.startswith("secret:"), f"{role}: {key} holds credentials"
 
 

@@ -145,6 +145,7 @@ def test_prometheus_scrapes_every_service() -> None:
         "projects": ("/metrics", ["projects:8000"]),
         "relay": ("/metrics", ["relay:9464"]),
         "consumer": ("/metrics", ["consumer:9464"]),
+        "mailer": ("/metrics", ["mailer:9464"]),
         "rabbitmq": ("/metrics", ["rabbitmq:15692"]),
         "rabbitmq-detailed": ("/metrics/detailed", ["rabbitmq:15692"]),
         "nginx": ("/metrics", ["nginx-exporter:9113"]),
