@@ -319,16 +319,16 @@ function cachedTask(qc: QueryClient, projectId: string, taskId: string): Task | 
 }
 
 /** Every copy of the project's tasks the cache holds: list pages, added tasks, boards, details. */
-export function cachedProjectTasks(qc: QueryClient, projectId: string): Task[] {
+export function cachedProjectTasks(qc: QueryClient, projectId: string, { details = true }: { details?: boolean } = {}): Task[] {
   const loaded = qc
     .getQueriesData<TaskPages>({ queryKey: queryKeys.tasks(projectId) })
     .flatMap(([, data]) => data?.pages.flatMap((p) => p.items) ?? []);
   const added = qc.getQueryData<Task[]>(queryKeys.addedTasks(projectId)) ?? [];
   const board = qc.getQueriesData<Task[]>({ queryKey: queryKeys.boardTasks(projectId) }).flatMap(([, data]) => data ?? []);
-  const details = qc
-    .getQueriesData<Task>({ queryKey: ["projects", "detail", projectId, "task"] })
-    .flatMap(([, task]) => (task ? [task] : []));
-  return [...added, ...loaded, ...board, ...details];
+  const opened = details
+    ? qc.getQueriesData<Task>({ queryKey: ["projects", "detail", projectId, "task"] }).flatMap(([, task]) => (task ? [task] : []))
+    : [];
+  return [...added, ...loaded, ...board, ...opened];
 }
 
 /**

@@ -198,6 +198,20 @@ describe("task notices", () => {
     expect(invalidated(qc)).toContain("trash");
     expect(invalidated(qc)).not.toContain("trash 2");
   });
+
+  it("deleted by someone else: its open panel learns; by the person (gone from their lists): not asked again", async () => {
+    await tell({ ...changed, op: "deleted" });
+    expect(invalidated(qc)).toEqual(expect.arrayContaining(["task", "activity"]));
+
+    seed(qc);
+    for (const name of ["tasks", "tasks filtered"]) qc.setQueryData(KEYS[name]!, pages([]));
+    qc.setQueryData(KEYS.board!, [task("t-other", 1)]);
+    qc.setQueryData(KEYS["board filtered"]!, []);
+    await tell({ ...changed, op: "deleted" });
+    expect(invalidated(qc)).not.toContain("task");
+    expect(invalidated(qc)).not.toContain("activity");
+    expect(invalidated(qc)).toContain("board");
+  });
 });
 
 describe("other notices", () => {

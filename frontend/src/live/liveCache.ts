@@ -41,6 +41,8 @@ export interface Facts {
   meId: string | null;
   /** Whether the cache holds the task, every copy at `version` or newer. */
   taskKnownAt(projectId: string, taskId: string, version: number): boolean;
+  /** Whether a list, board or the tasks added here still show the task. */
+  taskListed(projectId: string, taskId: string): boolean;
   /** The workspace's projects the cache knows of. */
   projectsIn(workspaceId: string): string[];
 }
@@ -70,13 +72,15 @@ export function effectsOf(notice: Notice, facts: Facts): Effects {
       if ((notice.op === "changed" || notice.op === "created") && notice.version !== undefined && facts.taskKnownAt(p, t, notice.version)) {
         return { targets: [] };
       }
+      // Gone to the trash by the person's own hand (it left their lists at once): its panel is
+      // closing, and its own queries would only answer 404. Someone else's: the panel says so.
+      const own = notice.op !== "deleted" || facts.taskListed(p, t);
       return {
         targets: [
           projectDetail(p),
           { queryKey: queryKeys.tasks(p) },
           { queryKey: queryKeys.boardTasks(p) },
-          { queryKey: queryKeys.task(p, t), exact: true },
-          { queryKey: queryKeys.activity(p, t) },
+          ...(own ? [{ queryKey: queryKeys.task(p, t), exact: true }, { queryKey: queryKeys.activity(p, t) }] : []),
           projectLists(w),
           MY_TASKS,
           SEARCH,
@@ -362,6 +366,7 @@ export class LiveCache {
     return {
       meId,
       taskKnownAt: (projectId, taskId, version) => (oldestOf(projectId).get(taskId) ?? -Infinity) >= version,
+      taskListed: (projectId, taskId) => cachedProjectTasks(this.qc, projectId, { details: false }).some((task) => task.id === taskId),
       projectsIn: (workspaceId) => [...this.projectsIn(workspaceId)],
     };
   }
