@@ -14,7 +14,7 @@ import resource
 import secrets
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import httpx
@@ -22,6 +22,8 @@ import httpx
 PASSWORD = "violet-kettle-orbit-42"  # noqa: S105 - throwaway accounts of a throwaway database
 # Registrations and logins at once: argon2 runs cheap in the benchmark (bench/live.py).
 SIGN_UP_CONCURRENCY = 8
+# Times a setup request answered 503 is sent again.
+SETUP_RETRIES = 10
 # Streams being opened at once: each open reads the person's workspaces and the feed.
 OPEN_CONCURRENCY = 25
 
@@ -35,6 +37,17 @@ class Person:
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
+
+
+async def _retried(send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
+    """A setup request, sent again after its Retry-After while the service answers 503
+    (a cache that cannot fence a write pauses changes for a moment), as a client would."""
+    for _ in range(SETUP_RETRIES):
+        response = await send()
+        if response.status_code != 503:
+            break
+        await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+    return response
 
 
 def _ok(response: httpx.Response, *expected: int) -> dict[str, object]:
@@ -56,8 +69,9 @@ async def sign_up(api: httpx.AsyncClient, count: int, tag: str) -> list[Person]:
         email = f"live-{tag}-{run}-{i}@example.com"
         credentials = {"email": email, "password": PASSWORD}
         async with limit:
-            user = _ok(await api.post("/auth/register", json=credentials), 201)
-            tokens = _ok(await api.post("/auth/login", json=credentials), 200)
+            registered = await _retried(lambda: api.post("/auth/register", json=credentials))
+            user = _ok(registered, 201)
+            tokens = _ok(await _retried(lambda: api.post("/auth/login", json=credentials)), 200)
         return Person(str(user["id"]), email, str(tokens["access_token"]))
 
     return list(await asyncio.gather(*(one(i) for i in range(count))))
@@ -67,13 +81,18 @@ async def team(
     api: httpx.AsyncClient, owner: Person, members: Sequence[Person], name: str
 ) -> tuple[str, str]:
     """A workspace of `owner`'s that `members` joined by invitation, and a project in it."""
-    workspace = _ok(await api.post("/workspaces", json={"name": name}, headers=owner.headers), 201)
+    workspace = _ok(
+        await _retried(lambda: api.post("/workspaces", json={"name": name}, headers=owner.headers)),
+        201,
+    )
     workspace_id = str(workspace["id"])
     project = _ok(
-        await api.post(
-            f"/workspaces/{workspace_id}/projects",
-            json={"name": f"{name} project"},
-            headers=owner.headers,
+        await _retried(
+            lambda: api.post(
+                f"/workspaces/{workspace_id}/projects",
+                json={"name": f"{name} project"},
+                headers=owner.headers,
+            )
         ),
         201,
     )
@@ -82,19 +101,17 @@ async def team(
     async def join(member: Person) -> None:
         async with limit:
             invitation = _ok(
-                await api.post(
-                    f"/workspaces/{workspace_id}/invitations",
-                    json={"email": member.email, "role": "member"},
-                    headers=owner.headers,
+                await _retried(
+                    lambda: api.post(
+                        f"/workspaces/{workspace_id}/invitations",
+                        json={"email": member.email, "role": "member"},
+                        headers=owner.headers,
+                    )
                 ),
                 201,
             )
-            _ok(
-                await api.post(
-                    f"/invitations/{invitation['token']}/accept", headers=member.headers
-                ),
-                200,
-            )
+            accept = f"/invitations/{invitation['token']}/accept"
+            _ok(await _retried(lambda: api.post(accept, headers=member.headers)), 200)
 
     await asyncio.gather(*(join(m) for m in members))
     return workspace_id, str(project["id"])
