@@ -84,6 +84,21 @@ function invalidateFindings(qc: QueryClient) {
   ]);
 }
 
+/** The deletions' mutation keys, so a live notice can tell the person's own (`deletedHere`). */
+const DELETIONS = { task: ["delete-task"], project: ["delete-project"] } as const;
+
+/**
+ * Whether the person deleted this task or project in this tab within the last minute: its
+ * page or panel is closing, and asking for it again would only answer 404.
+ */
+export function deletedHere(qc: QueryClient, kind: "task" | "project", id: string, withinMs = 60_000): boolean {
+  const since = Date.now() - withinMs;
+  return qc
+    .getMutationCache()
+    .findAll({ mutationKey: DELETIONS[kind], status: "success" })
+    .some((m) => m.state.submittedAt >= since && (m.state.variables as { taskId?: string; projectId?: string })[`${kind}Id`] === id);
+}
+
 /** Retry network and server errors twice; a 4xx will not get better by asking again. */
 export function shouldRetry(failureCount: number, error: unknown): boolean {
   if (error instanceof ApiError && error.isClientError) return false;
@@ -241,6 +256,7 @@ export function useUpdateProject() {
 export function useDeleteProject() {
   const qc = useQueryClient();
   return useMutation({
+    mutationKey: DELETIONS.project,
     mutationFn: ({ projectId }: { projectId: string }) => api.deleteProject(projectId),
     onSuccess: (_data, { projectId }) => {
       qc.setQueriesData<ProjectPages>({ queryKey: queryKeys.projectList() }, (old) =>
@@ -319,16 +335,16 @@ function cachedTask(qc: QueryClient, projectId: string, taskId: string): Task | 
 }
 
 /** Every copy of the project's tasks the cache holds: list pages, added tasks, boards, details. */
-export function cachedProjectTasks(qc: QueryClient, projectId: string, { details = true }: { details?: boolean } = {}): Task[] {
+export function cachedProjectTasks(qc: QueryClient, projectId: string): Task[] {
   const loaded = qc
     .getQueriesData<TaskPages>({ queryKey: queryKeys.tasks(projectId) })
     .flatMap(([, data]) => data?.pages.flatMap((p) => p.items) ?? []);
   const added = qc.getQueryData<Task[]>(queryKeys.addedTasks(projectId)) ?? [];
   const board = qc.getQueriesData<Task[]>({ queryKey: queryKeys.boardTasks(projectId) }).flatMap(([, data]) => data ?? []);
-  const opened = details
-    ? qc.getQueriesData<Task>({ queryKey: ["projects", "detail", projectId, "task"] }).flatMap(([, task]) => (task ? [task] : []))
-    : [];
-  return [...added, ...loaded, ...board, ...opened];
+  const details = qc
+    .getQueriesData<Task>({ queryKey: ["projects", "detail", projectId, "task"] })
+    .flatMap(([, task]) => (task ? [task] : []));
+  return [...added, ...loaded, ...board, ...details];
 }
 
 /**
@@ -663,6 +679,7 @@ export function useMoveTask(
 export function useDeleteTask(projectId: string) {
   const qc = useQueryClient();
   return useMutation({
+    mutationKey: DELETIONS.task,
     mutationFn: ({ taskId }: { taskId: string }) => api.deleteTask(projectId, taskId),
     onSuccess: (_data, { taskId }) => {
       updateCachedTasks(qc, projectId, (t) => (t.id === taskId ? null : t));

@@ -199,14 +199,12 @@ describe("task notices", () => {
     expect(invalidated(qc)).not.toContain("trash 2");
   });
 
-  it("deleted by someone else: its open panel learns; by the person (gone from their lists): not asked again", async () => {
+  it("deleted by someone else: its open panel learns; by the person here: not asked again", async () => {
     await tell({ ...changed, op: "deleted" });
     expect(invalidated(qc)).toEqual(expect.arrayContaining(["task", "activity"]));
 
     seed(qc);
-    for (const name of ["tasks", "tasks filtered"]) qc.setQueryData(KEYS[name]!, pages([]));
-    qc.setQueryData(KEYS.board!, [task("t-other", 1)]);
-    qc.setQueryData(KEYS["board filtered"]!, []);
+    await qc.getMutationCache().build(qc, { mutationKey: ["delete-task"], mutationFn: async () => {} }).execute({ taskId: T });
     await tell({ ...changed, op: "deleted" });
     expect(invalidated(qc)).not.toContain("task");
     expect(invalidated(qc)).not.toContain("activity");
@@ -243,6 +241,12 @@ describe("other notices", () => {
   it("a project deleted: its page learns (404), nothing under it is asked again", async () => {
     await tell({ kind: "project", op: "deleted", id: P, project_id: P, workspace_id: W });
     expect(invalidated(qc)).toEqual(sorted(["project", "project list", "trash", "my tasks", "search"]));
+  });
+
+  it("a project the person deleted here: its closing page is not asked again", async () => {
+    await qc.getMutationCache().build(qc, { mutationKey: ["delete-project"], mutationFn: async () => {} }).execute({ projectId: P });
+    await tell({ kind: "project", op: "deleted", id: P, project_id: P, workspace_id: W });
+    expect(invalidated(qc)).toEqual(sorted(["project list", "trash", "my tasks", "search"]));
   });
 
   it("a project created: the workspace's lists and search", async () => {

@@ -17,7 +17,7 @@
 import type { InfiniteData, Query, QueryClient, QueryKey } from "@tanstack/react-query";
 import { api, type Project, type ProjectPage, type User, type Workspace } from "../api/client";
 import { currentWorkspaceId, setCurrentWorkspace } from "../api/currentWorkspace";
-import { cachedProjectTasks, queryKeys } from "../api/queries";
+import { cachedProjectTasks, deletedHere, queryKeys } from "../api/queries";
 import { accessEndedFor, clearAccessEnded, markAccessEnded, type AccessEnded } from "./access";
 import { isBoardHeld, onBoardReleased } from "./holds";
 import type { Notice } from "./notices";
@@ -41,8 +41,8 @@ export interface Facts {
   meId: string | null;
   /** Whether the cache holds the task, every copy at `version` or newer. */
   taskKnownAt(projectId: string, taskId: string, version: number): boolean;
-  /** Whether a list, board or the tasks added here still show the task. */
-  taskListed(projectId: string, taskId: string): boolean;
+  /** Whether the person deleted this task or project here a moment ago (its page is closing). */
+  deletedHere(kind: "task" | "project", id: string): boolean;
   /** The workspace's projects the cache knows of. */
   projectsIn(workspaceId: string): string[];
 }
@@ -72,9 +72,9 @@ export function effectsOf(notice: Notice, facts: Facts): Effects {
       if ((notice.op === "changed" || notice.op === "created") && notice.version !== undefined && facts.taskKnownAt(p, t, notice.version)) {
         return { targets: [] };
       }
-      // Gone to the trash by the person's own hand (it left their lists at once): its panel is
-      // closing, and its own queries would only answer 404. Someone else's: the panel says so.
-      const own = notice.op !== "deleted" || facts.taskListed(p, t);
+      // Gone to the trash by the person's own hand: its panel is closing, and its own queries
+      // would only answer 404. Someone else's: an open panel asks, and says it is gone.
+      const own = notice.op !== "deleted" || !facts.deletedHere("task", t);
       return {
         targets: [
           projectDetail(p),
@@ -107,8 +107,11 @@ export function effectsOf(notice: Notice, facts: Facts): Effects {
         case "created":
           return { targets: [projectLists(w), SEARCH] };
         case "deleted":
-          // Its page answers 404 and says so; what lies under it is not asked again.
-          return { targets: [projectDetail(p), projectLists(w), trash(w), MY_TASKS, SEARCH] };
+          // Someone else's: its page answers 404 and says so; what lies under it is not asked
+          // again. The person's own: its page is closing.
+          return {
+            targets: [...(facts.deletedHere("project", p) ? [] : [projectDetail(p)]), projectLists(w), trash(w), MY_TASKS, SEARCH],
+          };
         default:
           // A project notice also stands for "many of its tasks changed".
           return {
@@ -366,7 +369,7 @@ export class LiveCache {
     return {
       meId,
       taskKnownAt: (projectId, taskId, version) => (oldestOf(projectId).get(taskId) ?? -Infinity) >= version,
-      taskListed: (projectId, taskId) => cachedProjectTasks(this.qc, projectId, { details: false }).some((task) => task.id === taskId),
+      deletedHere: (kind, id) => deletedHere(this.qc, kind, id),
       projectsIn: (workspaceId) => [...this.projectsIn(workspaceId)],
     };
   }
