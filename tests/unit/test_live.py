@@ -19,6 +19,7 @@ from projectconnect.projects.live import (
     Notice,
     Op,
     Publisher,
+    Stream,
     Streams,
     Subscriber,
     _collapsed,
@@ -201,3 +202,58 @@ async def test_a_feed_failing_while_a_stream_opens_is_a_503_and_frees_the_slot()
         assert await feed.claim(str(ANN), "next", 1, ttl=60)  # the slot was given back
     finally:
         await hub.close()
+
+
+class Answers:
+    """A session check that answers in turn from a list (None: cannot tell)."""
+
+    def __init__(self, *answers: bool | None) -> None:
+        self.answers = list(answers)
+
+    async def __call__(self) -> bool | None:
+        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+
+
+async def frames_until_end(still_allowed: Answers, unconfirmed: float) -> list[Frame]:
+    feed = MemoryFeed()
+    hub = Hub(feed, block=0.05)
+
+    async def workspaces(user: uuid.UUID) -> set[uuid.UUID]:
+        return {W}
+
+    streams = Streams(hub, workspaces, per_user=5, check_seconds=0.01)
+    try:
+        stream = await streams.open(ANN, None)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("projectconnect.projects.live.UNCONFIRMED_SECONDS", unconfirmed)
+            return [f async for f in stream.frames(still_allowed)]
+    finally:
+        await hub.close()
+
+
+async def test_a_session_that_cannot_be_checked_keeps_its_stream_for_a_while() -> None:
+    """ "Cannot tell" is not "ended": a blip of auth or Redis must not end every stream at
+    once (they would all come back together, each with a check of its own). A session
+    that stays unconfirmed ends its stream after a bound; a definite "ended" at once."""
+    blip = Answers(None, None, True, None, False)
+    frames = await frames_until_end(blip, unconfirmed=60)
+    assert [f.event for f in frames] == ["ready", "end"]
+    assert frames[-1].data == {"reason": "session_ended"}  # the False, after the blips
+    assert blip.answers == [False]  # every answer was asked for
+
+    frames = await frames_until_end(Answers(None), unconfirmed=0.05)
+    assert frames[-1].data == {"reason": "session_unconfirmed"}
+
+
+def test_checks_of_streams_opened_together_are_spread_out() -> None:
+    stream = Stream(
+        Streams(Hub(MemoryFeed()), lambda user: None, per_user=5, check_seconds=5),  # type: ignore[arg-type,return-value]
+        Subscriber(ANN),
+        "slot",
+    )
+    firsts = {round(stream._next_check(first=True), 3) for _ in range(50)}
+    later = [stream._next_check() for _ in range(50)]
+    assert len(firsts) > 10
+    assert min(firsts) >= 1.0
+    assert max(firsts) <= 5.0
+    assert all(4.0 <= t <= 6.0 for t in later)

@@ -29,12 +29,12 @@ class CallerSession:
     claims: AccessClaims
     sessions: TokenSessions
 
-    async def is_active(self) -> bool:
-        """Whether the session still is (False too when no one can tell: fail closed)."""
+    async def is_active(self) -> bool | None:
+        """Whether the session still is; None when no one can tell right now."""
         try:
             return await self.sessions.is_active(self.token, self.claims)
         except SessionCheckUnavailable:
-            return False
+            return None
 
 
 async def current_session(token: BearerToken, request: Request) -> CallerSession:

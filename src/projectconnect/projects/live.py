@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 import time
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
@@ -345,6 +346,8 @@ class LiveUnavailable(ServiceUnavailable):
 
 # A stream's claim on one of its person's slots lasts this long unless renewed (each check).
 STREAM_SLOT_SECONDS: Final = 30
+# How long a stream goes on while its session cannot be checked (auth and Redis unwell).
+UNCONFIRMED_SECONDS: Final = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -448,15 +451,24 @@ class Stream:
             self.first.append(Frame(notice.event, notice.public(), entry_id))
             sent(notice, at, context)
 
-    async def frames(self, still_allowed: Callable[[], Awaitable[bool]]) -> AsyncGenerator[Frame]:
+    async def frames(
+        self, still_allowed: Callable[[], Awaitable[bool | None]]
+    ) -> AsyncGenerator[Frame]:
         """The frames of the stream, until `still_allowed` says no (checked every few
-        seconds, with the person's slot renewed), or the subscriber is too far behind."""
+        seconds, with the person's slot renewed), or the subscriber is too far behind.
+
+        A session found ended ends the stream at once. One that cannot be checked right now
+        (None) keeps it for up to `UNCONFIRMED_SECONDS`: ending every stream at the first
+        failed check would bring them all back together, each opening with a check of its
+        own, which is how a blip becomes a storm. Checks are spread out (`_next_check`).
+        """
         try:
             for frame in self.first:
                 yield frame
             self.first = []
             loop = asyncio.get_running_loop()
-            check_at = loop.time() + self.streams.check_seconds
+            check_at = loop.time() + self._next_check(first=True)
+            unconfirmed_since: float | None = None
             queue = self.subscriber.queue
             while True:
                 timeout = max(0.0, check_at - loop.time())
@@ -474,12 +486,28 @@ class Stream:
                         yield Frame(notice.event, notice.public(), entry_id)
                         sent(notice, at, context)
                 if loop.time() >= check_at:
-                    if not await still_allowed() or not await self._renew():
+                    allowed = await still_allowed()
+                    now = loop.time()
+                    if allowed is None:
+                        unconfirmed_since = unconfirmed_since or now
+                        if now - unconfirmed_since >= UNCONFIRMED_SECONDS:
+                            yield Frame("end", {"reason": "session_unconfirmed"})
+                            return
+                    elif not allowed or not await self._renew():
                         yield Frame("end", {"reason": "session_ended"})
                         return
-                    check_at = loop.time() + self.streams.check_seconds
+                    else:
+                        unconfirmed_since = None
+                    check_at = now + self._next_check()
         finally:
             await self.close()
+
+    def _next_check(self, *, first: bool = False) -> float:
+        """Seconds to the next check: a stream's first is anywhere in its first period and
+        each later one within a fifth of the period, so streams opened together (a
+        reconnecting office) do not check together."""
+        low, high = (0.2, 1.0) if first else (0.8, 1.2)
+        return self.streams.check_seconds * random.uniform(low, high)  # noqa: S311
 
     async def _renew(self) -> bool:
         try:
