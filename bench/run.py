@@ -965,7 +965,7 @@ def render(report: dict[str, Any]) -> str:
     parts = [
         f"Run {report['started']} on {report['machine']}",
         f"Command: `{report['command']}`",
-        f"Seeding: {report['seeding']}",
+        f"Seeding: {report['seeding'] or 'none (no phase reads the seeded databases)'}",
     ]
     titles = {
         "servers": "Servers and workers, directly (64 connections)",
