@@ -105,6 +105,12 @@ NEEDS_SOMEONE_ELSE = {
     "DELETE /workspaces/{workspace_id}/members/{user_id}",
     # The only member is the only owner: a change of their role is the last-owner 409.
     "PATCH /workspaces/{workspace_id}/members/{user_id}",
+    # A token only a mailed link carries (tests/api/test_account_mail.py follows them).
+    "POST /auth/email/verify",
+    "POST /auth/password/reset",
+    "POST /auth/me/email",
+    # A notification of one's own needs someone else's action (tests/api/test_notifications.py).
+    "POST /notifications/{notification_id}/read",
 }
 REAL_EMAIL = "<real email>"
 REAL_PASSWORD = "<real password>"
@@ -136,6 +142,9 @@ def _documents() -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 _AUTH_DOCUMENT, _PROJECTS_DOCUMENT = _documents()
+# The live stream never ends, so an in-process client never gets its whole answer; its
+# contract is tested on a real server (tests/integration/test_live.py).
+_PROJECTS_DOCUMENT["paths"].pop("/events/stream")
 # Operations of an OpenAPI schema; their parameter and response types do not matter here.
 Case = schemathesis.Case[schemathesis.APIOperation[Any, Any, Any, Any]]
 auth_schema = schemathesis.openapi.from_dict(_AUTH_DOCUMENT)
