@@ -44,19 +44,16 @@ import re
 import shlex
 import signal
 import ssl
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
-import psutil
 
 from bench import live_report as figures
 from bench.live_client import (
@@ -70,13 +67,23 @@ from bench.live_client import (
     sign_up,
     team,
 )
-from bench.load import Counters, ProcessSampler, Wrk, system_pids
+from bench.load import Counters, ProcessSampler, Wrk, cpu_seconds, rss_mib, system_pids
 from bench.profile import record, summarise
-from projectconnect.stack import Stack, StackOptions, free_port, wait_until_ok
+from bench.run import (
+    OPEN_LIMITS,
+    _child_pid,
+    _clean_up_shared,
+    _drop_databases,
+    _port,
+    _stack_options,
+    log,
+    machine,
+    running,
+    serving,
+)
+from projectconnect.servers import Server
+from projectconnect.stack import Stack, free_port
 
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-REDIS_URL = "redis://127.0.0.1:6379/0"
-AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 MODES = ("distributed", "embedded")
 # The issue's targets for p99 lag: through the gateway, and embedded.
 TARGET_MS = {"distributed": 1000.0, "embedded": 100.0}
@@ -92,6 +99,8 @@ SERVICE_ENV = {
 }
 # Notices still missing this long after the last write's response are counted as missing.
 DRAIN_SECONDS = 10.0
+# All streams come from one address: the per-address stream limit is opened too.
+GATEWAY_LIMITS = dataclasses.replace(OPEN_LIMITS, streams_per_ip=50_000, connections_per_ip=50_000)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,38 +140,6 @@ class Target:
     logs: list[Path] = dataclasses.field(default_factory=list)
 
 
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-# --- what is measured: processes ---
-
-
-def _tree(pid: int) -> list[psutil.Process]:
-    try:
-        root = psutil.Process(pid)
-        return [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return []
-
-
-def cpu_seconds(pid: int) -> float:
-    total = 0.0
-    for process in _tree(pid):
-        with contextlib.suppress(psutil.Error):
-            times = process.cpu_times()
-            total += times.user + times.system
-    return total
-
-
-def rss_mib(pid: int) -> float:
-    total = 0
-    for process in _tree(pid):
-        with contextlib.suppress(psutil.Error):
-            total += process.memory_info().rss
-    return total / 2**20
-
-
 async def steady_rss_mib(pid: int, samples: int = 5) -> float:
     """The median of a few readings a quarter of a second apart."""
     readings = []
@@ -175,91 +152,48 @@ async def steady_rss_mib(pid: int, samples: int = 5) -> float:
 # --- the targets ---
 
 
-def _gateway_limits() -> Any:
-    from bench.run import OPEN_LIMITS
-
-    # All streams come from one address: the per-address stream limit is opened too.
-    return dataclasses.replace(OPEN_LIMITS, streams_per_ip=50_000, connections_per_ip=50_000)
-
-
-async def _drop_databases(prefix: str) -> None:
-    connection = await asyncpg.connect(ADMIN_URL)
-    try:
-        for service in ("auth", "projects"):
-            await connection.execute(f'DROP DATABASE IF EXISTS "{prefix}_{service}" WITH (FORCE)')
-    finally:
-        await connection.close()
-
-
-async def _clean_up(key_prefix: str, namespace: str) -> None:
-    import redis.asyncio as redis
-    from aio_pika import connect_robust
-
-    from projectconnect.infra.rabbitmq import Topology
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        keys = [k async for k in client.scan_iter(match=f"{key_prefix}*", count=1000)]
-        for start in range(0, len(keys), 1000):
-            await client.delete(*keys[start : start + 1000])
-    finally:
-        await client.aclose()
-    connection = await connect_robust(AMQP_URL)
-    try:
-        await Topology(namespace=namespace).delete(await connection.channel())
-    finally:
-        await connection.close()
-
-
 @contextlib.contextmanager
 def distributed(options: Options, runtime: Path) -> Iterator[Target]:
     run = uuid.uuid4().hex[:8]
     prefix, namespace = f"pcbench_live_{run}", f"pcbench-live-{run}"
+    environment = {
+        **SERVICE_ENV,
+        "PROJECTS_LIVE_STREAMS_PER_USER": str(options.per_person),
+        **dict(options.environment),
+    }
     stack = Stack(
-        StackOptions(
-            runtime_dir=runtime / "stack",
-            http_port=free_port(),
-            https_port=free_port(),
-            auth_replicas=1,
-            projects_replicas=1,
-            workers=options.workers,
-            postgres_url=ADMIN_URL,
-            database_prefix=prefix,
-            redis_url=REDIS_URL,
-            amqp_url=AMQP_URL,
-            events_namespace=namespace,
-            cache_prefix=f"{namespace}:",
-            limits=_gateway_limits(),
-            environment={
-                **SERVICE_ENV,
-                "PROJECTS_LIVE_STREAMS_PER_USER": str(options.per_person),
-                **dict(options.environment),
-            },
+        _stack_options(
+            runtime / "stack",
+            prefix,
+            Server.uvicorn,
+            options.workers,
+            namespace=namespace,
+            limits=GATEWAY_LIMITS,
+            environment=environment,
         )
     )
     try:
-        stack.start()
-        children = {c.name: c for c in stack.children}
-        replica = children["projects-0"]
-        yield Target(
-            mode="distributed",
-            name="Distributed stack, through the gateway",
-            base_url=f"https://127.0.0.1:{stack.options.https_port}",
-            metrics_url=f"http://127.0.0.1:{replica.port}",
-            pid=replica.process.pid,
-            verify=ssl.create_default_context(cafile=str(stack.runtime / "tls" / "tls.crt")),
-            roles={
-                "projects": [replica.process.pid],
-                "gateway": [children["gateway"].process.pid],
-                "auth": [children["auth-0"].process.pid],
-                "redis": system_pids("redis-server"),
-            },
-            logs=[replica.log, children["auth-0"].log],
-        )
+        with running(stack):
+            replica = _child_pid(stack, "projects-0")
+            logs = {c.name: c.log for c in stack.children}
+            yield Target(
+                mode="distributed",
+                name="Distributed stack, through the gateway",
+                base_url=f"https://127.0.0.1:{stack.options.https_port}",
+                metrics_url=f"http://127.0.0.1:{_port(stack, 'projects-0')}",
+                pid=replica,
+                verify=ssl.create_default_context(cafile=str(stack.runtime / "tls" / "tls.crt")),
+                roles={
+                    "projects": [replica],
+                    "gateway": [_child_pid(stack, "gateway")],
+                    "auth": [_child_pid(stack, "auth-0")],
+                    "redis": system_pids("redis-server"),
+                },
+                logs=[logs["projects-0"], logs["auth-0"]],
+            )
     finally:
-        stack.stop()
         asyncio.run(_drop_databases(prefix))
-        asyncio.run(_clean_up(f"{namespace}:", namespace))
+        asyncio.run(_clean_up_shared(namespace))
 
 
 @contextlib.contextmanager
@@ -272,18 +206,15 @@ def embedded(options: Options, runtime: Path) -> Iterator[Target]:
     }
     env.update(SERVICE_ENV, PROJECTS_LIVE_STREAMS_PER_USER=str(options.per_person))
     env.update(options.environment)
-    data = runtime / "embedded"
-    log_file = (runtime / "embedded.log").open("ab")
-    process = subprocess.Popen(  # noqa: S603 - our own command
-        [sys.executable, "-m", "projectconnect", "dev", "--port", str(port), "--data-dir", data],
-        env=env,
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ok(f"{url}/health/ready", process, time.monotonic() + 120, "projectconnect dev")
+    command = [
+        *(sys.executable, "-m", "projectconnect", "dev"),
+        *("--port", str(port), "--data-dir", str(runtime / "embedded")),
+    ]
+    url, log_path = f"http://127.0.0.1:{port}", runtime / "embedded.log"
+    ready = f"{url}/health/ready"
+    with serving(
+        command, log_path, ready, "projectconnect dev", within=120, stop_within=20, env=env
+    ) as process:
         yield Target(
             mode="embedded",
             name="Embedded (`projectconnect dev`, SQLite), directly",
@@ -292,18 +223,8 @@ def embedded(options: Options, runtime: Path) -> Iterator[Target]:
             pid=process.pid,
             verify=False,
             roles={"embedded": [process.pid]},
-            logs=[runtime / "embedded.log"],
+            logs=[log_path],
         )
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-        log_file.close()
 
 
 TARGETS: dict[str, Callable[[Options, Path], contextlib.AbstractContextManager[Target]]] = {
@@ -488,23 +409,23 @@ class Run:
         if recorder is not None:
             await asyncio.to_thread(recorder)
         failed = Counter(w.failure for w in done if w.failure)
-        done = [w for w in done if not w.failure]
+        answered = [w for w in done if not w.failure]
         from_request, from_response = [], []
-        for w in done:
+        for w in answered:
             for arrived in streams.arrivals.get((w.task_id, w.version), []):
                 from_request.append(arrived - w.sent)
                 from_response.append(arrived - w.answered)
         buckets = figures.histogram_delta(after["buckets"], metrics["buckets"])
         return {
-            "writes": len(done) + sum(failed.values()),
+            "writes": len(done),
             "failed_writes": dict(failed),
             "service_errors": figures.errors_since(after["errors"], metrics["errors"]),
             "reconnects": streams.reconnects - reconnects,
             "stream_ends": dict(streams.ends - ends),
-            "expected": expect * len(done),
+            "expected": expect * len(answered),
             "received": len(from_request),
             "seconds": round(elapsed, 2),
-            "write_ms": figures.spread_ms([w.answered - w.sent for w in done]),
+            "write_ms": figures.spread_ms([w.answered - w.sent for w in answered]),
             "from_request": figures.spread_ms(from_request),
             "from_response": figures.spread_ms(from_response),
             "from_request_seconds": from_request,
@@ -713,30 +634,25 @@ def _all_in(streams: Streams, done: Sequence[Write], expect: int) -> bool:
 # --- the run ---
 
 
-def _event_loop_runner() -> Callable[[Awaitable[dict[str, Any]]], dict[str, Any]]:
+def _event_loop() -> tuple[str, Callable[[Coroutine[Any, Any, dict[str, Any]]], dict[str, Any]]]:
+    """The client's event loop, uvloop when installed: its name and how to run on it."""
     try:
         import uvloop
     except ImportError:
-        return lambda main: asyncio.run(main)  # type: ignore[arg-type]
-    return lambda main: uvloop.run(main)  # type: ignore[arg-type]
-
-
-def machine() -> str:
-    from bench.run import machine as described
-
-    return described()
+        return "asyncio", asyncio.run
+    return "uvloop", uvloop.run
 
 
 def measure(options: Options, command: Sequence[str]) -> dict[str, Any]:
     """Every mode of `options`, one after the other; the report (also written to OUT)."""
+    loop_name, run_loop = _event_loop()
     report: dict[str, Any] = {
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "command": shlex.join(command),
-        "client_event_loop": "uvloop" if _has_uvloop() else "asyncio",
+        "client_event_loop": loop_name,
         "targets": [],
     }
-    run_loop = _event_loop_runner()
     # Stopped from outside, the run still stops what it started and drops what it made.
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, _stop)
@@ -760,14 +676,6 @@ def measure(options: Options, command: Sequence[str]) -> dict[str, Any]:
 
 def _stop(number: int, _: object) -> None:
     raise SystemExit(128 + number)
-
-
-def _has_uvloop() -> bool:
-    try:
-        import uvloop  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def parser() -> argparse.ArgumentParser:

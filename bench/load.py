@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -106,6 +107,38 @@ class Wrk:
         return self.finish(self.start())
 
 
+def process_tree(pids: Iterable[int]) -> list[psutil.Process]:
+    """The processes `pids` and all their children, each once; those gone are left out."""
+    members: dict[int, psutil.Process] = {}
+    for pid in pids:
+        try:
+            root = psutil.Process(pid)
+            members[pid] = root
+            members.update({c.pid: c for c in root.children(recursive=True)})
+        except psutil.NoSuchProcess:
+            continue
+    return list(members.values())
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU that `pid` and its children have used so far."""
+    total = 0.0
+    for process in process_tree([pid]):
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of `pid` and its children now."""
+    total = 0
+    for process in process_tree([pid]):
+        with contextlib.suppress(psutil.Error):
+            total += process.memory_info().rss
+    return total / 2**20
+
+
 @dataclass(frozen=True, slots=True)
 class Usage:
     cpu_percent: float  # 100 = one core busy for the whole run
@@ -128,21 +161,10 @@ class ProcessSampler:
         self._started = 0.0
         self._elapsed = 0.0
 
-    def _members(self, role: str) -> list[psutil.Process]:
-        members: dict[int, psutil.Process] = {}
-        for pid in self._roots[role]:
-            try:
-                root = psutil.Process(pid)
-                members[pid] = root
-                members.update({c.pid: c for c in root.children(recursive=True)})
-            except psutil.NoSuchProcess:
-                continue
-        return list(members.values())
-
     def _read(self) -> None:
         for role in self._roots:
             total_rss = 0
-            members = self._members(role)
+            members = process_tree(self._roots[role])
             for process in members:
                 try:
                     with process.oneshot():

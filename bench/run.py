@@ -40,15 +40,17 @@ import contextlib
 import dataclasses
 import datetime as dt
 import json
+import os
 import platform
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +58,7 @@ import asyncpg
 import httpx
 import psutil
 
-from bench import live, live_report
+from bench import live_report
 from bench.ceiling import body_of
 from bench.load import Counters, ProcessSampler, Wrk, WrkResult, system_pids
 from bench.plans import Reads, Services, statement_plans
@@ -75,6 +77,8 @@ from projectconnect.servers import Server
 from projectconnect.stack import Stack, StackOptions, free_port, wait_until_ok
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 NAMESPACE = "pcbench"
 HEAVY_OWNER = 0
 # The heavy owner's teams; the same number at both sizes, so their pages compare.
@@ -216,7 +220,10 @@ def _stack_options(
     server: Server,
     workers: int,
     static: Path | None = None,
-    **environment: str,
+    *,
+    namespace: str = NAMESPACE,
+    limits: RateLimits = OPEN_LIMITS,
+    environment: Mapping[str, str] | None = None,
 ) -> StackOptions:
     return StackOptions(
         runtime_dir=runtime,
@@ -228,11 +235,13 @@ def _stack_options(
         workers=workers,
         postgres_url=ADMIN_URL,
         database_prefix=prefix,
-        events_namespace=NAMESPACE,
-        cache_prefix=f"{NAMESPACE}:{uuid.uuid4().hex[:8]}:",
+        redis_url=REDIS_URL,
+        amqp_url=AMQP_URL,
+        events_namespace=namespace,
+        cache_prefix=f"{namespace}:{uuid.uuid4().hex[:8]}:",
         static_root=static,
-        limits=OPEN_LIMITS,
-        environment=environment,
+        limits=limits,
+        environment=dict(environment or {}),
     )
 
 
@@ -303,29 +312,52 @@ def running(stack: Stack) -> Iterator[Stack]:
 
 
 @contextlib.contextmanager
+def serving(
+    command: list[str],
+    log_path: Path,
+    ready_url: str,
+    name: str,
+    *,
+    within: float,
+    stop_within: float,
+    env: Mapping[str, str] | None = None,
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`command` in a session of its own, its output appended to `log_path`, once
+    `ready_url` answers 200; afterwards stopped politely, then firmly, with what it forked."""
+    with log_path.open("ab") as output:
+        process = subprocess.Popen(  # noqa: S603 - our own commands
+            command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            wait_until_ok(ready_url, process, time.monotonic() + within, name)
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=stop_within)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
 def ceiling_server(server: Server, workers: int, runtime: Path) -> Iterator[tuple[int, int]]:
     """The bare endpoint on `server` with `workers`: (port, pid)."""
     port = free_port()
-    log_file = (runtime / f"ceiling-{server}-{workers}.log").open("ab")
-    process = subprocess.Popen(  # noqa: S603 - our own module
-        [
-            sys.executable,
-            "-m",
-            "bench.ceiling",
-            *("--server", server.value, "--workers", str(workers), "--port", str(port)),
-        ],
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}/bytes/10"
-        wait_until_ok(url, process, time.monotonic() + 30, "the ceiling server")
-        yield port, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-        log_file.close()
+    command = [
+        sys.executable,
+        "-m",
+        "bench.ceiling",
+        *("--server", server.value, "--workers", str(workers), "--port", str(port)),
+    ]
+    log_path = runtime / f"ceiling-{server}-{workers}.log"
+    url = f"http://127.0.0.1:{port}/bytes/10"
+    with serving(
+        command, log_path, url, "the ceiling server", within=30, stop_within=15
+    ) as ceiling:
+        yield port, ceiling.pid
 
 
 def _child_pid(stack: Stack, name: str) -> int:
@@ -1008,23 +1040,24 @@ def machine() -> str:
     return f"{psutil.cpu_count()} x {cpu}, {memory:.0f} GiB, Python {platform.python_version()}"
 
 
-async def _clean_up_shared() -> None:
+async def _clean_up_shared(namespace: str = NAMESPACE) -> None:
+    """The Redis keys and RabbitMQ queues of the stacks run under `namespace`."""
     import redis.asyncio as redis
     from aio_pika import connect_robust
 
     from projectconnect.infra.rabbitmq import Topology
 
-    client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    client = redis.Redis.from_url(REDIS_URL)
     try:
-        keys = [k async for k in client.scan_iter(match=f"{NAMESPACE}:*", count=1000)]
+        keys = [k async for k in client.scan_iter(match=f"{namespace}:*", count=1000)]
         for start in range(0, len(keys), 1000):
             await client.delete(*keys[start : start + 1000])
     finally:
         await client.aclose()
-    connection = await connect_robust("amqp://guest:guest@127.0.0.1:5672/")
+    connection = await connect_robust(AMQP_URL)
     try:
         channel = await connection.channel()
-        await Topology(namespace=NAMESPACE).delete(channel)
+        await Topology(namespace=namespace).delete(channel)
     finally:
         await connection.close()
 
@@ -1091,7 +1124,12 @@ def main() -> None:
 
             def stack_for(server: Server, workers: int, name: str = "large", **env: str) -> Stack:
                 options = _stack_options(
-                    runtime / name, prefixes[name], server, workers, runtime / "static", **env
+                    runtime / name,
+                    prefixes[name],
+                    server,
+                    workers,
+                    runtime / "static",
+                    environment=env,
                 )
                 return Stack(options)
 
@@ -1129,6 +1167,8 @@ def main() -> None:
                 report["task_ratios"] = task_ratios(report["tasks"])
                 report["task_plans"] = plans
             if "live" in options.only:
+                from bench import live  # it imports this module: only when asked for
+
                 live_options = live.Options(
                     seconds=options.seconds,
                     connections=options.connections,

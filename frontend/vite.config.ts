@@ -10,6 +10,9 @@ function baseFromEnv(): string {
   return cdn.endsWith("/") ? cdn : `${cdn}/`;
 }
 
+/** Where `npm run dev` sends API requests: a running `projectconnect dev` (port 8000 by default). */
+const API_ORIGIN = process.env.PC_API_ORIGIN ?? "http://127.0.0.1:8000";
+
 export default defineConfig({
   base: baseFromEnv(),
   plugins: [react()],
@@ -26,15 +29,14 @@ export default defineConfig({
     },
   },
   server: {
-    // `npm run dev` proxies the APIs to a running `projectconnect dev` (port 8000 by default).
     proxy: {
-      "/auth": process.env.PC_API_ORIGIN ?? "http://127.0.0.1:8000",
-      "/projects": process.env.PC_API_ORIGIN ?? "http://127.0.0.1:8000",
+      "/auth": API_ORIGIN,
+      "/projects": API_ORIGIN,
       // Not /invite/...: that is the app's invitation page.
-      "/workspaces": process.env.PC_API_ORIGIN ?? "http://127.0.0.1:8000",
-      "/invitations": process.env.PC_API_ORIGIN ?? "http://127.0.0.1:8000",
+      "/workspaces": API_ORIGIN,
+      "/invitations": API_ORIGIN,
       // Exactly these, or with a slash or a query after: /me-anything is the app's.
-      "^/(search|me|events|notifications)(/|\\?|$)": process.env.PC_API_ORIGIN ?? "http://127.0.0.1:8000",
+      "^/(search|me|events|notifications)(/|\\?|$)": API_ORIGIN,
     },
   },
   test: {

@@ -1,7 +1,7 @@
 // The board (drag and drop by mouse and keyboard) and the task panel (fields, Markdown, 412).
 import type { Locator, Page } from "@playwright/test";
 import { announced, cardTitles, column, moveByKeyboard } from "./support/board";
-import { expect, heading, logIn, PASSWORD, shot, test, uniqueEmail, type Api } from "./support/fixtures";
+import { expect, heading, LIVE, logIn, PASSWORD, shot, test, type Api } from "./support/fixtures";
 
 /** The server's order of a project's tasks: each status column's titles, by position. */
 async function serverColumns(api: Api, token: string, projectId: string): Promise<Record<string, string[]>> {
@@ -184,12 +184,7 @@ test("two people edit the same description at once: the second is told, and choo
   monitor,
 }) => {
   monitor.allowHttp(412);
-  const annToken = await api.login(loggedIn.email, loggedIn.password);
-  const workspaceId = await api.createWorkspace(annToken, "Garden club");
-  const projectId = await api.createProjectIn(annToken, workspaceId, "Seed swap");
-  const taskId = await api.createTask(annToken, projectId, "Book the village hall");
-  const bobEmail = uniqueEmail("bob");
-  await api.join(annToken, workspaceId, bobEmail, "Bob Builder", "member");
+  const { ownerToken: annToken, projectId, taskId, memberEmail: bobEmail } = await api.sharedProject(loggedIn);
   const description = async () =>
     (await api.call("GET", `/projects/${projectId}/tasks/${taskId}`, { token: annToken })).json.description as string | null;
 
@@ -210,7 +205,7 @@ test("two people edit the same description at once: the second is told, and choo
   await annPanel.getByRole("button", { name: "Save description" }).click();
   await expect.poll(description).toBe("Ann: the small hall, Saturday.");
   // Bob's panel hears of it (live) while his draft stays as he left it.
-  await expect(bobPanel.locator(".task-activity")).toContainText("Ann Example edited the description", { timeout: 15_000 });
+  await expect(bobPanel.locator(".task-activity")).toContainText("Ann Example edited the description", LIVE);
   await expect(bobPanel.getByLabel("Description (Markdown)")).toHaveValue("Bob: the big hall, Sunday.");
 
   // His save is checked against the version he started from: told, not silently over hers.
@@ -224,7 +219,7 @@ test("two people edit the same description at once: the second is told, and choo
   await expect(bobPanel.locator(".markdown")).toHaveText("Bob: the big hall, Sunday.");
   await expect.poll(description).toBe("Bob: the big hall, Sunday.");
   // Ann's open panel shows his text without a reload.
-  await expect(annPanel.locator(".markdown")).toHaveText("Bob: the big hall, Sunday.", { timeout: 15_000 });
+  await expect(annPanel.locator(".markdown")).toHaveText("Bob: the big hall, Sunday.", LIVE);
 
   // Now Ann edits while Bob changes it again: told too; Reload shows his text and keeps hers out.
   await annPanel.getByRole("button", { name: "Edit description" }).click();
@@ -233,7 +228,7 @@ test("two people edit the same description at once: the second is told, and choo
   await bobPanel.getByLabel("Description (Markdown)").fill("Bob: the big hall, Sunday at noon.");
   await bobPanel.getByRole("button", { name: "Save description" }).click();
   await expect.poll(description).toBe("Bob: the big hall, Sunday at noon.");
-  await expect(annPanel.locator(".activity-entry", { hasText: "Bob Builder edited the description" })).toHaveCount(2, { timeout: 15_000 });
+  await expect(annPanel.locator(".activity-entry", { hasText: "Bob Builder edited the description" })).toHaveCount(2, LIVE);
   await annPanel.getByRole("button", { name: "Save description" }).click();
   const annConflict = page.getByRole("alertdialog", { name: /Someone changed this task/ });
   await expect(annConflict).toBeVisible();

@@ -3,19 +3,19 @@
 // connection catches up when it comes back.
 import type { Page } from "@playwright/test";
 import { announced, cardTitles, column, moveByKeyboard } from "./support/board";
-import { Api, expect, heading, logIn, PASSWORD, shot, test, uniqueEmail, type Account } from "./support/fixtures";
+import { expect, heading, LIVE, logIn, openSwitcher, PASSWORD, shot, test } from "./support/fixtures";
 import { startProxy } from "./support/proxy";
 
 const PHONE = { width: 390, height: 844 };
-// What travels from one browser to the other: a write, its notice, a refetch (more on a busy machine).
-const LIVE = { timeout: 15_000 };
 
-/** Opens the project's board and waits until the page's live stream is open. */
-async function openBoard(page: Page, projectId: string, search = "?view=board"): Promise<void> {
+/** Goes to `path` and waits until the page's live stream is open. */
+async function openLive(page: Page, path: string): Promise<void> {
   const live = page.waitForResponse((r) => new URL(r.url()).pathname === "/events/stream" && r.status() === 200);
-  await page.goto(`/p/${projectId}${search}`);
+  await page.goto(path);
   await live;
 }
+
+const openBoard = (page: Page, projectId: string) => openLive(page, `/p/${projectId}?view=board`);
 
 /** Set once on a page: still there later, it was not reloaded meanwhile. */
 async function markPage(page: Page): Promise<void> {
@@ -26,18 +26,6 @@ async function wasNotReloaded(page: Page): Promise<boolean> {
   return page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded === true);
 }
 
-/** Ann's workspace "Garden club" with the project "Seed swap" (one task), and Bob in it. */
-async function gardenClub(api: Api, ann: Account) {
-  const annToken = await api.login(ann.email, ann.password);
-  const workspaceId = await api.createWorkspace(annToken, "Garden club");
-  const projectId = await api.createProjectIn(annToken, workspaceId, "Seed swap");
-  await api.createTask(annToken, projectId, "Book the village hall");
-  const bobEmail = uniqueEmail("bob");
-  const bobToken = await api.join(annToken, workspaceId, bobEmail, "Bob Builder", "member");
-  const bobId = (await api.call("GET", "/auth/me", { token: bobToken })).json.id as string;
-  return { annToken, workspaceId, projectId, bobEmail, bobId };
-}
-
 test("a task added, moved, commented and deleted by one shows on the other's open board", async ({
   page,
   api,
@@ -45,7 +33,8 @@ test("a task added, moved, commented and deleted by one shows on the other's ope
   newPerson,
   monitor,
 }) => {
-  const { annToken, projectId, bobEmail } = await gardenClub(api, loggedIn);
+  // Ann's workspace "Garden club", its project "Seed swap" (one task), and Bob in it.
+  const { ownerToken: annToken, projectId, memberEmail: bobEmail } = await api.sharedProject(loggedIn);
   const bob = await newPerson();
   await logIn(bob.page, bobEmail, PASSWORD);
   await openBoard(page, projectId);
@@ -105,7 +94,7 @@ test("a task added, moved, commented and deleted by one shows on the other's ope
 });
 
 test("a card being dragged stays put: the board refetches when the drag ends", async ({ api, loggedIn, newPerson, monitor }) => {
-  const { annToken, projectId, bobEmail } = await gardenClub(api, loggedIn);
+  const { ownerToken: annToken, projectId, memberEmail: bobEmail } = await api.sharedProject(loggedIn);
   await api.createTask(annToken, projectId, "Sort the seed tins");
   const bob = await newPerson();
   await logIn(bob.page, bobEmail, PASSWORD);
@@ -137,19 +126,17 @@ test("a member removed by the owner sees that their access ended, and goes home 
   loggedIn,
   newPerson,
 }) => {
-  const { annToken, workspaceId, projectId, bobEmail, bobId } = await gardenClub(api, loggedIn);
+  const { ownerToken: annToken, workspaceId, projectId, memberEmail: bobEmail, memberToken } = await api.sharedProject(loggedIn);
+  const bobId = (await api.call("GET", "/auth/me", { token: memberToken })).json.id as string;
   const bob = await newPerson();
   await logIn(bob.page, bobEmail, PASSWORD);
   await openBoard(bob.page, projectId);
   await expect(cardTitles(bob.page, "todo")).toHaveText(["Book the village hall"]);
-  await bob.page.getByRole("button", { name: /^Workspace:/ }).click();
-  await expect(bob.page.getByRole("list", { name: "Your workspaces" })).toContainText("Garden club");
+  await expect(await openSwitcher(bob.page)).toContainText("Garden club");
   await bob.page.keyboard.press("Escape");
   // A second tab on the workspace's own page.
   const tab = await bob.context.newPage();
-  const tabLive = tab.waitForResponse((r) => new URL(r.url()).pathname === "/events/stream" && r.status() === 200);
-  await tab.goto(`/w/${workspaceId}`);
-  await tabLive;
+  await openLive(tab, `/w/${workspaceId}`);
   await expect(tab.locator(".workspace-name")).toHaveText("Garden club");
 
   expect((await api.call("DELETE", `/workspaces/${workspaceId}/members/${bobId}`, { token: annToken })).status).toBe(204);
@@ -166,8 +153,7 @@ test("a member removed by the owner sees that their access ended, and goes home 
 
   // The workspace left the switcher; home is his personal workspace.
   await bob.page.setViewportSize({ width: 1280, height: 860 });
-  await bob.page.getByRole("button", { name: /^Workspace:/ }).click();
-  await expect(bob.page.getByRole("list", { name: "Your workspaces" })).not.toContainText("Garden club");
+  await expect(await openSwitcher(bob.page)).not.toContainText("Garden club");
   await bob.page.keyboard.press("Escape");
   await bob.page.getByRole("link", { name: "Go to your projects" }).click();
   await expect(heading(bob.page, "Projects")).toBeVisible();
@@ -179,8 +165,7 @@ test("a dropped connection catches up when it comes back (Last-Event-ID)", async
   monitor.allowNetworkErrors();
   const proxy = await startProxy(baseURL!);
   try {
-    const { annToken, projectId, bobEmail } = await gardenClub(api, loggedIn);
-    const hall = (await api.call("GET", `/projects/${projectId}/tasks`, { token: annToken })).json.items[0].id as string;
+    const { ownerToken: annToken, projectId, taskId: hall, memberEmail: bobEmail } = await api.sharedProject(loggedIn);
     const bob = await newPerson({ baseURL: proxy.url });
     await logIn(bob.page, bobEmail, PASSWORD);
     await openBoard(bob.page, projectId);

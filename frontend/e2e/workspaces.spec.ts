@@ -1,13 +1,27 @@
 // Workspaces with two people in two browsers: inviting, accepting, roles, removal.
 import type { BrowserContext, Page } from "@playwright/test";
-import { cards, dialog, expect, heading, logIn, PASSWORD, shot, test, uniqueEmail, type Account, type Api } from "./support/fixtures";
+import {
+  cards,
+  dialog,
+  expect,
+  heading,
+  LIVE,
+  logIn,
+  openSwitcher,
+  PASSWORD,
+  shot,
+  test,
+  uniqueEmail,
+  type Account,
+  type Api,
+  type Person,
+} from "./support/fixtures";
 
 const overflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 
 /** Opens the header's switcher and follows the link to the named workspace. */
 async function switchTo(page: Page, name: string): Promise<void> {
-  await page.getByRole("button", { name: /^Workspace:/ }).click();
-  await page.getByRole("list", { name: "Your workspaces" }).getByRole("link", { name: new RegExp(`^${name}`) }).click();
+  await (await openSwitcher(page)).getByRole("link", { name: new RegExp(`^${name}`) }).click();
   await expect(page.locator(".workspace-name")).toHaveText(name);
 }
 
@@ -178,13 +192,13 @@ test("a viewer sees no edit controls, and the server refuses their writes", asyn
 });
 
 /** Ann's workspace "Band" with the project "Summer tour" (one task), Bob a member, his browser on it. */
-async function bandWithBob(api: Api, ann: Account, newPerson: () => Promise<{ context: BrowserContext; page: Page }>, prepare?: (context: BrowserContext) => Promise<unknown>) {
-  const annToken = await api.login(ann.email, ann.password);
-  const workspaceId = await api.createWorkspace(annToken, "Band");
-  const projectId = await api.createProjectIn(annToken, workspaceId, "Summer tour");
-  await api.createTask(annToken, projectId, "Book the van");
-  const bobEmail = uniqueEmail("bob");
-  await api.join(annToken, workspaceId, bobEmail, "Bob Drummer", "member");
+async function bandWithBob(api: Api, ann: Account, newPerson: () => Promise<Person>, prepare?: (context: BrowserContext) => Promise<unknown>) {
+  const { ownerToken: annToken, workspaceId, projectId, memberEmail: bobEmail } = await api.sharedProject(ann, {
+    workspace: "Band",
+    project: "Summer tour",
+    task: "Book the van",
+    member: "Bob Drummer",
+  });
   const bob = await newPerson();
   await prepare?.(bob.context);
   await logIn(bob.page, bobEmail, PASSWORD);
@@ -212,12 +226,11 @@ test("removal takes access away in the member's open page at once", async ({ pag
   await removeBob(page, workspaceId, true);
 
   // Bob's page, untouched: it says so at once (live), without asking anything that fails.
-  await expect(heading(bob.page, "Your access to “Band” has ended")).toBeVisible({ timeout: 15_000 });
+  await expect(heading(bob.page, "Your access to “Band” has ended")).toBeVisible(LIVE);
   await expect(bob.page.getByRole("checkbox", { name: "Book the van" })).toHaveCount(0);
   expect(monitor.since(mark, (r) => r.status >= 400)).toEqual([]);
   // The workspace is gone from his switcher and its page.
-  await bob.page.getByRole("button", { name: /^Workspace:/ }).click();
-  await expect(bob.page.getByRole("list", { name: "Your workspaces" })).not.toContainText("Band");
+  await expect(await openSwitcher(bob.page)).not.toContainText("Band");
   await bob.page.keyboard.press("Escape");
   await bob.page.getByRole("link", { name: "Go to your projects" }).click();
   await expect(heading(bob.page, "Projects")).toBeVisible();
@@ -251,8 +264,7 @@ test("without live updates, removal takes effect in the member's open page on it
   expect(monitor.since(mark, (r) => r.status < 300 && r.path.startsWith("/projects/"))).toEqual([]);
   // The workspace is gone from his switcher and its page.
   await bob.page.getByRole("link", { name: "Back to projects" }).click();
-  await bob.page.getByRole("button", { name: /^Workspace:/ }).click();
-  await expect(bob.page.getByRole("list", { name: "Your workspaces" })).not.toContainText("Band");
+  await expect(await openSwitcher(bob.page)).not.toContainText("Band");
   await bob.page.goto(`/w/${workspaceId}`);
   await expect(heading(bob.page, "Workspace not found")).toBeVisible();
 });
@@ -336,12 +348,12 @@ test("phone width: workspace pages and the invitation fit and stay usable", asyn
   await expect(cards(page)).toHaveText(["Street party"]);
   expect(await overflow(page), "the workspace page scrolls sideways").toBeLessThanOrEqual(0);
   await shot(page, "workspace-phone", { fullPage: true });
-  await page.getByRole("button", { name: /^Workspace:/ }).click();
-  await expect(page.getByRole("list", { name: "Your workspaces" })).toBeVisible();
+  const switcher = await openSwitcher(page);
+  await expect(switcher).toBeVisible();
   expect(await overflow(page), "the switcher scrolls sideways").toBeLessThanOrEqual(0);
   await shot(page, "switcher-phone");
   await page.keyboard.press("Escape");
-  await expect(page.getByRole("list", { name: "Your workspaces" })).toHaveCount(0);
+  await expect(switcher).toHaveCount(0);
 
   await page.goto(`/w/${workspaceId}/members`);
   await expect(page.getByRole("list", { name: /^Members of/ })).toContainText("Bob With A Rather Long Display Name");

@@ -20,7 +20,7 @@ const TaskPanel = lazy(() => import("./components/tasks/TaskPanel").then((m) => 
 
 /**
  * The app's own paths never are, or start with, /auth, /projects, /workspaces,
- * /invitations, /events, /search or /me followed by a slash: in every deployment those belong to
+ * /invitations, /events, /notifications, /search or /me followed by a slash: in every deployment those belong to
  * the APIs (/my-tasks or /me-anything would be the app's). An invitation link is
  * /invite/<token> (the projects service builds it so).
  */

@@ -236,18 +236,16 @@ def mailer(metrics_port: MetricsPort = None) -> None:
     or into MAIL_DIR as .eml files."""
     from pydantic import ValidationError
 
-    from projectconnect.infra.mailer import Mailer, MailSettings, transport_from
+    from projectconnect.infra.mailer import MailSettings, mailer_from
     from projectconnect.infra.rabbitmq import RabbitConsumer, Topology
 
     broker = _broker_settings()
     try:
-        settings = MailSettings()
-        transport = transport_from(settings)
+        delivery = mailer_from(MailSettings())
     except (ValidationError, ValueError) as exc:
         raise typer.BadParameter(f"MAIL_*: {exc}") from exc
-    if transport is None:
+    if delivery is None:
         raise typer.BadParameter("set MAIL_SMTP_URL (an SMTP server) or MAIL_DIR (a directory)")
-    delivery = Mailer(transport, sender=settings.from_address)
 
     async def run() -> None:
         consumer = RabbitConsumer(

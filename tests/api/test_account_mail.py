@@ -7,7 +7,6 @@ processes through RabbitMQ and the mailer to an SMTP server of the tests' own.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import statistics
 import time
 from collections.abc import AsyncIterator
@@ -18,11 +17,19 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from projectconnect.auth.accounts import hash_token
 from projectconnect.infra.config import normalize_database_url
 from tests.conftest import Backend
 from tests.support.accounts import PASSWORD, login, register, sign_up, unique_email
-from tests.support.mail import Mailbox, html_of, link_token, mail_to, mails_to, text_of
-from tests.support.waiting import eventually
+from tests.support.mail import (
+    Mailbox,
+    html_of,
+    link_token,
+    mail_to,
+    mail_to_count,
+    mails_to,
+    text_of,
+)
 
 NEW_PASSWORD = "quartz-lantern-meadow-77"
 VERIFY = "/verify-email"
@@ -48,7 +55,7 @@ async def auth_db(backend: Backend) -> AsyncIterator[object]:
 async def _expire(engine: object, token: str) -> None:
     """Make a mailed token's hour (or days) pass, behind the API."""
     past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
-    digest = hashlib.sha256(token.encode()).hexdigest()
+    digest = hash_token(token)
     async with engine.begin() as connection:  # type: ignore[attr-defined]
         result = await connection.execute(
             text("UPDATE account_tokens SET expires_at = :past WHERE token_hash = :hash"),
@@ -111,12 +118,6 @@ async def test_a_verification_link_expires_and_a_new_one_replaces_the_old(
     assert second != first
     assert (await api.post("/auth/email/verify", json={"token": second})).status_code == 204
     assert (await _me(api, ann.access_token)).json()["email_verified"] is True
-
-
-async def mail_to_count(mailbox: Mailbox, address: str, count: int) -> None:
-    await eventually(
-        lambda: len(mails_to(mailbox, address)) >= count, message=f"{count} mails to {address}"
-    )
 
 
 async def test_unknown_and_malformed_tokens_are_refused_alike(api: httpx.AsyncClient) -> None:

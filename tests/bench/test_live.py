@@ -74,6 +74,7 @@ def test_a_tiny_run_gives_every_figure_in_both_modes(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-4000:]
     report = json.loads((out / "live.json").read_text())
     assert [t["mode"] for t in report["targets"]] == ["distributed", "embedded"]
+    logs = {"distributed": {"projects-0.log", "auth-0.log"}, "embedded": {"embedded.log"}}
     for target in report["targets"]:
         assert target["error"] is None
         assert target["streams"]["opened"] == 20
@@ -86,17 +87,31 @@ def test_a_tiny_run_gives_every_figure_in_both_modes(tmp_path: Path) -> None:
         assert headline["server"]["count"] >= 25
         _numbers(headline, "cpu_per_notice_us", "delivery_cpu_per_notice_us")
         assert headline["cpu_per_notice_us"] > 0
+        assert len(headline["p99_by_repeat_ms"]) == 1
         _numbers(target["memory"], "rss_before_mib", "rss_after_mib", "per_stream_kib")
-        _numbers(target["idle"], "cpu_percent")
+        _numbers(target["idle"], "cpu_percent", "cpu_ms_per_stream_per_s")
         lists = target["list"]
         _numbers(lists, "median_rps_with", "median_rps_without", "ratio")
-        assert {r["state"] for r in lists["rounds"]} == {"with streams", "without streams"}
+        assert [r["state"] for r in lists["rounds"]] == ["with streams", "without streams"]
         assert all(r["errors"] == 0 and r["rps"] > 0 for r in lists["rounds"])
-        _numbers(target["client"], "cpu_percent", "loop_lag_p99_ms")
+        # The list without streams ran once the service counted them all closed.
+        assert [r["streams_open"] for r in lists["rounds"]] == [20, 0]
+        _numbers(target["client"], "cpu_percent", "loop_lag_p99_ms", "loop_lag_max_ms")
         assert target["load_average"]["max_1min"] >= 0
-        # A stream that ended was opened again and said why it ended.
-        assert all(isinstance(p["reconnects"], int) for p in target["phases"])
-        assert isinstance(target["stream_ends"], dict)
+        # A quiet phase, then a fan-out: each with its writes, failures and the service's
+        # error counters; a stream reopened in it said why it had ended.
+        assert [p["name"] for p in target["phases"]] == ["quiet 1", "fan-out 1"]
+        for phase in target["phases"]:
+            assert phase["writes"] == 5
+            assert isinstance(phase["failed_writes"], dict)
+            assert isinstance(phase["service_errors"], dict)
+            _numbers(phase, "process_cpu_seconds", "notices_sent", "client_cpu_percent")
+            assert phase["reconnects"] <= sum(phase["stream_ends"].values())
+        assert target["phases"][0]["received"] == 0
+        # The services' logs were read, each counted by message.
+        assert set(target["log_warnings"]) == logs[target["mode"]]
+        assert all(isinstance(w["count"], int) for w in target["log_warnings"].values())
     markdown = (out / "live.md").read_text()
     assert "Distributed stack, through the gateway" in markdown
-    assert "memory per open stream" in markdown
+    assert "Embedded (`projectconnect dev`, SQLite), directly" in markdown
+    assert markdown.count("memory per open stream") == 2

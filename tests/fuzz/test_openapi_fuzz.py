@@ -34,7 +34,6 @@ from projectconnect.auth.app import MIGRATIONS as AUTH_MIGRATIONS
 from projectconnect.auth.app import AuthRuntime
 from projectconnect.auth.app import create_app as create_auth_app
 from projectconnect.auth.settings import AuthSettings
-from projectconnect.infra import migrations
 from projectconnect.infra.pagination import Position
 from projectconnect.infra.tokens import (
     StaticKeySource,
@@ -385,11 +384,7 @@ def fuzz_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 async def fuzz_postgres(postgres: ThrowawayPostgres) -> tuple[str, str]:
-    auth_url = await postgres.create("fuzz_auth")
-    projects_url = await postgres.create("fuzz_projects")
-    await migrations.upgrade(AUTH_MIGRATIONS, auth_url)
-    await migrations.upgrade(PROJECTS_MIGRATIONS, projects_url)
-    return auth_url, projects_url
+    return await postgres.create_migrated("fuzz")
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])

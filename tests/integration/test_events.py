@@ -15,9 +15,7 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
-from projectconnect.auth.app import MIGRATIONS as AUTH_MIGRATIONS
 from projectconnect.auth.models import OutboxEvent
-from projectconnect.infra import migrations
 from projectconnect.infra.cache import MemoryCache
 from projectconnect.infra.db import Database, utcnow
 from projectconnect.infra.events import USER_DELETED, Envelope, user_deleted
@@ -28,7 +26,6 @@ from projectconnect.infra.outbox import Outbox, OutboxRelay
 from projectconnect.infra.problems import Unauthorized
 from projectconnect.infra.rabbitmq import RabbitConsumer, RabbitPublisher, declare_topology
 from projectconnect.projects import handlers
-from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
 from projectconnect.projects.cache import ReadCache
 from projectconnect.projects.live import Publisher
 from projectconnect.projects.models import InboxEvent, Project, Workspace
@@ -108,10 +105,7 @@ async def pipeline() -> AsyncIterator[Pipeline]:
     await pg.check()
     broker = ThrowawayBroker()
     await broker.check()
-    auth_url = await pg.create("events_auth")
-    projects_url = await pg.create("events_projects")
-    await migrations.upgrade(AUTH_MIGRATIONS, auth_url)
-    await migrations.upgrade(PROJECTS_MIGRATIONS, projects_url)
+    auth_url, projects_url = await pg.create_migrated("events")
     await declare_topology(broker.url, broker.topology)
     auth_db, projects_db = Database(auth_url), Database(projects_url)
     try:

@@ -13,7 +13,6 @@ import itertools
 import json
 import os
 import signal
-import ssl
 import time
 import uuid
 from collections import Counter
@@ -34,10 +33,6 @@ from tests.support.waiting import eventually
 
 USERS = 30
 FREEZE_SECONDS = 8.0
-
-
-def _trust(stack: StackProcess) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=str(stack.runtime / "tls" / "tls.crt"))
 
 
 @pytest.fixture
@@ -67,7 +62,7 @@ def _percentile(values: list[float], fraction: float) -> float:
 async def test_a_frozen_replica_stalls_only_its_in_flight_requests(
     stack: StackProcess, replica: str
 ) -> None:
-    trust = _trust(stack)
+    trust = stack.trust()
     async with httpx.AsyncClient(base_url=stack.https, verify=trust, timeout=10) as setup:
         ann = await sign_up(setup, "frozen")
         await create_project(setup, ann, "Listed throughout")
@@ -170,7 +165,7 @@ async def test_a_database_outage_leaves_every_replica_in_rotation(
     stack_and_database: tuple[StackProcess, BackgroundTcpProxy],
 ) -> None:
     stack, database = stack_and_database
-    async with httpx.AsyncClient(base_url=stack.https, verify=_trust(stack), timeout=10) as api:
+    async with httpx.AsyncClient(base_url=stack.https, verify=stack.trust(), timeout=10) as api:
         ann = await sign_up(api, "outage")
         project = await create_project(api, ann, "Read from the database")
 
@@ -207,7 +202,7 @@ async def test_a_write_slower_than_the_read_timeout_completes_and_a_stuck_read_f
     """A write is never resent to another replica, so a 504 would leave its outcome unknown:
     the gateway waits for it. A read is resent, so it is given up on quickly."""
     read_timeout = Timeouts().read_ms / 1000
-    async with httpx.AsyncClient(base_url=stack.https, verify=_trust(stack), timeout=30) as api:
+    async with httpx.AsyncClient(base_url=stack.https, verify=stack.trust(), timeout=30) as api:
         ann = await sign_up(api, "slow-write")
         project = await create_project(api, ann, "Before")
         path = f"/projects/{project['id']}"

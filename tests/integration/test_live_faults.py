@@ -11,11 +11,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from projectconnect.auth.app import MIGRATIONS as AUTH_MIGRATIONS
 from projectconnect.devserver import create_embedded_app
-from projectconnect.infra import migrations
 from projectconnect.infra.tokens import ensure_private_key_file
-from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
 from tests.conftest import embedded_settings
 from tests.support.accounts import create_project, create_task, sign_up
 from tests.support.live import open_stream, served
@@ -31,9 +28,7 @@ async def through_a_redis_link(tmp_path: Path) -> AsyncIterator[tuple[httpx.Asyn
     link = TcpProxy("127.0.0.1", 6379)
     await link.start()
     try:
-        auth_url, projects_url = await pg.create("faults_auth"), await pg.create("faults_projects")
-        await migrations.upgrade(AUTH_MIGRATIONS, auth_url)
-        await migrations.upgrade(PROJECTS_MIGRATIONS, projects_url)
+        auth_url, projects_url = await pg.create_migrated("faults")
         key = ensure_private_key_file(tmp_path / "signing-key.pem")
         auth, projects = embedded_settings(auth_url, projects_url, key, redis)
         via_link = SecretStr(f"redis://127.0.0.1:{link.port}/0")

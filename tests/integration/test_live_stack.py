@@ -7,7 +7,6 @@ reach it (the change feed is Redis's, followed by every replica), each event as 
 
 from __future__ import annotations
 
-import ssl
 import time
 from collections.abc import Iterator
 
@@ -31,8 +30,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
         yield running
 
 
-def trusted(stack: StackProcess) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=str(stack.runtime / "tls" / "tls.crt"))
+def through_gateway(stack: StackProcess) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=stack.https, verify=stack.trust(), timeout=30)
 
 
 async def test_writes_on_either_replica_reach_a_stream_through_the_gateway(
@@ -41,26 +40,19 @@ async def test_writes_on_either_replica_reach_a_stream_through_the_gateway(
     ports = stack.ports()
     replicas = sorted(name for name in ports if name.startswith("projects-"))
     assert len(replicas) == 2, ports
-    async with httpx.AsyncClient(
-        base_url=stack.https, verify=trusted(stack), timeout=30
-    ) as gateway:
+    async with through_gateway(stack) as gateway:
         owner = await sign_up(gateway, "owner")
         project = await create_project(gateway, owner)
         async with open_stream(gateway, owner.access_token) as stream:
             assert stream.status == 200
             await stream.wait_for("ready")
-            lags = []
             for name in replicas:
                 # Straight to one replica, past the gateway's choice.
                 async with httpx.AsyncClient(
                     base_url=f"http://127.0.0.1:{ports[name]}", timeout=30
                 ) as replica:
-                    started = time.monotonic()
                     task = await create_task(replica, owner, project["id"], f"On {name}")
                     await stream.wait_for("task", id=task["id"], op="created")
-                    lags.append(time.monotonic() - started)
-            # Generous: a loaded machine; the bench measures it (docs/benchmarks.md).
-            assert max(lags) < 10
 
 
 async def test_the_gateway_holds_a_quiet_stream_open_past_its_read_limit(
@@ -68,9 +60,7 @@ async def test_the_gateway_holds_a_quiet_stream_open_past_its_read_limit(
 ) -> None:
     """Reads are given up on after 1.5 s; a stream with nothing to say is not: its
     heartbeats (every second here, 15 s by default) pass, within the streams' own limit."""
-    async with httpx.AsyncClient(
-        base_url=stack.https, verify=trusted(stack), timeout=30
-    ) as gateway:
+    async with through_gateway(stack) as gateway:
         owner = await sign_up(gateway, "quiet")
         project = await create_project(gateway, owner)
         async with open_stream(gateway, owner.access_token) as stream:

@@ -16,7 +16,7 @@ import uvicorn
 from fastapi import FastAPI
 from httpx_sse import aconnect_sse
 
-from tests.compose_stack.compose import free_port
+from tests.support.processes import free_port
 from tests.support.waiting import eventually
 
 

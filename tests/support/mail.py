@@ -112,6 +112,13 @@ def mails_to(mailbox: Mailbox, address: str) -> list[EmailMessage]:
     return [m for m in mailbox.messages() if address.lower() in _to(m)]
 
 
+async def mail_to_count(mailbox: Mailbox, address: str, count: int) -> None:
+    """Wait until at least `count` messages came to `address`."""
+    await eventually(
+        lambda: len(mails_to(mailbox, address)) >= count, message=f"{count} mails to {address}"
+    )
+
+
 def text_of(message: EmailMessage) -> str:
     body = message.get_body(("plain",))
     assert body is not None, "no plain-text part"

@@ -63,6 +63,20 @@ class ThrowawayPostgres:
             "postgresql://", "postgresql+asyncpg://", 1
         )
 
+    async def create_migrated(self, name: str) -> tuple[str, str]:
+        """The auth and projects databases of `name`, each at its latest migration."""
+        from projectconnect.auth.app import MIGRATIONS as AUTH_MIGRATIONS
+        from projectconnect.infra import migrations
+        from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
+
+        auth_url, projects_url = (
+            await self.create(f"{name}_auth"),
+            await self.create(f"{name}_projects"),
+        )
+        await migrations.upgrade(AUTH_MIGRATIONS, auth_url)
+        await migrations.upgrade(PROJECTS_MIGRATIONS, projects_url)
+        return auth_url, projects_url
+
     async def drop_all(self) -> None:
         connection = await asyncpg.connect(self.admin_url)
         try:

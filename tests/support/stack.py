@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 import signal
+import ssl
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -49,6 +50,10 @@ class StackProcess:
 
     def text(self) -> str:
         return self.output.read_text()
+
+    def trust(self) -> ssl.SSLContext:
+        """Verify the gateway against the stack's own self-signed certificate."""
+        return ssl.create_default_context(cafile=str(self.runtime / "tls" / "tls.crt"))
 
     def pids(self) -> dict[str, int]:
         """Each process's latest pid, restarts included."""

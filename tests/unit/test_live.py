@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -19,12 +21,12 @@ from projectconnect.projects.live import (
     Notice,
     Op,
     Publisher,
-    Stream,
     Streams,
     Subscriber,
     _collapsed,
     announce,
     announced,
+    next_check,
 )
 from projectconnect.projects.live_api import _until
 from tests.support.waiting import eventually
@@ -43,6 +45,23 @@ class Session:
 def task(op: Op = "changed", task_id: uuid.UUID | None = None, project: uuid.UUID = W) -> Notice:
     tid = task_id or uuid.uuid4()
     return Notice("task", tid, W, op, project_id=project, task_id=tid)
+
+
+async def in_w(user: uuid.UUID) -> set[uuid.UUID]:
+    """Everyone's workspaces, for these tests: W."""
+    return {W}
+
+
+@asynccontextmanager
+async def streams_over(
+    feed: MemoryFeed, *, per_user: int = 5, check_seconds: float = 60
+) -> AsyncIterator[Streams]:
+    """Streams on `feed` through a hub of their own, closed after the block."""
+    hub = Hub(feed, block=0.05)
+    try:
+        yield Streams(hub, in_w, per_user=per_user, check_seconds=check_seconds)
+    finally:
+        await hub.close()
 
 
 def test_a_write_announces_each_thing_once_with_its_strongest_change() -> None:
@@ -122,13 +141,7 @@ async def test_a_stream_too_far_behind_is_told_to_refetch() -> None:
 
 async def test_a_reconnect_replays_in_order_or_says_reset() -> None:
     feed = MemoryFeed()
-    hub = Hub(feed, block=0.05)
-
-    async def workspaces(user: uuid.UUID) -> set[uuid.UUID]:
-        return {W}
-
-    streams = Streams(hub, workspaces, per_user=5, check_seconds=60)
-    try:
+    async with streams_over(feed) as streams:
         start = await feed.last_id()
         missed = [task("created"), Notice("task", uuid.uuid4(), OTHER, "created")]
         await Publisher(feed).publish(missed)
@@ -141,9 +154,7 @@ async def test_a_reconnect_replays_in_order_or_says_reset() -> None:
         assert [f.event for f in lost.first] == ["reset", "ready"]
         assert lost.first[0].data == {"reason": "gap"}
         await lost.close()
-        assert hub.streams == 0
-    finally:
-        await hub.close()
+        assert streams.hub.streams == 0
 
 
 class AlwaysActive:
@@ -157,25 +168,16 @@ class AlwaysActive:
 async def test_a_stream_ends_with_the_access_token_that_opened_it() -> None:
     """The browser reconnects with a fresh token (and its last id): a stream never outlives
     the token it was opened with, whatever its session does."""
-    feed = MemoryFeed()
-    hub = Hub(feed, block=0.05)
-
-    async def workspaces(user: uuid.UUID) -> set[uuid.UUID]:
-        return {W}
-
-    streams = Streams(hub, workspaces, per_user=5, check_seconds=60)
     now = dt.datetime.now(dt.UTC)
     claims = AccessClaims(ANN, uuid.uuid4(), now + dt.timedelta(seconds=0.3), now)
     session = CallerSession(Caller(ANN, None), "the-token", claims, AlwaysActive())
-    try:
+    async with streams_over(MemoryFeed()) as streams:
         stream = await streams.open(ANN, None)
         events = [e async for e in _until(stream, session)]
         assert [e.event for e in events] == ["ready", "end"]
         assert events[-1].data == '{"reason":"token_expired"}'
         assert events[0].retry == 2000  # said once, with the first event
-        assert hub.streams == 0
-    finally:
-        await hub.close()
+        assert streams.hub.streams == 0
 
 
 class FailingReplay(MemoryFeed):
@@ -187,21 +189,13 @@ class FailingReplay(MemoryFeed):
 
 async def test_a_feed_failing_while_a_stream_opens_is_a_503_and_frees_the_slot() -> None:
     feed = FailingReplay()
-    hub = Hub(feed, block=0.05)
-
-    async def workspaces(user: uuid.UUID) -> set[uuid.UUID]:
-        return {W}
-
-    streams = Streams(hub, workspaces, per_user=1, check_seconds=60)
-    try:
+    async with streams_over(feed, per_user=1) as streams:
         with pytest.raises(LiveUnavailable) as raised:
             await streams.open(ANN, None)
         assert raised.value.status == 503
         assert raised.value.headers["Retry-After"]
-        assert hub.streams == 0
+        assert streams.hub.streams == 0
         assert await feed.claim(str(ANN), "next", 1, ttl=60)  # the slot was given back
-    finally:
-        await hub.close()
 
 
 class Answers:
@@ -215,20 +209,11 @@ class Answers:
 
 
 async def frames_until_end(still_allowed: Answers, unconfirmed: float) -> list[Frame]:
-    feed = MemoryFeed()
-    hub = Hub(feed, block=0.05)
-
-    async def workspaces(user: uuid.UUID) -> set[uuid.UUID]:
-        return {W}
-
-    streams = Streams(hub, workspaces, per_user=5, check_seconds=0.01)
-    try:
+    async with streams_over(MemoryFeed(), check_seconds=0.01) as streams:
         stream = await streams.open(ANN, None)
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr("projectconnect.projects.live.UNCONFIRMED_SECONDS", unconfirmed)
             return [f async for f in stream.frames(still_allowed)]
-    finally:
-        await hub.close()
 
 
 async def test_a_session_that_cannot_be_checked_keeps_its_stream_for_a_while() -> None:
@@ -246,13 +231,8 @@ async def test_a_session_that_cannot_be_checked_keeps_its_stream_for_a_while() -
 
 
 def test_checks_of_streams_opened_together_are_spread_out() -> None:
-    stream = Stream(
-        Streams(Hub(MemoryFeed()), lambda user: None, per_user=5, check_seconds=5),  # type: ignore[arg-type,return-value]
-        Subscriber(ANN),
-        "slot",
-    )
-    firsts = {round(stream._next_check(first=True), 3) for _ in range(50)}
-    later = [stream._next_check() for _ in range(50)]
+    firsts = {round(next_check(5, first=True), 3) for _ in range(50)}
+    later = [next_check(5) for _ in range(50)]
     assert len(firsts) > 10
     assert min(firsts) >= 1.0
     assert max(firsts) <= 5.0

@@ -1,8 +1,8 @@
 """Every route of the projects service resolves the verified caller before it runs.
 
-Access is decided from the caller (`projects.caller.current_session`, which
-`current_caller` reads): a route that does not
-depend on it could reach the use cases with no one to decide for. Only the invitation's
+Access is decided from the caller (`projects.caller.current_caller`, or `current_session`
+for a stream, which checks the session again later): a route that does neither could
+reach the use cases with no one to decide for. Only the invitation's
 preview, which the link's holder reads logged out, and the service's own health, metrics and
 documentation go without one. A new route that skips the caller fails here.
 """
@@ -19,7 +19,7 @@ from fastapi.dependencies.models import Dependant
 from projectconnect.devserver import create_embedded_app
 from projectconnect.infra.tokens import StaticKeySource, ensure_private_key_file
 from projectconnect.projects.app import ProjectsRuntime, create_app
-from projectconnect.projects.caller import Caller, CallerDep, current_session
+from projectconnect.projects.caller import Caller, CallerDep, current_caller, current_session
 from projectconnect.projects.settings import ProjectsSettings
 from tests.conftest import embedded_settings
 
@@ -30,6 +30,8 @@ WITHOUT_CALLER = {
     ("GET", "/health/ready"),
     ("GET", "/metrics"),
 }
+# The dependencies that verify the caller: either is enough.
+VERIFIED = {current_caller, current_session}
 # FastAPI's own documentation routes, plain Starlette routes with no dependencies at all.
 DOCUMENTATION = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 
@@ -65,7 +67,7 @@ def unguarded(app: FastAPI) -> list[tuple[str, str]]:
         if dependant is None:
             if path not in DOCUMENTATION:
                 found.append((method, path))
-        elif current_session not in set(calls(dependant)) and (method, path) not in WITHOUT_CALLER:
+        elif not VERIFIED & set(calls(dependant)) and (method, path) not in WITHOUT_CALLER:
             found.append((method, path))
     return sorted(found)
 

@@ -16,6 +16,8 @@ export const CSP =
   "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
 export const PASSWORD = "violet kettle orbit 7";
+/** For what travels from one browser to another: a write, its live notice, a refetch (more on a busy machine). */
+export const LIVE = { timeout: 15_000 };
 export const NEW_PASSWORD = "amber lantern meadow 42";
 
 let emails = 0;
@@ -103,6 +105,23 @@ export class Api {
     return token;
   }
 
+  /**
+   * Two people in one workspace: `owner`'s new workspace with a project of one task, and a
+   * second person (signed up through the API, not in a browser yet) who joined it.
+   */
+  async sharedProject(
+    owner: Pick<Account, "email" | "password">,
+    { workspace = "Garden club", project = "Seed swap", task = "Book the village hall", member = "Bob Builder", role = "member" } = {},
+  ) {
+    const ownerToken = await this.login(owner.email, owner.password);
+    const workspaceId = await this.createWorkspace(ownerToken, workspace);
+    const projectId = await this.createProjectIn(ownerToken, workspaceId, project);
+    const taskId = await this.createTask(ownerToken, projectId, task);
+    const memberEmail = uniqueEmail(member.split(" ")[0]!.toLowerCase());
+    const memberToken = await this.join(ownerToken, workspaceId, memberEmail, member, role);
+    return { ownerToken, workspaceId, projectId, taskId, memberEmail, memberToken };
+  }
+
   async createTask(token: string, projectId: string, title: string, done = false): Promise<string> {
     const r = await this.call("POST", `/projects/${projectId}/tasks`, { token, body: { title } });
     expect(r.status, `create task: ${JSON.stringify(r.json)}`).toBe(201);
@@ -162,7 +181,8 @@ export class Monitor {
     page.on("pageerror", (error) => this.consoleErrors.push(`uncaught: ${error.message}`));
     page.on("response", async (response) => {
       const url = new URL(response.url());
-      if (!/^\/(auth|projects)(\/|$)/.test(url.pathname)) return;
+      // Every API's paths (the app's own never start so: see App.tsx).
+      if (!/^\/(auth|projects|workspaces|invitations|events|notifications|search|me)(\/|$)/.test(url.pathname)) return;
       this.requests.push({ method: response.request().method(), path: url.pathname, status: response.status() });
       if ((url.pathname === "/auth/login" || url.pathname === "/auth/refresh") && response.ok()) {
         try {
@@ -217,7 +237,7 @@ export interface Account {
   displayName: string;
 }
 
-interface Person {
+export interface Person {
   context: BrowserContext;
   page: Page;
 }
@@ -307,6 +327,12 @@ export async function shot(page: Page, name: string, options: { fullPage?: boole
 }
 
 export const heading = (page: Page, name: string | RegExp) => page.getByRole("heading", { level: 1, name });
+
+/** Opens the header's workspace switcher; its list of the person's workspaces. */
+export async function openSwitcher(page: Page): Promise<Locator> {
+  await page.getByRole("button", { name: /^Workspace:/ }).click();
+  return page.getByRole("list", { name: "Your workspaces" });
+}
 export const dialog = (page: Page) => page.locator('[role="dialog"], [role="alertdialog"]');
 export const cards = (page: Page) => page.locator(".project-card .project-card-title");
 

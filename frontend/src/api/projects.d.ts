@@ -24,9 +24,10 @@ export type paths = {
          *
          *     Control events: `ready` (the stream is live; `{"resumed": true}` when what was missed since
          *     `Last-Event-ID` was replayed), `reset` (what was missed cannot be replayed: refetch
-         *     everything shown), `end` (the session ended; the stream closes). A comment line every
-         *     15 s keeps idle proxies from closing the stream. The stream also ends when the access
-         *     token does: reconnect with a fresh one and `Last-Event-ID`.
+         *     everything shown), `end` (the stream closes: `{"reason": "session_ended"}`, the session was
+         *     revoked; `"session_unconfirmed"`, it could not be checked for 30 s; `"token_expired"`, the
+         *     access token that opened it expired: reconnect with a fresh one and `Last-Event-ID`). A
+         *     comment line every 15 s keeps idle proxies from closing the stream.
          */
         get: operations["event_stream"];
         put?: never;

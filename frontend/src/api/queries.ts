@@ -39,7 +39,9 @@ export const queryKeys = {
   me: ["me"] as const,
   /** Every project list; one workspace's with its id. */
   projectList: (workspaceId?: string) => (workspaceId ? (["projects", "list", workspaceId] as const) : (["projects", "list"] as const)),
-  project: (projectId: string) => ["projects", "detail", projectId] as const,
+  /** A project's detail (and, as a prefix, everything under it); without an id, every project's. */
+  project: (projectId?: string) =>
+    projectId === undefined ? (["projects", "detail"] as const) : (["projects", "detail", projectId] as const),
   /** The list's tasks under some filters; without them, every filtered list of the project. */
   tasks: (projectId: string, filters?: TaskFilters) =>
     filters ? (["projects", "detail", projectId, "tasks", filters] as const) : (["projects", "detail", projectId, "tasks"] as const),
@@ -57,7 +59,11 @@ export const queryKeys = {
   comments: (projectId: string, taskId: string) => ["projects", "detail", projectId, "comments", taskId] as const,
   activity: (projectId: string, taskId?: string) =>
     taskId ? (["projects", "detail", projectId, "activity", taskId] as const) : (["projects", "detail", projectId, "activity"] as const),
-  task: (projectId: string, taskId: string) => ["projects", "detail", projectId, "task", taskId] as const,
+  /** A task's detail; without its id, every task detail of the project. */
+  task: (projectId: string, taskId?: string) =>
+    taskId === undefined
+      ? (["projects", "detail", projectId, "task"] as const)
+      : (["projects", "detail", projectId, "task", taskId] as const),
   workspaces: ["workspaces", "list"] as const,
   /** With what deleting the account would do to each (GET /workspaces?role=owner). */
   ownedWorkspaces: ["workspaces", "owned"] as const,
@@ -70,17 +76,36 @@ export const queryKeys = {
   invitation: (token: string) => ["invitation", token] as const,
   /** A workspace's trash; every workspace's without an id. */
   trash: (workspaceId?: string) => (workspaceId ? (["trash", workspaceId] as const) : (["trash"] as const)),
-  /** Search results: a few for the header's dropdown, pages for the results page. */
-  search: (q: string, paged: boolean) => ["search", paged ? "pages" : "top", q] as const,
-  myTasks: (today: string) => ["my-tasks", today] as const,
+  /** Search results: a few for the header's dropdown, pages for the results page; without a query, all. */
+  search: (q?: string, paged = false) => (q === undefined ? (["search"] as const) : (["search", paged ? "pages" : "top", q] as const)),
+  /** My tasks as of a day; without it, every day's. */
+  myTasks: (today?: string) => (today === undefined ? (["my-tasks"] as const) : (["my-tasks", today] as const)),
+  /** The person's notifications (every query of the notification centre lives under it). */
+  notifications: ["notifications"] as const,
 };
+
+/** The workspace or project a query is of, when its key says (the reverse of `queryKeys`). */
+export function scopeOfKey(key: QueryKey): { workspaceId?: string; projectId?: string } {
+  const [root, kind, id] = key;
+  const text = (value: unknown) => (typeof value === "string" ? value : undefined);
+  if (root === "workspaces" && kind === "detail") return { workspaceId: text(id) };
+  if (root === "trash") return { workspaceId: text(kind) };
+  if (root === "projects" && kind === "list") return { workspaceId: text(id) };
+  if (root === "projects" && kind === "detail") return { projectId: text(id) };
+  return {};
+}
+
+/** A board query's project (`queryKeys.boardTasks`); null for any other query. */
+export function boardProjectOf(key: QueryKey): string | null {
+  return key[0] === "projects" && key[1] === "detail" && key[3] === "board" && typeof key[2] === "string" ? key[2] : null;
+}
 
 /** After a delete or a restore: the trash, search results and My tasks may all have moved. */
 function invalidateFindings(qc: QueryClient) {
   return Promise.all([
-    qc.invalidateQueries({ queryKey: ["trash"] }),
-    qc.invalidateQueries({ queryKey: ["search"] }),
-    qc.invalidateQueries({ queryKey: ["my-tasks"] }),
+    qc.invalidateQueries({ queryKey: queryKeys.trash() }),
+    qc.invalidateQueries({ queryKey: queryKeys.search() }),
+    qc.invalidateQueries({ queryKey: queryKeys.myTasks() }),
   ]);
 }
 
@@ -324,7 +349,7 @@ function updateCachedTasks(qc: QueryClient, projectId: string, fn: (task: Task) 
   qc.setQueriesData<TaskPages>({ queryKey: queryKeys.tasks(projectId) }, (old) => mapPages<Task, TaskPage>(old, fn));
   qc.setQueryData<Task[]>(queryKeys.addedTasks(projectId), each);
   qc.setQueriesData<Task[]>({ queryKey: queryKeys.boardTasks(projectId) }, each);
-  for (const [key, task] of qc.getQueriesData<Task>({ queryKey: ["projects", "detail", projectId, "task"] })) {
+  for (const [key, task] of qc.getQueriesData<Task>({ queryKey: queryKeys.task(projectId) })) {
     if (task) qc.setQueryData<Task>(key, fn(task) ?? undefined);
   }
 }
@@ -342,7 +367,7 @@ export function cachedProjectTasks(qc: QueryClient, projectId: string): Task[] {
   const added = qc.getQueryData<Task[]>(queryKeys.addedTasks(projectId)) ?? [];
   const board = qc.getQueriesData<Task[]>({ queryKey: queryKeys.boardTasks(projectId) }).flatMap(([, data]) => data ?? []);
   const details = qc
-    .getQueriesData<Task>({ queryKey: ["projects", "detail", projectId, "task"] })
+    .getQueriesData<Task>({ queryKey: queryKeys.task(projectId) })
     .flatMap(([, task]) => (task ? [task] : []));
   return [...added, ...loaded, ...board, ...details];
 }

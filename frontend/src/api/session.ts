@@ -200,9 +200,7 @@ export async function currentAccessToken(): Promise<string | null> {
   if (accessToken !== null) return accessToken;
   // Signed out already (or never signed in here): nothing to refresh, nothing to end.
   if (!mayHaveSession()) return null;
-  const token = await refreshAccessToken();
-  if (token === null) endSession("expired");
-  return token;
+  return refreshOrEnd();
 }
 
 /**
@@ -213,6 +211,11 @@ export async function currentAccessToken(): Promise<string | null> {
  */
 export async function accessTokenAfter401(used: string): Promise<string | null> {
   if (accessToken !== used) return accessToken;
+  return refreshOrEnd();
+}
+
+/** A refreshed access token; none, the session is over and the app is told. */
+async function refreshOrEnd(): Promise<string | null> {
   const token = await refreshAccessToken();
   if (token === null) endSession("expired");
   return token;

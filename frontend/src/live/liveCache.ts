@@ -17,7 +17,7 @@
 import type { InfiniteData, Query, QueryClient, QueryKey } from "@tanstack/react-query";
 import { api, type Project, type ProjectPage, type User, type Workspace } from "../api/client";
 import { currentWorkspaceId, setCurrentWorkspace } from "../api/currentWorkspace";
-import { cachedProjectTasks, deletedHere, queryKeys } from "../api/queries";
+import { boardProjectOf, cachedProjectTasks, deletedHere, queryKeys, scopeOfKey } from "../api/queries";
 import { accessEndedFor, clearAccessEnded, markAccessEnded, type AccessEnded } from "./access";
 import { isBoardHeld, onBoardReleased } from "./holds";
 import type { Notice } from "./notices";
@@ -47,9 +47,9 @@ export interface Facts {
   projectsIn(workspaceId: string): string[];
 }
 
-const SEARCH: Target = { queryKey: ["search"] };
-const MY_TASKS: Target = { queryKey: ["my-tasks"] };
-const NOTIFICATIONS: Target = { queryKey: ["notifications"] };
+const SEARCH: Target = { queryKey: queryKeys.search() };
+const MY_TASKS: Target = { queryKey: queryKeys.myTasks() };
+const NOTIFICATIONS: Target = { queryKey: queryKeys.notifications };
 const WORKSPACE_LIST: Target = { queryKey: queryKeys.workspaces };
 const OWNED_WORKSPACES: Target = { queryKey: queryKeys.ownedWorkspaces };
 
@@ -171,7 +171,7 @@ export function effectsOf(notice: Notice, facts: Facts): Effects {
           ...facts.projectsIn(w).flatMap((p) => [
             { queryKey: queryKeys.tasks(p) },
             { queryKey: queryKeys.boardTasks(p) },
-            { queryKey: ["projects", "detail", p, "task"] },
+            { queryKey: queryKeys.task(p) },
           ]),
           MY_TASKS,
         ],
@@ -182,26 +182,10 @@ export function effectsOf(notice: Notice, facts: Facts): Effects {
   }
 }
 
-/** The workspace or project a query is of, when its key says. */
-function scopeOf(key: QueryKey): { workspaceId?: string; projectId?: string } {
-  const [root, kind, id] = key;
-  const text = (value: unknown) => (typeof value === "string" ? value : undefined);
-  if (root === "workspaces" && kind === "detail") return { workspaceId: text(id) };
-  if (root === "trash") return { workspaceId: text(kind) };
-  if (root === "projects" && kind === "list") return { workspaceId: text(id) };
-  if (root === "projects" && kind === "detail") return { projectId: text(id) };
-  return {};
-}
-
 /** Whether a query shows something of the workspace (or of one of these projects of it). */
 function ofWorkspace(key: QueryKey, workspaceId: string, projectIds: ReadonlySet<string>): boolean {
-  const scope = scopeOf(key);
+  const scope = scopeOfKey(key);
   return scope.workspaceId === workspaceId || (scope.projectId !== undefined && projectIds.has(scope.projectId));
-}
-
-/** A board query (`queryKeys.boardTasks`): its project's id. */
-function boardOf(key: QueryKey): string | null {
-  return key[0] === "projects" && key[1] === "detail" && key[3] === "board" && typeof key[2] === "string" ? key[2] : null;
 }
 
 type Item = { at: number } & ({ notice: Notice } | { everything: true } | { queryKey: QueryKey });
@@ -324,8 +308,8 @@ export class LiveCache {
       for (const [hash, at] of chosen) {
         const query = cache.get(hash);
         // Of a workspace the person no longer sees: it would only answer 404.
-        if (!query || this.fresh(query, at) || accessEndedFor(scopeOf(query.queryKey))) continue;
-        const board = boardOf(query.queryKey);
+        if (!query || this.fresh(query, at) || accessEndedFor(scopeOfKey(query.queryKey))) continue;
+        const board = boardProjectOf(query.queryKey);
         if (board !== null && isBoardHeld(board)) {
           const earlier = this.held.get(hash);
           this.held.set(hash, { queryKey: query.queryKey, projectId: board, at: Math.max(at, earlier?.at ?? 0) });
@@ -386,7 +370,7 @@ export class LiveCache {
 
   private projectsIn(workspaceId: string): Set<string> {
     const ids = new Set<string>();
-    for (const [key, data] of this.qc.getQueriesData<Project>({ queryKey: ["projects", "detail"] })) {
+    for (const [key, data] of this.qc.getQueriesData<Project>({ queryKey: queryKeys.project() })) {
       if (key.length === 3 && data?.workspace_id === workspaceId) ids.add(key[2] as string);
     }
     type Pages = InfiniteData<ProjectPage, string | null>;

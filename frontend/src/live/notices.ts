@@ -30,7 +30,7 @@ export interface Notice {
 export type Control =
   | { kind: "ready"; resumed: boolean }
   | { kind: "reset"; reason: string }
-  | { kind: "end"; reason: "session_ended" | "token_expired" | string };
+  | { kind: "end"; reason: "session_ended" | "session_unconfirmed" | "token_expired" | string };
 
 export const CONTROL_KINDS = ["ready", "reset", "end"] as const;
 

@@ -61,6 +61,14 @@ function setUp(overrides: Partial<LiveStreamOptions> = {}) {
   };
 }
 
+/** `setUp`, started, with its first connection open (no events yet). */
+async function connected(overrides: Partial<LiveStreamOptions> = {}) {
+  const t = setUp(overrides);
+  t.stream.start();
+  await t.settle();
+  return t;
+}
+
 beforeEach(() => {
   vi.useFakeTimers();
 });
@@ -88,9 +96,7 @@ describe("parseRetryAfter", () => {
 
 describe("LiveStream", () => {
   it("connects with the session's token and no Last-Event-ID, and passes notices on", async () => {
-    const t = setUp();
-    t.stream.start();
-    await t.settle();
+    const t = await connected();
     expect(t.opened).toHaveLength(1);
     expect(t.last().request).toEqual({ url: "/events/stream", token: "t1", lastEventId: null });
     await t.ready(false, "5-0");
@@ -103,9 +109,7 @@ describe("LiveStream", () => {
   });
 
   it("after a dropped stream, waits the server's retry, then resumes from the last id", async () => {
-    const t = setUp();
-    t.stream.start();
-    await t.settle();
+    const t = await connected();
     await t.ready(false, "5-0");
     t.last().events.onEvent("task", "{}", "7-0");
     t.last().events.onFailure({ kind: "network" });
@@ -121,9 +125,7 @@ describe("LiveStream", () => {
   });
 
   it("backs off while connections keep failing, and starts again from 2 s once one is live", async () => {
-    const t = setUp();
-    t.stream.start();
-    await t.settle();
+    const t = await connected();
     const waits: number[] = [];
     for (let i = 0; i < 6; i += 1) {
       const before = t.opened.length;
@@ -143,9 +145,7 @@ describe("LiveStream", () => {
   });
 
   it("on 429 waits at least the Retry-After it was given", async () => {
-    const t = setUp({ random: () => 0 });
-    t.stream.start();
-    await t.settle();
+    const t = await connected({ random: () => 0 });
     t.last().events.onFailure({ kind: "refused", status: 429, retryAfterMs: 30_000 });
     await vi.advanceTimersByTimeAsync(29_999);
     expect(t.opened).toHaveLength(1);
@@ -159,18 +159,14 @@ describe("LiveStream", () => {
   });
 
   it("on 503 without Retry-After backs off like a network failure", async () => {
-    const t = setUp();
-    t.stream.start();
-    await t.settle();
+    const t = await connected();
     t.last().events.onFailure({ kind: "refused", status: 503, retryAfterMs: null });
     await vi.advanceTimersByTimeAsync(2000);
     expect(t.opened).toHaveLength(2);
   });
 
   it("on 401 refreshes the token once and reconnects at once; refused again, the session is over", async () => {
-    const t = setUp();
-    t.stream.start();
-    await t.settle();
+    const t = await connected();
     await t.ready(false, "3-0");
     t.last().events.onFailure({ kind: "refused", status: 401, retryAfterMs: null });
     await t.settle();
@@ -186,9 +182,7 @@ describe("LiveStream", () => {
   });
 
   it("stops when the refresh finds no session (the app was told)", async () => {
-    const t = setUp({ renewToken: vi.fn(async () => null) });
-    t.stream.start();
-    await t.settle();
+    const t = await connected({ renewToken: vi.fn(async () => null) });
     t.last().events.onFailure({ kind: "refused", status: 401, retryAfterMs: null });
     await t.settle();
     expect(t.stream.status).toBe("stopped");
@@ -196,9 +190,7 @@ describe("LiveStream", () => {
   });
 
   it("end (token expired): a fresh token, then at once with the last id", async () => {
-    const t = setUp();
-    t.stream.start();
-    await t.settle();
+    const t = await connected();
     await t.ready(false, "9-0");
     t.last().events.onEvent("end", '{"reason":"token_expired"}', null);
     expect(t.opened[0]!.closed).toBe(true);
@@ -209,9 +201,7 @@ describe("LiveStream", () => {
   });
 
   it("end (session ended): tries again shortly, and the 401 then decides", async () => {
-    const t = setUp();
-    t.stream.start();
-    await t.settle();
+    const t = await connected();
     await t.ready(false, "9-0");
     t.last().events.onEvent("end", '{"reason":"session_ended"}', null);
     await vi.advanceTimersByTimeAsync(2000);
@@ -220,15 +210,11 @@ describe("LiveStream", () => {
   });
 
   it("reset refetches everything; so does a fresh start after a loss with no id to resume from", async () => {
-    const t = setUp();
-    t.stream.start();
-    await t.settle();
+    const t = await connected();
     t.last().events.onEvent("reset", '{"reason":"gap"}', "4-0");
     expect(t.options.onReset).toHaveBeenCalledTimes(1);
 
-    const u = setUp();
-    u.stream.start();
-    await u.settle();
+    const u = await connected();
     u.last().events.onFailure({ kind: "network" }); // before any event: no id
     await vi.advanceTimersByTimeAsync(2000);
     expect(u.last().request.lastEventId).toBeNull();
@@ -237,9 +223,7 @@ describe("LiveStream", () => {
   });
 
   it("offline: drops the stream and tries nothing until online, then at once", async () => {
-    const t = setUp();
-    t.stream.start();
-    await t.settle();
+    const t = await connected();
     await t.ready(false, "2-0");
     t.setOnline(false);
     t.stream.goOffline();
@@ -255,9 +239,7 @@ describe("LiveStream", () => {
   });
 
   it("a backoff wait ends when the tab is shown again", async () => {
-    const t = setUp();
-    t.stream.start();
-    await t.settle();
+    const t = await connected();
     for (let i = 0; i < 3; i += 1) {
       t.last().events.onFailure({ kind: "network" });
       await vi.advanceTimersByTimeAsync(20_000);
@@ -269,9 +251,7 @@ describe("LiveStream", () => {
   });
 
   it("a stream silent for three heartbeats is taken for dead", async () => {
-    const t = setUp();
-    t.stream.start();
-    await t.settle();
+    const t = await connected();
     await t.ready();
     await vi.advanceTimersByTimeAsync(STALL_MS - 1000);
     t.last().events.onActivity(); // a heartbeat
@@ -284,9 +264,7 @@ describe("LiveStream", () => {
   });
 
   it("a connect that gets no answer in time is given up and tried again", async () => {
-    const t = setUp({ connectTimeoutMs: () => 3000 });
-    t.stream.start();
-    await t.settle();
+    const t = await connected({ connectTimeoutMs: () => 3000 });
     await vi.advanceTimersByTimeAsync(3000);
     expect(t.opened[0]!.closed).toBe(true);
     await vi.advanceTimersByTimeAsync(2000);
@@ -294,9 +272,7 @@ describe("LiveStream", () => {
   });
 
   it("waits long after a refusal that asking again soon will not change", async () => {
-    const t = setUp();
-    t.stream.start();
-    await t.settle();
+    const t = await connected();
     t.last().events.onFailure({ kind: "refused", status: 404, retryAfterMs: null });
     await vi.advanceTimersByTimeAsync(REFUSED_DELAY_MS - 1);
     expect(t.opened).toHaveLength(1);
@@ -305,9 +281,7 @@ describe("LiveStream", () => {
   });
 
   it("stop closes the stream for good; what the old connection says later is ignored", async () => {
-    const t = setUp();
-    t.stream.start();
-    await t.settle();
+    const t = await connected();
     const first = t.last();
     t.stream.stop();
     expect(first.closed).toBe(true);

@@ -7,7 +7,8 @@
  *   missed, or says `reset` when it cannot (then everything shown is refetched).
  * - A 401 refreshes the token once, as the API client does (sharing the refresh with every
  *   other request); a 401 again ends the session, and the app signs out.
- * - `end` (the token expired, or the session check failed) reconnects with a fresh token.
+ * - `end`: `token_expired` reconnects at once with a fresh token; `session_ended` or
+ *   `session_unconfirmed` tries again after a back-off, where a 401 says whether it ended.
  * - 429 and 503 wait at least their Retry-After; network failures, a stream the server
  *   closed, or one that went silent for three heartbeats back off (2 s, doubling, up to
  *   30 s, with jitter, so many tabs do not come back at once); other refusals wait long.
@@ -234,7 +235,7 @@ export class LiveStream {
         this.drop();
         this.missed = true;
         if (control.reason === "token_expired") {
-          void this.reconnectWithFreshToken(this.attempt, used);
+          void this.reconnectWithFreshToken(this.attempt, used, false);
         } else {
           // The session check failed: a 401 on the next connect says whether it really ended.
           this.retryLater(backoffDelay(this.failures++, this.options.random), true);
@@ -243,16 +244,22 @@ export class LiveStream {
     }
   }
 
-  private async reconnectWithFreshToken(attempt: number, used: string): Promise<void> {
+  /**
+   * Connects at once with a token renewed from `used`. `refused`: a 401 refused `used`, so a
+   * 401 of the renewed one ends the session.
+   */
+  private async reconnectWithFreshToken(attempt: number, used: string, refused: boolean): Promise<void> {
     this.state = "connecting";
     let token: string | null;
     try {
       token = await this.options.renewToken(used);
     } catch {
+      // The refresh itself got no answer.
       return this.fail(attempt, { kind: "network" }, null);
     }
     if (attempt !== this.attempt) return;
-    if (token === null) return this.stop();
+    if (token === null) return this.stop(); // no session: the app was told
+    if (refused) this.renewed = token;
     return this.connect(token);
   }
 
@@ -260,23 +267,12 @@ export class LiveStream {
     if (attempt !== this.attempt || this.state === "stopped") return;
     this.drop();
     this.missed = true;
-    const after = this.attempt;
     if (failure.kind === "refused" && failure.status === 401 && used !== null) {
       if (this.renewed === used) {
         this.options.sessionExpired();
         return this.stop();
       }
-      this.state = "connecting";
-      let token: string | null;
-      try {
-        token = await this.options.renewToken(used);
-      } catch {
-        return this.retryLater(backoffDelay(this.failures++, this.options.random), true);
-      }
-      if (after !== this.attempt) return;
-      if (token === null) return this.stop();
-      this.renewed = token;
-      return this.connect(token);
+      return this.reconnectWithFreshToken(this.attempt, used, true);
     }
     if (failure.kind === "refused" && (failure.status === 429 || failure.status === 503)) {
       const backoff = backoffDelay(this.failures++, this.options.random);

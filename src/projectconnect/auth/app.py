@@ -22,7 +22,7 @@ from projectconnect.infra.db import Database
 from projectconnect.infra.health import Check, service_checks
 from projectconnect.infra.http import compose_app
 from projectconnect.infra.logs import configure_logging
-from projectconnect.infra.mailer import Mailer, MailSettings, transport_from
+from projectconnect.infra.mailer import Mailer, MailSettings, mailer_from
 from projectconnect.infra.migrations import MigrationTree
 from projectconnect.infra.outbox import EventPublisher, Outbox, OutboxRelay
 from projectconnect.infra.rabbitmq import RabbitConsumer, RabbitPublisher, Topology
@@ -137,16 +137,9 @@ class AuthRuntime:
     def relay(self, publisher: EventPublisher) -> OutboxRelay:
         return OutboxRelay(self.db, self.outbox, publisher)
 
-    def mail_relay(self, publisher: EventPublisher, *, max_backoff: float = 2.0) -> OutboxRelay:
-        """Hands the mail outbox to the bus; each row is deleted once the bus has it."""
-        return mail_relay(self.db, self.mail_outbox, publisher, max_backoff=max_backoff)
-
     def mailer(self) -> Mailer | None:
         """The mailer MAIL_* configure; None when they name no SMTP server nor directory."""
-        transport = transport_from(self.mail_settings)
-        if transport is None:
-            return None
-        return Mailer(transport, sender=self.mail_settings.from_address)
+        return mailer_from(self.mail_settings)
 
     def rabbit_publisher(self) -> RabbitPublisher:
         if self.settings.amqp_url is None:
@@ -168,14 +161,15 @@ class AuthRuntime:
             self._run("outbox-relay", self.relay(self._bus))
             if self._mail_bus is not None:
                 # In-process, the mail server's outages are waited out here: up to 10 s apart.
-                self._run("mail-relay", self.mail_relay(self._mail_bus, max_backoff=10.0))
+                relay = mail_relay(self.db, self.mail_outbox, self._mail_bus, max_backoff=10.0)
+                self._run("mail-relay", relay)
             return
         if self.settings.amqp_url is None:
             return
         if self.settings.run_relay:
             self._publishers += [self.rabbit_publisher(), self.rabbit_publisher()]
             self._run("outbox-relay", self.relay(self._publishers[0]))
-            self._run("mail-relay", self.mail_relay(self._publishers[1]))
+            self._run("mail-relay", mail_relay(self.db, self.mail_outbox, self._publishers[1]))
         mailer = self.mailer() if self.settings.run_mailer else None
         if mailer is not None:
             topology = Topology(namespace=self.settings.events_namespace)

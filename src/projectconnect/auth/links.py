@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import hmac
-import secrets
 import time
 import uuid
 from dataclasses import dataclass
@@ -20,15 +18,22 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from projectconnect.auth.accounts import (
+    email_taken,
+    hash_token,
+    new_password_hash,
+    new_token,
+    profile,
+)
 from projectconnect.auth.mails import AccountMails
 from projectconnect.auth.models import AccountToken, User
-from projectconnect.auth.passwords import PasswordHasher, password_policy_errors
+from projectconnect.auth.passwords import PasswordHasher
 from projectconnect.auth.repository import AccountTokenRepository, SessionRepository, UserRepository
 from projectconnect.infra.db import Database, utcnow
-from projectconnect.infra.events import UserProfile, user_updated
+from projectconnect.infra.events import user_updated
 from projectconnect.infra.mail import MailMessage, mail_requested
 from projectconnect.infra.outbox import Outbox
-from projectconnect.infra.problems import Conflict, FieldError, InvalidInput
+from projectconnect.infra.problems import FieldError, InvalidInput
 from projectconnect.infra.sessions import SessionCache
 from projectconnect.infra.throttle import Rule, Throttle
 
@@ -45,10 +50,6 @@ class LinkPolicy:
     forgot_seconds: float
     links_per_email: Rule
     links_per_ip: Rule
-
-
-def hash_link_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _usable(
@@ -73,13 +74,6 @@ def token_invalid() -> InvalidInput:
                 message="This link is no longer valid; ask for a new one.",
             )
         ],
-    )
-
-
-def email_taken() -> Conflict:
-    return Conflict(
-        "An account with this email already exists.",
-        errors=[FieldError(field="email", code="email_taken", message="This email is taken.")],
     )
 
 
@@ -109,10 +103,10 @@ class AccountLinks:
     def _token(
         self, user_id: uuid.UUID, purpose: str, email: str, ttl: dt.timedelta
     ) -> tuple[str, AccountToken]:
-        token = secrets.token_urlsafe(32)
+        token, token_hash = new_token()
         now = utcnow()
         row = AccountToken(
-            token_hash=hash_link_token(token),
+            token_hash=token_hash,
             user_id=user_id,
             purpose=purpose,
             email=email,
@@ -120,6 +114,16 @@ class AccountLinks:
             expires_at=now + ttl,
         )
         return token, row
+
+    async def _new_link(
+        self, session: AsyncSession, user_id: uuid.UUID, purpose: str, email: str
+    ) -> str:
+        """A new link of this purpose, ending the user's older ones; its token."""
+        token, row = self._token(user_id, purpose, email, self.policy.verification_ttl)
+        tokens = AccountTokenRepository(session)
+        await tokens.spend_all(user_id, purpose, row.created_at)
+        tokens.add(row)
+        return token
 
     async def _mail(self, session: AsyncSession, message: MailMessage) -> None:
         await self.mail_outbox.add(session, mail_requested(message, source="auth"))
@@ -129,17 +133,11 @@ class AccountLinks:
 
         The user row must be flushed already (the token refers to it).
         """
-        ttl = self.policy.verification_ttl
-        token, row = self._token(user.id, VERIFY_EMAIL, user.email, ttl)
-        tokens = AccountTokenRepository(session)
-        await tokens.spend_all(user.id, VERIFY_EMAIL, row.created_at)
-        tokens.add(row)
-        message = self.mails.verification(user.email, user.display_name, token, ttl)
+        token = await self._new_link(session, user.id, VERIFY_EMAIL, user.email)
+        message = self.mails.verification(
+            user.email, user.display_name, token, self.policy.verification_ttl
+        )
         await self._mail(session, message)
-
-    def committed(self) -> None:
-        """Call after a commit that wrote mail: the relay in this process wakes at once."""
-        self.mail_outbox.notify_committed()
 
     # --- use cases ---
 
@@ -151,7 +149,6 @@ class AccountLinks:
             await self._limit(user.email_key, client_ip)
             await self.add_verification(session, user)
             await session.commit()
-        self.committed()
 
     async def _limit(self, email_key: str, client_ip: str) -> None:
         await self.throttle.acquire_all(
@@ -168,41 +165,29 @@ class AccountLinks:
         await self._limit(address.lower(), client_ip)
         answer_at = time.monotonic() + self.policy.forgot_seconds
         ttl = self.policy.reset_ttl
-        mailed = False
         async with self.db.session() as session:
             user = await UserRepository(session).get_by_email(address)
-            token, row = self._token(
-                user.id if user else uuid.uuid4(), PASSWORD_RESET, address, ttl
-            )
+            email = user.email if user else address
+            token, row = self._token(user.id if user else uuid.uuid4(), PASSWORD_RESET, email, ttl)
             message = self.mails.password_reset(
-                user.email if user else address, user.display_name if user else None, token, ttl
+                email, user.display_name if user else None, token, ttl
             )
             if user is not None:
-                row.email = user.email
                 AccountTokenRepository(session).add(row)
                 await self._mail(session, message)
                 await session.commit()
-                mailed = True
-        if mailed:
-            self.committed()
         await asyncio.sleep(max(0.0, answer_at - time.monotonic()))
 
-    async def reset_password(self, token: str, new_password: str) -> list[uuid.UUID]:
-        """Set a new password with a reset link; every session ends. The sessions revoked."""
-        token_hash = hash_link_token(token)
+    async def reset_password(self, token: str, new_password: str) -> None:
+        """Set a new password with a reset link; every session of the account ends."""
+        token_hash = hash_token(token)
         async with self.db.session() as session:
             row = await AccountTokenRepository(session).get(token_hash)
             user = await UserRepository(session).get(row.user_id) if row is not None else None
         if not _usable(row, token_hash, {PASSWORD_RESET}, utcnow()) or user is None:
             raise token_invalid()
         assert row is not None
-        errors = password_policy_errors(
-            new_password, user.email, user.display_name, field="new_password"
-        )
-        if errors:
-            raise InvalidInput("The new password does not meet the policy.", errors=errors)
-        # Hashed with no database connection held (a hashing queue).
-        password_hash = await self.hasher.hash(new_password)
+        password_hash = await new_password_hash(self.hasher, user, new_password)
         now = utcnow()
         async with self.db.session() as session:
             tokens = AccountTokenRepository(session)
@@ -218,13 +203,11 @@ class AccountLinks:
             revoked = await SessionRepository(session).revoke_all_for_user(user.id, now)
             await session.commit()
         await self.session_cache.revoke(revoked)
-        return revoked
 
     async def verify_email(self, token: str) -> None:
         """Follow a verification link: the address is verified, or the change made."""
-        token_hash = hash_link_token(token)
+        token_hash = hash_token(token)
         now = utcnow()
-        changed = False
         async with self.db.session() as session:
             tokens = AccountTokenRepository(session)
             users = UserRepository(session)
@@ -244,14 +227,10 @@ class AccountLinks:
                     user.email_verified_at = now
             else:
                 await self._change_email(session, user, row.email, now)
-                changed = True
             try:
                 await session.commit()
             except IntegrityError as exc:  # the address was taken as this ran
                 raise email_taken() from exc
-        if changed:
-            self.outbox.notify_committed()
-            self.committed()
 
     async def _change_email(
         self, session: AsyncSession, user: User, address: str, now: dt.datetime
@@ -268,19 +247,12 @@ class AccountLinks:
             raise token_invalid()
         await AccountTokenRepository(session).spend_all(user.id, CHANGE_EMAIL, now)
         # The other services' copies follow, ordered by the profile version.
-        profile = UserProfile(
-            user_id=changed.id,
-            email=changed.email,
-            display_name=changed.display_name,
-            profile_version=changed.profile_version,
-        )
-        await self.outbox.add(session, user_updated(profile))
+        await self.outbox.add(session, user_updated(profile(changed)))
         await self._mail(session, self.mails.email_changed(old_email, address, display_name))
 
     async def request_email_change(self, user_id: uuid.UUID, address: str, client_ip: str) -> User:
         """Hold `address` as pending and mail it a confirmation link; nothing changes yet."""
         await self._limit(address.lower(), client_ip)
-        ttl = self.policy.verification_ttl
         async with self.db.session() as session:
             users = UserRepository(session)
             if await users.get_by_email(address) is not None:
@@ -289,13 +261,11 @@ class AccountLinks:
             if user is None:
                 raise token_invalid()
             user.pending_email = address
-            token, row = self._token(user.id, CHANGE_EMAIL, address, ttl)
-            tokens = AccountTokenRepository(session)
             # An earlier request's link no longer works: only the latest address is pending.
-            await tokens.spend_all(user.id, CHANGE_EMAIL, row.created_at)
-            tokens.add(row)
-            message = self.mails.email_change(address, user.email, user.display_name, token, ttl)
+            token = await self._new_link(session, user.id, CHANGE_EMAIL, address)
+            message = self.mails.email_change(
+                address, user.email, user.display_name, token, self.policy.verification_ttl
+            )
             await self._mail(session, message)
             await session.commit()
-        self.committed()
         return user

@@ -7,6 +7,7 @@ Rendered here, in the request's transaction, from the templates shipped in
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 from projectconnect.infra.mail import MailMessage, MailTemplates
 
@@ -14,14 +15,21 @@ VERIFY_EMAIL_PAGE = "/verify-email"
 RESET_PASSWORD_PAGE = "/reset-password"  # noqa: S105 - a page's path
 
 
+class _LinkMail(NamedTuple):
+    template: str
+    category: str
+    page: str
+
+
+_VERIFICATION = _LinkMail("verify_email", "email_verification", VERIFY_EMAIL_PAGE)
+_RESET = _LinkMail("password_reset", "password_reset", RESET_PASSWORD_PAGE)
+_CHANGE = _LinkMail("email_change", "email_change", VERIFY_EMAIL_PAGE)
+
+
 class AccountMails:
     def __init__(self, public_url: str, templates: MailTemplates | None = None) -> None:
         self.public_url = public_url.rstrip("/")
         self.templates = templates or MailTemplates("projectconnect.auth")
-
-    def _link(self, page: str, token: str) -> str:
-        # token_urlsafe's alphabet needs no escaping in a query.
-        return f"{self.public_url}{page}?token={token}"
 
     def _message(self, template: str, to: str, category: str, **context: object) -> MailMessage:
         rendered = self.templates.render(template, email=to, **context)
@@ -33,29 +41,30 @@ class AccountMails:
             category=category,
         )
 
+    def _link_message(
+        self, kind: _LinkMail, to: str, token: str, valid: dt.timedelta, **context: object
+    ) -> MailMessage:
+        """A message with a one-time link to `kind.page`, and how long the link works."""
+        return self._message(
+            kind.template,
+            to,
+            kind.category,
+            # token_urlsafe's alphabet needs no escaping in a query.
+            link=f"{self.public_url}{kind.page}?token={token}",
+            valid_hours=round(valid.total_seconds() / 3600),
+            valid_minutes=round(valid.total_seconds() / 60),
+            **context,
+        )
+
     def verification(
         self, email: str, display_name: str | None, token: str, valid: dt.timedelta
     ) -> MailMessage:
-        return self._message(
-            "verify_email",
-            email,
-            "email_verification",
-            display_name=display_name,
-            link=self._link(VERIFY_EMAIL_PAGE, token),
-            valid_hours=round(valid.total_seconds() / 3600),
-        )
+        return self._link_message(_VERIFICATION, email, token, valid, display_name=display_name)
 
     def password_reset(
         self, email: str, display_name: str | None, token: str, valid: dt.timedelta
     ) -> MailMessage:
-        return self._message(
-            "password_reset",
-            email,
-            "password_reset",
-            display_name=display_name,
-            link=self._link(RESET_PASSWORD_PAGE, token),
-            valid_minutes=round(valid.total_seconds() / 60),
-        )
+        return self._link_message(_RESET, email, token, valid, display_name=display_name)
 
     def email_change(
         self,
@@ -65,14 +74,8 @@ class AccountMails:
         token: str,
         valid: dt.timedelta,
     ) -> MailMessage:
-        return self._message(
-            "email_change",
-            new_email,
-            "email_change",
-            old_email=old_email,
-            display_name=display_name,
-            link=self._link(VERIFY_EMAIL_PAGE, token),
-            valid_hours=round(valid.total_seconds() / 3600),
+        return self._link_message(
+            _CHANGE, new_email, token, valid, old_email=old_email, display_name=display_name
         )
 
     def email_changed(

@@ -3,34 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 import uuid
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 
+from projectconnect.auth.accounts import (
+    email_taken,
+    hash_token,
+    new_password_hash,
+    new_token,
+    profile,
+)
 from projectconnect.auth.links import AccountLinks
 from projectconnect.auth.models import RefreshToken, Session, User
 from projectconnect.auth.passwords import HashingBusy, PasswordHasher, password_policy_errors
 from projectconnect.auth.repository import SessionRepository, UserRepository
 from projectconnect.infra import metrics
 from projectconnect.infra.db import Database, utcnow
-from projectconnect.infra.events import (
-    UserProfile,
-    user_deleted,
-    user_registered,
-    user_updated,
-)
+from projectconnect.infra.events import user_deleted, user_registered, user_updated
 from projectconnect.infra.outbox import Outbox
-from projectconnect.infra.problems import (
-    Conflict,
-    FieldError,
-    Forbidden,
-    InvalidInput,
-    Unauthorized,
-)
+from projectconnect.infra.problems import FieldError, Forbidden, InvalidInput, Unauthorized
 from projectconnect.infra.sessions import CachedSessionRegistry, SessionCache
 from projectconnect.infra.throttle import Rule, Throttle, TooManyRequests
 from projectconnect.infra.tokens import AccessClaims, InvalidToken, TokenSigner, TokenVerifier
@@ -60,10 +54,6 @@ class IssuedTokens:
     expires_in: int
     refresh_token: str
     session_expires_at: dt.datetime
-
-
-def hash_refresh_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class AuthService:
@@ -118,19 +108,17 @@ class AuthService:
         async with self.db.session() as session:
             users = UserRepository(session)
             if await users.get_by_email(address) is not None:
-                raise _email_taken()
+                raise email_taken()
             users.add(user)
             try:
                 # Committed with the account, so the projects service's directory learns of
                 # it; adding it flushes the user, which may already meet the unique email.
-                await self.outbox.add(session, user_registered(_profile(user)))
+                await self.outbox.add(session, user_registered(profile(user)))
                 await session.flush()  # the verification token refers to the user
                 await self.links.add_verification(session, user)
                 await session.commit()
             except IntegrityError as exc:  # a concurrent registration took it first
-                raise _email_taken() from exc
-        self.outbox.notify_committed()
-        self.links.committed()
+                raise email_taken() from exc
         return user
 
     async def login(self, email: str, password: str, client_ip: str) -> IssuedTokens:
@@ -187,7 +175,7 @@ class AuthService:
         return False
 
     async def refresh(self, refresh_token: str) -> IssuedTokens:
-        token_hash = hash_refresh_token(refresh_token)
+        token_hash = hash_token(refresh_token)
         now = utcnow()
         async with self.db.session() as session:
             sessions = SessionRepository(session)
@@ -250,9 +238,8 @@ class AuthService:
                     raise Unauthorized("The account no longer exists.")
                 return unchanged
             # The new name and its event commit together; the version orders the events.
-            await self.outbox.add(session, user_updated(_profile(user)))
+            await self.outbox.add(session, user_updated(profile(user)))
             await session.commit()
-        self.outbox.notify_committed()
         return user
 
     async def change_password(
@@ -260,13 +247,7 @@ class AuthService:
     ) -> None:
         user = await self.get_user(claims)
         await self._confirm_password(user, current, "current_password", client_ip)
-        errors = password_policy_errors(
-            new, user.email, user.display_name, field="new_password", current=current
-        )
-        if errors:
-            raise InvalidInput("The new password does not meet the policy.", errors=errors)
-        password_hash = await self.hasher.hash(new)
-        # The checks and the hash ran with no database connection held (a hashing queue).
+        password_hash = await new_password_hash(self.hasher, user, new, current=current)
         async with self.db.session() as session:
             stored = await UserRepository(session).get(user.id)
             if stored is None:
@@ -318,7 +299,6 @@ class AuthService:
             # it or the broker is down right now.
             await self.outbox.add(session, user_deleted(user.id))
             await session.commit()
-        self.outbox.notify_committed()
         await self.session_cache.revoke(ended)
 
     async def _confirm_password(
@@ -338,11 +318,8 @@ class AuthService:
     def _new_refresh_token(
         self, session_id: uuid.UUID, now: dt.datetime
     ) -> tuple[str, RefreshToken]:
-        token = secrets.token_urlsafe(32)
-        row = RefreshToken(
-            token_hash=hash_refresh_token(token), session_id=session_id, created_at=now
-        )
-        return token, row
+        token, token_hash = new_token()
+        return token, RefreshToken(token_hash=token_hash, session_id=session_id, created_at=now)
 
     def _tokens(self, user: User, login: Session, refresh: str) -> IssuedTokens:
         return IssuedTokens(
@@ -368,15 +345,6 @@ class DatabaseSessions:
             )
 
 
-def _profile(user: User) -> UserProfile:
-    return UserProfile(
-        user_id=user.id,
-        email=user.email,
-        display_name=user.display_name,
-        profile_version=user.profile_version,
-    )
-
-
 def email_address(email: str) -> tuple[str | None, list[FieldError]]:
     """The address normalised (the domain in lower case), or why it is not one."""
     try:
@@ -386,10 +354,3 @@ def email_address(email: str) -> tuple[str | None, list[FieldError]]:
             field="email", code="email_invalid", message="Enter a valid email address."
         )
         return None, [invalid]
-
-
-def _email_taken() -> Conflict:
-    return Conflict(
-        "An account with this email already exists.",
-        errors=[FieldError(field="email", code="email_taken", message="This email is taken.")],
-    )

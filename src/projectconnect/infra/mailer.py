@@ -162,16 +162,6 @@ class DirectoryTransport:
         logger.info("mail written to %s; links: %s", target, " ".join(links) or "none")
 
 
-def transport_from(settings: MailSettings) -> Transport | None:
-    """SMTP when MAIL_SMTP_URL is set, else files in MAIL_DIR, else None (mail waits)."""
-    if settings.smtp_url is not None:
-        target = SmtpTarget.parse(settings.smtp_url.get_secret_value())
-        return SmtpTransport(target, timeout=settings.smtp_timeout_seconds)
-    if settings.dir is not None:
-        return DirectoryTransport(settings.dir)
-    return None
-
-
 class Mailer:
     """The `mail.requested` handler: compose, deliver, count."""
 
@@ -204,3 +194,17 @@ class Mailer:
         metrics.MAIL_SENT.labels(category=message.category).inc()
         age = (utcnow() - envelope.occurred_at).total_seconds()
         metrics.MAIL_QUEUE_AGE.observe(max(0.0, age))
+
+
+def mailer_from(settings: MailSettings) -> Mailer | None:
+    """Over SMTP when MAIL_SMTP_URL is set, else into files in MAIL_DIR, else None (mail
+    waits); ValueError for an SMTP URL it cannot read."""
+    transport: Transport
+    if settings.smtp_url is not None:
+        target = SmtpTarget.parse(settings.smtp_url.get_secret_value())
+        transport = SmtpTransport(target, timeout=settings.smtp_timeout_seconds)
+    elif settings.dir is not None:
+        transport = DirectoryTransport(settings.dir)
+    else:
+        return None
+    return Mailer(transport, sender=settings.from_address)

@@ -19,9 +19,9 @@ from typing import Any, ClassVar, Protocol
 import asyncpg
 from opentelemetry.trace import SpanKind
 from prometheus_client import Gauge
-from sqlalchemy import Index, String, Text, func, select, text, update
+from sqlalchemy import Index, String, Text, delete, event, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from projectconnect.infra import metrics, tracing
 from projectconnect.infra.db import Database, UTCDateTime, utcnow
@@ -30,6 +30,8 @@ from projectconnect.infra.events import Envelope
 logger = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "projectconnect_outbox"
+# `Session.info` key: the outboxes a transaction wrote to, whose relays wake on its commit.
+_WRITTEN = "projectconnect.outboxes_written"
 
 
 class OutboxColumns:
@@ -65,6 +67,8 @@ class Outbox:
         self.committed = asyncio.Event()
 
     async def add(self, session: AsyncSession, envelope: Envelope) -> None:
+        """Write the event into the caller's transaction; its commit wakes this process's relay."""
+        session.info.setdefault(_WRITTEN, set()).add(self)
         session.add(
             self.model(  # type: ignore[call-arg]
                 id=envelope.id,
@@ -82,8 +86,16 @@ class Outbox:
             )
 
     def notify_committed(self) -> None:
-        """Call after the transaction committed: a relay in this process wakes at once."""
+        """A relay in this process wakes at once (done for every commit that wrote here)."""
         self.committed.set()
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_relays(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: nothing is visible to the relay yet
+    for outbox in session.info.pop(_WRITTEN, ()):
+        outbox.notify_committed()
 
 
 class OutboxRelay:
@@ -162,11 +174,7 @@ class OutboxRelay:
 
     async def _forget(self, row_id: uuid.UUID) -> None:
         async with self.db.session() as session:
-            await session.execute(
-                self.model.__table__.delete().where(  # type: ignore[attr-defined]
-                    self.model.id == row_id
-                )
-            )
+            await session.execute(delete(self.model).where(self.model.id == row_id))
             await session.commit()
 
     async def _release(self, row_ids: Sequence[uuid.UUID], error: str) -> None:

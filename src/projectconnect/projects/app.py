@@ -16,6 +16,7 @@ from projectconnect.infra.health import Check, service_checks
 from projectconnect.infra.http import compose_app
 from projectconnect.infra.logs import configure_logging
 from projectconnect.infra.migrations import MigrationTree
+from projectconnect.infra.periodic import every
 from projectconnect.infra.rabbitmq import RabbitConsumer, Topology
 from projectconnect.infra.sessions import (
     AuthValidation,
@@ -119,7 +120,8 @@ class ProjectsCore:
         """The trash's purge and the due reminders, each on its own interval, until
         cancelled: run by one process, the one consuming events."""
         await asyncio.gather(
-            self.purge.run(self._purge_interval), self.reminders.run(self._reminder_interval)
+            every(self._purge_interval, self.purge.purge_once, name="trash purge"),
+            every(self._reminder_interval, self.reminders.remind_once, name="due reminders"),
         )
 
 

@@ -37,8 +37,8 @@ class CallerSession:
             return None
 
 
-async def current_session(token: BearerToken, request: Request) -> CallerSession:
-    """The subject of a valid access token whose session is still active."""
+async def _verified(token: str, request: Request) -> tuple[AccessClaims, TokenSessions]:
+    """The claims of a valid access token whose session is still active."""
     verifier: TokenVerifier = request.app.state.projects_verifier
     sessions: TokenSessions = request.app.state.projects_sessions
     try:
@@ -47,11 +47,19 @@ async def current_session(token: BearerToken, request: Request) -> CallerSession
         raise Unauthorized("The access token is not valid.") from exc
     if not await sessions.is_active(token, claims):
         raise Unauthorized("The session has ended; log in again.")
+    return claims, sessions
+
+
+async def current_caller(token: BearerToken, request: Request) -> Caller:
+    """The subject of a valid access token whose session is still active."""
+    claims, _ = await _verified(token, request)
+    return Caller(claims.subject, claims.email)
+
+
+async def current_session(token: BearerToken, request: Request) -> CallerSession:
+    """The caller with their token and session, for an answer that outlives the request."""
+    claims, sessions = await _verified(token, request)
     return CallerSession(Caller(claims.subject, claims.email), token, claims, sessions)
-
-
-async def current_caller(session: Annotated[CallerSession, Depends(current_session)]) -> Caller:
-    return session.caller
 
 
 CallerDep = Annotated[Caller, Depends(current_caller)]

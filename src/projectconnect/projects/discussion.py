@@ -9,7 +9,6 @@ records its activity entry in the same unit. Who may write which comment is deci
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Sequence
 
@@ -122,7 +121,7 @@ class CommentService:
             ActivityLog(unit.session, user_id, now).record(
                 project.id, tid, [_commented("commented", comment)]
             )
-            await _notify(unit, comments, tid, comment, user_id, now)
+            await Notifier(unit.session, user_id, now).comment_written(project, comment)
             unit.touch_project(project)
         return comment
 
@@ -134,7 +133,7 @@ class CommentService:
         cid = parse_id(comment_id, COMMENT_NOT_FOUND)
         now = utcnow()
         async with self.writes.open(user_id) as unit:
-            project, grant, comments, comment = await _comment(unit, project_id, tid, cid)
+            project, grant, _, comment = await _comment(unit, project_id, tid, cid)
             await unit.rely_on(grant, grant.require_comment_edit(comment.author_id))
             if comment.body != body:
                 before = comment.body
@@ -143,7 +142,9 @@ class CommentService:
                 ActivityLog(unit.session, user_id, now).record(
                     project.id, tid, [_commented("comment_edited", comment)]
                 )
-                await _notify(unit, comments, tid, comment, user_id, now, body_before=before)
+                await Notifier(unit.session, user_id, now).comment_written(
+                    project, comment, body_before=before
+                )
         return comment
 
     async def delete(
@@ -163,26 +164,6 @@ class CommentService:
                 project.id, tid, [_commented("comment_deleted", comment)]
             )
             unit.touch_project(project)
-
-
-async def _notify(
-    unit: Unit,
-    comments: CommentRepository,
-    task_id: uuid.UUID,
-    comment: Comment,
-    user_id: uuid.UUID,
-    at: dt.datetime,
-    *,
-    body_before: str | None = None,
-) -> None:
-    """Hand `projects.notifications` the comment written, with its task and assignees."""
-    task = await comments.tasks.get(task_id)
-    if task is None:  # locked by this write, which found it
-        raise NotFound(TASK_NOT_FOUND)
-    assignees, _ = await comments.tasks.assignees_and_labels([task_id])
-    await Notifier(unit.session, user_id, at).comment_written(
-        task, assignees[task_id], comment, body_before=body_before
-    )
 
 
 async def _comment(

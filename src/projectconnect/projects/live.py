@@ -26,6 +26,7 @@ import logging
 import random
 import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal
@@ -128,11 +129,8 @@ _STRENGTH: Final = {"changed": 0, "restored": 1, "created": 2, "deleted": 3}
 
 
 def _collapsed(notices: list[Notice]) -> list[Notice]:
-    by_project: dict[uuid.UUID, int] = {}
-    for n in notices:
-        if n.event == "task" and n.project_id is not None:
-            by_project[n.project_id] = by_project.get(n.project_id, 0) + 1
-    crowded = {p for p, count in by_project.items() if count > COLLAPSE_ABOVE}
+    by_project = Counter(n.project_id for n in notices if n.event == "task")
+    crowded = {p for p, count in by_project.items() if p is not None and count > COLLAPSE_ABOVE}
     if not crowded:
         return notices
     kept = [n for n in notices if not (n.event in ("task", "comment") and n.project_id in crowded)]
@@ -327,6 +325,14 @@ def after(position: str, entry_id: str) -> bool:
     return parse_id(entry_id) > parse_id(position)
 
 
+def next_check(period: float, *, first: bool = False) -> float:
+    """Seconds to a stream's next session check: its first anywhere in its first period,
+    each later one within a fifth of the period, so streams opened together (a
+    reconnecting office) do not check together."""
+    low, high = (0.2, 1.0) if first else (0.8, 1.2)
+    return period * random.uniform(low, high)  # noqa: S311
+
+
 class TooManyStreams(TooManyRequests):
     code = "too_many_streams"
 
@@ -438,18 +444,19 @@ class Stream:
         else:
             backlog = await feed.since(position)
         self.position = start
-        for entry in backlog:
-            self._take(entry.id, *Notice.decode(entry.payload))
+        for entry in backlog:  # every entry of the feed: the hub has not filtered these
+            notice, at, context = Notice.decode(entry.payload)
+            if self.subscriber.may_see(notice):
+                self.streams.hub.learn(self.subscriber, notice)
+                self.first.append(self._frame(entry.id, notice, at, context))
+            self.position = entry.id
         self.first.append(Frame("ready", {"resumed": resumed}, self.position))
 
-    def _take(self, entry_id: str, notice: Notice, at: float, context: str | None) -> None:
-        if not after(self.position, entry_id):
-            return  # replayed already
+    def _frame(self, entry_id: str, notice: Notice, at: float, context: str | None) -> Frame:
+        """A notice's frame, the stream's position moved past it and the notice counted."""
         self.position = entry_id
-        if self.subscriber.may_see(notice):
-            self.streams.hub.learn(self.subscriber, notice)
-            self.first.append(Frame(notice.event, notice.public(), entry_id))
-            sent(notice, at, context)
+        sent(notice, at, context)
+        return Frame(notice.event, notice.public(), entry_id)
 
     async def frames(
         self, still_allowed: Callable[[], Awaitable[bool | None]]
@@ -460,14 +467,14 @@ class Stream:
         A session found ended ends the stream at once. One that cannot be checked right now
         (None) keeps it for up to `UNCONFIRMED_SECONDS`: ending every stream at the first
         failed check would bring them all back together, each opening with a check of its
-        own, which is how a blip becomes a storm. Checks are spread out (`_next_check`).
+        own, which is how a blip becomes a storm. Checks are spread out (`next_check`).
         """
         try:
             for frame in self.first:
                 yield frame
             self.first = []
             loop = asyncio.get_running_loop()
-            check_at = loop.time() + self._next_check(first=True)
+            check_at = loop.time() + next_check(self.streams.check_seconds, first=True)
             unconfirmed_since: float | None = None
             queue = self.subscriber.queue
             while True:
@@ -481,10 +488,8 @@ class Stream:
                     yield Frame("reset", {"reason": "behind"})
                 elif item is not None:
                     entry_id, notice, at, context = item
-                    if after(self.position, entry_id):
-                        self.position = entry_id
-                        yield Frame(notice.event, notice.public(), entry_id)
-                        sent(notice, at, context)
+                    if after(self.position, entry_id):  # not replayed already
+                        yield self._frame(entry_id, notice, at, context)
                 if loop.time() >= check_at:
                     allowed = await still_allowed()
                     now = loop.time()
@@ -498,16 +503,9 @@ class Stream:
                         return
                     else:
                         unconfirmed_since = None
-                    check_at = now + self._next_check()
+                    check_at = now + next_check(self.streams.check_seconds)
         finally:
             await self.close()
-
-    def _next_check(self, *, first: bool = False) -> float:
-        """Seconds to the next check: a stream's first is anywhere in its first period and
-        each later one within a fifth of the period, so streams opened together (a
-        reconnecting office) do not check together."""
-        low, high = (0.2, 1.0) if first else (0.8, 1.2)
-        return self.streams.check_seconds * random.uniform(low, high)  # noqa: S311
 
     async def _renew(self) -> bool:
         try:

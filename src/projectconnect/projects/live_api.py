@@ -14,7 +14,7 @@ from starlette.background import BackgroundTask
 
 from projectconnect.infra.problems import problem_responses
 from projectconnect.infra.tokens import AccessClaims
-from projectconnect.projects.caller import CallerSessionDep
+from projectconnect.projects.caller import CallerSession, CallerSessionDep
 from projectconnect.projects.live import Frame, Stream, Streams
 
 router = APIRouter(tags=["live"], responses=problem_responses(401, 429, 500, 503))
@@ -34,9 +34,10 @@ Server-sent events (`text/event-stream`), one per change the caller may see:
 
 Control events: `ready` (the stream is live; `{"resumed": true}` when what was missed since
 `Last-Event-ID` was replayed), `reset` (what was missed cannot be replayed: refetch
-everything shown), `end` (the session ended; the stream closes). A comment line every
-15 s keeps idle proxies from closing the stream. The stream also ends when the access
-token does: reconnect with a fresh one and `Last-Event-ID`.
+everything shown), `end` (the stream closes: `{"reason": "session_ended"}`, the session was
+revoked; `"session_unconfirmed"`, it could not be checked for 30 s; `"token_expired"`, the
+access token that opened it expired: reconnect with a fresh one and `Last-Event-ID`). A
+comment line every 15 s keeps idle proxies from closing the stream.
 """
 
 
@@ -49,7 +50,7 @@ def _sse(frame: Frame, retry: int | None = None) -> ServerSentEvent:
     )
 
 
-async def _until(stream: Stream, session: CallerSessionDep) -> AsyncIterator[ServerSentEvent]:
+async def _until(stream: Stream, session: CallerSession) -> AsyncIterator[ServerSentEvent]:
     frames = stream.frames(session.is_active)
     retry: int | None = RECONNECT_MS  # said once, with the first event
     try:

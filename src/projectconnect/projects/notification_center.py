@@ -25,7 +25,7 @@ from projectconnect.infra.db import Database, utcnow
 from projectconnect.infra.pagination import Position
 from projectconnect.infra.problems import NotFound
 from projectconnect.projects.access import parse_id
-from projectconnect.projects.findable import workspaces_of
+from projectconnect.projects.findable import in_sight, workspaces_of
 from projectconnect.projects.live import Notice, announce
 from projectconnect.projects.models import (
     Comment,
@@ -147,10 +147,6 @@ class NotificationCenter:
             return await _preferences(unit.session, user_id)
 
 
-def _position(notification: Notification) -> Position:
-    return Position(notification.created_at, notification.id)
-
-
 async def _preferences(session: AsyncSession, user_id: uuid.UUID) -> dict[Kind, bool]:
     rows = await session.execute(
         select(NotificationPreference.kind, NotificationPreference.in_app).where(
@@ -170,22 +166,17 @@ async def _page(
     unread: bool,
 ) -> list[NotificationView]:
     """Up to `limit` of the caller's notifications after `after`, newest first, each with
-    the names of what it points at (outer joins: what is gone reads as null)."""
+    the names of what it points at (outer joins: what is gone or not in sight reads as null;
+    a task shows only with its project, a comment only with its task)."""
     statement = (
-        select(
-            Notification,
-            Workspace.name,
-            Project.name,
-            Task.title,
-            Comment.id,
-            Person,
-        )
+        select(Notification, Workspace.name, Project.name, Task.title, Comment.id, Person)
         .join(Workspace, Workspace.id == Notification.workspace_id)
+        .outerjoin(Project, and_(Project.id == Notification.project_id, in_sight("project")))
         .outerjoin(
-            Project, and_(Project.id == Notification.project_id, Project.deleted_at.is_(None))
+            Task,
+            and_(Task.id == Notification.task_id, Task.project_id == Project.id, in_sight("task")),
         )
-        .outerjoin(Task, and_(Task.id == Notification.task_id, Task.deleted_at.is_(None)))
-        .outerjoin(Comment, Comment.id == Notification.comment_id)
+        .outerjoin(Comment, and_(Comment.id == Notification.comment_id, Comment.task_id == Task.id))
         .outerjoin(Person, Person.user_id == Notification.actor_id)
         .where(shown(user_id, now))
     )
@@ -196,21 +187,9 @@ async def _page(
             tuple_(Notification.created_at, Notification.id) < tuple_(after.created_at, after.id)
         )
     statement = statement.order_by(Notification.created_at.desc(), Notification.id.desc())
-    views = []
-    for n, workspace, project, task, comment, actor in await session.execute(
-        statement.limit(limit)
-    ):
-        # A task shows only with its project (a trashed project hides its tasks), a comment
-        # only with its task.
-        task = task if project is not None else None
-        views.append(
-            NotificationView(
-                notification=n,
-                actor_name=display(actor),
-                workspace_name=workspace,
-                project_name=project,
-                task_title=task,
-                comment_id=comment if task is not None else None,
-            )
+    return [
+        NotificationView(n, display(actor), workspace, project, task, comment)
+        for n, workspace, project, task, comment, actor in await session.execute(
+            statement.limit(limit)
         )
-    return views
+    ]

@@ -22,7 +22,6 @@ notification is announced to its recipient's live streams after the commit
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import re
@@ -31,7 +30,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
-from sqlalchemy import ColumnElement, delete, exists, func, select
+from sqlalchemy import ColumnElement, delete, exists, func, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -126,22 +125,17 @@ class Notifier:
         await self._tell(reasons, Target(task.workspace_id, task.project_id, task.id))
 
     async def comment_written(
-        self,
-        task: Task,
-        assignees: Collection[uuid.UUID],
-        comment: Comment,
-        *,
-        body_before: str | None = None,
+        self, project: Project, comment: Comment, *, body_before: str | None = None
     ) -> None:
-        """A new comment (`body_before` None) tells the task's assignees and creator; a
+        """A new comment (`body_before` None) tells its task's assignees and creator; a
         comment, new or edited, tells whom it newly names."""
         reasons: dict[uuid.UUID, set[Kind]] = {}
         if body_before is None:
-            for person in {*assignees, task.created_by}:
+            for person in await _followers(self.session, comment.task_id):
                 reasons.setdefault(person, set()).add("commented")
         for person in mentions(comment.body) - mentions(body_before):
             reasons.setdefault(person, set()).add("mentioned")
-        target = Target(task.workspace_id, task.project_id, task.id, comment.id)
+        target = Target(project.workspace_id, project.id, comment.task_id, comment.id)
         await self._tell(reasons, target)
 
     async def invited(self, invitation: Invitation) -> None:
@@ -191,6 +185,13 @@ def created(notification_id: uuid.UUID, recipient: uuid.UUID) -> Notice:
     return Notice("notification", notification_id, None, "created", user_id=recipient)
 
 
+async def _followers(session: AsyncSession, task_id: uuid.UUID) -> set[uuid.UUID]:
+    """A task's creator and assignees, in one statement (the write found the task)."""
+    creator = select(Task.created_by).where(Task.id == task_id)
+    assignees = select(TaskAssignee.user_id).where(TaskAssignee.task_id == task_id)
+    return set((await session.scalars(union(creator, assignees))).all())
+
+
 async def _members_among(
     session: AsyncSession, workspace_id: uuid.UUID, people: Collection[uuid.UUID]
 ) -> set[uuid.UUID]:
@@ -224,7 +225,7 @@ OPEN: Final = tuple(status for status in STATUS_ORDER if status not in CLOSED)
 class DueReminders:
     """`due_soon` for open tasks due tomorrow, `overdue` for those due before today (UTC),
     to each assignee, once per task, kind and due date: a unique index keeps it so when
-    runs overlap. One process runs it periodically, the one that purges the trash."""
+    runs overlap. One process runs `remind_once` periodically, the one that purges the trash."""
 
     def __init__(
         self,
@@ -253,6 +254,8 @@ class DueReminders:
                 made += given
                 if wanted < self.batch:
                     break
+        if made:
+            logger.info("due reminders: %d", made)
         return made
 
     async def _remind(
@@ -314,17 +317,6 @@ class DueReminders:
         given = (await session.execute(insert)).all()
         announce(session, *(created(n, person) for n, person in given))
         return len(rows), len(given)
-
-    async def run(self, interval: float) -> None:
-        """Remind every `interval` seconds until cancelled; a failure waits for the next turn."""
-        while True:
-            try:
-                made = await self.remind_once()
-                if made:
-                    logger.info("due reminders: %d", made)
-            except Exception:  # the database may be away; the next turn tries again
-                logger.exception("due reminders failed")
-            await asyncio.sleep(interval)
 
 
 def by_kind(choices: Iterable[tuple[str, bool]]) -> dict[Kind, bool]:

@@ -18,7 +18,6 @@ consumer, or the embedded server).
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import uuid
@@ -206,15 +205,7 @@ class TrashPurge:
                 .execution_options(synchronize_session=False)
             )
             await session.commit()
-        return int(getattr(projects, "rowcount", 0)), int(getattr(tasks, "rowcount", 0))
-
-    async def run(self, interval: float) -> None:
-        """Purge every `interval` seconds until cancelled; a failure waits for the next turn."""
-        while True:
-            try:
-                projects, tasks = await self.purge_once()
-                if projects or tasks:
-                    logger.info("trash purged: %d projects, %d tasks", projects, tasks)
-            except Exception:  # the database may be away; the next turn tries again
-                logger.exception("trash purge failed")
-            await asyncio.sleep(interval)
+        purged = int(getattr(projects, "rowcount", 0)), int(getattr(tasks, "rowcount", 0))
+        if any(purged):
+            logger.info("trash purged: %d projects, %d tasks", *purged)
+        return purged
