@@ -313,6 +313,12 @@ class TaskRepository:
         row = result.first()
         return None if row is None else str(row[0])
 
+    async def in_trash(self, task_id: uuid.UUID) -> bool:
+        statement = select(Task.id).where(
+            Task.project_id == self.project_id, Task.id == task_id, Task.deleted_at.is_not(None)
+        )
+        return (await self.session.execute(statement)).first() is not None
+
 
 async def links_of(
     session: AsyncSession, task_ids: Sequence[uuid.UUID]

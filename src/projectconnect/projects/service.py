@@ -180,10 +180,16 @@ class ProjectService:
         return ProjectView(project, grant.role)
 
     async def delete_project(self, user_id: uuid.UUID, project_id: str) -> None:
-        """To the workspace's trash, with its tasks (`projects.trash`)."""
+        """To the workspace's trash, with its tasks (`projects.trash`). Deleting what is
+        already in the trash changes nothing and succeeds: a resent DELETE (a client's
+        retry, the gateway's after a dropped connection) finds what it asked for done."""
         now = utcnow()
         async with self.writes.open(user_id) as unit:
-            project, grant = await unit.project(project_id, Action.EDIT, for_update=True)
+            project, grant = await unit.project(
+                project_id, Action.EDIT, for_update=True, trashed=True
+            )
+            if project.deleted_at is not None:
+                return
             await ProjectRepository(unit.session, grant).trash(project, user_id, now)
             ActivityLog(unit.session, user_id, now).record(project.id, None, [Change("deleted")])
             unit.touch_project(project)
@@ -345,13 +351,17 @@ class ProjectService:
         return view
 
     async def delete_task(self, user_id: uuid.UUID, project_id: str, task_id: str) -> None:
-        """To the workspace's trash: it leaves its project's counts (`projects.trash`)."""
+        """To the workspace's trash: it leaves its project's counts (`projects.trash`).
+        A task already in the trash succeeds unchanged, as `delete_project` does."""
         tid = parse_id(task_id, TASK_NOT_FOUND)
         now = utcnow()
         async with self.writes.open(user_id) as unit:
             project, grant = await unit.project(project_id, Action.EDIT)
-            status = await TaskRepository(unit.session, grant, project).trash(tid, user_id, now)
+            tasks = TaskRepository(unit.session, grant, project)
+            status = await tasks.trash(tid, user_id, now)
             if status is None:
+                if await tasks.in_trash(tid):
+                    return
                 raise NotFound(TASK_NOT_FOUND)
             await ProjectRepository(unit.session, grant).adjust_counts(
                 project.id, tasks=-counted(status), done=-int(status == DONE)

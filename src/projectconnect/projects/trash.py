@@ -9,7 +9,8 @@ Restoring is for members who may edit. A task comes back at the end of its statu
 (its old place may have been taken since) and counts again. A task of a project that is
 itself in the trash cannot come back alone: the answer is 409 `project_in_trash`, and
 restoring the project brings it back (the trash lists such a task only through its
-project). Restoring what is not in the trash answers it as it is.
+project). Restoring what is not in the trash answers it as it is; deleting what is already
+in it succeeds unchanged, so a resent DELETE is not a 404.
 
 `TrashPurge` deletes for good what has been in the trash longer than
 `PROJECTS_TRASH_RETENTION_DAYS` (30); one process runs it periodically (the event
