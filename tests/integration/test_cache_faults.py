@@ -24,6 +24,7 @@ from pydantic import SecretStr
 from projectconnect.auth.app import AuthRuntime
 from projectconnect.auth.app import create_app as create_auth_app
 from projectconnect.devserver import DataDir, create_embedded_app
+from projectconnect.infra.cache import CacheBackend, CacheUnavailable
 from projectconnect.projects.app import ProjectsRuntime
 from projectconnect.projects.app import create_app as create_projects_app
 from projectconnect.projects.repository import VisibleProjects
@@ -201,6 +202,53 @@ async def test_a_slow_redis_is_given_up_on_quickly(
     assert [p["name"] for p in response.json()["items"]] == ["Slow"]
     # Given up after the client timeout, not after Redis's 1.5 s.
     assert elapsed < 1.0, f"waited {elapsed:.2f}s on a slow Redis"
+
+
+async def test_a_burst_past_the_redis_pool_waits_and_leaves_the_breaker_closed(
+    redis: ThrowawayRedisPrefix,
+) -> None:
+    """A replica's reads and its streams' session checks share one pool of connections.
+    A burst past its size waits briefly for one; a call that waits in vain is a miss of
+    that call only, not a Redis outage: the breaker stays closed, so the next session
+    checks are not all sent to the auth service."""
+    backend = CacheBackend(redis.url, prefix=redis.prefix, max_connections=2, pool_wait=0.2)
+    assert backend.client is not None
+    pool = backend.client.connection_pool
+    sessions, pages = backend.named("sessions"), backend.named("projects")
+    try:
+        assert await sessions.set("session:1", b"active:1", ttl=60)
+        assert await pages.set("page:1", b"[]", ttl=60)
+        held = [await pool.get_connection() for _ in range(2)]  # type: ignore[no-untyped-call]
+
+        # Busy for a moment: the burst waits, then every call is answered by Redis.
+        burst = [sessions.lookup("session:1") for _ in range(10)] + [
+            pages.get("page:1") for _ in range(10)
+        ]
+        waiting = [asyncio.ensure_future(call) for call in burst]
+        for _ in range(5):
+            await asyncio.sleep(0)  # each call runs up to its wait for a connection
+        assert not any(call.done() for call in waiting)
+        for connection in held:
+            await pool.release(connection)
+        answers = await asyncio.gather(*waiting)
+        assert answers == [b"active:1"] * 10 + [b"[]"] * 10
+        assert not backend.breaker.is_open
+
+        # Busy for longer than the wait: those calls cannot tell, counted as the pool's.
+        exhausted = errors("sessions", "pool_exhausted")
+        held = [await pool.get_connection() for _ in range(2)]  # type: ignore[no-untyped-call]
+        with pytest.raises(CacheUnavailable):
+            await sessions.lookup("session:1")
+        assert await pages.get("page:1") is None  # a read fails open, as a miss
+        for connection in held:
+            await pool.release(connection)
+        assert errors("sessions", "pool_exhausted") == exhausted + 1
+        assert not backend.breaker.is_open
+        # Redis was well all along: the very next calls are answered, no cool-down.
+        assert await sessions.lookup("session:1") == b"active:1"
+        assert await pages.get("page:1") == b"[]"
+    finally:
+        await backend.close()
 
 
 async def _fail_login(api: httpx.AsyncClient, email: str) -> httpx.Response:

@@ -21,6 +21,8 @@ from projectconnect.projects.live import (
     Notice,
     Op,
     Publisher,
+    SessionChecks,
+    Stream,
     Streams,
     Subscriber,
     _collapsed,
@@ -237,3 +239,106 @@ def test_checks_of_streams_opened_together_are_spread_out() -> None:
     assert min(firsts) >= 1.0
     assert max(firsts) <= 5.0
     assert all(4.0 <= t <= 6.0 for t in later)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Asked:
+    """A session check that counts its calls and answers once `release` is set."""
+
+    def __init__(self, answer: bool | None = True) -> None:
+        self.answer = answer
+        self.calls = 0
+        self.release = asyncio.Event()
+        self.release.set()
+
+    async def __call__(self) -> bool | None:
+        self.calls += 1
+        await self.release.wait()
+        return self.answer
+
+
+async def test_the_streams_of_one_session_share_its_check() -> None:
+    """A person's five tabs are five streams of one session: one check, not five."""
+    clock, asked = Clock(), Asked()
+    checks = SessionChecks(fresh_for=4, clock=clock)
+    session, other = uuid.uuid4(), uuid.uuid4()
+    asked.release.clear()
+    together = [asyncio.ensure_future(checks.check(session, asked)) for _ in range(5)]
+    await eventually(lambda: asked.calls == 1, message="the check was not asked")
+    asked.release.set()
+    assert await asyncio.gather(*together) == [True] * 5
+    assert asked.calls == 1
+
+    clock.now = 3.9  # a sibling checking at its own time, while the answer is fresh
+    assert await checks.check(session, asked) is True
+    assert asked.calls == 1
+    assert await checks.check(other, asked) is True  # another session asks for itself
+    assert asked.calls == 2
+
+    clock.now = 4.0  # too old to share: asked again, and a revocation is seen
+    asked.answer = False
+    assert await checks.check(session, asked) is False
+    assert asked.calls == 3
+
+
+async def test_a_stream_leaving_does_not_cancel_the_check_its_siblings_wait_for() -> None:
+    checks, asked = SessionChecks(fresh_for=4), Asked(answer=None)
+    session = uuid.uuid4()
+    asked.release.clear()
+    leaving = asyncio.ensure_future(checks.check(session, asked))
+    staying = asyncio.ensure_future(checks.check(session, asked))
+    await eventually(lambda: asked.calls == 1, message="the check was not asked")
+    leaving.cancel()
+    asked.release.set()
+    assert await staying is None  # "cannot tell" is shared like any answer
+    assert leaving.cancelled()
+    assert asked.calls == 1
+
+
+async def test_old_answers_are_forgotten() -> None:
+    clock = Clock()
+    checks = SessionChecks(fresh_for=4, clock=clock)
+    for _ in range(3):
+        await checks.check(uuid.uuid4(), Asked())
+    assert checks.held == 3
+    clock.now = 5
+    await checks.check(uuid.uuid4(), Asked())
+    assert checks.held == 1
+
+
+class CountedSessions:
+    """A session found ended, counting how often it was asked."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def is_active(self, token: str, claims: AccessClaims) -> bool:
+        self.calls += 1
+        return False
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_streams_of_one_session_end_on_one_shared_check() -> None:
+    now = dt.datetime.now(dt.UTC)
+    claims = AccessClaims(ANN, uuid.uuid4(), now + dt.timedelta(seconds=60), now)
+    sessions = CountedSessions()
+    tabs = [CallerSession(Caller(ANN, None), f"token-{i}", claims, sessions) for i in range(3)]
+    async with streams_over(MemoryFeed(), check_seconds=0.05) as streams:
+        streams.checks = SessionChecks(fresh_for=60)
+        opened = [await streams.open(ANN, None) for _ in tabs]
+
+        async def events(stream: Stream, tab: CallerSession) -> list[str | None]:
+            return [e.event async for e in _until(stream, tab)]
+
+        ended = await asyncio.gather(*(events(s, t) for s, t in zip(opened, tabs, strict=True)))
+    assert ended == [["ready", "end"]] * 3
+    assert sessions.calls == 1

@@ -3,6 +3,8 @@
 The cache is an optimisation, never the source of truth: a Redis error or timeout is
 counted and answered as a miss, and after one the client leaves Redis alone for a short
 cool-down so a dead Redis costs requests nothing; the first call after it tries again.
+A process's pool that is merely busy is not a dead Redis: a call waits briefly for a
+connection, and one that waits in vain fails alone, the breaker left closed.
 A caller that must tell "not there" from "could not ask" uses `lookup`, which raises
 CacheUnavailable instead.
 """
@@ -12,10 +14,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 import redis.asyncio as aioredis
 from cachetools import TLRUCache
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from projectconnect.infra import metrics
@@ -160,16 +163,54 @@ class CircuitBreaker:
         self._open_until = time.monotonic() + self.cooldown
 
 
-def redis_client(url: str, *, timeout: float) -> aioredis.Redis:
-    """A client whose every call gives up after `timeout` seconds (tens of milliseconds)."""
-    return aioredis.Redis.from_url(
+# How many connections one process's cache client opens at most, and how long a call waits
+# for one of them when all are busy before it gives up (as a miss, without blaming Redis).
+POOL_CONNECTIONS = 64
+POOL_WAIT_SECONDS = 0.25
+
+
+class PoolExhausted(RedisConnectionError):
+    """Every connection of the process's pool stayed busy for the whole wait: the process
+    is busy, Redis may be well. Not a reason to leave Redis alone (the circuit breaker)."""
+
+
+class WaitingPool(aioredis.BlockingConnectionPool):
+    """A bounded pool where a burst waits briefly for a connection instead of failing;
+    one that waited in vain raises PoolExhausted."""
+
+    async def get_connection(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().get_connection(*args, **kwargs)  # type: ignore[no-untyped-call]
+        except RedisConnectionError as exc:
+            # redis-py's own words for "the wait for a free connection timed out".
+            if isinstance(exc.__cause__, TimeoutError) and exc.args == (
+                "No connection available.",
+            ):
+                raise PoolExhausted(
+                    f"no free connection among {self.max_connections} in {self.timeout}s"
+                ) from exc
+            raise
+
+
+def redis_client(
+    url: str,
+    *,
+    timeout: float,
+    max_connections: int = POOL_CONNECTIONS,
+    pool_wait: float = POOL_WAIT_SECONDS,
+) -> aioredis.Redis:
+    """A client whose every call gives up after `timeout` seconds (tens of milliseconds)
+    once it has a connection, and waits up to `pool_wait` for one when all are busy."""
+    pool = WaitingPool.from_url(
         url,
+        max_connections=max_connections,
+        timeout=pool_wait,
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
         retry_on_timeout=False,
         health_check_interval=30,
-        max_connections=64,
     )
+    return aioredis.Redis.from_pool(pool)
 
 
 class RedisCache:
@@ -189,12 +230,17 @@ class RedisCache:
     async def _strict(
         self, operation: Callable[[], Awaitable[T]], *, despite_breaker: bool = False
     ) -> T:
-        """Run `operation` on Redis, or raise CacheUnavailable (counted, and trips the breaker)."""
+        """Run `operation` on Redis, or raise CacheUnavailable (counted, and trips the breaker
+        unless only this process's pool was out of connections)."""
         if self.breaker.is_open and not despite_breaker:
             metrics.CACHE_ERRORS.labels(cache=self.name, reason="circuit_open").inc()
             raise CacheUnavailable(f"{self.name} cache: circuit open")
         try:
             return await operation()
+        except PoolExhausted as exc:
+            metrics.CACHE_ERRORS.labels(cache=self.name, reason="pool_exhausted").inc()
+            logger.warning("no redis connection free for %s cache: %s", self.name, exc)
+            raise CacheUnavailable(f"{self.name} cache: {exc}") from exc
         except (TimeoutError, RedisError, OSError) as exc:
             self.breaker.trip()
             metrics.CACHE_ERRORS.labels(cache=self.name, reason=type(exc).__name__).inc()
@@ -313,10 +359,18 @@ class CacheBackend:
         prefix: str = "pc:",
         memory: MemoryCache | None = None,
         memory_max_bytes: int = DEFAULT_MEMORY_BYTES,
+        max_connections: int = POOL_CONNECTIONS,
+        pool_wait: float = POOL_WAIT_SECONDS,
     ) -> None:
         self.prefix = prefix
         self.breaker = CircuitBreaker()
-        self.client = redis_client(redis_url, timeout=timeout) if redis_url else None
+        self.client = (
+            redis_client(
+                redis_url, timeout=timeout, max_connections=max_connections, pool_wait=pool_wait
+            )
+            if redis_url
+            else None
+        )
         self.memory = memory or MemoryCache(max_bytes=memory_max_bytes)
 
     def named(self, name: str) -> Cache:

@@ -333,6 +333,52 @@ def next_check(period: float, *, first: bool = False) -> float:
     return period * random.uniform(low, high)  # noqa: S311
 
 
+class SessionChecks:
+    """One session check at a time per session, its answer shared for `fresh_for` seconds.
+
+    A person's tabs hold a stream each, all on one session: each stream still checks at
+    its own jittered time, but a check that is running or was asked less than `fresh_for`
+    ago is shared, so five tabs cost about one check a period, not five. With `fresh_for`
+    under the shortest gap between a stream's own checks, a stream never reuses its own
+    last answer: a revocation is seen within two periods at most.
+    """
+
+    def __init__(self, fresh_for: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.fresh_for = fresh_for
+        self._clock = clock
+        self._asked: dict[uuid.UUID, tuple[float, asyncio.Task[bool | None]]] = {}
+        self._swept = clock()
+
+    @property
+    def held(self) -> int:
+        return len(self._asked)
+
+    async def check(
+        self, session_id: uuid.UUID, ask: Callable[[], Awaitable[bool | None]]
+    ) -> bool | None:
+        now = self._clock()
+        asked = self._asked.get(session_id)
+        if asked is None or (asked[1].done() and now - asked[0] >= self.fresh_for):
+            asked = (now, asyncio.ensure_future(ask()))
+            self._asked[session_id] = asked
+            self._sweep(now)
+        # Shielded: a stream that closes while waiting does not cancel its siblings' check.
+        return await asyncio.shield(asked[1])
+
+    def _sweep(self, now: float) -> None:
+        """Forget the answers too old to share, once a period (the sessions that left)."""
+        if now - self._swept < self.fresh_for:
+            return
+        self._swept = now
+        stale = [
+            key
+            for key, (at, task) in self._asked.items()
+            if task.done() and now - at >= self.fresh_for
+        ]
+        for key in stale:
+            del self._asked[key]
+
+
 class TooManyStreams(TooManyRequests):
     code = "too_many_streams"
 
@@ -383,6 +429,8 @@ class Streams:
         self.per_user = per_user
         self.check_seconds = check_seconds
         self.heartbeat_seconds = heartbeat_seconds
+        # Shared below a stream's shortest gap between checks (`next_check`).
+        self.checks = SessionChecks(fresh_for=check_seconds * 0.75)
 
     async def open(self, user_id: uuid.UUID, last_event_id: str | None) -> Stream:
         """TooManyStreams past the person's limit; LiveUnavailable without a feed."""

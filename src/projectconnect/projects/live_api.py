@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import json
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
@@ -51,7 +52,9 @@ def _sse(frame: Frame, retry: int | None = None) -> ServerSentEvent:
 
 
 async def _until(stream: Stream, session: CallerSession) -> AsyncIterator[ServerSentEvent]:
-    frames = stream.frames(session.is_active)
+    # The session's streams (a person's tabs) share their checks.
+    checks = stream.streams.checks
+    frames = stream.frames(partial(checks.check, session.claims.session_id, session.is_active))
     retry: int | None = RECONNECT_MS  # said once, with the first event
     try:
         async with asyncio.timeout(_seconds_left(session.claims)):
