@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from projectconnect.projects.models import Invitation
 from tests.conftest import Backend
-from tests.support.accounts import Account, create_project, create_task, sign_up
+from tests.support.accounts import Account, create_project, create_task, sign_up, verify_email
 from tests.support.teams import (
     accept,
     create_project_in,
@@ -95,7 +95,13 @@ async def test_an_invitation_is_previewed_without_login_and_accepted_by_its_emai
     wrong = problem(await accept(api, carl, token), 403)
     assert wrong["reason"] == "email_mismatch"
     assert (await api.post(f"/invitations/{token}/accept")).status_code == 401
+    # The right address, not yet proven to be Bob's: anyone may register with any address.
+    unverified = problem(await api.post(f"/invitations/{token}/accept", headers=bob.headers), 403)
+    assert unverified["reason"] == "email_unverified"
+    assert (await members(api, ann, team)).get(bob.id) is None
+    assert (await api.get(f"/invitations/{token}")).status_code == 200  # still open
 
+    await verify_email(api, bob)
     joined = await accept(api, bob, token)
     assert joined.status_code == 200, joined.text
     assert (joined.json()["id"], joined.json()["my_role"]) == (team, "admin")

@@ -609,8 +609,14 @@ class WorkspaceService:
         assert workspace is not None
         return Preview(workspace.name, display(people.get(invitation.invited_by)), invitation.role)
 
-    async def accept(self, user_id: uuid.UUID, email: str | None, token: str) -> WorkspaceView:
-        """Join with the invited role: the membership and the invitation's use commit together."""
+    async def accept(
+        self, user_id: uuid.UUID, email: str | None, token: str, *, email_verified: bool
+    ) -> WorkspaceView:
+        """Join with the invited role: the membership and the invitation's use commit together.
+
+        Only as the invited address, and only once its owner proved it theirs (followed a
+        link mailed to it): anyone can register with any address.
+        """
         async with self.writes.open(user_id) as unit:
             session = unit.session
             invitation = await self._usable(session, token)
@@ -622,6 +628,12 @@ class WorkspaceService:
                 raise Forbidden(
                     "This invitation was sent to another email address.",
                     extensions={"reason": "email_mismatch"},
+                )
+            if not email_verified:
+                raise Forbidden(
+                    "Verify your email address first: follow the link mailed to it, then "
+                    "try again.",
+                    extensions={"reason": "email_unverified"},
                 )
             members = Members(session, invitation.workspace_id)
             if await members.get(user_id) is not None:

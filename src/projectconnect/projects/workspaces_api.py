@@ -238,6 +238,12 @@ async def preview_invitation(request: Request, token: Token) -> InvitationPrevie
 
 @router.post("/invitations/{token}/accept", responses=problem_responses(404, 410))
 async def accept_invitation(request: Request, token: Token, caller: CallerDep) -> WorkspacePublic:
-    """Join the workspace with the invited role, as the account the invitation was sent to."""
-    view = await workspaces_of(request).accept(caller.user_id, caller.email, token)
+    """Join the workspace with the invited role, as the account the invitation was sent to.
+
+    403 with `reason` `email_mismatch` when the caller's email is another, `email_unverified`
+    while no link mailed to it has been followed (verify, then refresh the access token).
+    """
+    view = await workspaces_of(request).accept(
+        caller.user_id, caller.email, token, email_verified=caller.email_verified
+    )
     return workspace_public(view)
