@@ -25,6 +25,7 @@ from projectconnect.infra.mailer import MailSettings
 from projectconnect.infra.tokens import ensure_private_key_file
 from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
 from projectconnect.projects.settings import ProjectsSettings
+from tests.support.accounts import mail_arrives
 from tests.support.mail import DirectoryMailbox, Mailbox, SmtpSink
 from tests.support.processes import PrefixRouter, ServiceProcess, run_command
 from tests.support.services import ThrowawayBroker, ThrowawayPostgres, ThrowawayRedisPrefix
@@ -247,4 +248,6 @@ async def _processes(
 @pytest.fixture
 def api(backend: Backend) -> httpx.AsyncClient:
     backend.client.cookies.clear()
+    if backend.mailbox is not None:
+        mail_arrives(backend.client, backend.mailbox)
     return backend.client

@@ -146,9 +146,9 @@ MetricsPort = Annotated[
 def relay(metrics_port: MetricsPort = None) -> None:
     """Run the auth outbox relays (events and mail) as their own process (DATABASE_URL of
     auth, AMQP_URL)."""
-    from projectconnect.auth.app import mail_relay
     from projectconnect.auth.models import MailOutboxMessage, OutboxEvent
     from projectconnect.infra.db import Database
+    from projectconnect.infra.mail import mail_relay
     from projectconnect.infra.outbox import Outbox, OutboxRelay
     from projectconnect.infra.rabbitmq import RabbitPublisher, Topology
 

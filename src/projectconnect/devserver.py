@@ -102,10 +102,10 @@ def create_embedded_app(
     )
     # The same outbox and handler as in production, joined by an in-process bus.
     mailer = auth.mailer()
-    auth.publish_to(
-        InProcessBus(projects.events),
-        mail=InProcessBus(mailer.dispatcher()) if mailer is not None else None,
-    )
+    to_mailer = InProcessBus(mailer.dispatcher()) if mailer is not None else None
+    auth.publish_to(InProcessBus(projects.events), mail=to_mailer)
+    if to_mailer is not None:
+        projects.publish_mail_to(to_mailer)
     app = compose_app(
         # Auth last: it closes first, stopping the relay before the handler's database goes.
         [projects, auth],

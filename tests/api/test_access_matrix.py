@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 from tests.conftest import Backend
-from tests.support.accounts import Account, create_task, sign_up, unique_email
+from tests.support.accounts import Account, create_task, sign_up, unique_email, verify_email
 from tests.support.teams import accept, invite
 
 PROBLEM = "application/problem+json"
@@ -559,6 +559,8 @@ async def new_invitation(cell: Cell) -> None:
 async def invitation_for_caller(cell: Cell) -> None:
     """Members already belong: theirs is someone else's invitation, which no role unlocks."""
     email = unique_email("someone") if cell.seat.inside else cell.caller.email
+    if not cell.seat.inside:
+        await verify_email(cell.api, cell.caller)  # accepting requires it
     made = await invite(cell.api, cell.owner, cell.team.workspace, email, "viewer")
     cell.ids["token"] = made["token"]
 

@@ -27,7 +27,7 @@ from projectconnect.projects.writes import Writes
 from tests.api.test_projects import invalid_fields, problem
 from tests.conftest import Backend
 from tests.support.accounts import Account, sign_up, unique_email
-from tests.support.teams import create_project_in, create_workspace, invite, join
+from tests.support.teams import accept, create_project_in, create_workspace, invite, join
 from tests.support.waiting import eventually
 
 ITEM_FIELDS = {
@@ -297,7 +297,7 @@ async def test_an_invitation_tells_a_known_person_while_it_is_open(
     assert revoked.status_code == 204, revoked.text
     assert (await listing(api, dan))["items"] == []
     again = await invite(api, owner, workspace, dan.email)
-    accepted = await api.post(f"/invitations/{again['token']}/accept", headers=dan.headers)
+    accepted = await accept(api, dan, again["token"])
     assert accepted.status_code == 200, accepted.text
     assert [n["kind"] for n in (await listing(api, dan))["items"]] == ["invited", "invited"]
 
@@ -434,9 +434,7 @@ async def test_a_person_sees_only_their_own_and_of_workspaces_they_still_belong_
     other_member = await join(api, other.owner, other.workspace, tag="ann2")
     # Ann of the first team joins the second too.
     guest = await invite(api, other.owner, other.workspace, team.ann.email)
-    assert (
-        await api.post(f"/invitations/{guest['token']}/accept", headers=team.ann.headers)
-    ).status_code == 200
+    assert (await accept(api, team.ann, guest["token"])).status_code == 200
     await read_all(api, team.ann)
     await read_all(api, other_member)
     here = await new_task(api, team.owner, team, assignees=[team.ann.id])

@@ -13,7 +13,7 @@ import pytest
 from tests.api.test_projects import TASK_FIELDS, all_tasks, counts, invalid_fields, problem
 from tests.conftest import Backend
 from tests.support.accounts import Account, create_project, create_task, sign_up
-from tests.support.teams import create_project_in, create_workspace, join
+from tests.support.teams import accept, create_project_in, create_workspace, join
 from tests.support.waiting import eventually
 
 
@@ -453,9 +453,7 @@ async def join_existing(
         headers=owner.headers,
     )
     assert invitation.status_code == 201, invitation.text
-    accepted = await api.post(
-        f"/invitations/{invitation.json()['token']}/accept", headers=person.headers
-    )
+    accepted = await accept(api, person, invitation.json()["token"])
     assert accepted.status_code == 200, accepted.text
 
 

@@ -13,7 +13,15 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from projectconnect.projects.models import Invitation
 from tests.conftest import Backend
-from tests.support.accounts import Account, create_project, create_task, sign_up
+from tests.support.accounts import (
+    Account,
+    create_project,
+    create_task,
+    sign_up,
+    unique_email,
+    verify_email,
+)
+from tests.support.mail import html_of, mail_to, text_of
 from tests.support.teams import (
     accept,
     create_project_in,
@@ -95,7 +103,13 @@ async def test_an_invitation_is_previewed_without_login_and_accepted_by_its_emai
     wrong = problem(await accept(api, carl, token), 403)
     assert wrong["reason"] == "email_mismatch"
     assert (await api.post(f"/invitations/{token}/accept")).status_code == 401
+    # The right address, not yet proven to be Bob's: anyone may register with any address.
+    unverified = problem(await api.post(f"/invitations/{token}/accept", headers=bob.headers), 403)
+    assert unverified["reason"] == "email_unverified"
+    assert (await members(api, ann, team)).get(bob.id) is None
+    assert (await api.get(f"/invitations/{token}")).status_code == 200  # still open
 
+    await verify_email(api, bob)
     joined = await accept(api, bob, token)
     assert joined.status_code == 200, joined.text
     assert (joined.json()["id"], joined.json()["my_role"]) == (team, "admin")
@@ -104,6 +118,27 @@ async def test_an_invitation_is_previewed_without_login_and_accepted_by_its_emai
     problem(await api.get(f"/invitations/{token}"), 410)
     problem(await accept(api, bob, token), 410)
     problem(await api.get("/invitations/no-such-token"), 404)
+
+
+async def test_an_invitation_is_mailed_to_the_invited_address_with_its_link(
+    api: httpx.AsyncClient, backend: Backend
+) -> None:
+    assert backend.mailbox is not None
+    ann = await sign_up(api, "ann")
+    await api.patch("/auth/me", json={"display_name": "Ann Owner"}, headers=ann.headers)
+    team = await create_workspace(api, ann, "Rocket team")
+    invited = unique_email("newcomer")  # nobody has an account with it yet
+    invitation = await invite(api, ann, team, invited, "viewer")
+
+    mail = await mail_to(backend.mailbox, invited, "invited you to join Rocket team")
+    assert mail["To"] == invited
+    assert mail["Subject"] == "Ann Owner invited you to join Rocket team on Project Connect"
+    assert invitation["url"] in text_of(mail)
+    assert invitation["url"] in html_of(mail)
+    assert "as a viewer" in text_of(mail)
+    # The link the mail holds is the invitation's.
+    token = invitation["url"].rsplit("/", 1)[1]
+    assert (await api.get(f"/invitations/{token}")).json()["workspace_name"] == "Rocket team"
 
 
 async def test_one_open_invitation_per_email_and_revoking_works_at_once(

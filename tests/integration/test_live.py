@@ -16,12 +16,14 @@ import httpx
 import pytest
 
 from projectconnect.devserver import DataDir, create_embedded_app
+from projectconnect.infra.mailer import MailSettings
 from projectconnect.infra.tokens import ensure_private_key_file
 from tests.conftest import embedded_settings
-from tests.support.accounts import create_project, create_task, sign_up
+from tests.support.accounts import create_project, create_task, mail_arrives, sign_up
 from tests.support.live import open_stream, served
+from tests.support.mail import DirectoryMailbox
 from tests.support.services import ThrowawayPostgres, ThrowawayRedisPrefix
-from tests.support.teams import create_project_in, create_workspace, join
+from tests.support.teams import accept, create_project_in, create_workspace, join
 from tests.support.waiting import eventually
 
 LIVE = {"live_check_seconds": 0.5, "live_heartbeat_seconds": 0.5, "live_streams_per_user": 3}
@@ -51,9 +53,14 @@ async def live(
         await redis.check()
         auth_url, projects_url = await pg.create_migrated("live")
     auth_settings, projects_settings = embedded_settings(auth_url, projects_url, key, redis)
-    app = create_embedded_app(auth_settings, projects_settings.model_copy(update=LIVE))
+    app = create_embedded_app(
+        auth_settings,
+        projects_settings.model_copy(update=LIVE),
+        mail=MailSettings(dir=root / "mail"),
+    )
     try:
         async with served(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as client:
+            mail_arrives(client, DirectoryMailbox(root / "mail"))
             yield Live(request.param, client)
     finally:
         if pg is not None:
@@ -190,9 +197,7 @@ async def test_a_new_member_starts_hearing_the_workspace(live: Live) -> None:
             json={"email": newcomer.email, "role": "viewer"},
             headers=owner.headers,
         )
-        accepted = await api.post(
-            f"/invitations/{invitation.json()['token']}/accept", headers=newcomer.headers
-        )
+        accepted = await accept(api, newcomer, invitation.json()["token"])
         assert accepted.status_code == 200, accepted.text
         await stream.wait_for("membership", user_id=newcomer.id, role="viewer")
         task = await create_task(api, owner, project["id"])

@@ -15,10 +15,12 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from projectconnect.devserver import DataDir, create_embedded_app
+from projectconnect.infra.mailer import MailSettings
 from projectconnect.projects.cache import ReadCache
 from tests.conftest import BASE_URL, embedded_settings
-from tests.support.accounts import Account, create_task, sign_up, statements
+from tests.support.accounts import Account, create_task, mail_arrives, sign_up, statements
 from tests.support.embedded import prepared_data_dir
+from tests.support.mail import DirectoryMailbox
 from tests.support.services import ThrowawayRedisPrefix, redis_prefix
 from tests.support.tcpproxy import TcpProxy
 from tests.support.teams import create_project_in, create_workspace, join
@@ -53,10 +55,13 @@ async def replica(
     auth, projects = embedded_settings(data.auth_url, data.projects_url, data.signing_key, redis)
     if redis_url is not None:
         projects = projects.model_copy(update={"redis_url": SecretStr(redis_url)})
-    app = create_embedded_app(auth, projects, frontend_dir=None)
+    app = create_embedded_app(
+        auth, projects, frontend_dir=None, mail=MailSettings(dir=data.mail_dir)
+    )
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url=BASE_URL) as client:
+            mail_arrives(client, DirectoryMailbox(data.mail_dir))
             yield Replica(client, app)
 
 

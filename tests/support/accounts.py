@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import uuid
+import weakref
 from dataclasses import dataclass
 
 import httpx
+import jwt
+
+from tests.support.mail import Mailbox, link_token, mail_to
 
 PASSWORD = "violet-kettle-orbit-42"
 
@@ -55,6 +59,38 @@ async def sign_up(api: httpx.AsyncClient, tag: str = "user") -> Account:
         access_token=tokens["access_token"],
         refresh_token=tokens["refresh_token"],
     )
+
+
+# Where the mail each test client's services send arrives, so a helper given only the client
+# can follow a mailed link.
+_MAILBOXES: weakref.WeakKeyDictionary[httpx.AsyncClient, Mailbox] = weakref.WeakKeyDictionary()
+
+
+def mail_arrives(api: httpx.AsyncClient, mailbox: Mailbox) -> None:
+    """Say where the mail sent by the services behind `api` can be read."""
+    _MAILBOXES[api] = mailbox
+
+
+def email_verified(who: Account) -> bool:
+    claims = jwt.decode(who.access_token, options={"verify_signature": False})
+    return claims.get("email_verified") is True
+
+
+async def verify_email(api: httpx.AsyncClient, who: Account) -> None:
+    """Follow the link mailed at sign-up, then refresh: `who`'s new token says verified."""
+    if email_verified(who):
+        return
+    mailbox = _MAILBOXES.get(api)
+    assert mailbox is not None, "no mailbox known for this client: call mail_arrives"
+    mail = await mail_to(mailbox, who.email, "Confirm your email address")
+    token = link_token(mail, "/verify-email")
+    verified = await api.post("/auth/email/verify", json={"token": token})
+    assert verified.status_code == 204, verified.text
+    refreshed = await api.post("/auth/refresh", json={"refresh_token": who.refresh_token})
+    assert refreshed.status_code == 200, refreshed.text
+    who.access_token = refreshed.json()["access_token"]
+    who.refresh_token = refreshed.json()["refresh_token"]
+    assert email_verified(who)
 
 
 async def create_project(

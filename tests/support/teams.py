@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.accounts import Account, sign_up
+from tests.support.accounts import Account, sign_up, verify_email
 
 
 async def create_workspace(api: httpx.AsyncClient, owner: Account, name: str = "Team") -> str:
@@ -29,6 +29,8 @@ async def invite(
 
 
 async def accept(api: httpx.AsyncClient, who: Account, token: str) -> httpx.Response:
+    """Accept as `who`, whose email is verified first, as accepting requires."""
+    await verify_email(api, who)
     return await api.post(f"/invitations/{token}/accept", headers=who.headers)
 
 

@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { test as base, expect, type Browser, type BrowserContext, type Locator, type Page } from "@playwright/test";
 import { CLI, LAN_HOST, SHOTS } from "./paths";
+import { linkIn, mailTo } from "./mail";
 
 export { expect };
 
@@ -95,10 +96,18 @@ export class Api {
     return r.json.token as string;
   }
 
-  /** Someone signed up (through the API) who joined the workspace with `role`; their token. */
+  /** Follows the verification link mailed to `email` (accepting an invitation requires it). */
+  async verifyEmail(email: string): Promise<void> {
+    const link = new URL(linkIn(await mailTo(email, /Confirm your email address/), "/verify-email"), this.baseURL);
+    const r = await this.call("POST", "/auth/email/verify", { body: { token: link.searchParams.get("token") } });
+    expect(r.status, `verify email: ${JSON.stringify(r.json)}`).toBe(204);
+  }
+
+  /** Someone signed up (through the API) who verified their email and joined the workspace with `role`; their token. */
   async join(ownerToken: string, workspaceId: string, email: string, displayName: string, role: string): Promise<string> {
     const invitation = await this.invite(ownerToken, workspaceId, email, role);
     await this.register(email, PASSWORD, displayName);
+    await this.verifyEmail(email);
     const token = await this.login(email, PASSWORD);
     const r = await this.call("POST", `/invitations/${invitation}/accept`, { token });
     expect(r.status, `accept: ${JSON.stringify(r.json)}`).toBe(200);

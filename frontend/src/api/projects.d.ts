@@ -70,6 +70,9 @@ export type paths = {
         /**
          * Accept Invitation
          * @description Join the workspace with the invited role, as the account the invitation was sent to.
+         *
+         *     403 with `reason` `email_mismatch` when the caller's email is another, `email_unverified`
+         *     while no link mailed to it has been followed (verify, then refresh the access token).
          */
         post: operations["accept_invitation"];
         delete?: never;

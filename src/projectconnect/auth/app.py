@@ -16,12 +16,12 @@ from projectconnect.auth.models import Base, MailOutboxMessage, OutboxEvent
 from projectconnect.auth.passwords import PasswordHasher
 from projectconnect.auth.service import AuthService, ThrottleRules
 from projectconnect.auth.settings import AuthSettings
-from projectconnect.infra import metrics
 from projectconnect.infra.cache import CacheBackend, MemoryCache
 from projectconnect.infra.db import Database
 from projectconnect.infra.health import Check, service_checks
 from projectconnect.infra.http import compose_app
 from projectconnect.infra.logs import configure_logging
+from projectconnect.infra.mail import mail_relay
 from projectconnect.infra.mailer import Mailer, MailSettings, mailer_from
 from projectconnect.infra.migrations import MigrationTree
 from projectconnect.infra.outbox import EventPublisher, Outbox, OutboxRelay
@@ -195,20 +195,6 @@ class AuthRuntime:
             await publisher.close()
         await self.cache.close()
         await self.db.dispose()
-
-
-def mail_relay(
-    db: Database, mail_outbox: Outbox, publisher: EventPublisher, *, max_backoff: float = 2.0
-) -> OutboxRelay:
-    """The mail outbox's relay: its rows hold one-time links, so they go once handed on."""
-    return OutboxRelay(
-        db,
-        mail_outbox,
-        publisher,
-        max_backoff=max_backoff,
-        keep_published=False,
-        backlog_gauges=(metrics.MAIL_OUTBOX_BACKLOG, metrics.MAIL_OUTBOX_OLDEST_AGE),
-    )
 
 
 def create_app(runtime: AuthRuntime) -> FastAPI:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from projectconnect.infra.db import UTCDateTime, new_metadata, utcnow
+from projectconnect.infra.mail import MailOutboxColumns
 from projectconnect.infra.outbox import OutboxColumns
 
 
@@ -91,14 +92,5 @@ class OutboxEvent(OutboxColumns, Base):
     """Events for other services, committed with the change that caused them."""
 
 
-class MailOutboxMessage(OutboxColumns, Base):
-    """`mail.requested` events, committed with the change that calls for the mail.
-
-    Apart from the events' outbox, so a mail server that is away holds up only mail.
-    """
-
-    # The mixin declares both as class variables, which SQLAlchemy's typing does not.
-    __tablename__ = "mail_outbox"  # type: ignore[misc]
-    __table_args__ = (  # type: ignore[misc]
-        Index("ix_mail_outbox_pending", "published_at", "created_at"),
-    )
+class MailOutboxMessage(MailOutboxColumns, Base):
+    """The auth service's mail outbox (`infra.mail.MailOutboxColumns`)."""

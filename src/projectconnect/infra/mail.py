@@ -14,12 +14,17 @@ import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from sqlalchemy import Index
+from sqlalchemy.orm import declared_attr
 
+from projectconnect.infra import metrics
+from projectconnect.infra.db import Database
 from projectconnect.infra.events import Envelope
+from projectconnect.infra.outbox import EventPublisher, Outbox, OutboxColumns, OutboxRelay
 
 MAIL_REQUESTED = "mail.requested"
 
@@ -81,16 +86,46 @@ class RenderedMail:
     html: str
 
 
+class MailOutboxColumns(OutboxColumns):
+    """A service's mail outbox: `mail.requested` events, committed with the change that
+    calls for the mail. Apart from the events' outbox, so a mail server that is away holds
+    up only mail."""
+
+    __tablename__: ClassVar[str] = "mail_outbox"
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:
+        # An index belongs to one table: each service's metadata gets its own.
+        return (Index("ix_mail_outbox_pending", "published_at", "created_at"),)
+
+
+def mail_relay(
+    db: Database, mail_outbox: Outbox, publisher: EventPublisher, *, max_backoff: float = 2.0
+) -> OutboxRelay:
+    """A mail outbox's relay: its rows may hold one-time links, so they go once handed on."""
+    return OutboxRelay(
+        db,
+        mail_outbox,
+        publisher,
+        max_backoff=max_backoff,
+        keep_published=False,
+        backlog_gauges=(metrics.MAIL_OUTBOX_BACKLOG, metrics.MAIL_OUTBOX_OLDEST_AGE),
+    )
+
+
 class MailTemplates:
     """A package's mail templates: `<name>.subject.txt`, `<name>.txt`, `<name>.html`.
 
-    HTML is autoescaped, plain text is not; a variable a template names but the caller did
-    not give is an error, not an empty string.
+    They may extend or include the shared `_layout.html` and `_button.html` (in infra's
+    `mail_templates/`). HTML is autoescaped, plain text is not; a variable a template names
+    but the caller did not give is an error, not an empty string.
     """
 
     def __init__(self, package: str, folder: str = "mail_templates") -> None:
         self.environment = Environment(
-            loader=PackageLoader(package, folder),
+            loader=ChoiceLoader(
+                [PackageLoader(package, folder), PackageLoader("projectconnect.infra", folder)]
+            ),
             autoescape=select_autoescape(["html"], default_for_string=False),
             undefined=StrictUndefined,
             keep_trailing_newline=True,

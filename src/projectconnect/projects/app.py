@@ -15,9 +15,11 @@ from projectconnect.infra.feed import Feed, make_feed
 from projectconnect.infra.health import Check, service_checks
 from projectconnect.infra.http import compose_app
 from projectconnect.infra.logs import configure_logging
+from projectconnect.infra.mail import mail_relay
 from projectconnect.infra.migrations import MigrationTree
+from projectconnect.infra.outbox import EventPublisher, Outbox
 from projectconnect.infra.periodic import every
-from projectconnect.infra.rabbitmq import RabbitConsumer, Topology
+from projectconnect.infra.rabbitmq import RabbitConsumer, RabbitPublisher, Topology
 from projectconnect.infra.sessions import (
     AuthValidation,
     LocalSessions,
@@ -42,7 +44,7 @@ from projectconnect.projects.cache import ReadCache
 from projectconnect.projects.discussion import ActivityFeed, CommentService
 from projectconnect.projects.labels import LabelService
 from projectconnect.projects.live import Hub, Publisher, Streams
-from projectconnect.projects.models import Base
+from projectconnect.projects.models import Base, MailOutboxMessage
 from projectconnect.projects.my_tasks import MyTasksService
 from projectconnect.projects.notification_center import NotificationCenter
 from projectconnect.projects.notifications import DueReminders
@@ -100,7 +102,8 @@ class ProjectsCore:
             fence_seconds=settings.read_cache_fence_seconds,
         )
         writes = Writes(db, self.read_cache, Publisher(feed))
-        self.workspaces = WorkspaceService(db, writes)
+        self.mail_outbox = Outbox(MailOutboxMessage)
+        self.workspaces = WorkspaceService(db, writes, mail_outbox=self.mail_outbox)
         self.service = ProjectService(db, writes, self.workspaces)
         self.labels = LabelService(db, writes)
         self.comments = CommentService(db, writes)
@@ -175,6 +178,7 @@ class ProjectsRuntime:
         )
         self.read_cache = core.read_cache
         self.workspaces = core.workspaces
+        self.mail_outbox = core.mail_outbox
         self.service = core.service
         self.labels = core.labels
         self.comments = core.comments
@@ -187,6 +191,28 @@ class ProjectsRuntime:
         self._core = core
         self._consumer: RabbitConsumer | None = None
         self._periodic: asyncio.Task[None] | None = None
+        self._mail_bus: EventPublisher | None = None
+        self._mail_publisher: RabbitPublisher | None = None
+        self._mail_relay: asyncio.Task[None] | None = None
+
+    def publish_mail_to(self, mail: EventPublisher) -> None:
+        """Relay the mail outbox to `mail` (the embedded mode's in-process mailer) once started."""
+        self._mail_bus = mail
+
+    def _start_mail_relay(self) -> None:
+        """The mail outbox's relay: to the in-process mailer, else to RabbitMQ like auth's."""
+        publisher = self._mail_bus
+        max_backoff = 10.0  # in-process, the mail server's outages are waited out here
+        if publisher is None:
+            if self.settings.amqp_url is None or not self.settings.run_mail_relay:
+                return
+            topology = Topology(namespace=self.settings.events_namespace)
+            self._mail_publisher = RabbitPublisher(
+                self.settings.amqp_url.get_secret_value(), topology
+            )
+            publisher, max_backoff = self._mail_publisher, 2.0
+        relay = mail_relay(self.db, self.mail_outbox, publisher, max_backoff=max_backoff)
+        self._mail_relay = asyncio.create_task(relay.run(), name="mail-relay")
 
     def _shared_sessions(self, settings: ProjectsSettings) -> TokenSessions:
         """On its own: the session keys auth writes to the shared cache, else auth's validate."""
@@ -205,6 +231,7 @@ class ProjectsRuntime:
         )
 
     async def start(self) -> None:
+        self._start_mail_relay()
         if self.settings.amqp_url is not None and self.settings.run_consumer:
             self._consumer = self.rabbit_consumer()
             await self._consumer.start()
@@ -233,10 +260,13 @@ class ProjectsRuntime:
         app.state.projects_streams = self.streams
 
     async def close(self) -> None:
-        if self._periodic is not None:
-            self._periodic.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._periodic
+        for task in (self._periodic, self._mail_relay):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self._mail_publisher is not None:
+            await self._mail_publisher.close()
         if self._consumer is not None:
             await self._consumer.close()
         await self.hub.close()

@@ -18,6 +18,12 @@ from projectconnect.infra.tokens import AccessClaims, InvalidToken, TokenVerifie
 class Caller:
     user_id: uuid.UUID
     email: str | None
+    # Whether a link mailed to `email` was followed; a token without the claim says no.
+    email_verified: bool = False
+
+    @classmethod
+    def of(cls, claims: AccessClaims) -> Caller:
+        return cls(claims.subject, claims.email, claims.email_verified is True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +59,13 @@ async def _verified(token: str, request: Request) -> tuple[AccessClaims, TokenSe
 async def current_caller(token: BearerToken, request: Request) -> Caller:
     """The subject of a valid access token whose session is still active."""
     claims, _ = await _verified(token, request)
-    return Caller(claims.subject, claims.email)
+    return Caller.of(claims)
 
 
 async def current_session(token: BearerToken, request: Request) -> CallerSession:
     """The caller with their token and session, for an answer that outlives the request."""
     claims, sessions = await _verified(token, request)
-    return CallerSession(Caller(claims.subject, claims.email), token, claims, sessions)
+    return CallerSession(Caller.of(claims), token, claims, sessions)
 
 
 CallerDep = Annotated[Caller, Depends(current_caller)]

@@ -25,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from projectconnect.infra.db import UTCDateTime, new_metadata, utcnow
 from projectconnect.infra.inbox import InboxColumns
+from projectconnect.infra.mail import MailOutboxColumns
 
 
 class Base(DeclarativeBase):
@@ -58,6 +59,10 @@ class Membership(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     role: Mapped[str] = mapped_column(String(16))
     joined_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MailOutboxMessage(MailOutboxColumns, Base):
+    """The projects service's mail outbox (`infra.mail.MailOutboxColumns`)."""
 
 
 class Invitation(Base):

@@ -18,6 +18,8 @@ class ProjectsSettings(ServiceSettings):
     jwks_url: AnyHttpUrl | None = Field(default=None, validation_alias="JWKS_URL")
     # Whether this process also consumes events from AMQP_URL.
     run_consumer: bool = True
+    # Whether this process also relays its mail outbox (invitations' mail) to AMQP_URL.
+    run_mail_relay: bool = True
     # A safety net only: every write by the owner already makes the next read fresh.
     # Off sends every read to the database: for diagnosis and benchmarks of that path.
     read_cache: bool = True

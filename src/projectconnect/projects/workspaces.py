@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from projectconnect.infra.db import Database, utcnow
+from projectconnect.infra.mail import mail_requested
+from projectconnect.infra.outbox import Outbox
 from projectconnect.infra.pagination import Position
 from projectconnect.infra.problems import (
     Conflict,
@@ -34,8 +36,10 @@ from projectconnect.infra.problems import (
 from projectconnect.projects.access import Access, Action, Grant, Role, parse_id
 from projectconnect.projects.activity import ActivityLog, Change
 from projectconnect.projects.live import Notice, Op, announce
+from projectconnect.projects.mails import InvitationMails, invitation_link
 from projectconnect.projects.models import (
     Invitation,
+    MailOutboxMessage,
     Membership,
     OwnershipTransfer,
     Person,
@@ -243,10 +247,21 @@ class Members:
 
 
 class WorkspaceService:
-    def __init__(self, db: Database, writes: Writes, *, invitation_days: int = INVITATION_DAYS):
+    def __init__(
+        self,
+        db: Database,
+        writes: Writes,
+        *,
+        invitation_days: int = INVITATION_DAYS,
+        mail_outbox: Outbox | None = None,
+        mails: InvitationMails | None = None,
+    ):
         self.db = db
         self.writes = writes
         self.invitation_lifetime = dt.timedelta(days=invitation_days)
+        # Without a relay (a composition that starts none), mail waits in the outbox.
+        self.mail_outbox = mail_outbox or Outbox(MailOutboxMessage)
+        self.mails = mails or InvitationMails()
 
     # Workspaces
 
@@ -513,8 +528,10 @@ class WorkspaceService:
         return items, Position(last.created_at, last.id).encode() if last else None
 
     async def invite(
-        self, user_id: uuid.UUID, workspace_id: str, email: str, role: Role
+        self, user_id: uuid.UUID, workspace_id: str, email: str, role: Role, *, public_url: str
     ) -> InvitationView:
+        """An invitation, and its mail to the address with the link (at `public_url`, the
+        web app's origin), committed together."""
         address = email.strip().lower()
         token = secrets.token_urlsafe(32)
         now = utcnow()
@@ -566,6 +583,17 @@ class WorkspaceService:
             session.add(invitation)
             await Notifier(session, user_id, now).invited(invitation)
             inviter = (await PeopleRepository(session).get_many([user_id])).get(user_id)
+            workspace = await session.get(Workspace, grant.workspace_id)
+            assert workspace is not None
+            message = self.mails.invitation(
+                address,
+                link=invitation_link(public_url, token),
+                workspace_name=workspace.name,
+                inviter_name=display(inviter) or "Someone",
+                role=str(role),
+                valid=self.invitation_lifetime,
+            )
+            await self.mail_outbox.add(session, mail_requested(message, source="projects"))
         return InvitationView(invitation, inviter, token)
 
     async def revoke(self, user_id: uuid.UUID, workspace_id: str, invitation_id: str) -> None:
@@ -609,8 +637,14 @@ class WorkspaceService:
         assert workspace is not None
         return Preview(workspace.name, display(people.get(invitation.invited_by)), invitation.role)
 
-    async def accept(self, user_id: uuid.UUID, email: str | None, token: str) -> WorkspaceView:
-        """Join with the invited role: the membership and the invitation's use commit together."""
+    async def accept(
+        self, user_id: uuid.UUID, email: str | None, token: str, *, email_verified: bool
+    ) -> WorkspaceView:
+        """Join with the invited role: the membership and the invitation's use commit together.
+
+        Only as the invited address, and only once its owner proved it theirs (followed a
+        link mailed to it): anyone can register with any address.
+        """
         async with self.writes.open(user_id) as unit:
             session = unit.session
             invitation = await self._usable(session, token)
@@ -622,6 +656,12 @@ class WorkspaceService:
                 raise Forbidden(
                     "This invitation was sent to another email address.",
                     extensions={"reason": "email_mismatch"},
+                )
+            if not email_verified:
+                raise Forbidden(
+                    "Verify your email address first: follow the link mailed to it, then "
+                    "try again.",
+                    extensions={"reason": "email_unverified"},
                 )
             members = Members(session, invitation.workspace_id)
             if await members.get(user_id) is not None:

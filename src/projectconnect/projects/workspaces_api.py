@@ -10,6 +10,7 @@ from projectconnect.infra.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from projectconnect.infra.problems import problem_responses
 from projectconnect.projects.access import Role
 from projectconnect.projects.caller import CallerDep
+from projectconnect.projects.mails import invitation_link
 from projectconnect.projects.schemas import (
     Inheritance,
     InvitationCreate,
@@ -38,8 +39,6 @@ from projectconnect.projects.workspaces import (
 router = APIRouter(
     tags=["workspaces"], responses=problem_responses(401, 403, 404, 409, 422, 500, 503)
 )
-# The invitation page of the web app, where a shared link lands.
-INVITATION_PAGE = "/invite/"
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 Cursor = Annotated[str | None, Query(max_length=512)]
 Token = Annotated[str, Path(max_length=128)]
@@ -207,11 +206,12 @@ async def invite(
 ) -> InvitationCreated:
     """An invitation for one email address, valid 7 days; the answer holds the link to share
     (its token is shown only here)."""
+    public_url = str(request.base_url)
     view = await workspaces_of(request).invite(
-        caller.user_id, workspace_id, str(body.email), Role(body.role)
+        caller.user_id, workspace_id, str(body.email), Role(body.role), public_url=public_url
     )
     assert view.token is not None
-    url = str(request.base_url).rstrip("/") + INVITATION_PAGE + view.token
+    url = invitation_link(public_url, view.token)
     return InvitationCreated(**invitation_public(view).model_dump(), token=view.token, url=url)
 
 
@@ -238,6 +238,12 @@ async def preview_invitation(request: Request, token: Token) -> InvitationPrevie
 
 @router.post("/invitations/{token}/accept", responses=problem_responses(404, 410))
 async def accept_invitation(request: Request, token: Token, caller: CallerDep) -> WorkspacePublic:
-    """Join the workspace with the invited role, as the account the invitation was sent to."""
-    view = await workspaces_of(request).accept(caller.user_id, caller.email, token)
+    """Join the workspace with the invited role, as the account the invitation was sent to.
+
+    403 with `reason` `email_mismatch` when the caller's email is another, `email_unverified`
+    while no link mailed to it has been followed (verify, then refresh the access token).
+    """
+    view = await workspaces_of(request).accept(
+        caller.user_id, caller.email, token, email_verified=caller.email_verified
+    )
     return workspace_public(view)
