@@ -66,6 +66,7 @@ from bench.live_client import (
     paced_writes,
     sign_up,
     team,
+    verified,
 )
 from bench.load import Counters, ProcessSampler, Wrk, cpu_seconds, rss_mib, system_pids
 from bench.profile import record, summarise
@@ -136,6 +137,8 @@ class Target:
     pid: int
     verify: ssl.SSLContext | bool
     roles: dict[str, list[int]]
+    # Where the target's mailer writes its .eml files (the confirmation links).
+    mail_dir: Path
     # The services' logs: their warnings are counted in the report.
     logs: list[Path] = dataclasses.field(default_factory=list)
 
@@ -189,6 +192,7 @@ def distributed(options: Options, runtime: Path) -> Iterator[Target]:
                     "auth": [_child_pid(stack, "auth-0")],
                     "redis": system_pids("redis-server"),
                 },
+                mail_dir=stack.runtime / "mail",
                 logs=[logs["projects-0"], logs["auth-0"]],
             )
     finally:
@@ -223,6 +227,7 @@ def embedded(options: Options, runtime: Path) -> Iterator[Target]:
             pid=process.pid,
             verify=False,
             roles={"embedded": [process.pid]},
+            mail_dir=runtime / "embedded" / "mail",
             logs=[log_path],
         )
 
@@ -281,7 +286,8 @@ class Run:
         ):
             others = -(-(o.streams - o.subscribers) // o.per_person)
             people = await sign_up(api, 1 + o.subscribers + others, t.mode)
-            writer, members = people[0], people[1 : 1 + o.subscribers]
+            writer = people[0]
+            members = await verified(api, people[1 : 1 + o.subscribers], t.mail_dir)
             rest = people[1 + o.subscribers :]
             _, project = await team(api, writer, members, "Live bench")
             _, quiet = await team(api, writer, [], "Live bench, nobody subscribed")

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import email
+import email.policy
 import json
+import re
 import resource
 import secrets
 import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from email.utils import parseaddr
+from pathlib import Path
 
 import httpx
 
@@ -75,6 +81,60 @@ async def sign_up(api: httpx.AsyncClient, count: int, tag: str) -> list[Person]:
         return Person(str(user["id"]), email, str(tokens["access_token"]))
 
     return list(await asyncio.gather(*(one(i) for i in range(count))))
+
+
+async def verified(
+    api: httpx.AsyncClient, people: Sequence[Person], mail_dir: Path, within: float = 120.0
+) -> list[Person]:
+    """`people` once each followed the confirmation link mailed at sign-up, with a new token
+    that says so: accepting an invitation requires a verified email."""
+    links = await _confirmation_tokens(mail_dir, {p.email for p in people}, within)
+    limit = asyncio.Semaphore(SIGN_UP_CONCURRENCY)
+
+    async def one(person: Person) -> Person:
+        credentials = {"email": person.email, "password": PASSWORD}
+        confirm = {"token": links[person.email]}
+        async with limit:
+            _ok(await _retried(lambda: api.post("/auth/email/verify", json=confirm)), 204)
+            tokens = _ok(await _retried(lambda: api.post("/auth/login", json=credentials)), 200)
+        return dataclasses.replace(person, token=str(tokens["access_token"]))
+
+    return list(await asyncio.gather(*(one(p) for p in people)))
+
+
+CONFIRMATION_LINK = re.compile(r"/verify-email\?token=([A-Za-z0-9_-]+)")
+
+
+async def _confirmation_tokens(
+    mail_dir: Path, addresses: set[str], within: float
+) -> dict[str, str]:
+    """Each address's confirmation token, read from the .eml files the mailer writes."""
+    found: dict[str, str] = {}
+    read: set[Path] = set()
+    deadline = time.monotonic() + within
+    while True:
+        found.update(await asyncio.to_thread(_links_in_new_mail, mail_dir, read))
+        if addresses <= found.keys():
+            return {a: found[a] for a in addresses}
+        if time.monotonic() > deadline:
+            missing = sorted(addresses - found.keys())
+            raise RuntimeError(f"no confirmation mail in {mail_dir} for {missing[:3]}")
+        await asyncio.sleep(0.2)
+
+
+def _links_in_new_mail(mail_dir: Path, read: set[Path]) -> dict[str, str]:
+    """Recipient → confirmation token of the messages not `read` yet (then marked read)."""
+    links: dict[str, str] = {}
+    for path in sorted(mail_dir.glob("*.eml")) if mail_dir.is_dir() else []:
+        if path in read:
+            continue
+        read.add(path)
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        body = message.get_body(("plain",))
+        link = CONFIRMATION_LINK.search(body.get_content()) if body is not None else None
+        if link is not None:
+            links[parseaddr(str(message.get("To", "")))[1].lower()] = link.group(1)
+    return links
 
 
 async def team(
