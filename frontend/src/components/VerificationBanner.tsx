@@ -73,7 +73,7 @@ export function VerificationBanner() {
     <section className="verification-banner" aria-label="Email verification">
       <div className="verification-banner-inner">
         <p>
-          Please verify your email address: follow the link we sent to <strong>{user.email}</strong>.
+          Please verify your email address: follow the link we mailed you.
         </p>
         <div className="verification-banner-actions">
           <ResendVerification email={user.email} />

@@ -69,10 +69,12 @@ function EmailForm({ user }: { user: User }) {
     <section className="card" aria-labelledby="email-title">
       <h2 id="email-title">Change email</h2>
       {user.pending_email ? (
-        <p className="alert alert-info" role="status">
-          We sent a link to <strong>{user.pending_email}</strong>. Your address stays <strong>{user.email}</strong>{" "}
-          until you follow it.
-        </p>
+        <div className="alert alert-info" role="status">
+          <p>
+            We sent a link to <strong>{user.pending_email}</strong>. Your address stays <strong>{user.email}</strong>{" "}
+            until you follow it.
+          </p>
+        </div>
       ) : null}
       <ErrorAlert error={formError} />
       <form ref={formRef} onSubmit={submit} noValidate className="form form-narrow">

@@ -34,10 +34,12 @@ export function ForgotPasswordPage() {
       </h1>
       {sentTo !== null ? (
         <>
-          <p className="alert alert-info" role="status">
-            If an account exists for <strong>{sentTo}</strong>, we sent a link to choose a new password. It works
-            once, within the hour.
-          </p>
+          <div className="alert alert-info" role="status">
+            <p>
+              If an account exists for <strong>{sentTo}</strong>, we sent a link to choose a new password. It works
+              once, within the hour.
+            </p>
+          </div>
           <p className="muted">No mail after a few minutes? Check your spam folder, or ask again.</p>
           <button
             type="button"

@@ -228,7 +228,7 @@ describe("verification banner", () => {
     const user = userEvent.setup();
     renderAt(<VerificationBanner />);
     const banner = await screen.findByRole("region", { name: "Email verification" });
-    expect(banner).toHaveTextContent("follow the link we sent to ann@example.com");
+    expect(banner).toHaveTextContent("Please verify your email address");
     await user.click(screen.getByRole("button", { name: "Resend link" }));
     expect(await screen.findByText("A link was sent a short while ago. You can ask for another in 2 minutes.")).toBeInTheDocument();
     expect(screen.queryByRole("alert")).not.toBeInTheDocument();
