@@ -85,7 +85,7 @@ export function VerifyEmailPage() {
             </p>
           ) : me.data?.email_verified ? (
             <p>
-              Your address {me.data.email} is verified already. <Link to="/">Go to your projects</Link>
+              Your address <strong>{me.data.email}</strong> is verified already. <Link to="/">Go to your projects</Link>
             </p>
           ) : me.data ? (
             <div className="verification-resend">
