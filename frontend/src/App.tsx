@@ -5,6 +5,7 @@ import { AppLayout, PublicLayout } from "./components/AppLayout";
 import { AccountPage } from "./pages/AccountPage";
 import { DashboardPage } from "./pages/DashboardPage";
 import { FindPage } from "./pages/FindPage";
+import { ForgotPasswordPage } from "./pages/ForgotPasswordPage";
 import { HomePage } from "./pages/HomePage";
 import { InvitationPage } from "./pages/InvitationPage";
 import { LoginPage } from "./pages/LoginPage";
@@ -12,8 +13,10 @@ import { MembersPage } from "./pages/MembersPage";
 import { MyTasksPage } from "./pages/MyTasksPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { ProjectPage } from "./pages/ProjectPage";
+import { ResetPasswordPage } from "./pages/ResetPasswordPage";
 import { SignupPage } from "./pages/SignupPage";
 import { TrashPage } from "./pages/TrashPage";
+import { VerifyEmailPage } from "./pages/VerifyEmailPage";
 
 // The panel (and its Markdown renderer) loads when a task is first opened.
 const TaskPanel = lazy(() => import("./components/tasks/TaskPanel").then((m) => ({ default: m.TaskPanel })));
@@ -31,11 +34,15 @@ export function AppRoutes() {
         <Route element={<PublicLayout />}>
           <Route path="/login" element={<LoginPage />} />
           <Route path="/signup" element={<SignupPage />} />
+          <Route path="/forgot-password" element={<ForgotPasswordPage />} />
         </Route>
       </Route>
       {/* Logged in or not: it offers sign-up and login, then accepting. */}
       <Route element={<PublicLayout />}>
         <Route path="/invite/:token" element={<InvitationPage />} />
+        {/* Links mailed by the auth service (its mails.py names these paths). */}
+        <Route path="/reset-password" element={<ResetPasswordPage />} />
+        <Route path="/verify-email" element={<VerifyEmailPage />} />
       </Route>
       <Route element={<RequireAuth />}>
         <Route element={<AppLayout />}>

@@ -113,6 +113,28 @@ export const api = {
     endSession("account-deleted");
   },
 
+  /** Mails a reset link if the address has an account; the same answer either way. */
+  async forgotPassword(body: { email: string }): Promise<void> {
+    await call(publicAuth.POST("/auth/password/forgot", { body }));
+  },
+  /** Sets a new password with a mailed link's token; every session ends, this one too. */
+  async resetPassword(body: { token: string; new_password: string }): Promise<void> {
+    await call(publicAuth.POST("/auth/password/reset", { body }));
+    endSession("password-reset");
+  },
+  /** Follows a verification (or email-change) link. */
+  async verifyEmail(body: { token: string }): Promise<void> {
+    await call(publicAuth.POST("/auth/email/verify", { body }));
+  },
+  /** Mails a new verification link to the account's address; 429 when asked too often. */
+  async resendVerification(): Promise<void> {
+    await call(auth.POST("/auth/me/email/verification"));
+  },
+  /** Holds `email` as pending and mails it a link; the address changes once it is followed. */
+  changeEmail(body: { email: string; password: string }): Promise<User> {
+    return call(auth.POST("/auth/me/email", { body }));
+  },
+
   // --- projects ---------------------------------------------------------------------
   /** Projects of one workspace (every workspace the caller can see without one). */
   listProjects(

@@ -131,6 +131,11 @@ export function describeError(error: unknown): string {
   return "Something unexpected went wrong. Please try again.";
 }
 
+/** Whether the API refused the request with a field error of this code (`email_taken`...). */
+export function hasFieldError(error: unknown, code: string): boolean {
+  return error instanceof ApiError && error.fieldErrors.some((e) => e.code === code);
+}
+
 /**
  * Field errors keyed by field name (the last part of a dotted path, so 'body.name' is
  * 'name'); the first message per field wins.

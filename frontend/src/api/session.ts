@@ -25,7 +25,7 @@ const TIMEOUT_KEY = "projectconnect.request-timeout-ms";
 const DEFAULT_TIMEOUT_MS = 15_000;
 const LOCK_NAME = "projectconnect-refresh";
 
-export type EndReason = "expired" | "logged-out" | "account-deleted";
+export type EndReason = "expired" | "logged-out" | "account-deleted" | "password-reset";
 type Listener = (reason: EndReason) => void;
 
 let accessToken: string | null = null;

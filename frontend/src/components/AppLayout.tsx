@@ -10,6 +10,7 @@ import { ErrorAlert } from "./feedback";
 import { SearchBox } from "./SearchBox";
 import { isTyping, ShortcutsDialog } from "./ShortcutsDialog";
 import { Toaster } from "./Toast";
+import { VerificationBanner } from "./VerificationBanner";
 import { WorkspaceSwitcher } from "./WorkspaceSwitcher";
 
 function BrandMark() {
@@ -132,6 +133,7 @@ export function AppLayout() {
         </div>
       </header>
       <ConnectionBanner />
+      <VerificationBanner />
       {logout.error ? (
         <div className="container">
           <ErrorAlert error={logout.error} />

@@ -127,3 +127,15 @@ export function LoadMore({
     </div>
   );
 }
+
+/** A mailed link that was spent, expired or replaced (or never whole); `children`: what now. */
+export function LinkNoLongerWorks({ children }: { children?: ReactNode }) {
+  return (
+    <>
+      <p className="alert alert-error" role="alert">
+        This link no longer works: it was used already, has expired, or a newer one replaced it.
+      </p>
+      {children}
+    </>
+  );
+}

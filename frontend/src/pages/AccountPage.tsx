@@ -1,7 +1,7 @@
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useRef, useState, type FormEvent } from "react";
 import { api, type User, type Workspace } from "../api/client";
-import { useMe, useOwnedWorkspaces, useUpdateMe } from "../api/queries";
+import { queryKeys, useMe, useOwnedWorkspaces, useUpdateMe } from "../api/queries";
 import { TextField, useFormErrors } from "../components/fields";
 import { ErrorAlert, Spinner } from "../components/feedback";
 import { Modal } from "../components/Modal";
@@ -31,6 +31,84 @@ function ProfileForm({ user }: { user: User }) {
         pending={update.isPending}
         error={update.error}
       />
+    </section>
+  );
+}
+
+/**
+ * A new address replaces the current one only once the link mailed to it is followed;
+ * until then the account keeps its address (and the old one is told of the change).
+ */
+function EmailForm({ user }: { user: User }) {
+  const queryClient = useQueryClient();
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const formRef = useRef<HTMLFormElement>(null);
+  const change = useMutation({
+    mutationFn: api.changeEmail,
+    onSuccess: (updated) => {
+      queryClient.setQueryData(queryKeys.me, updated);
+      setEmail("");
+      setPassword("");
+    },
+  });
+  const { errors, formError, check, edited } = useFormErrors(formRef, change.error);
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    const found: Record<string, string> = {};
+    const address = email.trim();
+    if (!address) found.email = "Enter the new email address.";
+    else if (address.toLowerCase() === user.email.toLowerCase()) found.email = "This is already your email address.";
+    if (!password) found.password = "Enter your current password.";
+    if (!check(found)) return;
+    change.mutate({ email: address, password });
+  }
+
+  return (
+    <section className="card" aria-labelledby="email-title">
+      <h2 id="email-title">Change email</h2>
+      {user.pending_email ? (
+        <div className="alert alert-info" role="status">
+          <p>
+            We sent a link to <strong>{user.pending_email}</strong>. Your address stays <strong>{user.email}</strong>{" "}
+            until you follow it.
+          </p>
+        </div>
+      ) : null}
+      <ErrorAlert error={formError} />
+      <form ref={formRef} onSubmit={submit} noValidate className="form form-narrow">
+        <TextField
+          label="New email"
+          type="email"
+          name="email"
+          autoComplete="email"
+          value={email}
+          onChange={(e) => {
+            setEmail(e.target.value);
+            edited("email");
+          }}
+          error={errors.email}
+        />
+        <TextField
+          label="Password"
+          type="password"
+          name="password"
+          autoComplete="current-password"
+          hint="Your current password, to confirm it’s you."
+          value={password}
+          onChange={(e) => {
+            setPassword(e.target.value);
+            edited("password");
+          }}
+          error={errors.password}
+        />
+        <div className="form-actions">
+          <button type="submit" className="btn btn-primary" disabled={change.isPending}>
+            {change.isPending ? "Sending link…" : "Change email"}
+          </button>
+        </div>
+      </form>
     </section>
   );
 }
@@ -285,7 +363,7 @@ export function AccountPage() {
           <h1 tabIndex={-1}>
             Account
           </h1>
-          <p className="muted">Your profile, password and sessions.</p>
+          <p className="muted">Your profile, email, password and sessions.</p>
         </div>
       </div>
       {me.isPending ? (
@@ -299,6 +377,7 @@ export function AccountPage() {
       ) : (
         <div className="stack">
           <ProfileForm key={me.data.id} user={me.data} />
+          <EmailForm user={me.data} />
           <PasswordForm />
           <SessionsSection />
           <section className="card danger-zone" aria-labelledby="danger-title">

@@ -10,6 +10,7 @@ const END_NOTICES = {
   expired: "Your session has ended. Please log in again.",
   "logged-out": "You have been logged out.",
   "account-deleted": "Your account has been deleted.",
+  "password-reset": "Your password has been changed and every session has ended. Log in with the new password.",
 } as const;
 
 export function LoginPage() {
@@ -83,6 +84,11 @@ export function LoginPage() {
           }}
           error={errors.password}
         />
+        <p className="field-aside">
+          <Link to="/forgot-password" state={email.trim() ? { email: email.trim() } : null}>
+            Forgot password?
+          </Link>
+        </p>
         <button type="submit" className="btn btn-primary btn-block" disabled={mutation.isPending}>
           {mutation.isPending ? "Logging in…" : "Log in"}
         </button>

@@ -2,7 +2,7 @@ import { useMutation } from "@tanstack/react-query";
 import { useRef, useState, type FormEvent } from "react";
 import { Link, useLocation } from "react-router";
 import { api } from "../api/client";
-import { ApiError } from "../api/errors";
+import { hasFieldError } from "../api/errors";
 import { useAuth } from "../auth/AuthProvider";
 import { TextField, useFormErrors } from "../components/fields";
 import { ErrorAlert } from "../components/feedback";
@@ -28,10 +28,6 @@ export function signupProblems({ email, password }: { email: string; password: s
   else if (address && [address.toLowerCase(), address.split("@")[0]!.toLowerCase()].includes(password.toLowerCase()))
     found.password = "Don’t use your email address as your password.";
   return found;
-}
-
-function emailTaken(error: unknown): boolean {
-  return error instanceof ApiError && error.fieldErrors.some((e) => e.code === "email_taken");
 }
 
 export function SignupPage() {
@@ -93,7 +89,7 @@ export function SignupPage() {
           }}
           error={errors.email}
           errorAction={
-            emailTaken(mutation.error) ? (
+            hasFieldError(mutation.error, "email_taken") ? (
               <Link to="/login" state={{ email: email.trim(), from }}>
                 Log in as {email.trim()}
               </Link>
