@@ -16,6 +16,7 @@ import {
   type Api,
   type Person,
 } from "./support/fixtures";
+import { linkIn, mailTo } from "./support/mail";
 
 const overflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 
@@ -86,6 +87,14 @@ test("invite by link; the invitee signs up from it, accepts, and both work on th
   await expect(heading(bob.page, "Join Garden club")).toBeVisible();
   await expect(bob.page.getByText(`You’re logged in as ${bobEmail}.`)).toBeVisible();
   await shot(bob.page, "invitation-logged-in");
+  // The invited address must be his: he is asked to follow the link mailed at sign-up.
+  monitor.allowHttp(403);
+  await bob.page.getByRole("button", { name: "Accept and join" }).click();
+  await expect(bob.page.getByRole("alert")).toContainText(`follow the link we mailed to ${bobEmail}`);
+  await shot(bob.page, "invitation-unverified");
+  await bob.page.goto(linkIn(await mailTo(bobEmail, /Confirm your email address/), "/verify-email"));
+  await expect(bob.page.getByText("your email address is confirmed")).toBeVisible();
+  await bob.page.goto(link);
   await bob.page.getByRole("button", { name: "Accept and join" }).click();
   await expect(bob.page).toHaveURL(new RegExp(`/w/${workspaceId}$`));
   await expect(bob.page.locator(".workspace-context")).toContainText("You’re a member");

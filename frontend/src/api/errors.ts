@@ -56,6 +56,13 @@ export class RequestTimeout extends NetworkError {
   }
 }
 
+/** The `reason` member of a problem document (`email_unverified`, `project_in_trash`…). */
+export function problemReason(error: unknown): string | null {
+  if (!(error instanceof ApiError)) return null;
+  const reason = (error.problem as { reason?: unknown }).reason;
+  return typeof reason === "string" ? reason : null;
+}
+
 /** A write refused with 412: someone changed the thing since this page read it. */
 export function isConflict(error: unknown): boolean {
   return error instanceof ApiError && error.status === 412;

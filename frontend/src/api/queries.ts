@@ -29,8 +29,9 @@ import {
   type CommentPage,
 } from "./client";
 import { useEffect } from "react";
-import { ApiError } from "./errors";
+import { ApiError, problemReason } from "./errors";
 import { DEFAULT_LISTING, type ProjectListing } from "./projectListing";
+import { refreshAccessToken } from "./session";
 import { boardFilters, NO_FILTERS, taskQuery, type TaskFilters } from "./taskFilters";
 import { arrangeTasks, boardOrder, STATUSES, type Columns } from "./taskOrder";
 
@@ -1042,7 +1043,16 @@ export function useInvitationPreview(token: string) {
 export function useAcceptInvitation(token: string) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: () => api.acceptInvitation(token),
+    mutationFn: async () => {
+      try {
+        return await api.acceptInvitation(token);
+      } catch (error) {
+        // Confirmed since this access token was issued (the mailed link, maybe in another
+        // tab): a new token says so, and the acceptance is asked again once with it.
+        if (problemReason(error) !== "email_unverified" || !(await refreshAccessToken())) throw error;
+        return api.acceptInvitation(token);
+      }
+    },
     onSuccess: (workspace) => {
       qc.setQueryData(queryKeys.workspace(workspace.id), workspace);
       return Promise.all([invalidateWorkspaces(qc), qc.invalidateQueries({ queryKey: ["projects"] })]);

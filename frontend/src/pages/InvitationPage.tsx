@@ -1,11 +1,12 @@
 import { useMutation } from "@tanstack/react-query";
 import { Link, useNavigate, useParams } from "react-router";
 import { api } from "../api/client";
-import { ApiError } from "../api/errors";
+import { ApiError, problemReason } from "../api/errors";
 import { useAcceptInvitation, useInvitationPreview, useMe } from "../api/queries";
 import { ROLE_DESCRIPTIONS, withArticle } from "../api/roles";
 import { useAuth } from "../auth/AuthProvider";
 import { ErrorAlert, Spinner } from "../components/feedback";
+import { ResendVerification } from "../components/VerificationBanner";
 import { useDocumentTitle } from "../hooks";
 
 /** Why a link cannot be used, in words for people (404: never valid; 410: no longer). */
@@ -72,8 +73,11 @@ export function InvitationPage() {
 
   const invitation = preview.data;
   const inviter = invitation.inviter_name ?? "Someone";
+  // The invited address, not yet confirmed: the mailed link first, then accept again.
+  const unverified = problemReason(accept.error) === "email_unverified";
   // The server refuses an account other than the invited one (403), or a second joining (409).
-  const refused = accept.error instanceof ApiError && (accept.error.status === 403 || accept.error.status === 409);
+  const refused =
+    !unverified && accept.error instanceof ApiError && (accept.error.status === 403 || accept.error.status === 409);
   const gone = unusableInvitation(accept.error);
   return (
     <section className="card auth-card invitation" aria-labelledby="invitation-title">
@@ -111,6 +115,14 @@ export function InvitationPage() {
               <p>
                 {gone.title}. {gone.text}
               </p>
+            </div>
+          ) : unverified ? (
+            <div className="alert alert-info" role="alert">
+              <p>
+                Confirm your email address first: follow the link we mailed to{" "}
+                <strong>{me.data?.email ?? "you"}</strong>, then accept here.
+              </p>
+              <ResendVerification email={me.data?.email ?? "your address"} />
             </div>
           ) : (
             <ErrorAlert error={accept.error} />

@@ -4,6 +4,7 @@ import { Link, useSearchParams } from "react-router";
 import { api } from "../api/client";
 import { describeError, hasFieldError, NetworkError } from "../api/errors";
 import { queryKeys, useMe } from "../api/queries";
+import { refreshAccessToken } from "../api/session";
 import { useAuth } from "../auth/AuthProvider";
 import { LinkNoLongerWorks, Spinner } from "../components/feedback";
 import { ResendVerification } from "../components/VerificationBanner";
@@ -40,7 +41,9 @@ export function VerifyEmailPage() {
     if (!token) return;
     let active = true;
     verifyOnce(token).then(
-      () => {
+      async () => {
+        // Signed in, a new access token says verified (accepting an invitation needs it).
+        if (signedIn) await refreshAccessToken().catch(() => null);
         // The address (verified, or changed) shows everywhere the cached account does.
         void queryClient.invalidateQueries({ queryKey: queryKeys.me });
         if (active) setOutcome({ token, retry, outcome: { state: "verified" } });
@@ -53,7 +56,7 @@ export function VerifyEmailPage() {
     return () => {
       active = false;
     };
-  }, [token, retry, queryClient]);
+  }, [token, retry, queryClient, signedIn]);
 
   const current: Outcome = !token
     ? { state: "failed", error: null }
