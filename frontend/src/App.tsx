@@ -12,6 +12,8 @@ import { LoginPage } from "./pages/LoginPage";
 import { MembersPage } from "./pages/MembersPage";
 import { MyTasksPage } from "./pages/MyTasksPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
+import { NotificationsPage } from "./pages/NotificationsPage";
+import { NOTIFICATIONS_PATH } from "./paths";
 import { ProjectPage } from "./pages/ProjectPage";
 import { ResetPasswordPage } from "./pages/ResetPasswordPage";
 import { SignupPage } from "./pages/SignupPage";
@@ -52,6 +54,7 @@ export function AppRoutes() {
           <Route path="/w/:workspaceId/trash" element={<TrashPage />} />
           <Route path="/my-tasks" element={<MyTasksPage />} />
           <Route path="/find" element={<FindPage />} />
+          <Route path={NOTIFICATIONS_PATH} element={<NotificationsPage />} />
           <Route path="/p/:projectId" element={<ProjectPage />}>
             <Route
               path="t/:taskId"

@@ -9,3 +9,14 @@ export function projectPath(projectId: string, search = ""): string {
 export function taskPath(projectId: string, taskId: string, search = ""): string {
   return `/p/${projectId}/t/${taskId}${search}`;
 }
+
+/** A workspace's dashboard. */
+export function workspacePath(workspaceId: string): string {
+  return `/w/${workspaceId}`;
+}
+
+/**
+ * The notifications page. Not `/notifications`: that path (and all under it) is the
+ * API's in every deployment, so a reload there would never reach the app.
+ */
+export const NOTIFICATIONS_PATH = "/inbox";

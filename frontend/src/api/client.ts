@@ -36,6 +36,10 @@ export type Comment = ProjectComponents["schemas"]["CommentPublic"];
 export type CommentPage = ProjectComponents["schemas"]["CommentPage"];
 export type ActivityEntry = ProjectComponents["schemas"]["ActivityPublic"];
 export type ActivityPage = ProjectComponents["schemas"]["ActivityPage"];
+export type Notification = ProjectComponents["schemas"]["NotificationPublic"];
+export type NotificationKind = Notification["kind"];
+export type NotificationPage = ProjectComponents["schemas"]["NotificationPage"];
+export type NotificationKinds = ProjectComponents["schemas"]["NotificationKinds"];
 /** GET /projects/{id}/tasks's filters and sort (see taskFilters.ts). */
 export type TaskQuery = Omit<NonNullable<ProjectPaths["/projects/{project_id}/tasks"]["get"]["parameters"]["query"]>, "cursor" | "limit">;
 
@@ -280,6 +284,25 @@ export const api = {
         params: { path: { project_id: projectId, task_id: taskId }, query: { limit: 30, ...(cursor ? { cursor } : {}) } },
       }),
     );
+  },
+
+  // --- notifications ----------------------------------------------------------------
+  /** The caller's notifications, newest first, with how many are unread in all. */
+  listNotifications(cursor: string | null, { unread = false, limit = 20 }: { unread?: boolean; limit?: number } = {}): Promise<NotificationPage> {
+    return call(projects.GET("/notifications", { params: { query: { limit, unread, ...(cursor ? { cursor } : {}) } } }));
+  },
+  async markNotificationRead(notificationId: string): Promise<void> {
+    await call(projects.POST("/notifications/{notification_id}/read", { params: { path: { notification_id: notificationId } } }));
+  },
+  async markAllNotificationsRead(): Promise<void> {
+    await call(projects.POST("/notifications/read-all"));
+  },
+  async notificationPreferences(): Promise<NotificationKinds> {
+    return (await call(projects.GET("/notifications/preferences"))).kinds;
+  },
+  /** Turns the kinds named on or off; answers every kind's setting as saved. */
+  async updateNotificationPreferences(kinds: Partial<NotificationKinds>): Promise<NotificationKinds> {
+    return (await call(projects.PUT("/notifications/preferences", { body: { kinds } }))).kinds;
   },
 
   // --- workspaces -------------------------------------------------------------------

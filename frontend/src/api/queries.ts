@@ -27,6 +27,9 @@ import {
   type TaskUpdate,
   type Comment,
   type CommentPage,
+  type Notification,
+  type NotificationKinds,
+  type NotificationPage,
 } from "./client";
 import { useEffect } from "react";
 import { ApiError, problemReason } from "./errors";
@@ -83,6 +86,12 @@ export const queryKeys = {
   myTasks: (today?: string) => (today === undefined ? (["my-tasks"] as const) : (["my-tasks", today] as const)),
   /** The person's notifications (every query of the notification centre lives under it). */
   notifications: ["notifications"] as const,
+  /** The latest few, for the header's bell (with the unread count). */
+  latestNotifications: ["notifications", "latest"] as const,
+  /** Every page of them, or only the unread ones; without `unread`, both lists. */
+  notificationList: (unread?: boolean) =>
+    unread === undefined ? (["notifications", "list"] as const) : (["notifications", "list", { unread }] as const),
+  notificationPreferences: ["notifications", "preferences"] as const,
 };
 
 /** The workspace or project a query is of, when its key says (the reverse of `queryKeys`). */
@@ -1057,5 +1066,102 @@ export function useAcceptInvitation(token: string) {
       qc.setQueryData(queryKeys.workspace(workspace.id), workspace);
       return Promise.all([invalidateWorkspaces(qc), qc.invalidateQueries({ queryKey: ["projects"] })]);
     },
+  });
+}
+
+// --- notifications ----------------------------------------------------------------
+
+/** How many notifications the bell's panel shows. */
+export const LATEST_NOTIFICATIONS = 8;
+
+/** The latest notifications and how many are unread in all (the header's bell). */
+export function useLatestNotifications() {
+  return useQuery({
+    queryKey: queryKeys.latestNotifications,
+    queryFn: () => api.listNotifications(null, { limit: LATEST_NOTIFICATIONS }),
+  });
+}
+
+/** Every notification (or the unread ones), page by page (the notifications page). */
+export function useNotifications(unread: boolean) {
+  return useInfiniteQuery({
+    queryKey: queryKeys.notificationList(unread),
+    queryFn: ({ pageParam }) => api.listNotifications(pageParam, { unread }),
+    ...byCursor,
+  });
+}
+
+type NotificationPages = InfiniteData<NotificationPage, string | null>;
+
+/**
+ * Marks notifications read in every cached list of them (`id`: that one; none: all) and
+ * lowers the unread counts to match, until the server's answer comes back in.
+ */
+function markReadInCache(qc: QueryClient, id?: string) {
+  const now = new Date().toISOString();
+  const read = (n: Notification): Notification => (n.read_at || (id !== undefined && n.id !== id) ? n : { ...n, read_at: now });
+  const page = (p: NotificationPage, drop: number): NotificationPage => {
+    const count = id === undefined ? 0 : Math.max(0, p.unread_count - drop);
+    return { ...p, items: p.items.map(read), unread_count: count };
+  };
+  // Whether the cache shows the one marked as unread (then the counts drop by one).
+  const all = [
+    ...(qc.getQueryData<NotificationPage>(queryKeys.latestNotifications)?.items ?? []),
+    ...qc.getQueriesData<NotificationPages>({ queryKey: queryKeys.notificationList() }).flatMap(([, d]) => d?.pages.flatMap((p) => p.items) ?? []),
+  ];
+  const drop = id !== undefined && all.some((n) => n.id === id && !n.read_at) ? 1 : 0;
+  qc.setQueryData<NotificationPage>(queryKeys.latestNotifications, (old) => (old ? page(old, drop) : old));
+  qc.setQueriesData<NotificationPages>({ queryKey: queryKeys.notificationList() }, (old) =>
+    old ? { ...old, pages: old.pages.map((p) => page(p, drop)) } : old,
+  );
+}
+
+/** Optimistic read marks: the bell's count falls at once; every list is asked again after. */
+function useMarkRead<V>(send: (variables: V) => Promise<void>, which: (variables: V) => string | undefined) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: send,
+    onMutate: async (variables: V) => {
+      await qc.cancelQueries({ queryKey: queryKeys.notifications });
+      const previous = qc.getQueriesData<unknown>({ queryKey: queryKeys.notifications });
+      markReadInCache(qc, which(variables));
+      return { previous };
+    },
+    onError: (_error, _variables, context) => {
+      for (const [key, data] of context?.previous ?? []) qc.setQueryData(key, data);
+    },
+    onSettled: () => qc.invalidateQueries({ queryKey: queryKeys.notifications }),
+  });
+}
+
+export function useMarkNotificationRead() {
+  return useMarkRead((id: string) => api.markNotificationRead(id), (id) => id);
+}
+
+export function useMarkAllNotificationsRead() {
+  return useMarkRead(() => api.markAllNotificationsRead(), () => undefined);
+}
+
+/** Whether each kind of notification shows in the app. */
+export function useNotificationPreferences() {
+  return useQuery({ queryKey: queryKeys.notificationPreferences, queryFn: () => api.notificationPreferences() });
+}
+
+/** Turns kinds on or off optimistically; rolls back when the save fails. */
+export function useUpdateNotificationPreferences() {
+  const qc = useQueryClient();
+  const key = queryKeys.notificationPreferences;
+  return useMutation({
+    mutationFn: (kinds: Partial<NotificationKinds>) => api.updateNotificationPreferences(kinds),
+    onMutate: async (kinds) => {
+      await qc.cancelQueries({ queryKey: key });
+      const previous = qc.getQueryData<NotificationKinds>(key);
+      if (previous) qc.setQueryData<NotificationKinds>(key, { ...previous, ...kinds });
+      return { previous };
+    },
+    onError: (_error, _kinds, context) => {
+      if (context?.previous) qc.setQueryData(key, context.previous);
+    },
+    onSuccess: (saved) => qc.setQueryData(key, saved),
   });
 }

@@ -5,9 +5,11 @@ import { api } from "../api/client";
 import { useCurrentWorkspaceId } from "../api/currentWorkspace";
 import { useMe } from "../api/queries";
 import { useLiveUpdates } from "../live/useLiveUpdates";
+import { workspacePath } from "../paths";
 import { ConnectionBanner } from "./ConnectionBanner";
 import { ErrorAlert } from "./feedback";
 import { SearchBox } from "./SearchBox";
+import { NotificationBell } from "./notifications/NotificationBell";
 import { isTyping, ShortcutsDialog } from "./ShortcutsDialog";
 import { Toaster } from "./Toast";
 import { VerificationBanner } from "./VerificationBanner";
@@ -77,7 +79,7 @@ export function AppLayout() {
   const workspaceId = useCurrentWorkspaceId();
   // "Projects" is the current workspace's; its pages and project pages count as in it.
   const inProjects = location.pathname === "/" || /^\/(w|p)\//.test(location.pathname);
-  const projectsPath = workspaceId ? `/w/${workspaceId}` : "/";
+  const projectsPath = workspaceId ? workspacePath(workspaceId) : "/";
 
   return (
     <div className="app">
@@ -112,6 +114,7 @@ export function AppLayout() {
                 {name}
               </span>
             ) : null}
+            <NotificationBell />
             <button
               type="button"
               className="btn btn-ghost btn-small shortcuts-button"
