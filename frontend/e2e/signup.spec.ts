@@ -31,7 +31,8 @@ test("sign up → logged in on an empty dashboard; no token is readable by scrip
   await page.getByRole("button", { name: "Create account" }).click();
   await expect(heading(page, "Projects")).toBeVisible();
   await expect(page.getByRole("heading", { name: "No projects yet" })).toBeVisible();
-  await expect(page.getByText("Ann Example")).toBeVisible();
+  // The header names who is signed in (shown on wide screens; the Account page always).
+  await expect(page.locator(".app-user-name")).toHaveText("Ann Example");
   // The app opens the new account's personal workspace.
   expect(new URL(page.url()).pathname).toMatch(/^\/w\/[0-9a-f-]{36}$/);
   await expect(page.getByRole("button", { name: "Workspace: Personal" })).toBeVisible();
