@@ -103,7 +103,7 @@ test("the verification banner resends a link and can be put away for the session
   const confirmations = async () => (await mailsTo(loggedIn.email)).filter((m) => /Confirm your email address/.test(m.subject));
   await expect.poll(async () => (await confirmations()).length).toBe(2);
   await shots(page, "verification-banner-resent");
-  await banner(page).getByRole("button", { name: "Dismiss the verification reminder" }).click();
+  await banner(page).getByRole("button", { name: "Not now: hide the verification reminder" }).click();
   await expect(banner(page)).toHaveCount(0);
   await page.reload();
   await expect(heading(page, "Projects")).toBeVisible();

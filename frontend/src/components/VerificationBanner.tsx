@@ -81,7 +81,7 @@ export function VerificationBanner() {
             type="button"
             className="btn btn-ghost btn-small"
             onClick={dismiss}
-            aria-label="Dismiss the verification reminder"
+            aria-label="Not now: hide the verification reminder"
           >
             Not now
           </button>

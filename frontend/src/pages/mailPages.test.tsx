@@ -239,7 +239,7 @@ describe("verification banner", () => {
     mockApi().on("GET", "/auth/me", () => json(ann()));
     const user = userEvent.setup();
     const first = renderAt(<VerificationBanner />);
-    await user.click(await screen.findByRole("button", { name: "Dismiss the verification reminder" }));
+    await user.click(await screen.findByRole("button", { name: "Not now: hide the verification reminder" }));
     expect(screen.queryByRole("region", { name: "Email verification" })).not.toBeInTheDocument();
     first.unmount();
 
