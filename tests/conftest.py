@@ -61,6 +61,11 @@ class Backend:
     mailbox: Mailbox | None = None
     auth_url: str | None = None
 
+    def __post_init__(self) -> None:
+        # Module-scoped fixtures use the client before any test's `api` fixture runs.
+        if self.mailbox is not None:
+            mail_arrives(self.client, self.mailbox)
+
 
 def embedded_settings(
     auth_url: str, projects_url: str, key: Path, redis: ThrowawayRedisPrefix | None = None
@@ -248,6 +253,4 @@ async def _processes(
 @pytest.fixture
 def api(backend: Backend) -> httpx.AsyncClient:
     backend.client.cookies.clear()
-    if backend.mailbox is not None:
-        mail_arrives(backend.client, backend.mailbox)
     return backend.client
