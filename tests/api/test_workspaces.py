@@ -29,6 +29,7 @@ from tests.support.teams import (
     invite,
     join,
     members,
+    rename,
 )
 from tests.support.waiting import eventually
 
@@ -125,8 +126,8 @@ async def test_an_invitation_is_mailed_to_the_invited_address_with_its_link(
 ) -> None:
     assert backend.mailbox is not None
     ann = await sign_up(api, "ann")
-    await api.patch("/auth/me", json={"display_name": "Ann Owner"}, headers=ann.headers)
     team = await create_workspace(api, ann, "Rocket team")
+    await rename(api, ann, team, "Ann Owner")  # the mail names the inviter
     invited = unique_email("newcomer")  # nobody has an account with it yet
     invitation = await invite(api, ann, team, invited, "viewer")
 

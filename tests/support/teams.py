@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 from tests.support.accounts import Account, sign_up, verify_email
+from tests.support.waiting import eventually
 
 
 async def create_workspace(api: httpx.AsyncClient, owner: Account, name: str = "Team") -> str:
@@ -61,3 +62,18 @@ async def members(api: httpx.AsyncClient, who: Account, workspace_id: str) -> di
     response = await api.get(f"/workspaces/{workspace_id}/members", headers=who.headers)
     assert response.status_code == 200, response.text
     return {m["user_id"]: m["role"] for m in response.json()["items"]}
+
+
+async def rename(api: httpx.AsyncClient, who: Account, workspace_id: str, name: str) -> None:
+    """Give `who` a display name and wait until the projects service's directory, which
+    hears of it by event, shows it among the members of `workspace_id`."""
+    renamed = await api.patch("/auth/me", json={"display_name": name}, headers=who.headers)
+    assert renamed.status_code == 200, renamed.text
+
+    async def known() -> bool:
+        listed = await api.get(f"/workspaces/{workspace_id}/members", headers=who.headers)
+        return any(
+            m["user_id"] == who.id and m["display_name"] == name for m in listed.json()["items"]
+        )
+
+    await eventually(known, within=30, message=f"the directory never named {who.email} {name!r}")
