@@ -66,6 +66,7 @@ from bench.live_client import (
     paced_writes,
     sign_up,
     team,
+    until,
     verified,
 )
 from bench.load import Counters, ProcessSampler, Wrk, cpu_seconds, rss_mib, system_pids
@@ -266,12 +267,15 @@ class Run:
 
     async def wait_streams(self, count: int, within: float = 60.0) -> None:
         """Until the process counts `count` open streams (closing ones release slots)."""
-        deadline = time.monotonic() + within
-        while (found := (await self.metrics())["streams"]) != count:
-            if time.monotonic() > deadline:
-                log(f"{self.target.mode}: {found:g} streams open, not {count}; going on")
-                return
-            await asyncio.sleep(0.25)
+        found = 0.0
+
+        async def all_open() -> bool:
+            nonlocal found
+            found = (await self.metrics())["streams"]
+            return bool(found == count)
+
+        if not await until(all_open, within, interval=0.25):
+            log(f"{self.target.mode}: {found:g} streams open, not {count}; going on")
 
     async def __call__(self) -> dict[str, Any]:
         o, t = self.o, self.target

@@ -105,21 +105,31 @@ async def verified(
 CONFIRMATION_LINK = re.compile(r"/verify-email\?token=([A-Za-z0-9_-]+)")
 
 
+async def until(check: Callable[[], Awaitable[bool]], within: float, interval: float) -> bool:
+    """Whether `check()` came true, asked every `interval` seconds for `within` seconds."""
+    deadline = time.monotonic() + within
+    while not await check():
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(interval)
+    return True
+
+
 async def _confirmation_tokens(
     mail_dir: Path, addresses: set[str], within: float
 ) -> dict[str, str]:
     """Each address's confirmation token, read from the .eml files the mailer writes."""
     found: dict[str, str] = {}
     read: set[Path] = set()
-    deadline = time.monotonic() + within
-    while True:
+
+    async def all_arrived() -> bool:
         found.update(await asyncio.to_thread(_links_in_new_mail, mail_dir, read))
-        if addresses <= found.keys():
-            return {a: found[a] for a in addresses}
-        if time.monotonic() > deadline:
-            missing = sorted(addresses - found.keys())
-            raise RuntimeError(f"no confirmation mail in {mail_dir} for {missing[:3]}")
-        await asyncio.sleep(0.2)
+        return addresses <= found.keys()
+
+    if not await until(all_arrived, within, interval=0.2):
+        missing = sorted(addresses - found.keys())
+        raise RuntimeError(f"no confirmation mail in {mail_dir} for {missing[:3]}")
+    return {a: found[a] for a in addresses}
 
 
 def _links_in_new_mail(mail_dir: Path, read: set[Path]) -> dict[str, str]:
