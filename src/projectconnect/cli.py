@@ -164,7 +164,7 @@ def relay(metrics_port: MetricsPort = None) -> None:
         try:
             await asyncio.gather(
                 OutboxRelay(db, Outbox(OutboxEvent), events).run(),
-                mail_relay(db, Outbox(MailOutboxMessage), mail).run(),
+                mail_relay(db, Outbox(MailOutboxMessage), mail, service="auth").run(),
             )
         finally:
             await events.close()
@@ -180,13 +180,15 @@ def consume(
     metrics_port: MetricsPort = None,
 ) -> None:
     """Run a service's event consumer as its own process (its DATABASE_URL, AMQP_URL),
-    which also purges the trash and sends the due reminders periodically."""
+    which also purges the trash and sends the due reminders periodically, and relays the
+    service's mail outbox unless PROJECTS_RUN_MAIL_RELAY=false."""
     from pydantic import ValidationError
 
     from projectconnect.infra.cache import CacheBackend
     from projectconnect.infra.db import Database
     from projectconnect.infra.feed import make_feed
-    from projectconnect.infra.rabbitmq import RabbitConsumer, Topology
+    from projectconnect.infra.mail import mail_relay
+    from projectconnect.infra.rabbitmq import RabbitConsumer, RabbitPublisher, Topology
     from projectconnect.projects.app import ProjectsCore
     from projectconnect.projects.settings import ProjectsSettings
 
@@ -209,19 +211,24 @@ def consume(
         )
         feed = make_feed(settings.redis_url_value, prefix=settings.cache_prefix)
         core = ProjectsCore(settings, db, cache, feed)
-        consumer = RabbitConsumer(
-            amqp_url, Topology(namespace=settings.events_namespace), service.value, core.events
-        )
+        topology = Topology(namespace=settings.events_namespace)
+        consumer = RabbitConsumer(amqp_url, topology, service.value, core.events)
+        mail = RabbitPublisher(amqp_url, topology)
         # The one process of a deployment that also runs the periodic jobs: the trash's
-        # purge and the due reminders.
-        periodic = asyncio.ensure_future(core.run_periodic_jobs())
+        # purge and the due reminders; and, unless the replicas do it, the mail relay.
+        jobs = [asyncio.ensure_future(core.run_periodic_jobs())]
+        if settings.run_mail_relay:
+            relay = mail_relay(db, core.mail_outbox, mail, service="projects")
+            jobs.append(asyncio.ensure_future(relay.run()))
         try:
             await consumer.start()
             await asyncio.Event().wait()
         finally:
-            periodic.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await periodic
+            for job in jobs:
+                job.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await job
+            await mail.close()
             await consumer.close()
             await feed.close()
             await cache.close()

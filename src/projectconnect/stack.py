@@ -226,7 +226,15 @@ class Stack:
             "DATABASE_URL": self.projects_url,
             "JWKS_URL": jwks_url,
             "PROJECTS_RUN_CONSUMER": "false",
+            "PROJECTS_RUN_MAIL_RELAY": "false",
         }
+
+    def consumer_env(self, jwks_url: str) -> dict[str, str]:
+        """The consumer's: the projects service's, less what keeps the replicas from
+        relaying the mail outbox (the consumer relays it, as it does by default)."""
+        env = self.projects_env(jwks_url)
+        del env["PROJECTS_RUN_MAIL_RELAY"]
+        return env
 
     # --- processes ---
 
@@ -314,7 +322,7 @@ class Stack:
         self._projectconnect(
             "consumer",
             ["consume", "projects", "--metrics-port", str(consumer_port)],
-            self.projects_env(jwks),
+            self.consumer_env(jwks),
             consumer_port,
         )
         self._projectconnect(

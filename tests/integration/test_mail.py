@@ -16,9 +16,14 @@ import pytest
 from asgi_lifespan import LifespanManager
 from prometheus_client import REGISTRY
 
+from projectconnect.auth.models import MailOutboxMessage as AuthMail
 from projectconnect.devserver import create_embedded_app
-from projectconnect.infra.mail import MailMessage, mail_requested
+from projectconnect.infra.bus import InProcessBus
+from projectconnect.infra.db import Database
+from projectconnect.infra.inbox import Dispatcher
+from projectconnect.infra.mail import MailMessage, mail_relay, mail_requested
 from projectconnect.infra.mailer import Mailer, MailSettings, SmtpTarget, SmtpTransport
+from projectconnect.infra.outbox import Outbox, OutboxColumns
 from projectconnect.infra.rabbitmq import (
     RabbitConsumer,
     RabbitPublisher,
@@ -26,6 +31,7 @@ from projectconnect.infra.rabbitmq import (
     list_dead_letters,
     replay_dead_letters,
 )
+from projectconnect.projects.models import MailOutboxMessage as ProjectsMail
 from tests.conftest import _in_process, embedded_settings
 from tests.support.accounts import PASSWORD, login, register, unique_email
 from tests.support.embedded import prepared_data_dir
@@ -238,3 +244,31 @@ async def test_a_permanent_refusal_is_dead_lettered_counted_and_can_be_replayed(
     sink.answer = "250 OK"
     assert len(await replay_dead_letters(url, topology, "mailer")) == 1
     await mail_to(sink, address)
+
+
+async def test_each_services_mail_outbox_has_its_own_gauges(tmp_path: Path) -> None:
+    """The embedded process relays two mail outboxes: each reports under its service."""
+    data = await prepared_data_dir(tmp_path / "data")
+    waiting: dict[str, tuple[str, type[OutboxColumns], int]] = {
+        "auth": (data.auth_url, AuthMail, 2),
+        "projects": (data.projects_url, ProjectsMail, 1),
+    }
+    bus = InProcessBus(Dispatcher())  # never reached: the relays only observe
+    for service, (url, model, count) in waiting.items():
+        db = Database(url, name=service)
+        outbox = Outbox(model)
+        try:
+            async with db.session() as session, session.begin():
+                for n in range(count):
+                    message = MailMessage(
+                        to=[f"m{n}@example.com"], subject="Hi", text="Hello", category="test"
+                    )
+                    await outbox.add(session, mail_requested(message, source=service))
+            await mail_relay(db, outbox, bus, service=service).observe_backlog()
+        finally:
+            await db.dispose()
+
+    def backlog(service: str) -> float | None:
+        return REGISTRY.get_sample_value("mail_outbox_backlog_messages", {"service": service})
+
+    assert (backlog("auth"), backlog("projects")) == (2, 1)

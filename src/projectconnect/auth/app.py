@@ -161,7 +161,9 @@ class AuthRuntime:
             self._run("outbox-relay", self.relay(self._bus))
             if self._mail_bus is not None:
                 # In-process, the mail server's outages are waited out here: up to 10 s apart.
-                relay = mail_relay(self.db, self.mail_outbox, self._mail_bus, max_backoff=10.0)
+                relay = mail_relay(
+                    self.db, self.mail_outbox, self._mail_bus, service="auth", max_backoff=10.0
+                )
                 self._run("mail-relay", relay)
             return
         if self.settings.amqp_url is None:
@@ -169,7 +171,10 @@ class AuthRuntime:
         if self.settings.run_relay:
             self._publishers += [self.rabbit_publisher(), self.rabbit_publisher()]
             self._run("outbox-relay", self.relay(self._publishers[0]))
-            self._run("mail-relay", mail_relay(self.db, self.mail_outbox, self._publishers[1]))
+            self._run(
+                "mail-relay",
+                mail_relay(self.db, self.mail_outbox, self._publishers[1], service="auth"),
+            )
         mailer = self.mailer() if self.settings.run_mailer else None
         if mailer is not None:
             topology = Topology(namespace=self.settings.events_namespace)

@@ -100,16 +100,25 @@ class MailOutboxColumns(OutboxColumns):
 
 
 def mail_relay(
-    db: Database, mail_outbox: Outbox, publisher: EventPublisher, *, max_backoff: float = 2.0
+    db: Database,
+    mail_outbox: Outbox,
+    publisher: EventPublisher,
+    *,
+    service: str,
+    max_backoff: float = 2.0,
 ) -> OutboxRelay:
-    """A mail outbox's relay: its rows may hold one-time links, so they go once handed on."""
+    """`service`'s mail outbox's relay: its rows may hold one-time links, so they go once
+    handed on. Its gauges carry `service`, as one process may relay two outboxes."""
     return OutboxRelay(
         db,
         mail_outbox,
         publisher,
         max_backoff=max_backoff,
         keep_published=False,
-        backlog_gauges=(metrics.MAIL_OUTBOX_BACKLOG, metrics.MAIL_OUTBOX_OLDEST_AGE),
+        backlog_gauges=(
+            metrics.MAIL_OUTBOX_BACKLOG.labels(service=service),
+            metrics.MAIL_OUTBOX_OLDEST_AGE.labels(service=service),
+        ),
     )
 
 

@@ -69,12 +69,14 @@ MAIL_QUEUE_AGE = Histogram(
 )
 MAIL_OUTBOX_BACKLOG = Gauge(
     "mail_outbox_backlog_messages",
-    "Mail messages in the outbox not yet handed to the bus.",
+    "Mail messages in the outbox not yet handed to the bus, by the service whose outbox.",
+    ["service"],
     multiprocess_mode="max",
 )
 MAIL_OUTBOX_OLDEST_AGE = Gauge(
     "mail_outbox_oldest_message_age_seconds",
-    "Age of the oldest mail message still in the outbox.",
+    "Age of the oldest mail message still in the outbox, by the service whose outbox.",
+    ["service"],
     multiprocess_mode="max",
 )
 

@@ -211,7 +211,9 @@ class ProjectsRuntime:
                 self.settings.amqp_url.get_secret_value(), topology
             )
             publisher, max_backoff = self._mail_publisher, 2.0
-        relay = mail_relay(self.db, self.mail_outbox, publisher, max_backoff=max_backoff)
+        relay = mail_relay(
+            self.db, self.mail_outbox, publisher, service="projects", max_backoff=max_backoff
+        )
         self._mail_relay = asyncio.create_task(relay.run(), name="mail-relay")
 
     def _shared_sessions(self, settings: ProjectsSettings) -> TokenSessions:

@@ -18,7 +18,9 @@ class ProjectsSettings(ServiceSettings):
     jwks_url: AnyHttpUrl | None = Field(default=None, validation_alias="JWKS_URL")
     # Whether this process also consumes events from AMQP_URL.
     run_consumer: bool = True
-    # Whether this process also relays its mail outbox (invitations' mail) to AMQP_URL.
+    # Whether this process also relays the service's mail outbox (invitations' mail) to
+    # AMQP_URL; `projectconnect consume` does it too. One relay is enough, several are safe
+    # (rows are claimed): deployments leave it to the consumer and turn it off on replicas.
     run_mail_relay: bool = True
     # A safety net only: every write by the owner already makes the next read fresh.
     # Off sends every read to the database: for diagnosis and benchmarks of that path.
