@@ -186,7 +186,10 @@ async def _set_kinds(
     """Set `column` (`in_app` or `mail`) of the kinds named; a new row's other one is on."""
     if not choices:
         return
-    rows = [{"user_id": user_id, "kind": kind, column: on} for kind, on in choices.items()]
+    rows = [
+        {"user_id": user_id, "kind": kind, "in_app": True, "mail": True, column: on}
+        for kind, on in choices.items()
+    ]
     dialect = postgresql if is_postgres(session) else sqlite
     statement = dialect.insert(NotificationPreference).values(rows)
     await session.execute(

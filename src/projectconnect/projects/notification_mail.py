@@ -146,7 +146,7 @@ class NotificationMail:
             return 0
         still_due = exists().where(
             Notification.user_id == person,
-            NotificationMailing.user_id == person,
+            NotificationMailing.user_id == Notification.user_id,
             self.schedule.due(now),
         )
         if not await session.scalar(select(still_due)):
