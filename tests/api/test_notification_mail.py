@@ -8,6 +8,7 @@ and the service relays it to the backend's mailbox like any other mail.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 import uuid
@@ -269,6 +270,24 @@ async def test_a_second_mail_within_the_gap_waits_and_then_holds_what_came(
         "\u2018First\u2019",
         "\u2018Second\u2019",
     ]
+
+
+async def test_two_jobs_at_once_mail_each_person_once(
+    api: httpx.AsyncClient, backend: Backend
+) -> None:
+    team = await team_with_mail(api)
+    for person in (team.ann, team.bob):  # their mail state exists: nothing else holds it
+        await preferences(api, person, mail_frequency="instant")
+    for title in ("One", "Two", "Three"):
+        await new_task(api, team.owner, team, title=title, assignees=[team.ann.id, team.bob.id])
+    at = soon()
+    async with mail_job(backend) as one, mail_job(backend) as other:
+        for job in (one, other):  # connected, so the two runs overlap
+            await job.run_at(utcnow() - dt.timedelta(days=1))
+        await asyncio.gather(one.run_at(at), other.run_at(at))
+        for person in (team.ann, team.bob):
+            mailed = one.outbox.to(person) + other.outbox.to(person)
+            assert [m.subject for m in mailed] == ["3 new notifications on Project Connect"]
 
 
 async def test_preferences_default_on_and_keep_what_is_not_named(api: httpx.AsyncClient) -> None:
