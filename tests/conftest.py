@@ -47,6 +47,10 @@ TEST_AUTH_SETTINGS = {
 # cache hit turns into a miss now and then.
 TEST_REDIS_TIMEOUT_MS = 250
 TEST_AUTH_ENV = {f"AUTH_{k.upper()}": str(v).lower() for k, v in TEST_AUTH_SETTINGS.items()}
+# Tests drive the notification mail with a clock of their own; the services' own job leaves
+# what is queued be for a day, so the suite's notifications do not flood the mailbox.
+TEST_PROJECTS_SETTINGS = {"notification_mail_delay_seconds": 86400}
+TEST_PROJECTS_ENV = {f"PROJECTS_{k.upper()}": str(v) for k, v in TEST_PROJECTS_SETTINGS.items()}
 
 
 @dataclass
@@ -86,6 +90,7 @@ def embedded_settings(
     projects = ProjectsSettings(
         database_url=projects_url,
         expose_sql_count=True,
+        **TEST_PROJECTS_SETTINGS,  # type: ignore[arg-type]
         **shared,  # type: ignore[arg-type]
     )
     return auth, projects
@@ -228,6 +233,7 @@ async def _processes(
                 "DATABASE_URL": projects_url,
                 "JWKS_URL": f"{auth.url}/auth/.well-known/jwks.json",
                 "PROJECTS_EXPOSE_SQL_COUNT": "true",
+                **TEST_PROJECTS_ENV,
                 **events,
             },
             root / "projects.log",

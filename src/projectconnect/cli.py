@@ -59,9 +59,10 @@ def dev(
     data = DataDir(data_dir.resolve())
     data.prepare()
     browsed = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - a comparison
+    browsed_url = f"http://{browsed}:{port}"
     application = create_embedded_app(
-        data.auth_settings(public_url=f"http://{browsed}:{port}"),
-        data.projects_settings(),
+        data.auth_settings(public_url=browsed_url),
+        data.projects_settings(public_url=browsed_url),
         frontend_dir=frontend_dir or DEFAULT_FRONTEND_DIR,
         http=servers.http_settings(),
         mail=data.mail_settings(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from fastapi import FastAPI
@@ -14,7 +15,7 @@ from projectconnect.auth.app import AuthRuntime
 from projectconnect.auth.settings import AuthSettings
 from projectconnect.infra.bus import InProcessBus
 from projectconnect.infra.cache import MemoryCache
-from projectconnect.infra.config import HttpSettings
+from projectconnect.infra.config import HttpSettings, ServiceSettings
 from projectconnect.infra.http import compose_app
 from projectconnect.infra.mailer import MailSettings
 from projectconnect.infra.static import FrontendMount
@@ -24,6 +25,8 @@ from projectconnect.projects.app import PUBLIC_PREFIXES as PROJECTS_PREFIXES
 from projectconnect.projects.app import ROUTERS as PROJECTS_ROUTERS
 from projectconnect.projects.app import ProjectsRuntime
 from projectconnect.projects.settings import ProjectsSettings
+
+S = TypeVar("S", bound=ServiceSettings)
 
 DEFAULT_FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend" / "dist"
 
@@ -53,9 +56,7 @@ class DataDir:
     def auth_settings(self, public_url: str | None = None) -> AuthSettings:
         """Auth's settings; mailed links lead to PUBLIC_URL, else to `public_url`."""
         settings = AuthSettings(database_url=self.auth_url, private_key_file=self.signing_key)
-        if settings.public_url is None and public_url is not None:
-            settings = settings.model_copy(update={"public_url": public_url})
-        return settings
+        return _leading_to(settings, public_url)
 
     def mail_settings(self) -> MailSettings:
         """MAIL_*; without an SMTP server, mail is written to `mail/` as .eml files."""
@@ -64,8 +65,9 @@ class DataDir:
             settings = settings.model_copy(update={"dir": self.mail_dir})
         return settings
 
-    def projects_settings(self) -> ProjectsSettings:
-        return ProjectsSettings(database_url=self.projects_url)
+    def projects_settings(self, public_url: str | None = None) -> ProjectsSettings:
+        """The projects service's settings; mailed links lead as auth's do."""
+        return _leading_to(ProjectsSettings(database_url=self.projects_url), public_url)
 
     def prepare(self) -> None:
         """Create the directory and key if needed and bring both databases to head."""
@@ -73,6 +75,13 @@ class DataDir:
         ensure_private_key_file(self.signing_key)
         command.upgrade(AUTH_MIGRATIONS.config(self.auth_url), "head")
         command.upgrade(PROJECTS_MIGRATIONS.config(self.projects_url), "head")
+
+
+def _leading_to(settings: S, public_url: str | None) -> S:
+    """`settings` whose mailed links lead to PUBLIC_URL, else to `public_url` (the browsed one)."""
+    if settings.public_url is None and public_url is not None:
+        return settings.model_copy(update={"public_url": public_url})
+    return settings
 
 
 def create_embedded_app(

@@ -39,10 +39,6 @@ MIGRATIONS = MigrationTree(
 )
 
 
-# Where `make run` serves the front end.
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
-
-
 class AuthRuntime:
     """Everything the auth service holds while it runs."""
 
@@ -99,7 +95,7 @@ class AuthRuntime:
             hasher,
             self.outbox,
             self.mail_outbox,
-            AccountMails(settings.public_url or DEFAULT_PUBLIC_URL),
+            AccountMails(settings.public_url_value),
             session_cache,
             throttle,
             LinkPolicy(

@@ -43,10 +43,6 @@ class AuthSettings(ServiceSettings):
     # to and per client address.
     mail_links_per_email: str = "5 per hour"
     mail_links_per_ip: str = "50 per hour"
-    # The origin people open in a browser: mailed links lead there (unset: `make run`'s).
-    public_url: str | None = Field(
-        default=None, validation_alias="PUBLIC_URL", pattern=r"^https?://\S+$"
-    )
     password_reset_ttl_minutes: int = Field(default=60, ge=5, le=24 * 60)
     email_verification_ttl_hours: int = Field(default=48, ge=1, le=30 * 24)
     # The least time POST /auth/password/forgot takes, account or not: its timing tells nothing.

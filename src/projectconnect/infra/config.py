@@ -9,6 +9,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from projectconnect.infra.tokens import DEFAULT_AUDIENCE
 
+# Where `make run` serves the web app: mailed links lead there unless PUBLIC_URL says.
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
 _ASYNC_DRIVERS = {
     "postgres": "postgresql+asyncpg",
     "postgresql": "postgresql+asyncpg",
@@ -73,10 +76,19 @@ class ServiceSettings(BaseSettings):
     events_namespace: str = Field(default="projectconnect", validation_alias="EVENTS_NAMESPACE")
     # Adds X-SQL-Statements to every response: for tests and benchmarks only.
     expose_sql_count: bool = False
+    # The origin people open in a browser: mailed links lead there (unset: `make run`'s).
+    public_url: str | None = Field(
+        default=None, validation_alias="PUBLIC_URL", pattern=r"^https?://\S+$"
+    )
 
     @property
     def redis_url_value(self) -> str | None:
         return self.redis_url.get_secret_value() if self.redis_url else None
+
+    @property
+    def public_url_value(self) -> str:
+        """PUBLIC_URL without its trailing slash, else `make run`'s."""
+        return (self.public_url or DEFAULT_PUBLIC_URL).rstrip("/")
 
     @property
     def amqp_url_value(self) -> str | None:

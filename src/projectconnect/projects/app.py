@@ -47,6 +47,7 @@ from projectconnect.projects.live import Hub, Publisher, Streams
 from projectconnect.projects.models import Base, MailOutboxMessage
 from projectconnect.projects.my_tasks import MyTasksService
 from projectconnect.projects.notification_center import NotificationCenter
+from projectconnect.projects.notification_mail import MailSchedule, NotificationMail
 from projectconnect.projects.notifications import DueReminders
 from projectconnect.projects.search import SEARCH_SCHEMA, SearchService
 from projectconnect.projects.service import ProjectService
@@ -115,16 +116,28 @@ class ProjectsCore:
         self.my_tasks = MyTasksService(db)
         self.notifications = NotificationCenter(db, writes)
         self.reminders = DueReminders(writes)
+        self.notification_mail = NotificationMail(
+            writes,
+            self.mail_outbox,
+            public_url=settings.public_url_value,
+            schedule=MailSchedule(
+                delay=dt.timedelta(seconds=settings.notification_mail_delay_seconds),
+                gap=dt.timedelta(seconds=settings.notification_mail_gap_seconds),
+                digest_hour=settings.notification_digest_hour,
+            ),
+        )
         self.events = handlers.dispatcher(self.workspaces)
         self._purge_interval = settings.trash_purge_interval_seconds
         self._reminder_interval = settings.due_reminder_interval_seconds
+        self._mail_interval = settings.notification_mail_interval_seconds
 
     async def run_periodic_jobs(self) -> None:
-        """The trash's purge and the due reminders, each on its own interval, until
-        cancelled: run by one process, the one consuming events."""
+        """The trash's purge, the due reminders and the notification mail, each on its own
+        interval, until cancelled: run by one process, the one consuming events."""
         await asyncio.gather(
             every(self._purge_interval, self.purge.purge_once, name="trash purge"),
             every(self._reminder_interval, self.reminders.remind_once, name="due reminders"),
+            every(self._mail_interval, self.notification_mail.mail_once, name="notification mail"),
         )
 
 

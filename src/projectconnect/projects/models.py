@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -328,6 +329,14 @@ class Notification(Base):
         ),
         # A workspace's deletion takes its notifications with it.
         Index("ix_notifications_workspace", "workspace_id"),
+        # The ones waiting to be mailed (`projects.notification_mail`).
+        Index(
+            "ix_notifications_mail_queued",
+            "mail_queued_at",
+            "user_id",
+            sqlite_where=text("mail_queued_at IS NOT NULL"),
+            postgresql_where=text("mail_queued_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -345,6 +354,9 @@ class Notification(Base):
     due_date: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When it was queued to be mailed; null when its person wants no mail of it, or once
+    # the mail job handled it (mailed, or dropped as read or hidden).
+    mail_queued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class NotificationPreference(Base):
@@ -355,3 +367,16 @@ class NotificationPreference(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     in_app: Mapped[bool] = mapped_column(Boolean)
+    mail: Mapped[bool] = mapped_column(Boolean, server_default=true())
+
+
+class NotificationMailing(Base):
+    """How often a person is mailed their notifications, and when they last were; without
+    a row, soon after each (`instant`), never mailed yet."""
+
+    __tablename__ = "notification_mailings"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    # `instant`, `daily` or `off`.
+    frequency: Mapped[str] = mapped_column(String(8), server_default="instant")
+    last_mailed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

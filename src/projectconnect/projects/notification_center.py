@@ -1,5 +1,6 @@
 """The caller's notifications: the list with its unread count, marking read, and the
-preferences per kind. Who is told what is decided in `projects.notifications`.
+preferences: per kind, in the app and by mail, and how often mail comes. Who is told what
+is decided in `projects.notifications`, what is mailed when in `projects.notification_mail`.
 
 A person sees only their own notifications, and of those the ones of the workspaces they
 belong to now (`findable.workspaces_of`, from their memberships), plus an invitation's
@@ -16,8 +17,9 @@ import datetime as dt
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,19 +33,38 @@ from projectconnect.projects.models import (
     Comment,
     Invitation,
     Notification,
+    NotificationMailing,
     NotificationPreference,
     Person,
     Project,
     Task,
     Workspace,
 )
-from projectconnect.projects.notifications import Kind, by_kind
+from projectconnect.projects.notifications import (
+    DEFAULT_FREQUENCY,
+    MAIL_KINDS,
+    Frequency,
+    Kind,
+    by_kind,
+)
 from projectconnect.projects.repository import is_postgres
 from projectconnect.projects.service import Page, page_of
 from projectconnect.projects.workspaces import display
 from projectconnect.projects.writes import Writes
 
 NOTIFICATION_NOT_FOUND = "No such notification."
+
+# Its outer joins' columns may be null (SQLAlchemy's types do not say so).
+ViewStatement = Select[Notification, str, str, str, uuid.UUID, Person]
+
+
+@dataclass(frozen=True, slots=True)
+class Preferences:
+    """A person's choices: each kind in the app, each of `MAIL_KINDS` by mail, how often."""
+
+    kinds: dict[Kind, bool]
+    mail: dict[Kind, bool]
+    mail_frequency: Frequency
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,32 +149,75 @@ class NotificationCenter:
             if getattr(marked, "rowcount", 0):
                 announce(unit.session, Notice("notification", user_id, None, user_id=user_id))
 
-    async def preferences(self, user_id: uuid.UUID) -> dict[Kind, bool]:
+    async def preferences(self, user_id: uuid.UUID) -> Preferences:
         async with self.db.session() as session:
             return await _preferences(session, user_id)
 
-    async def choose(self, user_id: uuid.UUID, choices: Mapping[Kind, bool]) -> dict[Kind, bool]:
-        """Set the kinds named on or off; the others keep their setting."""
+    async def choose(
+        self,
+        user_id: uuid.UUID,
+        *,
+        in_app: Mapping[Kind, bool],
+        mail: Mapping[Kind, bool],
+        mail_frequency: Frequency | None,
+    ) -> Preferences:
+        """Set the kinds named on or off, in the app and by mail, and how often mail
+        comes when named; the others keep their setting."""
         async with self.writes.open(user_id) as unit:
-            if choices:
-                rows = [{"user_id": user_id, "kind": k, "in_app": on} for k, on in choices.items()]
+            await _set_kinds(unit.session, user_id, "in_app", in_app)
+            await _set_kinds(unit.session, user_id, "mail", mail)
+            if mail_frequency is not None:
                 dialect = postgresql if is_postgres(unit.session) else sqlite
-                statement = dialect.insert(NotificationPreference).values(rows)
-                statement = statement.on_conflict_do_update(
-                    index_elements=[NotificationPreference.user_id, NotificationPreference.kind],
-                    set_={"in_app": statement.excluded.in_app},
+                statement = dialect.insert(NotificationMailing).values(
+                    user_id=user_id, frequency=mail_frequency
                 )
-                await unit.session.execute(statement)
+                await unit.session.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=[NotificationMailing.user_id],
+                        set_={"frequency": statement.excluded.frequency},
+                    )
+                )
             return await _preferences(unit.session, user_id)
 
 
-async def _preferences(session: AsyncSession, user_id: uuid.UUID) -> dict[Kind, bool]:
-    rows = await session.execute(
-        select(NotificationPreference.kind, NotificationPreference.in_app).where(
-            NotificationPreference.user_id == user_id
+async def _set_kinds(
+    session: AsyncSession, user_id: uuid.UUID, column: str, choices: Mapping[Kind, bool]
+) -> None:
+    """Set `column` (`in_app` or `mail`) of the kinds named; a new row's other one is on."""
+    if not choices:
+        return
+    rows = [
+        {"user_id": user_id, "kind": kind, "in_app": True, "mail": True, column: on}
+        for kind, on in choices.items()
+    ]
+    dialect = postgresql if is_postgres(session) else sqlite
+    statement = dialect.insert(NotificationPreference).values(rows)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[NotificationPreference.user_id, NotificationPreference.kind],
+            set_={column: statement.excluded[column]},
         )
     )
-    return by_kind((kind, in_app) for kind, in_app in rows)
+
+
+async def _preferences(session: AsyncSession, user_id: uuid.UUID) -> Preferences:
+    rows = (
+        await session.execute(
+            select(
+                NotificationPreference.kind,
+                NotificationPreference.in_app,
+                NotificationPreference.mail,
+            ).where(NotificationPreference.user_id == user_id)
+        )
+    ).all()
+    frequency = await session.scalar(
+        select(NotificationMailing.frequency).where(NotificationMailing.user_id == user_id)
+    )
+    return Preferences(
+        kinds=by_kind((kind, in_app) for kind, in_app, _ in rows),
+        mail=by_kind(((kind, mail) for kind, _, mail in rows), MAIL_KINDS),
+        mail_frequency=cast(Frequency, frequency or DEFAULT_FREQUENCY),
+    )
 
 
 async def _page(
@@ -165,10 +229,23 @@ async def _page(
     *,
     unread: bool,
 ) -> list[NotificationView]:
-    """Up to `limit` of the caller's notifications after `after`, newest first, each with
-    the names of what it points at (outer joins: what is gone or not in sight reads as null;
-    a task shows only with its project, a comment only with its task)."""
-    statement = (
+    """Up to `limit` of the caller's notifications after `after`, newest first."""
+    statement = viewed(user_id, now)
+    if unread:
+        statement = statement.where(Notification.read_at.is_(None))
+    if after is not None:
+        statement = statement.where(
+            tuple_(Notification.created_at, Notification.id) < tuple_(after.created_at, after.id)
+        )
+    statement = statement.order_by(Notification.created_at.desc(), Notification.id.desc())
+    return await views(session, statement.limit(limit))
+
+
+def viewed(user_id: uuid.UUID, now: dt.datetime) -> ViewStatement:
+    """The person's notifications that they see (`shown`), each with the names of what it
+    points at (outer joins: what is gone or not in sight reads as null; a task shows only
+    with its project, a comment only with its task); read with `views`."""
+    return (
         select(Notification, Workspace.name, Project.name, Task.title, Comment.id, Person)
         .join(Workspace, Workspace.id == Notification.workspace_id)
         .outerjoin(Project, and_(Project.id == Notification.project_id, in_sight("project")))
@@ -180,16 +257,10 @@ async def _page(
         .outerjoin(Person, Person.user_id == Notification.actor_id)
         .where(shown(user_id, now))
     )
-    if unread:
-        statement = statement.where(Notification.read_at.is_(None))
-    if after is not None:
-        statement = statement.where(
-            tuple_(Notification.created_at, Notification.id) < tuple_(after.created_at, after.id)
-        )
-    statement = statement.order_by(Notification.created_at.desc(), Notification.id.desc())
+
+
+async def views(session: AsyncSession, statement: ViewStatement) -> list[NotificationView]:
     return [
         NotificationView(n, display(actor), workspace, project, task, comment)
-        for n, workspace, project, task, comment, actor in await session.execute(
-            statement.limit(limit)
-        )
+        for n, workspace, project, task, comment, actor in await session.execute(statement)
     ]

@@ -17,7 +17,9 @@ Over all of them: nobody is told of their own action; only members of the worksp
 told (an invitation's person excepted); one change tells a person once, of the first kind
 in `KINDS` that their preferences leave on; a kind someone turned off is not made. Each
 notification is announced to its recipient's live streams after the commit
-(`Notice("notification", id, user_id=recipient)`).
+(`Notice("notification", id, user_id=recipient)`). One of a kind in `MAIL_KINDS` is queued
+to be mailed (`mail_queued_at`) when its person wants mail of that kind and their mail is
+not off, as decided when it is made; `projects.notification_mail` sends it.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
-from sqlalchemy import ColumnElement, delete, exists, func, select, union
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,6 +44,7 @@ from projectconnect.projects.models import (
     Invitation,
     Membership,
     Notification,
+    NotificationMailing,
     NotificationPreference,
     Person,
     Project,
@@ -56,6 +59,13 @@ logger = logging.getLogger(__name__)
 # Strongest first: when one change gives a person several reasons, the first one on wins.
 Kind = Literal["assigned", "mentioned", "commented", "invited", "due_soon", "overdue"]
 KINDS: Final[tuple[Kind, ...]] = get_args(Kind)
+# The kinds that may be mailed: an invitation is mailed on its own (`workspaces.invite`).
+MAIL_KINDS: Final[tuple[Kind, ...]] = tuple(kind for kind in KINDS if kind != "invited")
+
+# How often a person is mailed: soon after each notification, once a day, or never.
+Frequency = Literal["instant", "daily", "off"]
+FREQUENCIES: Final[tuple[Frequency, ...]] = get_args(Frequency)
+DEFAULT_FREQUENCY: Final[Frequency] = "instant"
 
 # `<@USER_ID>`: a mention, as the front end's picker writes it and renders it (a name).
 MENTION: Final = re.compile(
@@ -87,6 +97,24 @@ def choose(
         if kept:
             told[person] = kept[0]
     return told
+
+
+@dataclass(frozen=True, slots=True)
+class Choices:
+    """Some people's choices that are not the default (on): the kinds each turned off in
+    the app, and for mail; and those whose mail is off altogether."""
+
+    in_app_off: frozenset[tuple[uuid.UUID, str]]
+    mail_off: frozenset[tuple[uuid.UUID, str]]
+    unmailed: frozenset[uuid.UUID]
+
+    def mailed(self, person: uuid.UUID, kind: Kind) -> bool:
+        """Whether a notification of `kind` made now is to be mailed to `person`."""
+        return (
+            kind in MAIL_KINDS
+            and person not in self.unmailed
+            and (person, kind) not in self.mail_off
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,8 +190,8 @@ class Notifier:
             if members_only
             else wanted
         )
-        off = await _turned_off(self.session, wanted)
-        told = choose(reasons, actor=self.actor_id, allowed=allowed, off=off)
+        chosen = await choices_of(self.session, wanted)
+        told = choose(reasons, actor=self.actor_id, allowed=allowed, off=chosen.in_app_off)
         for person, kind in told.items():
             notification = Notification(
                 id=uuid.uuid4(),
@@ -176,6 +204,7 @@ class Notifier:
                 invitation_id=target.invitation_id,
                 actor_id=self.actor_id,
                 created_at=self.at,
+                mail_queued_at=self.at if chosen.mailed(person, kind) else None,
             )
             self.session.add(notification)
             announce(self.session, created(notification.id, person))
@@ -201,21 +230,36 @@ async def _members_among(
     return set((await session.scalars(statement)).all())
 
 
-async def _turned_off(
-    session: AsyncSession, people: Collection[uuid.UUID]
-) -> set[tuple[uuid.UUID, str]]:
-    statement = select(NotificationPreference.user_id, NotificationPreference.kind).where(
-        NotificationPreference.user_id.in_(people), NotificationPreference.in_app.is_(False)
+async def choices_of(session: AsyncSession, people: Collection[uuid.UUID]) -> Choices:
+    turned_off = select(
+        NotificationPreference.user_id,
+        NotificationPreference.kind,
+        NotificationPreference.in_app,
+        NotificationPreference.mail,
+    ).where(
+        NotificationPreference.user_id.in_(people),
+        or_(NotificationPreference.in_app.is_(False), NotificationPreference.mail.is_(False)),
     )
-    return {(person, kind) for person, kind in await session.execute(statement)}
+    rows = (await session.execute(turned_off)).all()
+    unmailed = await session.scalars(
+        select(NotificationMailing.user_id).where(
+            NotificationMailing.user_id.in_(people), NotificationMailing.frequency == "off"
+        )
+    )
+    return Choices(
+        in_app_off=frozenset((person, kind) for person, kind, in_app, _ in rows if not in_app),
+        mail_off=frozenset((person, kind) for person, kind, _, mail in rows if not mail),
+        unmailed=frozenset(unmailed),
+    )
 
 
 async def forget(session: AsyncSession, user_id: uuid.UUID) -> None:
-    """A deleted account's notifications and preferences go with it."""
+    """A deleted account's notifications, preferences and mail state go with it."""
     await session.execute(delete(Notification).where(Notification.user_id == user_id))
     await session.execute(
         delete(NotificationPreference).where(NotificationPreference.user_id == user_id)
     )
+    await session.execute(delete(NotificationMailing).where(NotificationMailing.user_id == user_id))
 
 
 # Statuses whose tasks are reminded of: every one but done and cancelled.
@@ -293,6 +337,7 @@ class DueReminders:
         if not rows:
             return 0, 0
         now = self.clock()
+        chosen = await choices_of(session, {person for person, *_ in rows})
         values = [
             {
                 "id": uuid.uuid4(),
@@ -303,6 +348,7 @@ class DueReminders:
                 "task_id": task_id,
                 "due_date": due_date,
                 "created_at": now,
+                "mail_queued_at": now if chosen.mailed(person, kind) else None,
             }
             for person, task_id, project_id, workspace_id, due_date in rows
         ]
@@ -319,7 +365,7 @@ class DueReminders:
         return len(rows), len(given)
 
 
-def by_kind(choices: Iterable[tuple[str, bool]]) -> dict[Kind, bool]:
-    """Every kind with a person's choice for it, on where they made none."""
+def by_kind(choices: Iterable[tuple[str, bool]], kinds: Iterable[Kind] = KINDS) -> dict[Kind, bool]:
+    """Every one of `kinds` with a person's choice for it, on where they made none."""
     chosen = dict(choices)
-    return {kind: chosen.get(kind, True) for kind in KINDS}
+    return {kind: chosen.get(kind, True) for kind in kinds}

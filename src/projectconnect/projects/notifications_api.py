@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
+from pydantic import BaseModel
 
 from projectconnect.infra.pagination import DEFAULT_PAGE_SIZE
 from projectconnect.infra.problems import problem_responses
 from projectconnect.projects.api import Cursor, Limit
 from projectconnect.projects.caller import CallerDep
-from projectconnect.projects.notification_center import NotificationCenter, NotificationView
-from projectconnect.projects.notifications import KINDS, Kind
+from projectconnect.projects.notification_center import (
+    NotificationCenter,
+    NotificationView,
+    Preferences,
+)
+from projectconnect.projects.notifications import KINDS, MAIL_KINDS, Kind
 from projectconnect.projects.schemas import (
     NotificationActor,
     NotificationKinds,
+    NotificationMailKinds,
     NotificationPage,
     NotificationPreferences,
     NotificationPreferencesUpdate,
@@ -56,8 +63,20 @@ def notification_public(view: NotificationView) -> NotificationPublic:
     )
 
 
-def preferences_public(kinds: dict[Kind, bool]) -> NotificationPreferences:
-    return NotificationPreferences(kinds=NotificationKinds(**kinds))
+def preferences_public(preferences: Preferences) -> NotificationPreferences:
+    return NotificationPreferences(
+        kinds=NotificationKinds(**preferences.kinds),
+        mail=NotificationMailKinds(**preferences.mail),
+        mail_frequency=preferences.mail_frequency,
+    )
+
+
+def named(choices: BaseModel | None, kinds: Iterable[Kind]) -> dict[Kind, bool]:
+    """The kinds a body names, with their choice."""
+    if choices is None:
+        return {}
+    values = ((kind, getattr(choices, kind)) for kind in kinds)
+    return {kind: on for kind, on in values if on is not None}
 
 
 @router.get("/notifications")
@@ -101,7 +120,8 @@ async def mark_notification_read(request: Request, notification_id: str, caller:
 async def get_notification_preferences(
     request: Request, caller: CallerDep
 ) -> NotificationPreferences:
-    """Whether each kind of notification is shown in the app (all are, until turned off)."""
+    """Whether each kind of notification is shown in the app and mailed (all are, until
+    turned off), and how often mail comes (`instant` until changed)."""
     return preferences_public(await center_of(request).preferences(caller.user_id))
 
 
@@ -109,8 +129,13 @@ async def get_notification_preferences(
 async def update_notification_preferences(
     request: Request, body: NotificationPreferencesUpdate, caller: CallerDep
 ) -> NotificationPreferences:
-    """Turn kinds on or off; the kinds not named keep their setting. A kind turned off is
-    no longer made (what was made stays)."""
-    named = ((kind, getattr(body.kinds, kind)) for kind in KINDS)
-    choices = {kind: on for kind, on in named if on is not None}
-    return preferences_public(await center_of(request).choose(caller.user_id, choices))
+    """Turn kinds on or off, in the app or by mail, and choose how often mail comes; what
+    is not named keeps its setting. A kind turned off is no longer made, or mailed, from
+    then on (what was made stays)."""
+    chosen = await center_of(request).choose(
+        caller.user_id,
+        in_app=named(body.kinds, KINDS),
+        mail=named(body.mail, MAIL_KINDS),
+        mail_frequency=body.mail_frequency,
+    )
+    return preferences_public(chosen)

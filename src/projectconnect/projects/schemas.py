@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
-from projectconnect.projects.notifications import KINDS, Kind
+from projectconnect.projects.notifications import KINDS, MAIL_KINDS, Frequency, Kind
 
 # PostgreSQL cannot store NUL in text, so no backend accepts it.
 NO_NUL = r"^[^\x00]*$"
@@ -450,9 +450,51 @@ class NotificationKindChoices(RequestModel):
     _not_null = field_validator(*KINDS)(_not_null)
 
 
+class NotificationMailKinds(BaseModel):
+    """Whether each kind of notification is mailed (an invitation is mailed on its own)."""
+
+    assigned: bool
+    mentioned: bool
+    commented: bool
+    due_soon: bool
+    overdue: bool
+
+
+class NotificationMailChoices(RequestModel):
+    """The kinds to mail (true) or not (false); those not named keep their setting."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=omittable_not_null(*MAIL_KINDS))
+
+    assigned: bool | None = None
+    mentioned: bool | None = None
+    commented: bool | None = None
+    due_soon: bool | None = None
+    overdue: bool | None = None
+
+    _not_null = field_validator(*MAIL_KINDS)(_not_null)
+
+
+MAIL_FREQUENCY = (
+    "instant: a mail soon after a notification (those close together in one, at most one "
+    "every few minutes); daily: one summary a day; off: no notification mail."
+)
+
+
 class NotificationPreferences(BaseModel):
     kinds: NotificationKinds
+    mail: NotificationMailKinds
+    mail_frequency: Frequency = Field(description=MAIL_FREQUENCY)
 
 
 class NotificationPreferencesUpdate(RequestModel):
-    kinds: NotificationKindChoices
+    """What to change; what is not named keeps its setting."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=omittable_not_null("kinds", "mail", "mail_frequency")
+    )
+
+    kinds: NotificationKindChoices | None = None
+    mail: NotificationMailChoices | None = None
+    mail_frequency: Frequency | None = Field(default=None, description=MAIL_FREQUENCY)
+
+    _not_null = field_validator("kinds", "mail", "mail_frequency")(_not_null)

@@ -43,6 +43,14 @@ class ProjectsSettings(ServiceSettings):
     trash_purge_interval_seconds: float = Field(default=3600, gt=0, le=86400)
     # How often that process reminds assignees of tasks due tomorrow or overdue.
     due_reminder_interval_seconds: float = Field(default=900, gt=0, le=86400)
+    # Notification mail (`projects.notification_mail`), sent by that process too: how
+    # often it looks; how long a notification waits before it is mailed (read in the app
+    # meanwhile, it is not), so what follows soon after goes in the same mail; the least
+    # time between two such mails to a person; the hour (UTC) of the daily summaries.
+    notification_mail_interval_seconds: float = Field(default=30, gt=0, le=3600)
+    notification_mail_delay_seconds: float = Field(default=120, ge=0, le=86400)
+    notification_mail_gap_seconds: float = Field(default=600, ge=0, le=86400)
+    notification_digest_hour: int = Field(default=7, ge=0, le=23)
 
     # Live update streams (`GET /events/stream`) a person may hold open at once, across
     # replicas: a few tabs and devices, not a flood.
