@@ -93,7 +93,7 @@ export function NotificationSettings() {
   return (
     <section className="card notifications-settings" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>Settings</h2>
-      <p className="muted small">A kind turned off is no longer sent to you; what you have stays.</p>
+      <p className="muted small">A kind turned off in the app is no longer sent to you there; what you have stays.</p>
       {update.error ? <ErrorAlert error={update.error}>
           <p>Your change was not saved: the setting is as it was.</p>
         </ErrorAlert> : null}
