@@ -74,7 +74,7 @@ test("Bob's assignment and mention reach Ann's bell live; she follows one, marks
   await expect(page.getByRole("heading", { level: 1, name: "Notifications" })).toBeVisible();
   for (const kind of ["Mentions", "Comments"]) {
     const saved = page.waitForResponse((r) => new URL(r.url()).pathname === "/notifications/preferences" && r.request().method() === "PUT");
-    await page.getByRole("checkbox", { name: new RegExp(`^${kind}`) }).uncheck();
+    await page.getByRole("group", { name: kind }).getByRole("checkbox", { name: "In the app" }).uncheck();
     expect((await saved).status()).toBe(200);
   }
   await shot(page, "notifications-page-desktop", { fullPage: true });

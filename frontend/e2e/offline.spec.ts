@@ -121,11 +121,15 @@ test("offline: a toggle rolls back and says it was not saved; nothing is sent la
   await expect(banner(page)).toContainText("You’re offline");
   await shot(page, "offline-toggle");
 
+  const online = monitor.mark();
   await context.setOffline(false);
   await expect(banner(page)).toHaveCount(0);
   await page.getByRole("button", { name: "Dismiss" }).click();
-  // Back online, nothing queued goes out behind the person's back.
-  await page.waitForTimeout(1000);
+  // Back online, nothing queued goes out behind the person's back. Whatever would send it
+  // runs on the return online, as does what the return does: reload the tasks, reconnect
+  // the live stream. Once both have answered, anything queued would have gone out.
+  const back = (path: string) => monitor.since(online, (r) => r.method === "GET" && r.path === path && r.status === 200);
+  await expect.poll(() => back(`/projects/${id}/tasks`).length > 0 && back("/events/stream").length > 0).toBe(true);
   expect(monitor.since(mark, (r) => r.method === "PATCH")).toEqual([]);
   const tasks = (await api.call("GET", `/projects/${id}/tasks`, { token })).json.items;
   expect(tasks.map((t: { done: boolean }) => t.done)).toEqual([true, false]);

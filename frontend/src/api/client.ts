@@ -39,7 +39,9 @@ export type ActivityPage = ProjectComponents["schemas"]["ActivityPage"];
 export type Notification = ProjectComponents["schemas"]["NotificationPublic"];
 export type NotificationKind = Notification["kind"];
 export type NotificationPage = ProjectComponents["schemas"]["NotificationPage"];
-export type NotificationKinds = ProjectComponents["schemas"]["NotificationKinds"];
+export type NotificationPreferences = ProjectComponents["schemas"]["NotificationPreferences"];
+export type NotificationPreferencesUpdate = ProjectComponents["schemas"]["NotificationPreferencesUpdate"];
+export type MailFrequency = NotificationPreferences["mail_frequency"];
 /** GET /projects/{id}/tasks's filters and sort (see taskFilters.ts). */
 export type TaskQuery = Omit<NonNullable<ProjectPaths["/projects/{project_id}/tasks"]["get"]["parameters"]["query"]>, "cursor" | "limit">;
 
@@ -297,12 +299,12 @@ export const api = {
   async markAllNotificationsRead(): Promise<void> {
     await call(projects.POST("/notifications/read-all"));
   },
-  async notificationPreferences(): Promise<NotificationKinds> {
-    return (await call(projects.GET("/notifications/preferences"))).kinds;
+  notificationPreferences(): Promise<NotificationPreferences> {
+    return call(projects.GET("/notifications/preferences"));
   },
-  /** Turns the kinds named on or off; answers every kind's setting as saved. */
-  async updateNotificationPreferences(kinds: Partial<NotificationKinds>): Promise<NotificationKinds> {
-    return (await call(projects.PUT("/notifications/preferences", { body: { kinds } }))).kinds;
+  /** Saves what `change` names (the rest keeps its setting); answers every setting as saved. */
+  updateNotificationPreferences(change: NotificationPreferencesUpdate): Promise<NotificationPreferences> {
+    return call(projects.PUT("/notifications/preferences", { body: change }));
   },
 
   // --- workspaces -------------------------------------------------------------------

@@ -1194,6 +1194,38 @@ export type components = {
             /** Overdue */
             overdue: boolean;
         };
+        /**
+         * NotificationMailKindChoices
+         * @description The kinds to mail (true) or not (false); those not named keep their setting.
+         */
+        NotificationMailKindChoices: {
+            /** Assigned */
+            assigned?: boolean;
+            /** Commented */
+            commented?: boolean;
+            /** Due Soon */
+            due_soon?: boolean;
+            /** Mentioned */
+            mentioned?: boolean;
+            /** Overdue */
+            overdue?: boolean;
+        };
+        /**
+         * NotificationMailKinds
+         * @description Whether each kind of notification is also mailed (an invitation always is).
+         */
+        NotificationMailKinds: {
+            /** Assigned */
+            assigned: boolean;
+            /** Commented */
+            commented: boolean;
+            /** Due Soon */
+            due_soon: boolean;
+            /** Mentioned */
+            mentioned: boolean;
+            /** Overdue */
+            overdue: boolean;
+        };
         /** NotificationPage */
         NotificationPage: {
             /** Items */
@@ -1209,10 +1241,23 @@ export type components = {
         /** NotificationPreferences */
         NotificationPreferences: {
             kinds: components["schemas"]["NotificationKinds"];
+            mail: components["schemas"]["NotificationMailKinds"];
+            /**
+             * Mail Frequency
+             * @description instant (each as it happens), daily (one summary a day) or off (none; an invitation is still mailed).
+             * @enum {string}
+             */
+            mail_frequency: "instant" | "daily" | "off";
         };
         /** NotificationPreferencesUpdate */
         NotificationPreferencesUpdate: {
-            kinds: components["schemas"]["NotificationKindChoices"];
+            kinds?: components["schemas"]["NotificationKindChoices"];
+            mail?: components["schemas"]["NotificationMailKindChoices"];
+            /**
+             * Mail Frequency
+             * @enum {string}
+             */
+            mail_frequency?: "instant" | "daily" | "off";
         };
         /** NotificationProject */
         NotificationProject: {

@@ -28,7 +28,8 @@ import {
   type Comment,
   type CommentPage,
   type Notification,
-  type NotificationKinds,
+  type NotificationPreferences,
+  type NotificationPreferencesUpdate,
   type NotificationPage,
 } from "./client";
 import { useEffect } from "react";
@@ -1142,26 +1143,45 @@ export function useMarkAllNotificationsRead() {
   return useMarkRead(() => api.markAllNotificationsRead(), () => undefined);
 }
 
-/** Whether each kind of notification shows in the app. */
+/** Which kinds of notification show in the app, which are mailed, and how often mail comes. */
 export function useNotificationPreferences() {
   return useQuery({ queryKey: queryKeys.notificationPreferences, queryFn: () => api.notificationPreferences() });
 }
 
-/** Turns kinds on or off optimistically; rolls back when the save fails. */
+/** The preferences once `change` is saved: what it names is replaced, the rest stays. */
+export function withPreferenceChange(
+  previous: NotificationPreferences,
+  change: NotificationPreferencesUpdate,
+): NotificationPreferences {
+  return {
+    kinds: { ...previous.kinds, ...change.kinds },
+    mail: { ...previous.mail, ...change.mail },
+    mail_frequency: change.mail_frequency ?? previous.mail_frequency,
+  };
+}
+
+/**
+ * Saves a change to the preferences optimistically; rolls back when the save fails. While
+ * other changes are in flight, an answer would undo their optimistic state: the last one
+ * to arrive, which has them all, is the one kept.
+ */
 export function useUpdateNotificationPreferences() {
   const qc = useQueryClient();
   const key = queryKeys.notificationPreferences;
   return useMutation({
-    mutationFn: (kinds: Partial<NotificationKinds>) => api.updateNotificationPreferences(kinds),
-    onMutate: async (kinds) => {
+    mutationKey: key,
+    mutationFn: (change: NotificationPreferencesUpdate) => api.updateNotificationPreferences(change),
+    onMutate: async (change) => {
       await qc.cancelQueries({ queryKey: key });
-      const previous = qc.getQueryData<NotificationKinds>(key);
-      if (previous) qc.setQueryData<NotificationKinds>(key, { ...previous, ...kinds });
+      const previous = qc.getQueryData<NotificationPreferences>(key);
+      if (previous) qc.setQueryData<NotificationPreferences>(key, withPreferenceChange(previous, change));
       return { previous };
     },
-    onError: (_error, _kinds, context) => {
+    onError: (_error, _change, context) => {
       if (context?.previous) qc.setQueryData(key, context.previous);
     },
-    onSuccess: (saved) => qc.setQueryData(key, saved),
+    onSuccess: (saved) => {
+      if (qc.isMutating({ mutationKey: key }) <= 1) qc.setQueryData(key, saved);
+    },
   });
 }

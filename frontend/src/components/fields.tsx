@@ -166,3 +166,68 @@ export function SelectField({ label, error, hint, children, ...select }: SelectF
     </FieldShell>
   );
 }
+
+/** The password policy as the forms put it; the server checks the rest (common passwords, the email). */
+export const PASSWORD_HINT = "At least 8 characters. Avoid common passwords and your email.";
+
+/** The part of the password policy a form can check before sending: its length. */
+export function passwordTooShort(password: string): string | undefined {
+  return password.length < 8 ? "Use at least 8 characters." : undefined;
+}
+
+/** A new password as typed twice. */
+export interface NewPassword {
+  password: string;
+  confirm: string;
+}
+
+export const NO_NEW_PASSWORD: NewPassword = { password: "", confirm: "" };
+
+/** What is wrong with a new password before sending, by field: `new_password`, else `confirm_password`. */
+export function newPasswordProblems({ password, confirm }: NewPassword): Record<string, string> {
+  const short = passwordTooShort(password);
+  if (short) return { new_password: short };
+  if (password !== confirm) return { confirm_password: "The two passwords differ." };
+  return {};
+}
+
+interface NewPasswordFieldsProps {
+  value: NewPassword;
+  onChange(value: NewPassword): void;
+  /** The form's errors (see useFormErrors); those of `new_password` and `confirm_password` show here. */
+  errors: Record<string, string>;
+  edited(field: string): void;
+}
+
+/** "New password" with the policy's hint, and "Confirm new password". */
+export function NewPasswordFields({ value, onChange, errors, edited }: NewPasswordFieldsProps) {
+  return (
+    <>
+      <TextField
+        label="New password"
+        type="password"
+        name="new_password"
+        autoComplete="new-password"
+        hint={PASSWORD_HINT}
+        value={value.password}
+        onChange={(e) => {
+          onChange({ ...value, password: e.target.value });
+          edited("new_password");
+        }}
+        error={errors.new_password}
+      />
+      <TextField
+        label="Confirm new password"
+        type="password"
+        name="confirm_password"
+        autoComplete="new-password"
+        value={value.confirm}
+        onChange={(e) => {
+          onChange({ ...value, confirm: e.target.value });
+          edited("confirm_password");
+        }}
+        error={errors.confirm_password}
+      />
+    </>
+  );
+}

@@ -2,7 +2,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useRef, useState, type FormEvent } from "react";
 import { api, type User, type Workspace } from "../api/client";
 import { queryKeys, useMe, useOwnedWorkspaces, useUpdateMe } from "../api/queries";
-import { TextField, useFormErrors } from "../components/fields";
+import { NewPasswordFields, newPasswordProblems, NO_NEW_PASSWORD, TextField, useFormErrors } from "../components/fields";
 import { ErrorAlert, Spinner } from "../components/feedback";
 import { Modal } from "../components/Modal";
 import { OneFieldForm } from "../components/OneFieldForm";
@@ -115,8 +115,7 @@ function EmailForm({ user }: { user: User }) {
 
 function PasswordForm() {
   const [current, setCurrent] = useState("");
-  const [next, setNext] = useState("");
-  const [confirm, setConfirm] = useState("");
+  const [next, setNext] = useState(NO_NEW_PASSWORD);
   const [done, setDone] = useState(false);
   const formRef = useRef<HTMLFormElement>(null);
   const change = useMutation({ mutationFn: api.changePassword });
@@ -126,18 +125,15 @@ function PasswordForm() {
   function submit(event: FormEvent) {
     event.preventDefault();
     setDone(false);
-    const found: Record<string, string> = {};
+    const found = newPasswordProblems(next);
     if (!current) found.current_password = "Enter your current password.";
-    if (next.length < 8) found.new_password = "Use at least 8 characters.";
-    else if (next !== confirm) found.confirm_password = "The two new passwords differ.";
     if (!check(found)) return;
     change.mutate(
-      { current_password: current, new_password: next },
+      { current_password: current, new_password: next.password },
       {
         onSuccess: () => {
           setCurrent("");
-          setNext("");
-          setConfirm("");
+          setNext(NO_NEW_PASSWORD);
           setDone(true);
         },
       },
@@ -161,31 +157,7 @@ function PasswordForm() {
           }}
           error={errors.current_password}
         />
-        <TextField
-          label="New password"
-          type="password"
-          name="new_password"
-          autoComplete="new-password"
-          hint="At least 8 characters. Avoid common passwords and your email."
-          value={next}
-          onChange={(e) => {
-            setNext(e.target.value);
-            edited("new_password");
-          }}
-          error={errors.new_password}
-        />
-        <TextField
-          label="Confirm new password"
-          type="password"
-          name="confirm_password"
-          autoComplete="new-password"
-          value={confirm}
-          onChange={(e) => {
-            setConfirm(e.target.value);
-            edited("confirm_password");
-          }}
-          error={errors.confirm_password}
-        />
+        <NewPasswordFields value={next} onChange={setNext} errors={errors} edited={edited} />
         <div className="form-actions">
           <button type="submit" className="btn btn-primary" disabled={change.isPending}>
             {change.isPending ? "Changing…" : "Change password"}

@@ -1,5 +1,5 @@
-import { useState } from "react";
-import type { NotificationKind } from "../api/client";
+import { useId, useState } from "react";
+import type { MailFrequency, NotificationKind, NotificationPreferences } from "../api/client";
 import { NOTIFICATION_KINDS } from "../api/notificationText";
 import {
   useMarkAllNotificationsRead,
@@ -12,7 +12,7 @@ import { ErrorAlert, firstLoad, LoadMore } from "../components/feedback";
 import { NotificationItem } from "../components/notifications/NotificationItem";
 import { useDocumentTitle } from "../hooks";
 
-/** The notifications page: every notification, page by page, and which kinds show. */
+/** The notifications page: every notification, page by page, and which kinds show or are mailed. */
 export function NotificationsPage() {
   useDocumentTitle("Notifications");
   return (
@@ -69,38 +69,93 @@ function NotificationHistory() {
   );
 }
 
-/** In-app on/off per kind: saved at once, put back as it was when the save fails. */
+const MAIL_FREQUENCIES: readonly { value: MailFrequency; label: string }[] = [
+  { value: "instant", label: "As it happens" },
+  { value: "daily", label: "Daily summary" },
+  { value: "off", label: "Never" },
+];
+
+/** Whether `kind` is mailed; undefined for a kind that has no choice (an invitation is always mailed). */
+function mailed(mail: NotificationPreferences["mail"], kind: NotificationKind): boolean | undefined {
+  return (mail as Partial<Record<NotificationKind, boolean>>)[kind];
+}
+
+/**
+ * Per kind, whether it shows in the app and whether it is mailed, and how mail comes: each
+ * change saved at once, put back as it was when the save fails.
+ */
 export function NotificationSettings() {
   const preferences = useNotificationPreferences();
   const update = useUpdateNotificationPreferences();
-  const kinds = preferences.data;
-
-  function toggle(kind: NotificationKind, on: boolean) {
-    update.mutate({ [kind]: on });
-  }
+  const saved = preferences.data;
+  const id = useId();
 
   return (
-    <section className="card notifications-settings" aria-labelledby="notifications-settings-title">
-      <h2 id="notifications-settings-title">Show in the app</h2>
-      <p className="muted small">A kind turned off is no longer sent to you; what you have stays.</p>
+    <section className="card notifications-settings" aria-labelledby={`${id}-title`}>
+      <h2 id={`${id}-title`}>Settings</h2>
+      <p className="muted small">A kind turned off in the app is no longer sent to you there; what you have stays.</p>
       {update.error ? <ErrorAlert error={update.error}>
           <p>Your change was not saved: the setting is as it was.</p>
         </ErrorAlert> : null}
       {firstLoad(preferences, "Loading settings…") ??
-        (kinds ? (
-          <ul className="preference-list">
-            {NOTIFICATION_KINDS.map(({ kind, label, description }) => (
-              <li key={kind}>
-                <label className="preference">
-                  <input type="checkbox" checked={kinds[kind]} onChange={(e) => toggle(kind, e.target.checked)} />
-                  <span>
-                    <span className="preference-label">{label}</span>
-                    <span className="muted small preference-description">{description}</span>
-                  </span>
+        (saved ? (
+          <>
+            <fieldset className="mail-frequency">
+              <legend className="preference-label">Mail</legend>
+              {MAIL_FREQUENCIES.map(({ value, label }) => (
+                <label key={value} className="checkbox-label">
+                  <input
+                    type="radio"
+                    name={`${id}-mail-frequency`}
+                    value={value}
+                    checked={saved.mail_frequency === value}
+                    onChange={() => update.mutate({ mail_frequency: value })}
+                  />{" "}
+                  {label}
                 </label>
-              </li>
-            ))}
-          </ul>
+              ))}
+            </fieldset>
+            <ul className="preference-list">
+              {NOTIFICATION_KINDS.map(({ kind, label, description }) => {
+                const mail = mailed(saved.mail, kind);
+                return (
+                  <li key={kind}>
+                    <div role="group" className="preference" aria-labelledby={`${id}-${kind}`} aria-describedby={`${id}-${kind}-about`}>
+                      <span id={`${id}-${kind}`} className="preference-label">
+                        {label}
+                      </span>
+                      <span id={`${id}-${kind}-about`} className="muted small preference-description">
+                        {description}
+                      </span>
+                      <span className="preference-channels">
+                        <label className="checkbox-label">
+                          <input
+                            type="checkbox"
+                            checked={saved.kinds[kind]}
+                            onChange={(e) => update.mutate({ kinds: { [kind]: e.target.checked } })}
+                          />{" "}
+                          In the app
+                        </label>
+                        {mail === undefined ? (
+                          <span className="muted small">Always mailed.</span>
+                        ) : (
+                          <label className="checkbox-label">
+                            <input
+                              type="checkbox"
+                              checked={mail}
+                              disabled={saved.mail_frequency === "off"}
+                              onChange={(e) => update.mutate({ mail: { [kind]: e.target.checked } })}
+                            />{" "}
+                            By mail
+                          </label>
+                        )}
+                      </span>
+                    </div>
+                  </li>
+                );
+              })}
+            </ul>
+          </>
         ) : null)}
     </section>
   );

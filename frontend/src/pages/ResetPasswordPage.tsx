@@ -3,7 +3,7 @@ import { useRef, useState, type FormEvent } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router";
 import { api } from "../api/client";
 import { hasFieldError } from "../api/errors";
-import { TextField, useFormErrors } from "../components/fields";
+import { NewPasswordFields, newPasswordProblems, NO_NEW_PASSWORD, useFormErrors } from "../components/fields";
 import { ErrorAlert, LinkNoLongerWorks } from "../components/feedback";
 import { useDocumentTitle } from "../hooks";
 
@@ -12,8 +12,7 @@ export function ResetPasswordPage() {
   useDocumentTitle("Choose a new password");
   const token = useSearchParams()[0].get("token") ?? "";
   const navigate = useNavigate();
-  const [password, setPassword] = useState("");
-  const [confirm, setConfirm] = useState("");
+  const [password, setPassword] = useState(NO_NEW_PASSWORD);
   const formRef = useRef<HTMLFormElement>(null);
   const reset = useMutation({
     mutationFn: api.resetPassword,
@@ -24,11 +23,8 @@ export function ResetPasswordPage() {
 
   function onSubmit(event: FormEvent) {
     event.preventDefault();
-    const found: Record<string, string> = {};
-    if (password.length < 8) found.new_password = "Use at least 8 characters.";
-    else if (password !== confirm) found.confirm_password = "The two passwords differ.";
-    if (!check(found)) return;
-    reset.mutate({ token, new_password: password });
+    if (!check(newPasswordProblems(password))) return;
+    reset.mutate({ token, new_password: password.password });
   }
 
   const spent = !token || hasFieldError(reset.error, "token_invalid");
@@ -48,31 +44,7 @@ export function ResetPasswordPage() {
           <p className="muted">Every device where you are logged in will be logged out.</p>
           <ErrorAlert error={formError} />
           <form ref={formRef} onSubmit={onSubmit} noValidate className="form">
-            <TextField
-              label="New password"
-              type="password"
-              name="new_password"
-              autoComplete="new-password"
-              hint="At least 8 characters. Avoid common passwords and your email."
-              value={password}
-              onChange={(e) => {
-                setPassword(e.target.value);
-                edited("new_password");
-              }}
-              error={errors.new_password}
-            />
-            <TextField
-              label="Confirm new password"
-              type="password"
-              name="confirm_password"
-              autoComplete="new-password"
-              value={confirm}
-              onChange={(e) => {
-                setConfirm(e.target.value);
-                edited("confirm_password");
-              }}
-              error={errors.confirm_password}
-            />
+            <NewPasswordFields value={password} onChange={setPassword} errors={errors} edited={edited} />
             <button type="submit" className="btn btn-primary btn-block" disabled={reset.isPending}>
               {reset.isPending ? "Saving…" : "Set new password"}
             </button>

@@ -4,7 +4,7 @@ import { Link, useLocation } from "react-router";
 import { api } from "../api/client";
 import { hasFieldError } from "../api/errors";
 import { useAuth } from "../auth/AuthProvider";
-import { TextField, useFormErrors } from "../components/fields";
+import { PASSWORD_HINT, passwordTooShort, TextField, useFormErrors } from "../components/fields";
 import { ErrorAlert } from "../components/feedback";
 import { useDocumentTitle } from "../hooks";
 
@@ -23,8 +23,9 @@ export function signupProblems({ email, password }: { email: string; password: s
   const address = email.trim();
   if (!address) found.email = "Enter your email address.";
   else if (!EMAIL_SHAPE.test(address)) found.email = "Enter an email address like name@example.com.";
+  const short = passwordTooShort(password);
   if (!password) found.password = "Choose a password.";
-  else if (password.length < 8) found.password = "Use at least 8 characters.";
+  else if (short) found.password = short;
   else if (address && [address.toLowerCase(), address.split("@")[0]!.toLowerCase()].includes(password.toLowerCase()))
     found.password = "Don’t use your email address as your password.";
   return found;
@@ -101,7 +102,7 @@ export function SignupPage() {
           type="password"
           name="password"
           autoComplete="new-password"
-          hint="At least 8 characters. Avoid common passwords and your email."
+          hint={PASSWORD_HINT}
           value={password}
           onChange={(e) => {
             setPassword(e.target.value);
