@@ -205,10 +205,14 @@ class Stack:
             **o.environment,
         }
 
+    def public_url(self) -> dict[str, str]:
+        """Mailed links lead to the gateway, unless the environment names another origin
+        (`common_env`, after it, has the last word)."""
+        return {"PUBLIC_URL": f"https://127.0.0.1:{self.options.https_port}"}
+
     def auth_env(self) -> dict[str, str]:
         return {
-            # Mailed links lead to the gateway, unless the environment names another origin.
-            "PUBLIC_URL": f"https://127.0.0.1:{self.options.https_port}",
+            **self.public_url(),
             **self.common_env(),
             "DATABASE_URL": self.auth_url,
             "AUTH_PRIVATE_KEY_FILE": str(self.runtime / "signing-key.pem"),
@@ -231,8 +235,9 @@ class Stack:
 
     def consumer_env(self, jwks_url: str) -> dict[str, str]:
         """The consumer's: the projects service's, less what keeps the replicas from
-        relaying the mail outbox (the consumer relays it, as it does by default)."""
-        env = self.projects_env(jwks_url)
+        relaying the mail outbox (the consumer relays it, as it does by default), and where
+        the notification mail it makes links to."""
+        env = {**self.public_url(), **self.projects_env(jwks_url)}
         del env["PROJECTS_RUN_MAIL_RELAY"]
         return env
 

@@ -153,13 +153,15 @@ export type paths = {
         };
         /**
          * Get Notification Preferences
-         * @description Whether each kind of notification is shown in the app (all are, until turned off).
+         * @description Whether each kind of notification is shown in the app and mailed (all are, until
+         *     turned off), and how often mail comes (`instant` until changed).
          */
         get: operations["get_notification_preferences"];
         /**
          * Update Notification Preferences
-         * @description Turn kinds on or off; the kinds not named keep their setting. A kind turned off is
-         *     no longer made (what was made stays).
+         * @description Turn kinds on or off, in the app or by mail, and choose how often mail comes; what
+         *     is not named keeps its setting. A kind turned off is no longer made, or mailed, from
+         *     then on (what was made stays).
          */
         put: operations["update_notification_preferences"];
         post?: never;
@@ -1195,10 +1197,10 @@ export type components = {
             overdue: boolean;
         };
         /**
-         * NotificationMailKindChoices
+         * NotificationMailChoices
          * @description The kinds to mail (true) or not (false); those not named keep their setting.
          */
-        NotificationMailKindChoices: {
+        NotificationMailChoices: {
             /** Assigned */
             assigned?: boolean;
             /** Commented */
@@ -1212,7 +1214,7 @@ export type components = {
         };
         /**
          * NotificationMailKinds
-         * @description Whether each kind of notification is also mailed (an invitation always is).
+         * @description Whether each kind of notification is mailed (an invitation is mailed on its own).
          */
         NotificationMailKinds: {
             /** Assigned */
@@ -1244,17 +1246,21 @@ export type components = {
             mail: components["schemas"]["NotificationMailKinds"];
             /**
              * Mail Frequency
-             * @description instant (each as it happens), daily (one summary a day) or off (none; an invitation is still mailed).
+             * @description instant: a mail soon after a notification (those close together in one, at most one every few minutes); daily: one summary a day; off: no notification mail.
              * @enum {string}
              */
             mail_frequency: "instant" | "daily" | "off";
         };
-        /** NotificationPreferencesUpdate */
+        /**
+         * NotificationPreferencesUpdate
+         * @description What to change; what is not named keeps its setting.
+         */
         NotificationPreferencesUpdate: {
             kinds?: components["schemas"]["NotificationKindChoices"];
-            mail?: components["schemas"]["NotificationMailKindChoices"];
+            mail?: components["schemas"]["NotificationMailChoices"];
             /**
              * Mail Frequency
+             * @description instant: a mail soon after a notification (those close together in one, at most one every few minutes); daily: one summary a day; off: no notification mail.
              * @enum {string}
              */
             mail_frequency?: "instant" | "daily" | "off";
