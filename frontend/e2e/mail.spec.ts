@@ -130,6 +130,8 @@ test("change email → link mailed to the new address → the account has it", a
   await page.goto(link);
   await expect(page.getByText("your email address is confirmed")).toBeVisible();
   await page.getByRole("link", { name: "Go to your projects" }).click();
+  // Home sends on to the workspace once it knows it: land there before moving on.
+  await expect(heading(page, "Projects")).toBeVisible();
   await page.getByRole("link", { name: "Account" }).click();
   await expect(page.locator(".details")).toContainText(newEmail);
   const me = await api.call("GET", "/auth/me", { token: monitor.accessToken });
