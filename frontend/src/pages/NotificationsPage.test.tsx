@@ -46,7 +46,10 @@ describe("NotificationSettings", () => {
     expect(inApp("Mentions")).not.toBeChecked();
     await waitFor(() => expect(sent).toEqual([{ kinds: { mentioned: false } }]));
     expect(inApp("Assigned to you")).toBeChecked();
+    // Nothing of the kind is made, so none is mailed: its mail switch cannot be used.
     expect(byMail("Mentions")).toBeChecked();
+    expect(byMail("Mentions")).toBeDisabled();
+    expect(byMail("Assigned to you")).toBeEnabled();
   });
 
   it("stops mailing a kind at once and saves only that kind's mail", async () => {

@@ -93,7 +93,7 @@ export function NotificationSettings() {
   return (
     <section className="card notifications-settings" aria-labelledby={`${id}-title`}>
       <h2 id={`${id}-title`}>Settings</h2>
-      <p className="muted small">A kind turned off in the app is no longer sent to you there; what you have stays.</p>
+      <p className="muted small">A kind turned off in the app is no longer sent to you, there or by mail; what you have stays.</p>
       {update.error ? <ErrorAlert error={update.error}>
           <p>Your change was not saved: the setting is as it was.</p>
         </ErrorAlert> : null}
@@ -143,7 +143,8 @@ export function NotificationSettings() {
                             <input
                               type="checkbox"
                               checked={mail}
-                              disabled={saved.mail_frequency === "off"}
+                              // Mail tells of what the app holds: nothing when the kind is off there.
+                              disabled={saved.mail_frequency === "off" || !saved.kinds[kind]}
                               onChange={(e) => update.mutate({ mail: { [kind]: e.target.checked } })}
                             />{" "}
                             By mail
