@@ -2,6 +2,7 @@
 // follows a notification to its task, marks all read, and a kind she turns off stops coming.
 import type { Page } from "@playwright/test";
 import { expect, LIVE, logIn, PASSWORD, shot, test } from "./support/fixtures";
+import { linkIn, mailTo } from "./support/mail";
 
 const PHONE = { width: 390, height: 844 };
 
@@ -106,4 +107,15 @@ test("Bob's assignment and mention reach Ann's bell live; she follows one, marks
   await expect(page.getByRole("dialog", { name: "Stack the chairs" })).toBeVisible();
   await page.keyboard.press("Escape");
   await expect(bell(page)).toHaveAccessibleName("Notifications");
+});
+
+test("an assignment comes by mail too, and the mail's link opens the task", async ({ page, api, loggedIn }) => {
+  const { projectId, taskId, memberToken: bobToken } = await api.sharedProject(loggedIn);
+  const assigned = await api.call("PATCH", `/projects/${projectId}/tasks/${taskId}`, { token: bobToken, body: { assignees: [loggedIn.id] } });
+  expect(assigned.status).toBe(200);
+
+  const mail = await mailTo(loggedIn.email, /^Bob Builder assigned you ‘Book the village hall’$/, { timeout: 30_000 });
+  expect(linkIn(mail, "/inbox")).toBe("/inbox");
+  await page.goto(linkIn(mail, `/p/${projectId}/t/${taskId}`));
+  await expect(page.getByRole("dialog", { name: "Book the village hall" })).toBeVisible();
 });

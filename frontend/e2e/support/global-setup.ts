@@ -18,8 +18,16 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
 
   // Every test signs up its own people: lift the registrations-per-address throttle, and
   // hash passwords cheaply (the production cost is for attackers, not for test runs).
+  // Notification mail goes out at once rather than minutes later.
   const server = await startDevServer({
-    env: { AUTH_REGISTRATIONS_PER_IP: "10000 per hour", AUTH_ARGON2_TIME_COST: "1", AUTH_ARGON2_MEMORY_KIB: "8192" },
+    env: {
+      AUTH_REGISTRATIONS_PER_IP: "10000 per hour",
+      AUTH_ARGON2_TIME_COST: "1",
+      AUTH_ARGON2_MEMORY_KIB: "8192",
+      PROJECTS_NOTIFICATION_MAIL_INTERVAL_SECONDS: "1",
+      PROJECTS_NOTIFICATION_MAIL_DELAY_SECONDS: "0",
+      PROJECTS_NOTIFICATION_MAIL_GAP_SECONDS: "0",
+    },
   });
   process.env.E2E_BASE_URL = server.baseURL;
   process.env.E2E_DATA_DIR = server.dataDir;
