@@ -569,11 +569,17 @@ function countsDelta(from: TaskStatus, to: TaskStatus) {
 }
 
 /**
- * While other edits of this project's tasks are still in flight, a refetch would overwrite
- * their optimistic state; the last one to settle refetches for all.
+ * Whether the mutation settling now is the last of those under `mutationKey` in flight:
+ * while others are, what it brings back would overwrite their optimistic state, so only
+ * the last one to settle (which sent after them all) writes the cache.
  */
+function settlingLast(qc: QueryClient, mutationKey: readonly unknown[]): boolean {
+  return qc.isMutating({ mutationKey }) <= 1;
+}
+
+/** After an edit of this project's tasks: the last one in flight refetches for all. */
 function refetchAfterLastEdit(qc: QueryClient, projectId: string) {
-  if (qc.isMutating({ mutationKey: ["update-task", projectId] }) <= 1) return invalidateAfterTaskWrite(qc, projectId);
+  if (settlingLast(qc, ["update-task", projectId])) return invalidateAfterTaskWrite(qc, projectId);
 }
 
 /**
@@ -1161,9 +1167,8 @@ export function withPreferenceChange(
 }
 
 /**
- * Saves a change to the preferences optimistically; rolls back when the save fails. While
- * other changes are in flight, an answer would undo their optimistic state: the last one
- * to arrive, which has them all, is the one kept.
+ * Saves a change to the preferences optimistically; rolls back when the save fails. Of
+ * changes in quick succession, the last answer (which has them all) is the one kept.
  */
 export function useUpdateNotificationPreferences() {
   const qc = useQueryClient();
@@ -1181,7 +1186,7 @@ export function useUpdateNotificationPreferences() {
       if (context?.previous) qc.setQueryData(key, context.previous);
     },
     onSuccess: (saved) => {
-      if (qc.isMutating({ mutationKey: key }) <= 1) qc.setQueryData(key, saved);
+      if (settlingLast(qc, key)) qc.setQueryData(key, saved);
     },
   });
 }
