@@ -24,7 +24,7 @@ from pydantic import SecretStr
 from projectconnect.auth.app import AuthRuntime
 from projectconnect.auth.app import create_app as create_auth_app
 from projectconnect.devserver import DataDir, create_embedded_app
-from projectconnect.infra.cache import CacheBackend, CacheUnavailable
+from projectconnect.infra.cache import CacheBackend, CacheUnavailable, Derived
 from projectconnect.projects.app import ProjectsRuntime
 from projectconnect.projects.app import create_app as create_projects_app
 from projectconnect.projects.repository import VisibleProjects
@@ -93,6 +93,12 @@ def lookups(cache: str) -> float:
         for sample in metric.samples
         if sample.name == "cache_requests_total" and sample.labels["cache"] == cache
     )
+
+
+def link_errors(reason: str | None = None) -> float:
+    """Errors of the caches a read meets the link in: a cached read fetches the session's
+    key with its entries (the projects cache), the route checks the session alone."""
+    return errors("sessions", reason) + errors("projects", reason)
 
 
 def errors(cache: str, reason: str | None = None) -> float:
@@ -405,15 +411,15 @@ async def test_a_logged_out_token_stays_refused_while_the_projects_redis_link_is
         assert (await read(services, ann)).status_code == 401
 
         await services.redis_link.cut()
-        refused, open_before = errors("sessions"), errors("sessions", "circuit_open")
+        refused, open_before = link_errors(), link_errors("circuit_open")
         for _ in range(20):
             assert (await read(services, ann)).status_code == 401
             live = await read(services, bob)  # asked of auth, then served from the database
             assert live.status_code == 200
             assert live.json()["items"] == []
         # Both kinds of failure were met: Redis errors, and the breaker open after them.
-        assert errors("sessions") - errors("sessions", "circuit_open") > refused - open_before
-        assert errors("sessions", "circuit_open") > open_before
+        assert link_errors() - link_errors("circuit_open") > refused - open_before
+        assert link_errors("circuit_open") > open_before
 
         await services.auth_link.cut()  # nobody can tell now: refused, and told to retry
         assert_unavailable(await read(services, ann))
@@ -462,3 +468,45 @@ async def test_an_evicted_session_key_is_asked_of_the_auth_service(
             assert_unavailable(await read(services, ann))
     finally:
         await client.aclose()
+
+
+@pytest.mark.parametrize("where", ["redis", "memory"])
+async def test_a_fetch_reads_keys_and_entries_under_their_generations_in_one_call(
+    redis: ThrowawayRedisPrefix, where: str
+) -> None:
+    """What a hot read asks for at once: plain keys, and keys named by another key's value,
+    not followed when that value is absent or fenced. Redis (one script) and the
+    in-process cache answer alike."""
+    backend = CacheBackend(redis.url if where == "redis" else None, prefix=redis.prefix)
+    cache = backend.named("projects")
+    try:
+        for key, value in {
+            "session:1": b"active:1",
+            "a:gen": b"g1",
+            "a:g1:page": b"[1]",
+            "b:gen": b"~fenced",
+            "b:~fenced:page": b"stale",
+            "c:gen": b"g3",
+        }.items():
+            assert await cache.set(key, value, ttl=60)
+        values, found = await cache.fetch(
+            ["session:1", "session:2"],
+            [
+                Derived("a:gen", "a:", ":page"),
+                Derived("a:gen", "a:", ":other"),
+                Derived("b:gen", "b:", ":page"),
+                Derived("c:gen", "c:", ":page"),
+                Derived("d:gen", "d:", ":page"),
+            ],
+            b"~",
+        )
+        assert values == [b"active:1", None]
+        assert found == [
+            (b"g1", b"[1]"),
+            (b"g1", None),
+            (b"~fenced", None),
+            (b"g3", None),
+            (None, None),
+        ]
+    finally:
+        await backend.close()

@@ -163,6 +163,12 @@ class AlwaysActive:
     async def is_active(self, token: str, claims: AccessClaims) -> bool:
         return True
 
+    def shared_key(self, claims: AccessClaims) -> None:
+        return None
+
+    def settled(self, claims: AccessClaims, value: bytes | None) -> bool:
+        return False
+
     async def close(self) -> None:
         return None
 
@@ -313,7 +319,7 @@ async def test_old_answers_are_forgotten() -> None:
     assert checks.held == 1
 
 
-class CountedSessions:
+class CountedSessions(AlwaysActive):
     """A session found ended, counting how often it was asked."""
 
     def __init__(self) -> None:
@@ -322,9 +328,6 @@ class CountedSessions:
     async def is_active(self, token: str, claims: AccessClaims) -> bool:
         self.calls += 1
         return False
-
-    async def close(self) -> None:
-        return None
 
 
 async def test_streams_of_one_session_end_on_one_shared_check() -> None:

@@ -7,6 +7,9 @@ A process's pool that is merely busy is not a dead Redis: a call waits briefly f
 connection, and one that waits in vain fails alone, the breaker left closed.
 A caller that must tell "not there" from "could not ask" uses `lookup`, which raises
 CacheUnavailable instead.
+
+A hot read that needs several keys, some named by another key's value (an entry under its
+scope's current generation), asks for them all at once with `fetch`: one round trip.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 import redis.asyncio as aioredis
@@ -30,6 +34,22 @@ T = TypeVar("T")
 
 class CacheUnavailable(Exception):
     """The cache could not answer (an error, a timeout, or its circuit breaker is open)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """A key named by another's value: `prefix + value of source + suffix`.
+
+    Read only when `source` holds a value that does not start with the fetch's `unless`.
+    """
+
+    source: str
+    prefix: str
+    suffix: str
+
+
+# What `fetch` found: the plain keys' values, then each derived read's (source, value).
+Fetched = tuple[list[bytes | None], list[tuple[bytes | None, bytes | None]]]
 
 
 class Cache(Protocol):
@@ -62,6 +82,12 @@ class Cache(Protocol):
         `strict`: a failure raises CacheUnavailable instead (for a write that must know it
         landed), and the attempt is made even while the circuit breaker is open.
         """
+
+    async def fetch(
+        self, keys: Sequence[str], derived: Sequence[Derived], unless: bytes
+    ) -> Fetched:
+        """`keys`' values and each derived read's source and value, in one round trip; a
+        failure reads as misses."""
 
 
 # What an entry costs beyond its key and value: the dict slots, the LRU and expiry
@@ -147,6 +173,18 @@ class MemoryCache:
         stored = [await self.set(key, value, ttl) for key, value in items.items()]
         return all(stored)
 
+    async def fetch(
+        self, keys: Sequence[str], derived: Sequence[Derived], unless: bytes
+    ) -> Fetched:
+        found = []
+        for read in derived:
+            source = await self.get(read.source)
+            value = None
+            if source is not None and not source.startswith(unless):
+                value = await self.get(read.prefix + source.decode() + read.suffix)
+            found.append((source, value))
+        return [await self.get(key) for key in keys], found
+
 
 class CircuitBreaker:
     """Open for `cooldown` seconds after a failure: callers skip the service meanwhile."""
@@ -213,6 +251,31 @@ def redis_client(
     return aioredis.Redis.from_pool(pool)
 
 
+# `fetch` in Redis: KEYS are the plain keys, then each derived read's source; ARGV[1] says
+# how many keys are plain, ARGV[2] is `unless`, then a prefix and a suffix per derived read.
+# The derived keys are built in the script, so they are not declared: one Redis, not a
+# cluster, which is what the services run against.
+FETCH = """
+local plain = tonumber(ARGV[1])
+local unless = ARGV[2]
+local out = {}
+for i = 1, plain do
+  out[i] = redis.call('GET', KEYS[i])
+end
+for i = plain + 1, #KEYS do
+  local source = redis.call('GET', KEYS[i])
+  local value = false
+  if source and string.sub(source, 1, #unless) ~= unless then
+    local at = 2 * (i - plain) + 1
+    value = redis.call('GET', ARGV[at] .. source .. ARGV[at + 1])
+  end
+  out[#out + 1] = source
+  out[#out + 1] = value
+end
+return out
+"""
+
+
 class RedisCache:
     def __init__(
         self,
@@ -226,6 +289,7 @@ class RedisCache:
         self.name = name
         self.prefix = prefix
         self.breaker = breaker or CircuitBreaker()
+        self._fetch = client.register_script(FETCH)
 
     async def _strict(
         self, operation: Callable[[], Awaitable[T]], *, despite_breaker: bool = False
@@ -310,6 +374,27 @@ class RedisCache:
             # Once more: the first call after Redis restarted meets a connection it closed.
             return await self._strict(set_many, despite_breaker=True)
 
+    async def fetch(
+        self, keys: Sequence[str], derived: Sequence[Derived], unless: bytes
+    ) -> Fetched:
+        async def fetch() -> Fetched:
+            sources = [self.prefix + read.source for read in derived]
+            parts = [part for read in derived for part in (self.prefix + read.prefix, read.suffix)]
+            args: list[bytes | str | int] = [len(keys), unless, *parts]
+            values = await self._fetch(keys=[*(self.prefix + k for k in keys), *sources], args=args)
+            found = [v if isinstance(v, bytes) else None for v in values]
+            pairs = found[len(keys) :]
+            return found[: len(keys)], list(zip(pairs[::2], pairs[1::2], strict=True))
+
+        missed: Fetched = ([None] * len(keys), [(None, None)] * len(derived))
+        return await self._call(fetch, missed)
+
+
+def count_read(cache: str, value: bytes | None) -> bytes | None:
+    """Count a read of the logical cache `cache` as a hit or a miss."""
+    metrics.CACHE_REQUESTS.labels(cache=cache, result="hit" if value else "miss").inc()
+    return value
+
 
 class InstrumentedCache:
     """Counts hits and misses of one logical cache (sessions, project lists, ...)."""
@@ -325,8 +410,7 @@ class InstrumentedCache:
         return self._count(await self.inner.lookup(key))
 
     def _count(self, value: bytes | None) -> bytes | None:
-        metrics.CACHE_REQUESTS.labels(cache=self.name, result="hit" if value else "miss").inc()
-        return value
+        return count_read(self.name, value)
 
     async def set(
         self, key: str, value: bytes, ttl: float, *, only_if_absent: bool = False
@@ -343,6 +427,13 @@ class InstrumentedCache:
         self, items: Mapping[str, bytes], ttl: float, *, strict: bool = False
     ) -> bool:
         return await self.inner.set_many(items, ttl, strict=strict)
+
+    async def fetch(
+        self, keys: Sequence[str], derived: Sequence[Derived], unless: bytes
+    ) -> Fetched:
+        """Counts the derived reads; the plain keys are counted by the caches that own them."""
+        values, found = await self.inner.fetch(keys, derived, unless)
+        return values, [(source, self._count(value)) for source, value in found]
 
 
 class CacheBackend:

@@ -21,7 +21,7 @@ from typing import NoReturn, Protocol
 
 import httpx
 
-from projectconnect.infra.cache import Cache, CacheUnavailable, CircuitBreaker
+from projectconnect.infra.cache import Cache, CacheUnavailable, CircuitBreaker, count_read
 from projectconnect.infra.problems import ServiceUnavailable
 from projectconnect.infra.tokens import AccessClaims, SessionRegistry
 
@@ -52,7 +52,12 @@ async def cached_status(cache: Cache, claims: AccessClaims) -> bool | None:
 
     Raises CacheUnavailable when the cache cannot answer.
     """
-    value = await cache.lookup(session_key(claims.session_id))
+    return status_of(await cache.lookup(session_key(claims.session_id)), claims)
+
+
+def status_of(value: bytes | None, claims: AccessClaims) -> bool | None:
+    """What a session key's value says: True if active for this subject, False if revoked
+    or another's, None if the key holds nothing."""
     if value is None:
         return None
     return value == ACTIVE + str(claims.subject).encode()
@@ -113,6 +118,14 @@ class TokenSessions(Protocol):
     async def is_active(self, token: str, claims: AccessClaims) -> bool:
         """Raises SessionCheckUnavailable when no one can tell."""
 
+    def shared_key(self, claims: AccessClaims) -> str | None:
+        """The key of the shared cache that holds the session's status, for a reader that
+        fetches it together with other keys; None when there is none to fetch."""
+
+    def settled(self, claims: AccessClaims, value: bytes | None) -> bool:
+        """Whether that key's value, fetched by the reader, confirms the session active.
+        False means "not confirmed": `is_active` has the last word."""
+
     async def close(self) -> None: ...
 
 
@@ -124,6 +137,12 @@ class LocalSessions:
 
     async def is_active(self, token: str, claims: AccessClaims) -> bool:
         return await self.registry.is_active(claims)
+
+    def shared_key(self, claims: AccessClaims) -> None:
+        return None
+
+    def settled(self, claims: AccessClaims, value: bytes | None) -> bool:
+        return False
 
     async def close(self) -> None:
         return None
@@ -196,9 +215,12 @@ class SharedCacheSessions:
     source (a composition in code that named none) such a session cannot be confirmed: 503.
     """
 
-    def __init__(self, cache: Cache, source: AuthValidation | None) -> None:
+    def __init__(
+        self, cache: Cache, source: AuthValidation | None, *, name: str = "sessions"
+    ) -> None:
         self.cache = cache
         self.source = source
+        self.name = name  # the cache's, for the hits and misses of fetched keys
 
     async def is_active(self, token: str, claims: AccessClaims) -> bool:
         try:
@@ -210,6 +232,12 @@ class SharedCacheSessions:
         if self.source is None:
             raise SessionCheckUnavailable(retry_after=1)
         return await self.source.is_active(token, claims)
+
+    def shared_key(self, claims: AccessClaims) -> str:
+        return session_key(claims.session_id)
+
+    def settled(self, claims: AccessClaims, value: bytes | None) -> bool:
+        return status_of(count_read(self.name, value), claims) is True
 
     async def close(self) -> None:
         if self.source is not None:

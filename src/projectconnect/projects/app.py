@@ -42,6 +42,7 @@ from projectconnect.projects import (
 )
 from projectconnect.projects.cache import ReadCache
 from projectconnect.projects.discussion import ActivityFeed, CommentService
+from projectconnect.projects.fast_reads import CachedReader, fast_reads
 from projectconnect.projects.labels import LabelService
 from projectconnect.projects.live import Hub, Publisher, Streams
 from projectconnect.projects.models import Base, MailOutboxMessage
@@ -273,6 +274,9 @@ class ProjectsRuntime:
         app.state.projects_verifier = self.verifier
         app.state.projects_sessions = self.sessions
         app.state.projects_streams = self.streams
+        # Ahead of every route: cache hits of the hottest reads skip the framework.
+        reader = CachedReader(self.verifier, self.sessions, self.read_cache)
+        app.router.routes[0:0] = fast_reads(reader)
 
     async def close(self) -> None:
         for task in (self._periodic, self._mail_relay):

@@ -35,7 +35,7 @@ import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from projectconnect.infra.cache import Cache, CacheUnavailable
+from projectconnect.infra.cache import Cache, CacheUnavailable, Derived
 from projectconnect.infra.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 # Generations outlive the cached values they guard by a wide margin.
@@ -167,6 +167,19 @@ class ReadCache:
     async def get_many(self, entries: Sequence[tuple[str, str, str]]) -> list[bytes | None]:
         """Entries by (scope, generation, view), in one round trip."""
         return await self.cache.get_many([self._key(*entry) for entry in entries])
+
+    async def fetch(
+        self, views: Sequence[tuple[str, str]], *, also: Sequence[str] = ()
+    ) -> tuple[list[bytes | None], list[bytes | None]]:
+        """The values of the cache's keys `also`, and each (scope, view)'s entry under the
+        scope's current generation, in one round trip. An entry reads None when it is not
+        there, and when its scope has no generation yet or is fenced (a request that will
+        read the database starts or waits for it)."""
+        derived = [
+            Derived(self._generation_key(scope), f"{scope}:", f":{view}") for scope, view in views
+        ]
+        values, found = await self.cache.fetch(also, derived, FENCE)
+        return values, [entry for _, entry in found]
 
     async def get(self, scope: str, generation: str, view: str) -> bytes | None:
         return await self.cache.get(self._key(scope, generation, view))
