@@ -1,11 +1,15 @@
 """Process-wide logging, each record with its request id and trace and span ids.
 
 JSON lines (`LOG_FORMAT=json`, what the services and workers write by default) for log
-collectors; a readable line in the embedded mode.
+collectors; a readable line in the embedded mode. Every request writes an access line, so
+a line is built directly from the record's fixed fields: a generic formatter that looks
+for extra attributes on every record cost a request more than its cached answer.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import sys
 from typing import Literal, TextIO
@@ -13,15 +17,10 @@ from typing import Literal, TextIO
 from opentelemetry import trace
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from pythonjsonlogger.json import JsonFormatter
 
 from projectconnect.infra.requestid import request_id
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
-JSON_FIELDS = " ".join(
-    f"%({field})s"
-    for field in ("levelname", "service", "name", "request_id", "trace_id", "span_id", "message")
-)
 
 
 class LogSettings(BaseSettings):
@@ -47,19 +46,35 @@ class ContextFilter(logging.Filter):
         return True
 
 
+class JsonLines(logging.Formatter):
+    """One JSON object per record: time (ISO 8601, UTC), level, service, logger, request
+    and trace ids, message, and the traceback of an exception when there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(),
+            "level": record.levelname,
+            "service": getattr(record, "service", None),
+            "logger": record.name,
+            "request_id": getattr(record, "request_id", None),
+            "trace_id": getattr(record, "trace_id", None),
+            "span_id": getattr(record, "span_id", None),
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            line["exc_info"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            line["stack_info"] = self.formatStack(record.stack_info)
+        return json.dumps(line, default=str)
+
+
 def log_handler(
     service: str, log_format: Literal["json", "text"], stream: TextIO = sys.stderr
 ) -> logging.Handler:
     handler = logging.StreamHandler(stream)
     handler.addFilter(ContextFilter(service))
     if log_format == "json":
-        handler.setFormatter(
-            JsonFormatter(
-                JSON_FIELDS,
-                rename_fields={"levelname": "level", "name": "logger"},
-                timestamp="time",  # ISO 8601, UTC
-            )
-        )
+        handler.setFormatter(JsonLines())
     else:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT))
     return handler

@@ -13,6 +13,7 @@ import time
 import uuid
 from contextvars import ContextVar
 
+from prometheus_client import Counter, Histogram
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,6 +27,7 @@ _WELL_FORMED = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 UNMEASURED = frozenset({"/metrics", "/health/live", "/health/ready"})
 
 request_id: ContextVar[str] = ContextVar("request_id", default="-")
+Series = tuple[Counter, Histogram]
 access_log = logging.getLogger("projectconnect.access")
 
 
@@ -39,6 +41,21 @@ class RequestObserver:
     def __init__(self, app: ASGIApp, *, count_statements: bool = False) -> None:
         self.app = app
         self.count_statements = count_statements
+        # The series of each (method, route, status) met, looked up once: as many as the
+        # metrics themselves hold.
+        self._series: dict[tuple[str, str, int], Series] = {}
+
+    def _series_of(self, method: str, template: str, status: int) -> Series:
+        key = (method, template, status)
+        series = self._series.get(key)
+        if series is None:
+            labels = (method, template, str(status))
+            series = (
+                metrics.HTTP_REQUESTS.labels(*labels),
+                metrics.HTTP_DURATION.labels(*labels),
+            )
+            self._series[key] = series
+        return series
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -73,9 +90,9 @@ class RequestObserver:
             # Templates, not paths: one series per route, whatever the ids in it.
             template = getattr(scope.get("route"), "path", None) or "unmatched"
             if template not in UNMEASURED:
-                labels = {"method": scope["method"], "route": template, "status": str(status)}
-                metrics.HTTP_REQUESTS.labels(**labels).inc()
+                count, duration = self._series_of(scope["method"], template, status)
+                count.inc()
                 if not streamed:  # a live stream lasts minutes: not a latency
-                    metrics.HTTP_DURATION.labels(**labels).observe(elapsed)
+                    duration.observe(elapsed)
             request_id.reset(tokens[0])
             statement_count.reset(tokens[1])
