@@ -164,6 +164,16 @@ class Row:
     floor: str | None = None
     # The logins run beside this load, when there were any.
     burst: WrkResult | None = None
+    # The role (of `usage`) that answered the load by itself, when one did: its CPU time
+    # per request is reported.
+    serves: str | None = None
+
+    def cpu_per_request(self) -> float | None:
+        """Microseconds of CPU the serving role spent per request."""
+        usage = self.usage.get(self.serves or "")
+        if not usage or not self.result.rps:
+            return None
+        return round(float(usage["cpu_percent"]) * 10_000 / self.result.rps, 1)
 
     def as_dict(self) -> dict[str, Any]:
         r = self.result
@@ -182,6 +192,8 @@ class Row:
             "usage": self.usage,
             "ceiling": self.ceiling,
             "floor": self.floor,
+            "serves": self.serves,
+            "cpu_us_per_request": self.cpu_per_request(),
             "burst": None
             if self.burst is None
             else {
@@ -444,6 +456,7 @@ class Measure:
         ceiling: str | None = None,
         floor: str | None = None,
         beside: Wrk | None = None,
+        serves: str | None = None,
     ) -> Row:
         wrk = Wrk(
             url=url,
@@ -474,7 +487,7 @@ class Measure:
         }
         usage = {k: dataclasses.asdict(u) for k, u in sampler.usage().items() if u.processes}
         target = url + (path if scenario == "path" else "")
-        row = Row(name, target, result, usage, statements, ceiling, floor, burst)
+        row = Row(name, target, result, usage, statements, ceiling, floor, burst, serves)
         self.rows.append(row)
         log(
             f"{name:<44} {result.rps:9.0f} req/s  p50 {result.p50_ms:6.2f} ms"
@@ -534,12 +547,17 @@ def server_matrix(
                         "path",
                         users,
                         path=f"/bytes/{sizes[scenario]}",
+                        serves="ceiling",
                     )
                     lean = None
                     if service == "projects":
                         fill_cache(projects, users, scenario)
                         lean = measure(
-                            f"{label} floor: {title}", f"http://127.0.0.1:{floor}", scenario, users
+                            f"{label} floor: {title}",
+                            f"http://127.0.0.1:{floor}",
+                            scenario,
+                            users,
+                            serves="floor",
                         )
                     measure(
                         f"{label} {title}",
@@ -549,6 +567,7 @@ def server_matrix(
                         counters={service: base},
                         ceiling=bare.name,
                         floor=lean.name if lean else None,
+                        serves=service,
                     )
                 rows.extend(measure.rows)
     return rows
@@ -621,6 +640,7 @@ def topology(options: Options, stack: Stack, runtime: Path) -> list[Row]:
                 "path",
                 users,
                 path=f"/bytes/{sizes['projects']}",
+                serves="ceiling",
             )
             reads = measure(
                 "GET /projects (cached) via gateway",
@@ -639,6 +659,7 @@ def topology(options: Options, stack: Stack, runtime: Path) -> list[Row]:
                         "path",
                         users,
                         path=f"/bytes/{sizes[scenario]}",
+                        serves="ceiling",
                     )
                 fill_cache(projects, users, scenario)
                 lean = measure(
@@ -646,6 +667,7 @@ def topology(options: Options, stack: Stack, runtime: Path) -> list[Row]:
                     f"http://127.0.0.1:{floor_port}",
                     scenario,
                     users,
+                    serves="floor",
                 )
                 measure(
                     f"{title} direct",
@@ -655,6 +677,7 @@ def topology(options: Options, stack: Stack, runtime: Path) -> list[Row]:
                     counters={"projects": projects},
                     ceiling=ceiling.name,
                     floor=lean.name,
+                    serves="projects",
                 )
             measure(
                 "GET /auth/validate via gateway",
@@ -671,6 +694,7 @@ def topology(options: Options, stack: Stack, runtime: Path) -> list[Row]:
                 users,
                 counters={"auth": auth},
                 ceiling=direct_bare.name,
+                serves="auth",
             )
             measure("mix 70/20/5/5 via gateway", gateway, "mix", users, counters=both)
             burst = Wrk(
@@ -1056,13 +1080,22 @@ def _ratio(row: dict[str, Any], by_name: dict[str, dict[str, Any]], of: str = "c
     ceiling = by_name.get(row.get(of) or "")
     if not ceiling or not ceiling["rps"]:
         return ""
-    return f"{row['rps'] / ceiling['rps']:.0%} of {ceiling['name']}"
+    found = f"{row['rps'] / ceiling['rps']:.0%} of {ceiling['name']}"
+    mine, theirs = row.get("cpu_us_per_request"), ceiling.get("cpu_us_per_request")
+    if mine and theirs:
+        found += f" ({mine / theirs:.1f}x its CPU/req)"
+    return found
 
 
 def _usage(row: dict[str, Any]) -> str:
     return ", ".join(
         f"{role} {u['cpu_percent']:.0f}% {u['rss_mib']:.0f} MiB" for role, u in row["usage"].items()
     )
+
+
+def _cpu(row: dict[str, Any]) -> str:
+    value = row.get("cpu_us_per_request")
+    return f"{value:,.0f} ({row['serves']})" if value else ""
 
 
 def _sql(row: dict[str, Any]) -> str:
@@ -1072,14 +1105,14 @@ def _sql(row: dict[str, Any]) -> str:
 
 def table(rows: list[dict[str, Any]], by_name: dict[str, dict[str, Any]]) -> str:
     lines = [
-        "| load | req/s | p50 ms | p99 ms | errors | SQL/req | vs floor | vs ceiling "
+        "| load | req/s | p50 ms | p99 ms | errors | SQL/req | CPU µs/req | vs floor | vs ceiling "
         "| CPU (100% = 1 core), peak RSS |",
-        "|---|---:|---:|---:|---:|---|---|---|---|",
+        "|---|---:|---:|---:|---:|---|---:|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['name']} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} "
-            f"| {r['errors']} | {_sql(r)} | {_ratio(r, by_name, 'floor')} "
+            f"| {r['errors']} | {_sql(r)} | {_cpu(r)} | {_ratio(r, by_name, 'floor')} "
             f"| {_ratio(r, by_name)} | {_usage(r)} |"
         )
     return "\n".join(lines)

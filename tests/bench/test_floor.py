@@ -111,9 +111,24 @@ def test_a_run_reports_the_service_as_a_share_of_the_floor() -> None:
         "command": "python -m bench.run",
         "seeding": "",
         "topology": [
-            {**row, "name": "floor", "rps": 200.0, "ceiling": None, "floor": None},
+            {
+                **row,
+                "name": "floor",
+                "rps": 200.0,
+                "ceiling": None,
+                "floor": None,
+                "serves": "floor",
+                "cpu_us_per_request": 200.0,
+            },
             {**row, "name": "bare", "rps": 500.0, "ceiling": None, "floor": None},
-            {**row, "name": "service", "ceiling": "bare", "floor": "floor"},
+            {
+                **row,
+                "name": "service",
+                "ceiling": "bare",
+                "floor": "floor",
+                "serves": "projects",
+                "cpu_us_per_request": 1000.0,
+            },
         ],
     }
-    assert "| 25% of floor | 10% of bare |" in render(report)
+    assert "| 1,000 (projects) | 25% of floor (5.0x its CPU/req) | 10% of bare |" in render(report)
