@@ -9,10 +9,13 @@
    both (500 projects of their own, member of 10 shared workspaces, assigned to 300 tasks,
    owner of a team with a project of exactly 2 000 tasks).
 2. Servers: uvicorn and Granian at 1, 2 and 4 workers, each beside the bare ASGI ceiling
-   on the same server and worker count, directly: cached GET /projects, /auth/validate.
+   on the same server and worker count, directly: cached GET /projects (beside the lean
+   floor of bench/floor.py, same server and workers), /auth/validate.
 3. The topology (nginx gateway, auth, projects) on the chosen server: static file and
    bare endpoint through the same gateway as ceilings, cached GET /projects and
-   /auth/validate through it and directly, the 70/20/5/5 mix, a login burst during reads.
+   /auth/validate through it and directly (directly also cached GET /projects/{id} and
+   its tasks; each cached read beside the floor), the 70/20/5/5 mix, a login burst
+   during reads.
 4. Scale: list and project pages from the database (read cache off) at both sizes, across
    the heavy owner's workspaces and of one, their workspaces and a workspace's members,
    with EXPLAIN (ANALYZE, BUFFERS) of their statements.
