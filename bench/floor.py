@@ -6,8 +6,10 @@ keys from the auth service's JWKS) and remember it, then one Redis round trip (a
 script run with EVALSHA) for the session, the scopes' generations and the cached entry
 (for a project's reads also the caller's `acl`), check the role, and answer the bytes.
 It reads the keys the service writes (projects/cache.py, infra/sessions.py), so after the
-service filled its cache the floor answers the same bodies. Anything that is not a hit
-answers 404 (401 for a bad token or an ended session): only the hit path is measured.
+service filled its cache the floor answers the same bodies. A session key the cache no
+longer holds (auth keeps one a minute) is asked of auth's /auth/validate, as the service
+does; anything else that is not a hit answers 404 (401 for a bad token or an ended
+session): only the hit path is measured.
 
 Served by the same server and worker count as the service, it is the most the service's
 cached reads can do on this machine; the service's figures are ratios of it.
@@ -23,14 +25,16 @@ import os
 import time
 import uuid
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urljoin
 
 from starlette.types import Receive, Scope, Send
 
 from projectconnect.infra.cache import redis_client
 from projectconnect.infra.pagination import DEFAULT_PAGE_SIZE
+from projectconnect.infra.sessions import AuthValidation, SessionCheckUnavailable
 from projectconnect.infra.tokens import (
     DEFAULT_AUDIENCE,
+    AccessClaims,
     InvalidToken,
     RemoteKeySource,
     TokenVerifier,
@@ -71,16 +75,17 @@ DEFAULT_PROJECTS = "list:*"  # ProjectQuery.cache_key("list:*") of the default l
 class Caller:
     """A verified token's keys, computed once: what every later request of it needs."""
 
-    __slots__ = ("active", "expires", "person", "person_gen", "session")
+    __slots__ = ("active", "claims", "expires", "person", "person_gen", "session", "token")
 
-    def __init__(
-        self, prefix: str, user_id: uuid.UUID, session_id: uuid.UUID, expires: float
-    ) -> None:
-        self.session = f"{prefix}session:{session_id}"
+    def __init__(self, prefix: str, token: str, claims: AccessClaims) -> None:
+        user_id = claims.subject
+        self.token = token
+        self.claims = claims
+        self.session = f"{prefix}session:{claims.session_id}"
         self.active = b"active:" + str(user_id).encode()
         self.person = f"{prefix}person:{user_id}:"
         self.person_gen = f"{prefix}person:{user_id}:gen"
-        self.expires = expires
+        self.expires = claims.expires_at.timestamp() + LEEWAY
 
 
 class Miss(Exception):
@@ -116,9 +121,12 @@ def _role(acl: bytes, workspace: bytes) -> bytes | None:
 
 
 class Floor:
-    def __init__(self, redis_url: str, prefix: str, verifier: TokenVerifier) -> None:
+    def __init__(
+        self, redis_url: str, prefix: str, verifier: TokenVerifier, sessions: AuthValidation
+    ) -> None:
         self.prefix = prefix
         self.verifier = verifier
+        self.sessions = sessions
         self.client = redis_client(redis_url, timeout=REDIS_TIMEOUT)
         self.list_script = self.client.register_script(LIST_SCRIPT)
         self.project_script = self.client.register_script(PROJECT_SCRIPT)
@@ -131,34 +139,36 @@ class Floor:
         caller = self.callers.get(token)
         if caller is not None and time.time() < caller.expires:
             return caller
+        text = token.decode("latin-1")
         try:
-            claims = await self.verifier.verify(token.decode("latin-1"))
+            claims = await self.verifier.verify(text)
         except InvalidToken as exc:
             raise Miss(401, b"invalid token") from exc
-        caller = Caller(
-            self.prefix,
-            claims.subject,
-            claims.session_id,
-            claims.expires_at.timestamp() + LEEWAY,
-        )
+        caller = Caller(self.prefix, text, claims)
         self.callers[token] = caller
         if len(self.callers) > REMEMBER:
             del self.callers[next(iter(self.callers))]
         return caller
 
-    @staticmethod
-    def _check_session(caller: Caller, session: bytes | None) -> None:
+    async def _check_session(self, caller: Caller, session: bytes | None) -> None:
+        """As SharedCacheSessions: the cached status, else auth's answer (which caches it:
+        the auth service keeps an active session's key for a minute)."""
+        if session == caller.active:
+            return
         if session is None:
-            raise Miss(404, b"session not cached")
-        if session != caller.active:
-            raise Miss(401, b"session ended")
+            try:
+                if await self.sessions.is_active(caller.token, caller.claims):
+                    return
+            except SessionCheckUnavailable as exc:
+                raise Miss(503, b"session check unavailable") from exc
+        raise Miss(401, b"session ended")
 
     async def projects(self, caller: Caller, query: bytes) -> bytes:
         view = ":" + _page_key(DEFAULT_PROJECTS, query)
         found: list[Any] = await self.list_script(
             keys=[caller.session, caller.person_gen], args=[caller.person, view]
         )
-        self._check_session(caller, found[0])
+        await self._check_session(caller, found[0])
         if len(found) < 3 or found[2] is None:
             raise Miss(404, b"not cached")
         page: bytes = found[2]
@@ -177,7 +187,7 @@ class Floor:
             keys=[caller.session, caller.person_gen, project + "gen"],
             args=[caller.person, project, ":" + view],
         )
-        self._check_session(caller, found[0])
+        await self._check_session(caller, found[0])
         if len(found) < 5 or found[3] is None or found[4] is None:
             raise Miss(404, b"not cached")
         workspace, _, body = found[4].partition(b"\n")
@@ -226,12 +236,15 @@ def _start(status: int, length: int) -> dict[str, object]:
 def app() -> object:
     """The ASGI application factory the servers load, configured as the service is:
     REDIS_URL, CACHE_PREFIX, JWKS_URL and PROJECTS_TOKEN_AUDIENCE."""
-    keys = RemoteKeySource(os.environ["JWKS_URL"])
+    jwks_url = os.environ["JWKS_URL"]
+    keys = RemoteKeySource(jwks_url)
     audience = os.environ.get("PROJECTS_TOKEN_AUDIENCE", DEFAULT_AUDIENCE)
     floor = Floor(
         os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         os.environ.get("CACHE_PREFIX", "pc:"),
         TokenVerifier(keys, audience=audience),
+        # …/auth/.well-known/jwks.json → …/auth/validate, as the service finds it
+        AuthValidation(urljoin(jwks_url, "../validate"), timeout=1.0),
     )
 
     async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
@@ -239,6 +252,7 @@ def app() -> object:
             while (await receive())["type"] != "lifespan.shutdown":
                 await send({"type": "lifespan.startup.complete"})
             await floor.client.aclose()
+            await floor.sessions.close()
             await send({"type": "lifespan.shutdown.complete"})
             return
         try:

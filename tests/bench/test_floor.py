@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
+import redis
 
 from bench.floor import _page_key, _role
 from bench.run import (
@@ -27,6 +29,7 @@ from projectconnect.stack import Stack
 from tests.support.services import ThrowawayBroker, ThrowawayPostgres, ThrowawayRedisPrefix
 from tests.support.stack import nginx_binary
 
+NO_CHECK: jwt.types.Options = {"verify_signature": False}
 SIZES = Sizes(users=20, projects=200, tasks=2000, heavy_owner=20, teams=3, heavy_teams=2)
 
 
@@ -89,6 +92,18 @@ def test_the_floor_answers_the_bytes_the_service_cached(stack: Stack, tmp_path: 
             if other != project:
                 assert httpx.get(f"{floor}/projects/{other}", headers=headers).status_code == 404
             assert httpx.get(f"{floor}/projects/{project}/tasks?q=x", headers=headers).is_error
+        # A session key the cache let go (after a minute) is asked of auth, as the service
+        # does, and auth keeps it again.
+        token = users.read_text().split("\t", 1)[0]
+        key = f"{stack.options.cache_prefix}session:{jwt.decode(token, options=NO_CHECK)['sid']}"
+        client = redis.Redis.from_url(stack.options.redis_url)
+        try:
+            assert client.delete(key) == 1
+            headers = {"Authorization": f"Bearer {token}"}
+            assert httpx.get(f"{floor}/projects", headers=headers).status_code == 200
+            assert client.get(key) is not None
+        finally:
+            client.close()
         bad = {"Authorization": "Bearer not-a-token"}
         assert httpx.get(f"{floor}/projects", headers=bad).status_code == 401
         assert httpx.get(f"{floor}/projects").status_code == 401
