@@ -9,10 +9,13 @@
    both (500 projects of their own, member of 10 shared workspaces, assigned to 300 tasks,
    owner of a team with a project of exactly 2 000 tasks).
 2. Servers: uvicorn and Granian at 1, 2 and 4 workers, each beside the bare ASGI ceiling
-   on the same server and worker count, directly: cached GET /projects, /auth/validate.
+   on the same server and worker count, directly: cached GET /projects (beside the lean
+   floor of bench/floor.py, same server and workers), /auth/validate.
 3. The topology (nginx gateway, auth, projects) on the chosen server: static file and
    bare endpoint through the same gateway as ceilings, cached GET /projects and
-   /auth/validate through it and directly, the 70/20/5/5 mix, a login burst during reads.
+   /auth/validate through it and directly (directly also cached GET /projects/{id} and
+   its tasks; each cached read beside the floor), the 70/20/5/5 mix, a login burst
+   during reads.
 4. Scale: list and project pages from the database (read cache off) at both sizes, across
    the heavy owner's workspaces and of one, their workspaces and a workspace's members,
    with EXPLAIN (ANALYZE, BUFFERS) of their statements.
@@ -160,8 +163,20 @@ class Row:
     usage: dict[str, Any]
     statements: dict[str, float | None] = dataclasses.field(default_factory=dict)
     ceiling: str | None = None
+    # The lean floor for the same work (bench/floor.py), when there is one.
+    floor: str | None = None
     # The logins run beside this load, when there were any.
     burst: WrkResult | None = None
+    # The role (of `usage`) that answered the load by itself, when one did: its CPU time
+    # per request is reported.
+    serves: str | None = None
+
+    def cpu_per_request(self) -> float | None:
+        """Microseconds of CPU the serving role spent per request."""
+        usage = self.usage.get(self.serves or "")
+        if not usage or not self.result.rps:
+            return None
+        return round(float(usage["cpu_percent"]) * 10_000 / self.result.rps, 1)
 
     def as_dict(self) -> dict[str, Any]:
         r = self.result
@@ -179,6 +194,9 @@ class Row:
             "sql_per_request": self.statements,
             "usage": self.usage,
             "ceiling": self.ceiling,
+            "floor": self.floor,
+            "serves": self.serves,
+            "cpu_us_per_request": self.cpu_per_request(),
             "burst": None
             if self.burst is None
             else {
@@ -360,6 +378,56 @@ def ceiling_server(server: Server, workers: int, runtime: Path) -> Iterator[tupl
         yield port, ceiling.pid
 
 
+@contextlib.contextmanager
+def floor_server(
+    server: Server, workers: int, runtime: Path, stack: Stack
+) -> Iterator[tuple[int, int]]:
+    """The lean floor (bench/floor.py) on `server` with `workers`, reading the cache of
+    `stack`'s projects service with its tokens: (port, pid)."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "bench.floor",
+        *("--server", server.value, "--workers", str(workers), "--port", str(port)),
+    ]
+    env = {
+        **os.environ,
+        "REDIS_URL": stack.options.redis_url,
+        "CACHE_PREFIX": stack.options.cache_prefix,
+        "JWKS_URL": f"http://127.0.0.1:{_port(stack, 'auth-0')}/auth/.well-known/jwks.json",
+        **stack.options.environment,
+    }
+    log_path = runtime / f"floor-{server}-{workers}.log"
+    url = f"http://127.0.0.1:{port}/ready"
+    with serving(
+        command, log_path, url, "the floor server", within=30, stop_within=15, env=env
+    ) as floor:
+        yield port, floor.pid
+
+
+# The cached reads of the projects service the floor does too: (title, wrk scenario).
+CACHED_READS = (
+    ("GET /projects (cached)", "projects"),
+    ("GET /projects/{id} (cached)", "project"),
+    ("GET /projects/{id}/tasks (cached)", "tasks"),
+)
+
+
+def fill_cache(projects: str, users: Path, scenario: str) -> None:
+    """Each user's read of `scenario` through the service once, so that the floor finds
+    what the service cached (a read's first answer fills it; the floor only reads)."""
+    with httpx.Client(base_url=projects, timeout=30) as client:
+        for line in users.read_text().splitlines():
+            token, project = line.split("\t")[:2]
+            path = {
+                "projects": "/projects",
+                "project": f"/projects/{project}",
+                "tasks": f"/projects/{project}/tasks",
+            }[scenario]
+            client.get(path, headers={"Authorization": f"Bearer {token}"}).raise_for_status()
+
+
 def _child_pid(stack: Stack, name: str) -> int:
     return next(c.process.pid for c in stack.children if c.name == name)
 
@@ -389,7 +457,9 @@ class Measure:
         connections: int | None = None,
         counters: dict[str, str] | None = None,
         ceiling: str | None = None,
+        floor: str | None = None,
         beside: Wrk | None = None,
+        serves: str | None = None,
     ) -> Row:
         wrk = Wrk(
             url=url,
@@ -420,7 +490,7 @@ class Measure:
         }
         usage = {k: dataclasses.asdict(u) for k, u in sampler.usage().items() if u.processes}
         target = url + (path if scenario == "path" else "")
-        row = Row(name, target, result, usage, statements, ceiling, burst)
+        row = Row(name, target, result, usage, statements, ceiling, floor, burst, serves)
         self.rows.append(row)
         log(
             f"{name:<44} {result.rps:9.0f} req/s  p50 {result.p50_ms:6.2f} ms"
@@ -451,7 +521,11 @@ def server_matrix(
     for server in options.servers:
         for workers in options.workers:
             stack = stack_for(server, workers)
-            with running(stack), ceiling_server(server, workers, runtime) as (ceiling, pid):
+            with (
+                running(stack),
+                ceiling_server(server, workers, runtime) as (ceiling, pid),
+                floor_server(server, workers, runtime, stack) as (floor, floor_pid),
+            ):
                 auth = f"http://127.0.0.1:{_port(stack, 'auth-0')}"
                 projects = f"http://127.0.0.1:{_port(stack, 'projects-0')}"
                 users = write_users_file(stack, auth, options.users, runtime / "users.tsv")
@@ -460,6 +534,7 @@ def server_matrix(
                     "auth": [_child_pid(stack, "auth-0")],
                     "projects": [_child_pid(stack, "projects-0")],
                     "ceiling": [pid],
+                    "floor": [floor_pid],
                     "redis": system_pids("redis-server"),
                 }
                 measure = Measure(options, roles)
@@ -475,7 +550,18 @@ def server_matrix(
                         "path",
                         users,
                         path=f"/bytes/{sizes[scenario]}",
+                        serves="ceiling",
                     )
+                    lean = None
+                    if service == "projects":
+                        fill_cache(projects, users, scenario)
+                        lean = measure(
+                            f"{label} floor: {title}",
+                            f"http://127.0.0.1:{floor}",
+                            scenario,
+                            users,
+                            serves="floor",
+                        )
                     measure(
                         f"{label} {title}",
                         base,
@@ -483,6 +569,8 @@ def server_matrix(
                         users,
                         counters={service: base},
                         ceiling=bare.name,
+                        floor=lean.name if lean else None,
+                        serves=service,
                     )
                 rows.extend(measure.rows)
     return rows
@@ -491,15 +579,22 @@ def server_matrix(
 def _body_sizes(projects: str, auth: str, users: Path) -> dict[str, int]:
     token = users.read_text().split("\t", 1)[0]
     headers = {"Authorization": f"Bearer {token}"}
+    project = users.read_text().split("\t", 2)[1]
     return {
         "projects": len(httpx.get(f"{projects}/projects", headers=headers).content),
+        "project": len(httpx.get(f"{projects}/projects/{project}", headers=headers).content),
+        "tasks": len(httpx.get(f"{projects}/projects/{project}/tasks", headers=headers).content),
         "validate": len(httpx.get(f"{auth}/auth/validate", headers=headers).content),
     }
 
 
 def topology(options: Options, stack: Stack, runtime: Path) -> list[Row]:
     o = options
-    with running(stack), ceiling_server(o.server, o.server_workers, runtime) as (bare_port, pid):
+    with (
+        running(stack),
+        ceiling_server(o.server, o.server_workers, runtime) as (bare_port, pid),
+        floor_server(o.server, o.server_workers, runtime, stack) as (floor_port, floor_pid),
+    ):
         auth = f"http://127.0.0.1:{_port(stack, 'auth-0')}"
         projects = f"http://127.0.0.1:{_port(stack, 'projects-0')}"
         gateway = f"https://127.0.0.1:{stack.options.https_port}"
@@ -525,6 +620,7 @@ def topology(options: Options, stack: Stack, runtime: Path) -> list[Row]:
                 "auth": [_child_pid(stack, "auth-0")],
                 "projects": [_child_pid(stack, "projects-0")],
                 "ceiling": [pid],
+                "floor": [floor_pid],
                 "postgres": system_pids("postgres"),
                 "redis": system_pids("redis-server"),
             }
@@ -547,6 +643,7 @@ def topology(options: Options, stack: Stack, runtime: Path) -> list[Row]:
                 "path",
                 users,
                 path=f"/bytes/{sizes['projects']}",
+                serves="ceiling",
             )
             reads = measure(
                 "GET /projects (cached) via gateway",
@@ -556,14 +653,35 @@ def topology(options: Options, stack: Stack, runtime: Path) -> list[Row]:
                 counters=both,
                 ceiling=bare.name,
             )
-            measure(
-                "GET /projects (cached) direct",
-                projects,
-                "projects",
-                users,
-                counters={"projects": projects},
-                ceiling=direct_bare.name,
-            )
+            for title, scenario in CACHED_READS:
+                ceiling = direct_bare
+                if sizes[scenario] != sizes["projects"]:
+                    ceiling = measure(
+                        f"bare endpoint direct ({label}, {sizes[scenario]} B)",
+                        f"http://127.0.0.1:{bare_port}",
+                        "path",
+                        users,
+                        path=f"/bytes/{sizes[scenario]}",
+                        serves="ceiling",
+                    )
+                fill_cache(projects, users, scenario)
+                lean = measure(
+                    f"floor direct ({label}): {title}",
+                    f"http://127.0.0.1:{floor_port}",
+                    scenario,
+                    users,
+                    serves="floor",
+                )
+                measure(
+                    f"{title} direct",
+                    projects,
+                    scenario,
+                    users,
+                    counters={"projects": projects},
+                    ceiling=ceiling.name,
+                    floor=lean.name,
+                    serves="projects",
+                )
             measure(
                 "GET /auth/validate via gateway",
                 gateway,
@@ -579,6 +697,7 @@ def topology(options: Options, stack: Stack, runtime: Path) -> list[Row]:
                 users,
                 counters={"auth": auth},
                 ceiling=direct_bare.name,
+                serves="auth",
             )
             measure("mix 70/20/5/5 via gateway", gateway, "mix", users, counters=both)
             burst = Wrk(
@@ -959,17 +1078,27 @@ def ratio_table(ratios: list[dict[str, Any]]) -> str:
 # --- report ---
 
 
-def _ratio(row: dict[str, Any], by_name: dict[str, dict[str, Any]]) -> str:
-    ceiling = by_name.get(row["ceiling"] or "")
+def _ratio(row: dict[str, Any], by_name: dict[str, dict[str, Any]], of: str = "ceiling") -> str:
+    """The row's req/s as a share of its ceiling's (or floor's), named."""
+    ceiling = by_name.get(row.get(of) or "")
     if not ceiling or not ceiling["rps"]:
         return ""
-    return f"{row['rps'] / ceiling['rps']:.0%} of {ceiling['name']}"
+    found = f"{row['rps'] / ceiling['rps']:.0%} of {ceiling['name']}"
+    mine, theirs = row.get("cpu_us_per_request"), ceiling.get("cpu_us_per_request")
+    if mine and theirs:
+        found += f" ({mine / theirs:.1f}x its CPU/req)"
+    return found
 
 
 def _usage(row: dict[str, Any]) -> str:
     return ", ".join(
         f"{role} {u['cpu_percent']:.0f}% {u['rss_mib']:.0f} MiB" for role, u in row["usage"].items()
     )
+
+
+def _cpu(row: dict[str, Any]) -> str:
+    value = row.get("cpu_us_per_request")
+    return f"{value:,.0f} ({row['serves']})" if value else ""
 
 
 def _sql(row: dict[str, Any]) -> str:
@@ -979,14 +1108,15 @@ def _sql(row: dict[str, Any]) -> str:
 
 def table(rows: list[dict[str, Any]], by_name: dict[str, dict[str, Any]]) -> str:
     lines = [
-        "| load | req/s | p50 ms | p99 ms | errors | SQL/req | vs ceiling "
+        "| load | req/s | p50 ms | p99 ms | errors | SQL/req | CPU µs/req | vs floor | vs ceiling "
         "| CPU (100% = 1 core), peak RSS |",
-        "|---|---:|---:|---:|---:|---|---|---|",
+        "|---|---:|---:|---:|---:|---|---:|---|---|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['name']} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} "
-            f"| {r['errors']} | {_sql(r)} | {_ratio(r, by_name)} | {_usage(r)} |"
+            f"| {r['errors']} | {_sql(r)} | {_cpu(r)} | {_ratio(r, by_name, 'floor')} "
+            f"| {_ratio(r, by_name)} | {_usage(r)} |"
         )
     return "\n".join(lines)
 
