@@ -6,7 +6,6 @@ proxy) and the nginx gateway renders the same values for what it answers itself.
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # The front end's needs: its own scripts and styles, API calls to the same origin.
@@ -37,6 +36,22 @@ SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
 DEFAULT_CACHE_CONTROL = "no-store"
 
 
+def _raw(headers: tuple[tuple[str, str], ...]) -> list[tuple[bytes, bytes]]:
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+
+
+# As an ASGI answer carries them (lower-case names, bytes), built once: every answer adds them.
+RAW_HEADERS = _raw(SECURITY_HEADERS)
+RAW_DOCS_HEADERS = _raw(
+    tuple(
+        (name, DOCS_CONTENT_SECURITY_POLICY if name == "Content-Security-Policy" else value)
+        for name, value in SECURITY_HEADERS
+    )
+)
+RAW_NAMES = frozenset(name for name, _ in RAW_HEADERS)
+RAW_CACHE_CONTROL = (b"cache-control", DEFAULT_CACHE_CONTROL.encode())
+
+
 def _is_docs(path: str) -> bool:
     return any(path == p or path.startswith(p + "/") for p in DOCS_PATHS)
 
@@ -52,17 +67,13 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        docs = _is_docs(scope["path"])
+        added = RAW_DOCS_HEADERS if _is_docs(scope["path"]) else RAW_HEADERS
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS:
-                    headers[name] = value
-                if docs:
-                    headers["Content-Security-Policy"] = DOCS_CONTENT_SECURITY_POLICY
-                if "cache-control" not in headers:
-                    headers["Cache-Control"] = DEFAULT_CACHE_CONTROL
+                own = [(n, v) for n, v in message.get("headers", ()) if n.lower() not in RAW_NAMES]
+                cached = any(n.lower() == b"cache-control" for n, _ in own)
+                message["headers"] = [*own, *added] if cached else [*own, *added, RAW_CACHE_CONTROL]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

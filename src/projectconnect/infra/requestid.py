@@ -14,7 +14,6 @@ import uuid
 from contextvars import ContextVar
 
 from prometheus_client import Counter, Histogram
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from projectconnect.infra import metrics
@@ -22,12 +21,13 @@ from projectconnect.infra.db import StatementCount, statement_count
 
 HEADER = "X-Request-ID"
 STATEMENTS_HEADER = "X-SQL-Statements"
+RAW_HEADER = HEADER.lower().encode()
+RAW_STATEMENTS_HEADER = STATEMENTS_HEADER.lower().encode()
 _WELL_FORMED = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 # Probes and scrapes would drown the traffic that matters.
 UNMEASURED = frozenset({"/metrics", "/health/live", "/health/ready"})
 
 request_id: ContextVar[str] = ContextVar("request_id", default="-")
-Series = tuple[Counter, Histogram]
 access_log = logging.getLogger("projectconnect.access")
 
 
@@ -42,27 +42,29 @@ class RequestObserver:
         self.app = app
         self.count_statements = count_statements
         # The series of each (method, route, status) met, looked up once: as many as the
-        # metrics themselves hold.
-        self._series: dict[tuple[str, str, int], Series] = {}
+        # metrics themselves hold. A duration's only once observed (streams have none).
+        self._counts: dict[tuple[str, str, int], Counter] = {}
+        self._durations: dict[tuple[str, str, int], Histogram] = {}
 
-    def _series_of(self, method: str, template: str, status: int) -> Series:
-        key = (method, template, status)
-        series = self._series.get(key)
+    def _count(self, key: tuple[str, str, int]) -> Counter:
+        series = self._counts.get(key)
         if series is None:
-            labels = (method, template, str(status))
-            series = (
-                metrics.HTTP_REQUESTS.labels(*labels),
-                metrics.HTTP_DURATION.labels(*labels),
-            )
-            self._series[key] = series
+            series = self._counts[key] = metrics.HTTP_REQUESTS.labels(*key[:2], str(key[2]))
+        return series
+
+    def _duration(self, key: tuple[str, str, int]) -> Histogram:
+        series = self._durations.get(key)
+        if series is None:
+            series = self._durations[key] = metrics.HTTP_DURATION.labels(*key[:2], str(key[2]))
         return series
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = Headers(scope=scope).get(HEADER)
-        rid = incoming if incoming is not None and well_formed(incoming) else uuid.uuid4().hex
+        incoming = next((v for n, v in scope["headers"] if n == RAW_HEADER), None)
+        given = incoming.decode("latin-1") if incoming is not None else None
+        rid = given if given is not None and well_formed(given) else uuid.uuid4().hex
         statements = StatementCount()
         tokens = (request_id.set(rid), statement_count.set(statements))
         started = time.perf_counter()
@@ -73,11 +75,14 @@ class RequestObserver:
             nonlocal status, streamed
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = MutableHeaders(scope=message)
-                streamed = headers.get("content-type", "").startswith("text/event-stream")
-                headers[HEADER] = rid
+                headers = [(n, v) for n, v in message.get("headers", ()) if n != RAW_HEADER]
+                streamed = any(
+                    n == b"content-type" and v.startswith(b"text/event-stream") for n, v in headers
+                )
+                headers.append((RAW_HEADER, rid.encode("latin-1")))
                 if self.count_statements:
-                    headers[STATEMENTS_HEADER] = str(statements.value)
+                    headers.append((RAW_STATEMENTS_HEADER, str(statements.value).encode()))
+                message["headers"] = headers
             await send(message)
 
         try:
@@ -90,9 +95,9 @@ class RequestObserver:
             # Templates, not paths: one series per route, whatever the ids in it.
             template = getattr(scope.get("route"), "path", None) or "unmatched"
             if template not in UNMEASURED:
-                count, duration = self._series_of(scope["method"], template, status)
-                count.inc()
+                key = (scope["method"], template, status)
+                self._count(key).inc()
                 if not streamed:  # a live stream lasts minutes: not a latency
-                    duration.observe(elapsed)
+                    self._duration(key).observe(elapsed)
             request_id.reset(tokens[0])
             statement_count.reset(tokens[1])
