@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from pydantic import BaseModel, StringConstraints
@@ -40,6 +40,7 @@ from projectconnect.projects.schemas import (
     ProjectPage,
     ProjectPublic,
     ProjectUpdate,
+    RoleName,
     TaskCreate,
     TaskPage,
     TaskPriority,
@@ -66,9 +67,11 @@ def cache_of(request: Request) -> ReadCache:
 
 
 def project_public(view: ProjectView) -> ProjectPublic:
+    """The project as the API shows it. Built without validation: every value is the
+    database's, of the column's type (the response models stay the documented contract)."""
     project = view.project
     progress = project.done_count * 100 // project.task_count if project.task_count else 0
-    return ProjectPublic(
+    return ProjectPublic.model_construct(
         id=project.id,
         workspace_id=project.workspace_id,
         name=project.name,
@@ -80,21 +83,22 @@ def project_public(view: ProjectView) -> ProjectPublic:
         progress=progress,
         created_by=project.created_by,
         archived_at=project.archived_at,
-        my_role=view.role,
+        my_role=cast(RoleName, view.role),
     )
 
 
 def task_public(view: TaskView) -> TaskPublic:
+    """The task as the API shows it, built without validation as `project_public` is."""
     task = view.task
-    return TaskPublic(
+    return TaskPublic.model_construct(
         id=task.id,
         project_id=task.project_id,
         created_by=task.created_by,
         title=task.title,
         done=task.done,
         description=task.description,
-        status=task.status,
-        priority=task.priority,
+        status=cast(TaskStatus, task.status),
+        priority=cast(TaskPriority, task.priority),
         due_date=task.due_date,
         completed_at=task.completed_at,
         assignees=view.assignees,
@@ -242,7 +246,7 @@ async def list_projects(
     async def build() -> ProjectPage:
         service = service_of(request)
         page = await service.list_projects(caller.user_id, limit, cursor, workspace, query)
-        return ProjectPage(
+        return ProjectPage.model_construct(
             items=[project_public(p) for p in page.items], next_cursor=page.next_cursor
         )
 
@@ -257,18 +261,29 @@ async def list_projects(
     return await person_page(request, caller, PageView(listing, limit, cursor), build)
 
 
-@router.post("/projects", status_code=status.HTTP_201_CREATED)
-async def create_project(request: Request, body: ProjectCreate, caller: CallerDep) -> ProjectPublic:
+def project_response(view: ProjectView, status_code: int = 200) -> Response:
+    """A project's JSON, serialised once (FastAPI would validate the model again)."""
+    return Response(project_public(view).model_dump_json(), status_code, media_type=JSON)
+
+
+@router.post("/projects", status_code=status.HTTP_201_CREATED, response_model=ProjectPublic)
+async def create_project(request: Request, body: ProjectCreate, caller: CallerDep) -> Response:
     """A project in the caller's personal workspace."""
-    return project_public(await service_of(request).create_project(caller.user_id, body))
+    view = await service_of(request).create_project(caller.user_id, body)
+    return project_response(view, status.HTTP_201_CREATED)
 
 
-@router.post("/workspaces/{workspace_id}/projects", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/workspaces/{workspace_id}/projects",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ProjectPublic,
+)
 async def create_workspace_project(
     request: Request, workspace_id: str, body: ProjectCreate, caller: CallerDep
-) -> ProjectPublic:
+) -> Response:
     service = service_of(request)
-    return project_public(await service.create_project(caller.user_id, body, workspace_id))
+    view = await service.create_project(caller.user_id, body, workspace_id)
+    return project_response(view, status.HTTP_201_CREATED)
 
 
 @router.get("/projects/{project_id}", response_model=ProjectPublic)
@@ -281,12 +296,12 @@ async def get_project(request: Request, project_id: str, caller: CallerDep) -> R
     return await project_read(request, caller, project_id, None, build, personal=with_role)
 
 
-@router.patch("/projects/{project_id}")
+@router.patch("/projects/{project_id}", response_model=ProjectPublic)
 async def update_project(
     request: Request, project_id: str, body: ProjectUpdate, caller: CallerDep
-) -> ProjectPublic:
+) -> Response:
     service = service_of(request)
-    return project_public(await service.update_project(caller.user_id, project_id, body))
+    return project_response(await service.update_project(caller.user_id, project_id, body))
 
 
 @router.post("/projects/{project_id}/archive", response_model=ProjectPublic)
@@ -370,7 +385,8 @@ async def list_tasks(
         page, found, shared = await service_of(request).list_tasks(
             caller.user_id, project_id, limit, cursor, query
         )
-        listing = TaskPage(items=[task_public(t) for t in page.items], next_cursor=page.next_cursor)
+        items = [task_public(t) for t in page.items]
+        listing = TaskPage.model_construct(items=items, next_cursor=page.next_cursor)
         return listing.model_dump_json().encode(), found, page.next_cursor
 
     key = query.cache_key()
