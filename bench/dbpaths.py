@@ -12,18 +12,24 @@ statements per request. `--profile DIR` samples the service with py-spy during e
 and writes DIR/PATH.summary.txt. `--keep` leaves the databases for the next run
 (`--reuse` starts from them).
 
-To compare two versions of the service in the same window, run this once from each
-(PYTHONPATH=OTHER/src picks the other's code), alternating, `--rounds 1` each.
+To compare two versions of the service in the same window, run this from each at the same
+time (PYTHONPATH=OTHER/src picks the other's code) with the same `--turns LOCKFILE`: their
+loads alternate. Each run's Redis keys and queues are its own (namespace `pcdbpathsPID`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
+import fcntl
 import json
+import os
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from bench.load import SCRIPT, Counters, ProcessSampler, Wrk, WrkResult
@@ -112,6 +118,22 @@ def measure(path: str, base: str, users: Path, pid: int, args: argparse.Namespac
     return Figures(path, result, cpu_us, statements)
 
 
+@contextlib.contextmanager
+def turn(lock: Path | None) -> Iterator[None]:
+    """Held around one load, so two runs side by side (two versions) alternate their loads
+    in the same window; a pause after each lets the other one take the next turn."""
+    if lock is None:
+        yield
+        return
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    time.sleep(1.0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0)
@@ -121,6 +143,12 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=32)
     parser.add_argument("--profile", type=Path, default=None)
     parser.add_argument("--prefix", default=f"{NAMESPACE}_dbpaths")
+    parser.add_argument(
+        "--turns",
+        type=Path,
+        default=None,
+        help="A lock file: runs of this script naming the same one take turns per load.",
+    )
     parser.add_argument("--reuse", action="store_true", help="Seeded databases from --keep.")
     parser.add_argument("--keep", action="store_true", help="Leave the databases afterwards.")
     parser.add_argument("--json", type=Path, default=None, help="Also write the figures here.")
@@ -133,6 +161,8 @@ def main() -> None:
     paths = args.paths.split(",")
     environment = {"PROJECTS_READ_CACHE": "false", **dict(e.split("=", 1) for e in args.env)}
     figures: list[Figures] = []
+    # Redis keys and queues of this run only: others may be benchmarking beside it.
+    namespace = f"pcdbpaths{os.getpid()}"
     with tempfile.TemporaryDirectory(prefix="pcdbpaths-") as scratch:
         runtime = Path(scratch)
         try:
@@ -140,7 +170,12 @@ def main() -> None:
                 log(f"seeding {SIZES}")
                 prepare_databases(args.prefix, SIZES, runtime / "seed")
             options = _stack_options(
-                runtime / "run", args.prefix, Server.uvicorn, 1, environment=environment
+                runtime / "run",
+                args.prefix,
+                Server.uvicorn,
+                1,
+                namespace=namespace,
+                environment=environment,
             )
             stack = Stack(options)
             with running(stack):
@@ -150,13 +185,14 @@ def main() -> None:
                 users = write_users_file(stack, auth, args.users, runtime / "users.tsv")
                 for round_ in range(args.rounds):
                     for path in paths:
-                        found = measure(path, base, users, pid, args)
+                        with turn(args.turns):
+                            found = measure(path, base, users, pid, args)
                         figures.append(found)
                         log(f"round {round_ + 1}: {found.line()}")
         finally:
             if not args.keep:
                 asyncio.run(_drop_databases(args.prefix))
-            asyncio.run(_clean_up_shared())
+            asyncio.run(_clean_up_shared(namespace))
     print(f"# {args.label}: {' '.join(sys.argv)}")
     for f in figures:
         print(f.line())
