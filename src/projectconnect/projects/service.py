@@ -13,6 +13,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from projectconnect.infra.db import Database, utcnow
 from projectconnect.infra.pagination import Position
@@ -294,14 +295,12 @@ class ProjectService:
             tasks = TaskRepository(unit.session, grant, project)
             if not changes:
                 return await _unchanged(tasks, tid, if_match)
-            # The first write, which locks the task: what follows reads it as it is.
-            if not await tasks.bump(tid, now, if_match):
+            # The first write, which locks the task and returns it as it now is.
+            task = await tasks.bump(tid, now, if_match)
+            if task is None:
                 if await tasks.get(tid) is None:
                     raise NotFound(TASK_NOT_FOUND)
                 raise PreconditionFailed(STALE_TASK)
-            task = await tasks.get_fresh(tid)
-            if task is None:  # deleted between our read and our write
-                raise NotFound(TASK_NOT_FOUND)
             await _check_links(unit.session, grant, data.assignees, data.labels)
             (was,) = await _views(tasks, [task])
             before = task_state(task, was.assignees, was.labels)  # re-reads refresh `task`
@@ -335,8 +334,10 @@ class ProjectService:
                 await tasks.set_labels(tid, data.labels)
                 labels = sorted(set(data.labels))
             await _flush_links(unit.session)
-            task = await tasks.get_fresh(tid)
-            assert task is not None  # locked by this write
+            # What the update wrote, as the task's loaded state (no re-read: the row is
+            # locked by this write, and nothing else in it changed).
+            for field, value in values.items():
+                set_committed_value(task, field, value)
             view = TaskView(task, assignees, labels)
             ActivityLog(unit.session, user_id, now).task_changed(
                 task, before, task_state(task, view.assignees, view.labels)
