@@ -25,6 +25,7 @@ from projectconnect.projects.models import Project, Task
 from projectconnect.projects.notifications import Notifier
 from projectconnect.projects.repository import (
     LabelRepository,
+    PersonRepository,
     ProjectRepository,
     Sorted,
     TaskRepository,
@@ -40,6 +41,10 @@ UNKNOWN_LABEL = "Not a label of this workspace."
 STALE_TASK = "The task changed since that version: reload it, or send the change again."
 
 Row = TypeVar("Row")
+
+
+class _NoPersonalWorkspace(Exception):
+    """The caller has no personal workspace yet (it is made on first use)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +122,22 @@ class ProjectService:
     ) -> ProjectView:
         """In the workspace named, or (`POST /projects`) in the caller's personal one."""
         if workspace is None:
-            workspace = str(await self.workspaces.personal(user_id))
+            try:
+                return await self._create_project(user_id, data, None)
+            except _NoPersonalWorkspace:  # the caller's first use: made, then used
+                workspace = str(await self.workspaces.personal(user_id))
+        return await self._create_project(user_id, data, workspace)
+
+    async def _create_project(
+        self, user_id: uuid.UUID, data: ProjectCreate, workspace: str | uuid.UUID | None
+    ) -> ProjectView:
         now = utcnow()
         async with self.writes.open(user_id) as unit:
+            if workspace is None:  # looked up in the write's own transaction
+                home = await PersonRepository(unit.session, user_id).personal_workspace()
+                if home is None:
+                    raise _NoPersonalWorkspace()
+                workspace = home.id
             _, grant = await unit.workspace(workspace, Action.EDIT)
             project = Project(
                 id=uuid.uuid4(),
