@@ -81,11 +81,12 @@ class Figures:
     def line(self) -> str:
         r = self.result
         sql = "-" if self.statements is None else f"{self.statements:.1f}"
+        statuses = " ".join(f"{code}: {count}" for code, count in sorted(r.mix.items()))
         return (
             f"{PATHS[self.path]:<36} {r.rps:7.0f} req/s  p50 {r.p50_ms:7.2f} ms  "
             f"p99 {r.p99_ms:7.2f} ms  errors {r.errors:5d} (non-2xx {r.status_errors:5d})  "
-            f"CPU {self.cpu_us:6.0f} us/req  SQL {sql}/req"
-        )
+            f"CPU {self.cpu_us:6.0f} us/req  SQL {sql}/req  {statuses}"
+        ).rstrip()
 
 
 def measure(path: str, base: str, users: Path, pid: int, args: argparse.Namespace) -> Figures:
@@ -205,6 +206,7 @@ def main() -> None:
                 "p99_ms": f.result.p99_ms,
                 "errors": f.result.errors,
                 "non_2xx": f.result.status_errors,
+                "statuses": dict(f.result.mix),
                 "cpu_us_per_request": round(f.cpu_us),
                 "sql_per_request": f.statements,
             }

@@ -36,6 +36,15 @@ end
 function init(args)
   users = load_users(os.getenv("BENCH_USERS"))
   counter = id * 7919
+  statuses = {}
+end
+
+-- Non-2xx answers by status, to tell shedding (503) from failures.
+function response(status, headers, body)
+  if status >= 300 then
+    local key = tostring(status)
+    statuses[key] = (statuses[key] or 0) + 1
+  end
 end
 
 local function send(method, path, user, body)
@@ -62,14 +71,23 @@ function request()
 end
 
 function done(summary, latency, requests)
+  local counts = {}
+  for _, thread in ipairs(threads) do
+    local found = thread:get("statuses")
+    if found then
+      for k, v in pairs(found) do counts[k] = (counts[k] or 0) + v end
+    end
+  end
+  local mix = {}
+  for k, v in pairs(counts) do mix[#mix + 1] = string.format('"%s":%d', k, v) end
   local e = summary.errors
   io.write(string.format(
     'BENCH_RESULT {"requests":%d,"duration_us":%d,"bytes":%d,' ..
     '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
     '"latency_us":{"p50":%d,"p90":%d,"p99":%d,"p999":%d,"max":%d,"mean":%.1f},' ..
-    '"mix":{}}\n',
+    '"mix":{%s}}\n',
     summary.requests, summary.duration, summary.bytes,
     e.connect, e.read, e.write, e.status, e.timeout,
     latency:percentile(50), latency:percentile(90), latency:percentile(99),
-    latency:percentile(99.9), latency.max, latency.mean))
+    latency:percentile(99.9), latency.max, latency.mean, table.concat(mix, ",")))
 end
