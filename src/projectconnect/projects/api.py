@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response, status
 from pydantic import BaseModel, StringConstraints
@@ -40,7 +40,6 @@ from projectconnect.projects.schemas import (
     ProjectPage,
     ProjectPublic,
     ProjectUpdate,
-    RoleName,
     TaskCreate,
     TaskPage,
     TaskPriority,
@@ -67,11 +66,11 @@ def cache_of(request: Request) -> ReadCache:
 
 
 def project_public(view: ProjectView) -> ProjectPublic:
-    """The project as the API shows it. Built without validation: every value is the
-    database's, of the column's type (the response models stay the documented contract)."""
+    # Validating (in pydantic's compiled core) costs less than `model_construct`, which
+    # runs in Python: 3 µs against 8 for a project.
     project = view.project
     progress = project.done_count * 100 // project.task_count if project.task_count else 0
-    return ProjectPublic.model_construct(
+    return ProjectPublic(
         id=project.id,
         workspace_id=project.workspace_id,
         name=project.name,
@@ -83,22 +82,21 @@ def project_public(view: ProjectView) -> ProjectPublic:
         progress=progress,
         created_by=project.created_by,
         archived_at=project.archived_at,
-        my_role=cast(RoleName, view.role),
+        my_role=view.role,
     )
 
 
 def task_public(view: TaskView) -> TaskPublic:
-    """The task as the API shows it, built without validation as `project_public` is."""
     task = view.task
-    return TaskPublic.model_construct(
+    return TaskPublic(
         id=task.id,
         project_id=task.project_id,
         created_by=task.created_by,
         title=task.title,
         done=task.done,
         description=task.description,
-        status=cast(TaskStatus, task.status),
-        priority=cast(TaskPriority, task.priority),
+        status=task.status,
+        priority=task.priority,
         due_date=task.due_date,
         completed_at=task.completed_at,
         assignees=view.assignees,
@@ -246,7 +244,7 @@ async def list_projects(
     async def build() -> ProjectPage:
         service = service_of(request)
         page = await service.list_projects(caller.user_id, limit, cursor, workspace, query)
-        return ProjectPage.model_construct(
+        return ProjectPage(
             items=[project_public(p) for p in page.items], next_cursor=page.next_cursor
         )
 
@@ -262,7 +260,7 @@ async def list_projects(
 
 
 def project_response(view: ProjectView, status_code: int = 200) -> Response:
-    """A project's JSON, serialised once (FastAPI would validate the model again)."""
+    """A project's JSON, serialised once: a returned model FastAPI would validate again."""
     return Response(project_public(view).model_dump_json(), status_code, media_type=JSON)
 
 
@@ -385,8 +383,7 @@ async def list_tasks(
         page, found, shared = await service_of(request).list_tasks(
             caller.user_id, project_id, limit, cursor, query
         )
-        items = [task_public(t) for t in page.items]
-        listing = TaskPage.model_construct(items=items, next_cursor=page.next_cursor)
+        listing = TaskPage(items=[task_public(t) for t in page.items], next_cursor=page.next_cursor)
         return listing.model_dump_json().encode(), found, page.next_cursor
 
     key = query.cache_key()
