@@ -82,7 +82,12 @@ class AuthRuntime:
             active_ttl=settings.session_cache_ttl_seconds,
             revoked_ttl=settings.access_token_ttl_seconds + 60,
         )
-        self.db = Database(settings.database_url, name=self.name, pool_size=settings.db_pool_size)
+        self.db = Database(
+            settings.database_url,
+            name=self.name,
+            pool_size=settings.db_pool_size,
+            pool_timeout=settings.db_pool_timeout_seconds,
+        )
         self.outbox = Outbox(OutboxEvent)
         self.mail_outbox = Outbox(MailOutboxMessage)
         hasher = PasswordHasher(

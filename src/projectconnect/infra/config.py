@@ -63,6 +63,9 @@ class ServiceSettings(BaseSettings):
     database_url: DatabaseUrl = Field(validation_alias="DATABASE_URL")
     token_audience: str = DEFAULT_AUDIENCE
     db_pool_size: int = Field(default=10, ge=1, le=100)
+    # How long a request waits for a pooled connection before it is answered 503 with
+    # Retry-After, instead of queueing past the client's (or the gateway's) timeout.
+    db_pool_timeout_seconds: float = Field(default=1.0, gt=0, le=60)
     # Redis for caches and throttles; unset means in-process (one replica).
     redis_url: SecretStr | None = Field(default=None, validation_alias="REDIS_URL")
     redis_timeout_ms: int = Field(default=50, ge=1, le=5000, validation_alias="REDIS_TIMEOUT_MS")

@@ -165,7 +165,12 @@ class ProjectsRuntime:
                 raise ValueError("JWKS_URL must point at the auth service's JWKS endpoint")
             keys = RemoteKeySource(str(settings.jwks_url))
         self.settings = settings
-        self.db = Database(settings.database_url, name=self.name, pool_size=settings.db_pool_size)
+        self.db = Database(
+            settings.database_url,
+            name=self.name,
+            pool_size=settings.db_pool_size,
+            pool_timeout=settings.db_pool_timeout_seconds,
+        )
         self.verifier = TokenVerifier(keys, audience=settings.token_audience)
         redis_url = settings.redis_url_value
         self.cache = CacheBackend(

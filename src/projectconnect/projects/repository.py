@@ -10,18 +10,26 @@ but what the auth service publishes to every service about every user.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
+    Integer,
     Select,
+    Subquery,
     and_,
+    bindparam,
     delete,
+    exists,
     func,
+    literal,
     select,
     true,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -69,6 +77,22 @@ class PersonRepository:
     async def is_deleted(self) -> bool:
         return await self.session.get(DeletedUser, self.user_id) is not None
 
+    async def lock_and_look(self) -> bool:
+        """`lock`, then whether the account is deleted: one statement on PostgreSQL.
+
+        Its look may predate a deletion committed while it waited for the lock (the
+        statement's snapshot is taken before); the look again before commit sees it.
+        """
+        if not is_postgres(self.session):
+            return await self.is_deleted()
+        key = int.from_bytes(self.user_id.bytes[:8], "big", signed=True)
+        statement = select(func.pg_advisory_xact_lock(key), self.deleted())
+        return bool((await self.session.execute(statement)).one()[1])
+
+    def deleted(self) -> ColumnElement[bool]:
+        """Whether the account is deleted, as a column of a statement."""
+        return exists().where(DeletedUser.user_id == self.user_id)
+
     async def memberships(self) -> Sequence[Membership]:
         statement = select(Membership).where(Membership.user_id == self.user_id)
         return (await self.session.scalars(statement)).all()
@@ -96,36 +120,29 @@ class VisibleProjects:
         plan: Plan,
         workspace_id: uuid.UUID | None = None,
     ) -> list[Sorted[tuple[Project, str]]]:
+        ((segment, after),) = plan.steps
+        if is_postgres(self.session) and query.text is None:
+            statement = _project_page(
+                query.sort, query.archived, workspace_id is not None, after is not None
+            )
+            values: dict[str, object] = {"user_id": self.user_id, "limit": limit}
+            if workspace_id is not None:
+                values["workspace_id"] = workspace_id
+            for i, value in enumerate(after or ()):
+                values[f"after_{i}"] = value
+            rows = await self.session.execute(statement, values)
+            return [((row[0], row[1]), segment, tuple(row[2:])) for row in rows]
         mine = visible(self.user_id)
         if workspace_id is not None:
             mine = mine.where(Membership.workspace_id == workspace_id)
         memberships = mine.subquery("mine")
-        ((segment, after),) = plan.steps
         # What is in the trash is out of every list.
         conditions = [Project.deleted_at.is_(None), *query.conditions()]
         if after is not None:
             conditions.append(segment.after(after))
         keys = selected_keys(segment)
         if is_postgres(self.session):
-            # Each workspace's first `limit` through its index, then the first of those:
-            # a page costs `limit` rows per workspace, however many projects there are.
-            first = (
-                select(Project, *keys)
-                .where(Project.workspace_id == memberships.c.workspace_id, *conditions)
-                .order_by(*segment.order_by())
-                .limit(limit)
-                .lateral("first")
-            )
-            projects = aliased(Project, first)
-            columns = [first.c[key.name] for key in keys]
-            statement = (
-                select(projects, memberships.c.role, *columns)
-                .select_from(memberships)
-                .join(first, true())
-            )
-            ordered = statement.order_by(
-                *(c.desc() if segment.descending else c.asc() for c in columns)
-            )
+            ordered = _lateral_page(memberships, segment, conditions, limit)
         else:
             statement = select(Project, memberships.c.role, *keys).join(
                 memberships, memberships.c.workspace_id == Project.workspace_id
@@ -133,6 +150,52 @@ class VisibleProjects:
             ordered = statement.where(*conditions).order_by(*segment.order_by())
         rows = await self.session.execute(ordered.limit(limit))
         return [((row[0], row[1]), segment, tuple(row[2:])) for row in rows]
+
+
+def _lateral_page(
+    memberships: Subquery,
+    segment: Segment,
+    conditions: Sequence[ColumnElement[bool]],
+    limit: int | BindParameter[int],
+) -> Select[Any]:
+    """Each workspace's first `limit` through its index, then the first of those: a page
+    costs `limit` rows per workspace, however many projects there are."""
+    keys = selected_keys(segment)
+    first = (
+        select(Project, *keys)
+        .where(Project.workspace_id == memberships.c.workspace_id, *conditions)
+        .order_by(*segment.order_by())
+        .limit(limit)
+        .lateral("first")
+    )
+    projects = aliased(Project, first)
+    columns = [first.c[key.name] for key in keys]
+    statement = (
+        select(projects, memberships.c.role, *columns).select_from(memberships).join(first, true())
+    )
+    return statement.order_by(*(c.desc() if segment.descending else c.asc() for c in columns))
+
+
+@functools.cache
+def _project_page(sort: str, archived: bool, one_workspace: bool, after: bool) -> Select[Any]:
+    """A list page's statement on PostgreSQL, built once per shape: every value (the caller,
+    the workspace, the cursor's keys, the limit) is a bound parameter. Building the lateral
+    join and its aliased entity costs more than running it."""
+    query = ProjectQuery(sort=sort, archived=archived)
+    segment = query.segment()
+    mine = select(Membership.workspace_id, Membership.role).where(
+        Membership.user_id == bindparam("user_id")
+    )
+    if one_workspace:
+        mine = mine.where(Membership.workspace_id == bindparam("workspace_id"))
+    conditions = [Project.deleted_at.is_(None), *query.conditions()]
+    if after:
+        keys = [
+            bindparam(f"after_{i}", type_=k.expression.type) for i, k in enumerate(segment.keys)
+        ]
+        conditions.append(segment.after(keys))
+    limit = bindparam("limit", type_=Integer)
+    return _lateral_page(mine.subquery("mine"), segment, conditions, limit).limit(limit)
 
 
 class ProjectRepository:
@@ -241,19 +304,21 @@ class TaskRepository:
             .execution_options(synchronize_session=False)
         )
 
-    async def bump(self, task_id: uuid.UUID, now: dt.datetime, version: int | None) -> bool:
-        """The task's next version, if it is there (and at `version`, when given): the
-        change's first write, which locks the row (PostgreSQL) or the database (SQLite)."""
+    async def bump(self, task_id: uuid.UUID, now: dt.datetime, version: int | None) -> Task | None:
+        """The task at its next version, if it is there (and at `version`, when given): the
+        change's first write, which locks the row (PostgreSQL) or the database (SQLite),
+        returning the row as it now is (None: no such task, or not at `version`)."""
         condition = self._is_task(task_id)
         if version is not None:
             condition = and_(condition, Task.version == version)
-        result = await self.session.execute(
+        statement = (
             update(Task)
             .where(condition)
             .values(version=Task.version + 1, updated_at=now)
-            .execution_options(synchronize_session=False)
+            .returning(Task)
+            .execution_options(synchronize_session=False, populate_existing=True)
         )
-        return bool(getattr(result, "rowcount", 0) == 1)
+        return (await self.session.scalars(statement)).one_or_none()
 
     async def last_position(self, status: str) -> str | None:
         statement = (
@@ -323,26 +388,24 @@ class TaskRepository:
 async def links_of(
     session: AsyncSession, task_ids: Sequence[uuid.UUID]
 ) -> tuple[dict[uuid.UUID, list[uuid.UUID]], dict[uuid.UUID, list[uuid.UUID]]]:
-    """Each task's assignees and labels (sorted ids), in two statements for a page: of tasks
+    """Each task's assignees and labels (sorted ids), in one statement for a page: of tasks
     the caller was already found to see."""
     assignees: dict[uuid.UUID, list[uuid.UUID]] = {t: [] for t in task_ids}
     labels: dict[uuid.UUID, list[uuid.UUID]] = {t: [] for t in task_ids}
     if not task_ids:
         return assignees, labels
-    people = await session.execute(
-        select(TaskAssignee.task_id, TaskAssignee.user_id)
-        .where(TaskAssignee.task_id.in_(task_ids))
-        .order_by(TaskAssignee.task_id, TaskAssignee.user_id)
+    # One statement for both: the assignees (kind 0), then the labels (kind 1).
+    people = select(
+        TaskAssignee.task_id, TaskAssignee.user_id.label("ref"), literal(0, Integer).label("kind")
+    ).where(TaskAssignee.task_id.in_(task_ids))
+    tags = select(TaskLabel.task_id, TaskLabel.label_id, literal(1, Integer)).where(
+        TaskLabel.task_id.in_(task_ids)
     )
-    for task_id, user_id in people:
-        assignees[task_id].append(user_id)
-    tags = await session.execute(
-        select(TaskLabel.task_id, TaskLabel.label_id)
-        .where(TaskLabel.task_id.in_(task_ids))
-        .order_by(TaskLabel.task_id, TaskLabel.label_id)
-    )
-    for task_id, label_id in tags:
-        labels[task_id].append(label_id)
+    both = union_all(people, tags)
+    columns = both.selected_columns
+    rows = await session.execute(both.order_by(columns.kind, columns.task_id, columns.ref))
+    for task_id, ref, kind in rows:
+        (labels if kind else assignees)[task_id].append(ref)
     return assignees, labels
 
 

@@ -13,6 +13,7 @@ from typing import Generic, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from projectconnect.infra.db import Database, utcnow
 from projectconnect.infra.pagination import Position
@@ -24,6 +25,7 @@ from projectconnect.projects.models import Project, Task
 from projectconnect.projects.notifications import Notifier
 from projectconnect.projects.repository import (
     LabelRepository,
+    PersonRepository,
     ProjectRepository,
     Sorted,
     TaskRepository,
@@ -39,6 +41,10 @@ UNKNOWN_LABEL = "Not a label of this workspace."
 STALE_TASK = "The task changed since that version: reload it, or send the change again."
 
 Row = TypeVar("Row")
+
+
+class _NoPersonalWorkspace(Exception):
+    """The caller has no personal workspace yet (it is made on first use)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +122,22 @@ class ProjectService:
     ) -> ProjectView:
         """In the workspace named, or (`POST /projects`) in the caller's personal one."""
         if workspace is None:
-            workspace = str(await self.workspaces.personal(user_id))
+            try:
+                return await self._create_project(user_id, data, None)
+            except _NoPersonalWorkspace:  # the caller's first use: made, then used
+                workspace = str(await self.workspaces.personal(user_id))
+        return await self._create_project(user_id, data, workspace)
+
+    async def _create_project(
+        self, user_id: uuid.UUID, data: ProjectCreate, workspace: str | uuid.UUID | None
+    ) -> ProjectView:
         now = utcnow()
         async with self.writes.open(user_id) as unit:
+            if workspace is None:  # looked up in the write's own transaction
+                home = await PersonRepository(unit.session, user_id).personal_workspace()
+                if home is None:
+                    raise _NoPersonalWorkspace()
+                workspace = home.id
             _, grant = await unit.workspace(workspace, Action.EDIT)
             project = Project(
                 id=uuid.uuid4(),
@@ -294,14 +313,12 @@ class ProjectService:
             tasks = TaskRepository(unit.session, grant, project)
             if not changes:
                 return await _unchanged(tasks, tid, if_match)
-            # The first write, which locks the task: what follows reads it as it is.
-            if not await tasks.bump(tid, now, if_match):
+            # The first write, which locks the task and returns it as it now is.
+            task = await tasks.bump(tid, now, if_match)
+            if task is None:
                 if await tasks.get(tid) is None:
                     raise NotFound(TASK_NOT_FOUND)
                 raise PreconditionFailed(STALE_TASK)
-            task = await tasks.get_fresh(tid)
-            if task is None:  # deleted between our read and our write
-                raise NotFound(TASK_NOT_FOUND)
             await _check_links(unit.session, grant, data.assignees, data.labels)
             (was,) = await _views(tasks, [task])
             before = task_state(task, was.assignees, was.labels)  # re-reads refresh `task`
@@ -335,8 +352,10 @@ class ProjectService:
                 await tasks.set_labels(tid, data.labels)
                 labels = sorted(set(data.labels))
             await _flush_links(unit.session)
-            task = await tasks.get_fresh(tid)
-            assert task is not None  # locked by this write
+            # What the update wrote, as the task's loaded state (no re-read: the row is
+            # locked by this write, and nothing else in it changed).
+            for field, value in values.items():
+                set_committed_value(task, field, value)
             view = TaskView(task, assignees, labels)
             ActivityLog(unit.session, user_id, now).task_changed(
                 task, before, task_state(task, view.assignees, view.labels)

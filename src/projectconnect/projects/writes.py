@@ -28,8 +28,9 @@ import zlib
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -145,12 +146,24 @@ class Unit:
             self._projects.add(project_id)
             self._workspaces.add(workspace_id)
 
-    async def _recheck(self) -> None:
+    async def _recheck(self, person: PersonRepository | None) -> None:
+        """Refuse the write if `person`'s account is deleted, or a grant it relied on no
+        longer allows what it did: one statement for all of it."""
         if self.user_id is None:
             return
-        access = Access(self.session, self.user_id)
-        for (workspace_id, action), grant in self._relied_on.items():
-            role = await access.role_in(workspace_id)
+        relied = list(self._relied_on.items())
+        columns: list[ColumnElement[Any]] = [] if person is None else [person.deleted()]
+        for (workspace_id, _), _ in relied:
+            role = select(Membership.role).where(
+                Membership.user_id == self.user_id, Membership.workspace_id == workspace_id
+            )
+            columns.append(role.scalar_subquery())
+        if not columns:
+            return
+        found = list((await self.session.execute(select(*columns))).one())
+        if person is not None and found.pop(0):
+            raise _deleted_account()
+        for ((workspace_id, action), grant), role in zip(relied, found, strict=True):
             decide(grant.user_id, workspace_id, role, action)
 
     async def _scopes(self) -> set[str]:
@@ -175,10 +188,9 @@ class Writes:
         async with self.db.writer_turn(), self.db.session() as session:
             unit = Unit(session, user_id)
             person = PersonRepository(session, user_id) if user_id is not None else None
-            if person is not None:
-                # Serialised with the account's deletion, which takes the same lock.
-                await person.lock()
-                await _refuse_if_deleted(person)
+            # Serialised with the account's deletion, which takes the same lock.
+            if person is not None and await person.lock_and_look():
+                raise _deleted_account()
             try:
                 yield unit
                 await session.flush()
@@ -186,9 +198,8 @@ class Writes:
                 # A row this write changes was removed by another write since it was read:
                 # what the caller meant to change is gone, as a retry would find.
                 raise NotFound(GONE_MEANWHILE) from exc
-            if person is not None:
-                await _refuse_if_deleted(person)  # looked at again under SQLite's write lock
-            await unit._recheck()
+            # The account looked at again (under SQLite's write lock), with the grants.
+            await unit._recheck(person)
             scopes = await unit._scopes()
             notices = await _completed(session, announced(session))
             try:
@@ -229,7 +240,6 @@ async def _completed(session: AsyncSession, notices: list[Notice]) -> list[Notic
     return completed
 
 
-async def _refuse_if_deleted(person: PersonRepository) -> None:
-    if await person.is_deleted():
-        # A still-valid token of a deleted account: nothing it writes may survive.
-        raise Unauthorized("The account no longer exists.")
+def _deleted_account() -> Unauthorized:
+    # A still-valid token of a deleted account: nothing it writes may survive.
+    return Unauthorized("The account no longer exists.")
