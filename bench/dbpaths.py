@@ -1,4 +1,4 @@
-"""The projects service's database paths under load, by hand (issue 20's database part):
+"""The projects service's database paths under load, by hand:
 
     python -m bench.dbpaths [--seconds 10] [--connections 64] [--rounds 1]
         [--paths projects,project,tasks,create,patch] [--profile OUT_DIR] [--keep]

@@ -192,11 +192,14 @@ class Access:
         self.session = session
         self.user_id = user_id
 
-    async def role_in(self, workspace_id: uuid.UUID) -> str | None:
-        statement = select(Membership.role).where(
+    def role_query(self, workspace_id: uuid.UUID) -> Select[str]:
+        """The caller's role in a workspace, as a statement (no row: not a member)."""
+        return select(Membership.role).where(
             Membership.user_id == self.user_id, Membership.workspace_id == workspace_id
         )
-        return (await self.session.scalars(statement)).first()
+
+    async def role_in(self, workspace_id: uuid.UUID) -> str | None:
+        return (await self.session.scalars(self.role_query(workspace_id))).first()
 
     async def workspace(
         self, workspace_id: str | uuid.UUID, action: Action

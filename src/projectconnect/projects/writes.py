@@ -153,11 +153,9 @@ class Unit:
             return
         relied = list(self._relied_on.items())
         columns: list[ColumnElement[Any]] = [] if person is None else [person.deleted()]
+        access = Access(self.session, self.user_id)
         for (workspace_id, _), _ in relied:
-            role = select(Membership.role).where(
-                Membership.user_id == self.user_id, Membership.workspace_id == workspace_id
-            )
-            columns.append(role.scalar_subquery())
+            columns.append(access.role_query(workspace_id).scalar_subquery())
         if not columns:
             return
         found = list((await self.session.execute(select(*columns))).one())
