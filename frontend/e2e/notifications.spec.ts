@@ -75,7 +75,11 @@ test("Bob's assignment and mention reach Ann's bell live; she follows one, marks
   await expect(page.getByRole("heading", { level: 1, name: "Notifications" })).toBeVisible();
   for (const kind of ["Mentions", "Comments"]) {
     const saved = page.waitForResponse((r) => new URL(r.url()).pathname === "/notifications/preferences" && r.request().method() === "PUT");
-    await page.getByRole("group", { name: kind }).getByRole("checkbox", { name: "In the app" }).uncheck();
+    // A click, then a look that waits: the box shows the change once the optimistic update
+    // renders, a moment after the click (`uncheck` looks at once).
+    const inApp = page.getByRole("group", { name: kind }).getByRole("checkbox", { name: "In the app" });
+    await inApp.click();
+    await expect(inApp).not.toBeChecked();
     expect((await saved).status()).toBe(200);
   }
   await shot(page, "notifications-page-desktop", { fullPage: true });

@@ -92,7 +92,11 @@ export const queryKeys = {
   /** Every page of them, or only the unread ones; without `unread`, both lists. */
   notificationList: (unread?: boolean) =>
     unread === undefined ? (["notifications", "list"] as const) : (["notifications", "list", { unread }] as const),
-  notificationPreferences: ["notifications", "preferences"] as const,
+  /**
+   * Outside the notifications' prefix: a new notification refetches the lists, not the
+   * settings, so no refetch races a change of them being saved.
+   */
+  notificationPreferences: ["notification-preferences"] as const,
 };
 
 /** The workspace or project a query is of, when its key says (the reverse of `queryKeys`). */
