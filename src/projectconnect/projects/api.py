@@ -18,12 +18,11 @@ from projectconnect.projects.cache import (
     PageView,
     ReadCache,
     canonical_id,
-    decode_acl,
     encode_acl,
     person_scope,
     project_scope,
+    role_for,
     tag,
-    untag,
 )
 from projectconnect.projects.caller import Caller, CallerDep
 from projectconnect.projects.listing import (
@@ -197,8 +196,7 @@ async def project_read(
             [(person, person_gen, "acl"), (project, project_gen, key)]
         )
         if acl is not None and entry is not None:
-            workspace, body = untag(entry)
-            role = decode_acl(acl).get(workspace)
+            role, body = role_for(acl, entry)
             if role is None:
                 raise NotFound(PROJECT_NOT_FOUND)
             return Response(personal(body, role), media_type=JSON)

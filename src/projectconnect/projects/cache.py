@@ -99,6 +99,13 @@ def untag(value: bytes) -> tuple[str, bytes]:
     return workspace.decode(), body
 
 
+def role_for(acl: bytes, entry: bytes) -> tuple[str | None, bytes]:
+    """A shared entry read with a caller's memberships: their role in the entry's workspace
+    (None: not a member, the entry is not theirs to see), and its body."""
+    workspace, body = untag(entry)
+    return decode_acl(acl).get(workspace), body
+
+
 class ReadCache:
     def __init__(
         self,

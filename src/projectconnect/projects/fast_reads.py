@@ -37,10 +37,9 @@ from projectconnect.projects.cache import (
     PageView,
     ReadCache,
     canonical_id,
-    decode_acl,
     person_scope,
     project_scope,
-    untag,
+    role_for,
 )
 from projectconnect.projects.listing import Order, ProjectQuery, ProjectSort, TaskQuery, TaskSort
 
@@ -88,11 +87,11 @@ def _page(query: dict[str, str], listing: str | None) -> PageView | None:
 
 
 def _role_in(acl: bytes | None, entry: bytes | None) -> tuple[str, bytes] | None:
-    """The caller's role in a shared entry's workspace, with the entry's body."""
+    """The caller's role in a shared entry's workspace, with the entry's body; None when
+    either is missing or they are not a member (the route answers that)."""
     if acl is None or entry is None:
         return None
-    workspace, body = untag(entry)
-    role = decode_acl(acl).get(workspace)
+    role, body = role_for(acl, entry)
     return (role, body) if role is not None else None
 
 

@@ -71,8 +71,12 @@ class PersonRepository:
         PostgreSQL takes a transaction-scoped advisory lock; SQLite has one writer anyway.
         """
         if is_postgres(self.session):
-            key = int.from_bytes(self.user_id.bytes[:8], "big", signed=True)
-            await self.session.execute(select(func.pg_advisory_xact_lock(key)))
+            await self.session.execute(select(self._advisory_lock()))
+
+    def _advisory_lock(self) -> ColumnElement[Any]:
+        """PostgreSQL's transaction-scoped lock on this person, as a column of a statement."""
+        key = int.from_bytes(self.user_id.bytes[:8], "big", signed=True)
+        return func.pg_advisory_xact_lock(key)
 
     async def is_deleted(self) -> bool:
         return await self.session.get(DeletedUser, self.user_id) is not None
@@ -85,8 +89,7 @@ class PersonRepository:
         """
         if not is_postgres(self.session):
             return await self.is_deleted()
-        key = int.from_bytes(self.user_id.bytes[:8], "big", signed=True)
-        statement = select(func.pg_advisory_xact_lock(key), self.deleted())
+        statement = select(self._advisory_lock(), self.deleted())
         return bool((await self.session.execute(statement)).one()[1])
 
     def deleted(self) -> ColumnElement[bool]:
