@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TypeVar
 
 from alembic import command
-from fastapi import FastAPI
 
 from projectconnect.auth import api as auth_api
 from projectconnect.auth.app import MIGRATIONS as AUTH_MIGRATIONS
@@ -16,7 +15,7 @@ from projectconnect.auth.settings import AuthSettings
 from projectconnect.infra.bus import InProcessBus
 from projectconnect.infra.cache import MemoryCache
 from projectconnect.infra.config import HttpSettings, ServiceSettings
-from projectconnect.infra.http import compose_app
+from projectconnect.infra.http import ServiceApp, compose_app
 from projectconnect.infra.mailer import MailSettings
 from projectconnect.infra.static import FrontendMount
 from projectconnect.infra.tokens import StaticKeySource, ensure_private_key_file
@@ -91,7 +90,7 @@ def create_embedded_app(
     frontend_dir: Path | None = DEFAULT_FRONTEND_DIR,
     http: HttpSettings | None = None,
     mail: MailSettings | None = None,
-) -> FastAPI:
+) -> ServiceApp:
     """Both services composed in one app; the projects side asks auth in-process.
 
     Mail is delivered in the process as MAIL_* (or `mail`) say; with neither an SMTP

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 import pytest
 from fastapi import FastAPI
 
+from projectconnect.auth.api import FastValidate
+from projectconnect.infra.frontdoor import FastPath
 from projectconnect.projects.fast_reads import FastRead
 from tests.conftest import Backend
 from tests.support.accounts import create_project, create_task, sign_up
@@ -16,31 +18,28 @@ from tests.support.teams import create_project_in, create_workspace, join
 
 
 @contextmanager
-def answered_ahead(app: FastAPI | None) -> Iterator[list[str]]:
-    """The requests (path?query) the fast reads answered while in the block; nothing is
-    seen of an app in other processes."""
+def answered_ahead(
+    app: FastAPI | None, kind: type[FastPath] = FastRead, *, decline: bool = False
+) -> Iterator[list[str]]:
+    """The requests (path?query) the fast paths of `kind` answered while in the block (or,
+    with `decline`, would have answered but left to the routes); nothing is seen of an app
+    in other processes."""
     served: list[str] = []
-    readers = {
-        id(r.reader): r.reader
-        for r in (app.router.routes if app else [])
-        if isinstance(r, FastRead)
-    }
-    originals = {key: reader.read for key, reader in readers.items()}
-    for key, reader in readers.items():
-        original = originals[key]
+    paths = [p for p in getattr(app, "fast_paths", ()) if isinstance(p, kind)]
+    for path in paths:
 
-        async def read(scope, names, planner, original=original):  # type: ignore[no-untyped-def]
-            body = await original(scope, names, planner)
-            if body is not None:
+        async def answer(scope, params, original=path.answer):  # type: ignore[no-untyped-def]
+            found = await original(scope, params)
+            if found is not None:
                 served.append(f"{scope['path']}?{scope['query_string'].decode()}")
-            return body
+            return None if decline else found
 
-        reader.read = read  # type: ignore[method-assign]
+        path.answer = answer  # type: ignore[method-assign]
     try:
         yield served
     finally:
-        for key, reader in readers.items():
-            reader.read = originals[key]  # type: ignore[method-assign]
+        for path in paths:
+            del path.answer
 
 
 async def test_hits_are_answered_ahead_with_the_routes_bytes(backend: Backend) -> None:
@@ -137,4 +136,28 @@ async def test_an_ended_session_or_a_stranger_is_refused_though_the_entry_is_cac
             assert ended.status_code == 401, ended.text
         anonymous = await api.get("/projects")
         assert anonymous.status_code == 401
+    assert served == []
+
+
+async def test_validate_passes_are_answered_ahead_as_the_route_answers_them(
+    backend: Backend,
+) -> None:
+    api = backend.client
+    ann = await sign_up(api, "validated")
+    with answered_ahead(backend.app, FastValidate) as served:
+        fast = await api.get("/auth/validate", headers=ann.headers)
+    with answered_ahead(backend.app, FastValidate, decline=True) as declined:
+        routed = await api.get("/auth/validate", headers=ann.headers)
+    assert fast.status_code == routed.status_code == 200
+    assert fast.content == routed.content
+    for header in ("content-type", "content-length", "x-user-id"):
+        assert fast.headers[header] == routed.headers[header], header
+    assert fast.headers["x-user-id"] == ann.id
+    if backend.app is not None:
+        assert served == declined == ["/auth/validate?"]
+    await api.post("/auth/logout", headers=ann.headers)
+    with answered_ahead(backend.app, FastValidate) as served:
+        ended = await api.get("/auth/validate", headers=ann.headers)
+    assert ended.status_code == 401
+    assert ended.headers["content-type"] == "application/problem+json"
     assert served == []

@@ -5,8 +5,8 @@ for a stream, which checks the session again later): a route that does neither c
 reach the use cases with no one to decide for. Only the invitation's
 preview, which the link's holder reads logged out, and the service's own health, metrics and
 documentation go without one. A new route that skips the caller fails here. The fast reads
-(`projects.fast_reads`) verify the token and the session themselves and decline to the
-route of the same path, which must be guarded.
+(`projects.fast_reads`, ahead of the routes) verify the token and the session themselves
+and decline to the route of the same path, which must be guarded.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from fastapi import APIRouter, Depends, FastAPI, routing
 from fastapi.dependencies.models import Dependant
 
 from projectconnect.devserver import create_embedded_app
+from projectconnect.infra.http import ServiceApp
 from projectconnect.infra.tokens import StaticKeySource, ensure_private_key_file
 from projectconnect.projects.app import ProjectsRuntime, create_app
 from projectconnect.projects.caller import Caller, CallerDep, current_caller, current_session
-from projectconnect.projects.fast_reads import FastRead
 from projectconnect.projects.settings import ProjectsSettings
 from tests.conftest import embedded_settings
 
@@ -39,7 +39,7 @@ VERIFIED = {current_caller, current_session}
 DOCUMENTATION = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 
 
-def projects_app() -> FastAPI:
+def projects_app() -> ServiceApp:
     runtime = ProjectsRuntime(
         ProjectsSettings(database_url="sqlite://"), keys=StaticKeySource({"keys": []})
     )
@@ -65,11 +65,10 @@ def operations(app: FastAPI) -> Iterator[tuple[str, str, Dependant | None]]:
 
 def unguarded(app: FastAPI) -> list[tuple[str, str]]:
     """Routes that answer without resolving the verified caller, beyond those allowed."""
-    ahead = {route.path for route in app.routes if isinstance(route, FastRead)}
     found = []
     for method, path, dependant in operations(app):
         if dependant is None:
-            if path not in DOCUMENTATION and not (method == "*" and path in ahead):
+            if path not in DOCUMENTATION:
                 found.append((method, path))
         elif not VERIFIED & set(calls(dependant)) and (method, path) not in WITHOUT_CALLER:
             found.append((method, path))
@@ -84,7 +83,7 @@ def test_every_projects_route_resolves_the_verified_caller() -> None:
     assert {("GET", "/workspaces/{workspace_id}"), ("DELETE", "/projects/{project_id}")} <= served
     assert unguarded(app) == []
     # What the fast reads decline goes on to a guarded route of the same path.
-    ahead = {("GET", route.path) for route in app.routes if isinstance(route, FastRead)}
+    ahead = {("GET", fast.template) for fast in app.fast_paths}
     assert ahead
     assert ahead <= served
 

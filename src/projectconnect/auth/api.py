@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Cookie, Depends, Request, Response, status
+from starlette.types import Scope
 
 from projectconnect.auth.schemas import (
     Accepted,
@@ -25,8 +26,9 @@ from projectconnect.auth.schemas import (
 )
 from projectconnect.auth.service import AuthService, IssuedTokens
 from projectconnect.auth.settings import AuthSettings
+from projectconnect.infra.frontdoor import Answer
 from projectconnect.infra.problems import Unauthorized, problem_responses
-from projectconnect.infra.security import BearerToken
+from projectconnect.infra.security import BearerToken, bearer_of
 from projectconnect.infra.tokens import AccessClaims
 
 REFRESH_COOKIE = "refresh_token"
@@ -55,6 +57,7 @@ async def current_claims(token: BearerToken, service: ServiceDep) -> AccessClaim
 
 CurrentClaims = Annotated[AccessClaims, Depends(current_claims)]
 UNAUTHORIZED = problem_responses(401)
+JSON = b"application/json"
 
 
 def client_ip(request: Request) -> str:
@@ -263,13 +266,41 @@ async def change_email(
     return UserPublic.model_validate(user, from_attributes=True)
 
 
+def token_subject(claims: AccessClaims) -> TokenSubject:
+    return TokenSubject(
+        sub=claims.subject, sid=claims.session_id, exp=int(claims.expires_at.timestamp())
+    )
+
+
 @router.get("/validate", responses=UNAUTHORIZED)
 async def validate(claims: CurrentClaims, response: Response) -> TokenSubject:
     # For the gateway's auth_request: who the caller is, for per-user limits.
     response.headers["X-User-Id"] = str(claims.subject)
-    return TokenSubject(
-        sub=claims.subject, sid=claims.session_id, exp=int(claims.expires_at.timestamp())
-    )
+    return token_subject(claims)
+
+
+class FastValidate:
+    """`validate`'s passes as a fast path (infra/frontdoor.py): the gateway asks it before
+    each request it forwards. Whatever does not pass goes on to the route, which answers."""
+
+    template = "/auth/validate"
+
+    def __init__(self, service: AuthService) -> None:
+        self.service = service
+
+    def match(self, path: str) -> dict[str, str] | None:
+        return {} if path == self.template else None
+
+    async def answer(self, scope: Scope, params: dict[str, str]) -> Answer | None:
+        token = bearer_of(scope)
+        if token is None:
+            return None
+        try:
+            claims = await self.service.authenticate(token)
+        except Unauthorized:
+            return None
+        body = token_subject(claims).model_dump_json().encode()
+        return Answer(body, [(b"content-type", JSON), (b"x-user-id", str(claims.subject).encode())])
 
 
 @router.get("/.well-known/jwks.json")

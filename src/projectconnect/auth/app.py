@@ -7,8 +7,6 @@ import contextlib
 import datetime as dt
 from pathlib import Path
 
-from fastapi import FastAPI
-
 from projectconnect.auth import api
 from projectconnect.auth.links import AccountLinks, LinkPolicy
 from projectconnect.auth.mails import AccountMails
@@ -19,7 +17,7 @@ from projectconnect.auth.settings import AuthSettings
 from projectconnect.infra.cache import CacheBackend, MemoryCache
 from projectconnect.infra.db import Database
 from projectconnect.infra.health import Check, service_checks
-from projectconnect.infra.http import compose_app
+from projectconnect.infra.http import ServiceApp, compose_app
 from projectconnect.infra.logs import configure_logging
 from projectconnect.infra.mail import mail_relay
 from projectconnect.infra.mailer import Mailer, MailSettings, mailer_from
@@ -186,9 +184,10 @@ class AuthRuntime:
     def readiness_checks(self) -> dict[str, Check]:
         return service_checks(self.db, self.cache, self.settings.amqp_url_value)
 
-    def install(self, app: FastAPI) -> None:
+    def install(self, app: ServiceApp) -> None:
         app.state.auth_service = self.service
         app.state.auth_settings = self.settings
+        app.fast_paths.append(api.FastValidate(self.service))
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -203,7 +202,7 @@ class AuthRuntime:
         await self.db.dispose()
 
 
-def create_app(runtime: AuthRuntime) -> FastAPI:
+def create_app(runtime: AuthRuntime) -> ServiceApp:
     return compose_app(
         [runtime],
         [api.router],
@@ -213,7 +212,7 @@ def create_app(runtime: AuthRuntime) -> FastAPI:
     )
 
 
-def app_from_env() -> FastAPI:
+def app_from_env() -> ServiceApp:
     """The service as configured by the environment: what `projectconnect serve auth` runs."""
     configure_logging("auth")
     configure_tracing("auth")

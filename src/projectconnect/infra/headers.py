@@ -6,8 +6,6 @@ proxy) and the nginx gateway renders the same values for what it answers itself.
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
 # The front end's needs: its own scripts and styles, API calls to the same origin.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -52,28 +50,10 @@ RAW_NAMES = frozenset(name for name, _ in RAW_HEADERS)
 RAW_CACHE_CONTROL = (b"cache-control", DEFAULT_CACHE_CONTROL.encode())
 
 
-def _is_docs(path: str) -> bool:
-    return any(path == p or path.startswith(p + "/") for p in DOCS_PATHS)
-
-
-class SecurityHeaders:
-    """Adds SECURITY_HEADERS to every HTTP answer, and `Cache-Control: no-store` to those
-    whose route set no Cache-Control of its own."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        added = RAW_DOCS_HEADERS if _is_docs(scope["path"]) else RAW_HEADERS
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                own = [(n, v) for n, v in message.get("headers", ()) if n.lower() not in RAW_NAMES]
-                cached = any(n.lower() == b"cache-control" for n, _ in own)
-                message["headers"] = [*own, *added] if cached else [*own, *added, RAW_CACHE_CONTROL]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def security_headers_for(path: str) -> list[tuple[bytes, bytes]]:
+    """The security headers of the answer to `path`, raw (infra/frontdoor.py adds them)."""
+    if path.startswith(DOCS_PATHS) and any(
+        p == path or path.startswith(p + "/") for p in DOCS_PATHS
+    ):
+        return RAW_DOCS_HEADERS
+    return RAW_HEADERS

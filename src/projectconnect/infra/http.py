@@ -1,5 +1,6 @@
 """What every service's FastAPI application shares: operation ids, problem+json, OpenAPI,
-security headers, request body limits."""
+the front door (request ids, access lines, metrics, security headers, fast paths), request
+body limits."""
 
 from __future__ import annotations
 
@@ -10,16 +11,16 @@ from typing import Any, Protocol
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from starlette.types import ASGIApp
 
 from projectconnect import __version__
 from projectconnect.infra import metrics, tracing
 from projectconnect.infra.bodies import RequestBodyGuard
 from projectconnect.infra.config import HttpSettings
-from projectconnect.infra.headers import SecurityHeaders
+from projectconnect.infra.frontdoor import FastPath, FrontDoor
 from projectconnect.infra.health import Check, health_router
 from projectconnect.infra.internal_routes import LoopbackOnlyInternals
 from projectconnect.infra.problems import Problem, install_problem_handlers
-from projectconnect.infra.requestid import RequestObserver
 
 
 def operation_id(route: APIRoute) -> str:
@@ -57,6 +58,23 @@ def metrics_router() -> APIRouter:
     return router
 
 
+class ServiceApp(FastAPI):
+    """A service's FastAPI app, behind its front door: `fast_paths` are tried first."""
+
+    def __init__(self, *, count_statements: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.count_statements = count_statements
+        self.fast_paths: list[FastPath] = []
+
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outside the framework's error handler too: its 500s get the id and the headers.
+        return FrontDoor(
+            super().build_middleware_stack(),
+            fast_paths=() if tracing.enabled() else self.fast_paths,
+            count_statements=self.count_statements,
+        )
+
+
 def create_service_app(
     *,
     title: str,
@@ -65,19 +83,20 @@ def create_service_app(
     http: HttpSettings | None = None,
     loopback_internals: bool = False,
     **kwargs: Any,
-) -> FastAPI:
+) -> ServiceApp:
     """`loopback_internals`: /metrics and the API documents answer loopback clients only,
     unless HTTP_PUBLIC_INTERNALS (the embedded mode, which has no gateway to hide them)."""
     http = http or HttpSettings()
-    app = FastAPI(
+    app = ServiceApp(
         title=title,
         description=description,
         version=__version__,
         generate_unique_id_function=operation_id,
+        count_statements=count_statements,
         **kwargs,
     )
     install_problem_handlers(app)
-    # Innermost first: every answer, even a refused body's, gets headers and a request id.
+    # Innermost first.
     if loopback_internals and not http.public_internals:
         app.add_middleware(LoopbackOnlyInternals)
     app.add_middleware(
@@ -85,8 +104,6 @@ def create_service_app(
         max_bytes=http.max_body_bytes,
         receive_timeout=http.body_timeout_seconds,
     )
-    app.add_middleware(SecurityHeaders)
-    app.add_middleware(RequestObserver, count_statements=count_statements)
     metrics.BUILD_INFO.labels(version=__version__).set(1)
     tracing.instrument_app(app)
     app.openapi = _openapi_with_problem(app)  # type: ignore[method-assign]
@@ -102,7 +119,7 @@ class ServiceRuntime(Protocol):
 
     async def close(self) -> None: ...
 
-    def install(self, app: FastAPI) -> None: ...
+    def install(self, app: ServiceApp) -> None: ...
 
     def readiness_checks(self) -> dict[str, Check]: ...
 
@@ -116,7 +133,7 @@ def compose_app(
     count_statements: bool = False,
     http: HttpSettings | None = None,
     loopback_internals: bool = False,
-) -> FastAPI:
+) -> ServiceApp:
     """One app over one or more runtimes: started in order, closed in reverse."""
 
     @asynccontextmanager

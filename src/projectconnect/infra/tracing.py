@@ -75,6 +75,11 @@ def configure_tracing(service_name: str, exporter: SpanExporter | None = None) -
     return True
 
 
+def enabled() -> bool:
+    """Whether this process traces (configure_tracing installed a provider)."""
+    return _configured
+
+
 def instrument_app(app: FastAPI) -> None:
     if _configured:
         from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor

@@ -7,13 +7,11 @@ import contextlib
 import datetime as dt
 from pathlib import Path
 
-from fastapi import FastAPI
-
 from projectconnect.infra.cache import CacheBackend, MemoryCache
 from projectconnect.infra.db import Database
 from projectconnect.infra.feed import Feed, make_feed
 from projectconnect.infra.health import Check, service_checks
-from projectconnect.infra.http import compose_app
+from projectconnect.infra.http import ServiceApp, compose_app
 from projectconnect.infra.logs import configure_logging
 from projectconnect.infra.mail import mail_relay
 from projectconnect.infra.migrations import MigrationTree
@@ -265,7 +263,7 @@ class ProjectsRuntime:
     def readiness_checks(self) -> dict[str, Check]:
         return service_checks(self.db, self.cache, self.settings.amqp_url_value)
 
-    def install(self, app: FastAPI) -> None:
+    def install(self, app: ServiceApp) -> None:
         app.state.projects_service = self.service
         app.state.projects_workspaces = self.workspaces
         app.state.projects_labels = self.labels
@@ -281,7 +279,7 @@ class ProjectsRuntime:
         app.state.projects_streams = self.streams
         # Ahead of every route: cache hits of the hottest reads skip the framework.
         reader = CachedReader(self.verifier, self.sessions, self.read_cache)
-        app.router.routes[0:0] = fast_reads(reader)
+        app.fast_paths.extend(fast_reads(reader))
 
     async def close(self) -> None:
         for task in (self._periodic, self._mail_relay):
@@ -300,7 +298,7 @@ class ProjectsRuntime:
         await self.db.dispose()
 
 
-def create_app(runtime: ProjectsRuntime) -> FastAPI:
+def create_app(runtime: ProjectsRuntime) -> ServiceApp:
     return compose_app(
         [runtime],
         list(ROUTERS),
@@ -310,7 +308,7 @@ def create_app(runtime: ProjectsRuntime) -> FastAPI:
     )
 
 
-def app_from_env() -> FastAPI:
+def app_from_env() -> ServiceApp:
     """The service as configured by the environment: what `projectconnect serve projects` runs."""
     configure_logging("projects")
     configure_tracing("projects")

@@ -5,7 +5,8 @@ bearer token verified (the verifier remembers tokens it passed), the session con
 active, and the entry under its scope's current generation (with the caller's memberships,
 for a project's entries). The session key, the generations and the entries come back from
 one `fetch`, so such a request costs one cache round trip and none of FastAPI's routing,
-dependency resolution and validation.
+dependency resolution, validation and middleware: these are fast paths, tried by the
+app's front door (infra/frontdoor.py) before the framework.
 
 Everything else is declined, and the request goes on to its route as if this did not
 exist: a query this module is not sure it reads exactly as the route would, a token it
@@ -26,10 +27,12 @@ from collections.abc import Callable, Sequence
 from typing import get_args
 from urllib.parse import parse_qsl
 
-from starlette.routing import BaseRoute, Match
-from starlette.types import Receive, Scope, Send
+from starlette.types import Scope
 
+from projectconnect.infra.cache import CacheUnavailable
+from projectconnect.infra.frontdoor import Answer
 from projectconnect.infra.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from projectconnect.infra.security import bearer_of
 from projectconnect.infra.sessions import TokenSessions
 from projectconnect.infra.tokens import InvalidToken, TokenVerifier
 from projectconnect.projects.api import JSON, with_role
@@ -43,14 +46,13 @@ from projectconnect.projects.cache import (
 )
 from projectconnect.projects.listing import Order, ProjectQuery, ProjectSort, TaskQuery, TaskSort
 
-# Set on a request this module declined: the routing that follows passes it to its route.
-DECLINED = "projectconnect.fast_read_declined"
 PROJECT_SORTS = frozenset(get_args(ProjectSort))
 TASK_SORTS = frozenset(get_args(TaskSort))
 ORDERS = frozenset(get_args(Order))
 BOOLEANS = {"true": True, "false": False}
 MAX_CURSOR = 512
 MAX_WORKSPACE = 64
+JSON_HEADERS = ((b"content-type", JSON.encode()),)
 
 Views = list[tuple[str, str]]
 # What a read asks of the cache for a caller (None: decline), and what it makes of the
@@ -157,50 +159,31 @@ def plan_task_list(caller: uuid.UUID, path: dict[str, str], query: dict[str, str
     ], answer
 
 
-def _bearer(scope: Scope) -> str | None:
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            scheme, _, token = value.decode("latin-1").partition(" ")
-            return token if scheme.lower() == "bearer" and token else None
-    return None
-
-
-class FastRead(BaseRoute):
-    """GET `path` answered from the cache when it is a hit; declined otherwise."""
+class FastRead:
+    """GET `template` answered from the cache when it is a hit (a fast path, see
+    infra/frontdoor.py); declined otherwise."""
 
     def __init__(
         self,
-        path: str,
+        template: str,
         pattern: str,
         names: frozenset[str],
         plan: Planner,
         reader: CachedReader,
     ) -> None:
-        self.path = path  # the route template, as requests are counted by
+        self.template = template  # the route's, as requests are counted by
         self.pattern = re.compile(pattern)
         self.names = names
         self.plan = plan
         self.reader = reader
 
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] != "http" or scope["method"] != "GET" or DECLINED in scope:
-            return Match.NONE, {}
-        if scope.get("root_path"):  # mounted under a prefix: the routes know how to read it
-            return Match.NONE, {}
-        found = self.pattern.fullmatch(scope["path"])
-        if found is None:
-            return Match.NONE, {}
-        return Match.FULL, {"route": self, "path_params": found.groupdict()}
+    def match(self, path: str) -> dict[str, str] | None:
+        found = self.pattern.fullmatch(path)
+        return found.groupdict() if found is not None else None
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = await self.reader.read(scope, self.names, self.plan)
-        if body is None:
-            scope[DECLINED] = True
-            await scope["router"](scope, receive, send)
-            return
-        headers = [(b"content-type", JSON.encode()), (b"content-length", b"%d" % len(body))]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+    async def answer(self, scope: Scope, params: dict[str, str]) -> Answer | None:
+        body = await self.reader.read(scope, params, self.names, self.plan)
+        return Answer(body, JSON_HEADERS) if body is not None else None
 
 
 class CachedReader:
@@ -211,8 +194,10 @@ class CachedReader:
         self.sessions = sessions
         self.cache = cache
 
-    async def read(self, scope: Scope, names: frozenset[str], planner: Planner) -> bytes | None:
-        token = _bearer(scope)
+    async def read(
+        self, scope: Scope, params: dict[str, str], names: frozenset[str], planner: Planner
+    ) -> bytes | None:
+        token = bearer_of(scope)
         query = _query(scope, names)
         if token is None or query is None or not self.cache.enabled:
             return None
@@ -220,13 +205,16 @@ class CachedReader:
             claims = await self.verifier.verify(token)
         except InvalidToken:
             return None
-        plan = planner(claims.subject, scope["path_params"], query)
+        plan = planner(claims.subject, params, query)
         if plan is None:
             return None
         views, answer = plan
         key = self.sessions.shared_key(claims)
         also: Sequence[str] = (key,) if key is not None else ()
-        values, entries = await self.cache.fetch(views, also=also)
+        try:
+            values, entries = await self.cache.fetch(views, also=also)
+        except CacheUnavailable:
+            return None  # the route reads around the cache, or answers 503
         if key is not None:
             if not self.sessions.settled(claims, values[0]):
                 return None
@@ -235,8 +223,8 @@ class CachedReader:
         return answer(entries)
 
 
-def fast_reads(reader: CachedReader) -> list[BaseRoute]:
-    """The routes to put ahead of the API's: they decline to it whatever they cannot answer."""
+def fast_reads(reader: CachedReader) -> list[FastRead]:
+    """The fast paths ahead of the API's routes: they decline to them what they cannot answer."""
     project = r"/projects/(?P<project_id>[^/]+)"
     return [
         FastRead("/projects", r"/projects", PROJECT_LIST, plan_project_list, reader),
