@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import httpx
 import pytest
+
+from projectconnect.infra.requestid import new_id
 
 
 async def test_a_well_formed_request_id_is_kept(api: httpx.AsyncClient) -> None:
@@ -23,3 +27,17 @@ async def test_requests_without_an_id_get_distinct_ones(api: httpx.AsyncClient) 
     first = await api.get("/auth/.well-known/jwks.json")
     second = await api.get("/auth/.well-known/jwks.json")
     assert first.headers["X-Request-ID"] != second.headers["X-Request-ID"]
+
+
+def test_new_ids_are_distinct_in_a_forked_worker() -> None:
+    mine = new_id()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its first id, then out
+        os.write(write, new_id().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    theirs = os.read(read, 64).decode()
+    assert len(mine) == len(theirs) == 32
+    assert mine[:16] != theirs[:16]
+    assert new_id() != mine

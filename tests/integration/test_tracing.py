@@ -38,6 +38,10 @@ def test_an_account_deletion_is_one_trace_across_http_outbox_and_rabbitmq() -> N
     assert result.returncode == 0, result.stderr[-3000:]
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
     assert outcome["projects_left"] == 0
+    # The list's miss was declined by its fast path, its hit answered, both in the caller's trace.
+    trace_ids = {span["trace_id"] for span in outcome["fast_reads"]}
+    assert trace_ids == {"0af7651916cd43dd8448eb211c80319c"}
+    assert [span["fast_path"] for span in outcome["fast_reads"]] == ["declined", "answered"]
     spans = outcome["spans"]
     request = next(s for s in spans if s["name"] == "DELETE /auth/me" and s["kind"] == "SERVER")
     trace = [s for s in spans if s["trace_id"] == request["trace_id"]]

@@ -58,6 +58,23 @@ async def scenario(amqp_url: str, namespace: str) -> dict[str, object]:
         )
         ann = await sign_up(auth_client, "traced")
         await create_project(projects_client, ann, "Doomed")
+        # The second read is a hit, answered by a fast path in the caller's trace.
+        parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        for _ in range(2):
+            listed = await projects_client.get(
+                "/projects", headers={**ann.headers, "traceparent": parent}
+            )
+            assert listed.status_code == 200, listed.text
+        fast = [
+            {
+                "trace_id": format(s.context.trace_id, "032x"),
+                "fast_path": s.attributes["projectconnect.fast_path"],
+            }
+            for s in EXPORTER.get_finished_spans()
+            if s.name == "GET /projects"
+            and s.attributes
+            and "projectconnect.fast_path" in s.attributes
+        ]
         EXPORTER.clear()
         # A profile event too: its name and email must stay out of every span as well.
         renamed = await auth_client.patch(
@@ -80,6 +97,7 @@ async def scenario(amqp_url: str, namespace: str) -> dict[str, object]:
         await asyncio.sleep(0.3)  # the consumer's ack and span end
     spans = EXPORTER.get_finished_spans()
     return {
+        "fast_reads": fast,
         "projects_left": left,
         "spans": [
             {

@@ -147,12 +147,15 @@ async def test_an_unexpected_error_is_a_500_with_the_id_and_headers(
     assert counted("GET", 500) == before + 1
 
 
-async def test_while_tracing_every_request_goes_to_the_framework(
+async def test_while_tracing_fast_paths_answer_in_spans_of_their_own(
     fast: Things, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """(The spans themselves: tests/integration/test_tracing.py, in a process of its own.)"""
     monkeypatch.setattr(tracing, "enabled", lambda: True)
     transport = httpx.ASGITransport(app=service(fast))
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-        response = await client.get("/things/f1")
-    assert response.json() == {"by": "route"}
-    assert fast.asked == []
+        answered = await client.get("/things/f1")
+        declined = await client.get("/things/r1")
+    assert answered.json() == {"by": "fast"}
+    assert declined.json() == {"by": "route"}
+    assert fast.asked == ["f1", "r1"]

@@ -70,7 +70,7 @@ class ServiceApp(FastAPI):
         # Outside the framework's error handler too: its 500s get the id and the headers.
         return FrontDoor(
             super().build_middleware_stack(),
-            fast_paths=() if tracing.enabled() else self.fast_paths,
+            fast_paths=self.fast_paths,
             count_statements=self.count_statements,
         )
 

@@ -90,6 +90,12 @@ def configure_logging(service: str, *, default_format: Literal["json", "text"] =
     handler.projectconnect = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
+    # What no line shows is not gathered for each record either: the caller's file and
+    # line, its thread and process names.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     # Our access line carries the request id; uvicorn's own would repeat it without.
     logging.getLogger("uvicorn.access").disabled = True
     # Outgoing calls (JWKS, health checks) and pool bookkeeping are not worth a line each.

@@ -9,10 +9,13 @@ statements, never request bodies, headers or personal data.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
+from opentelemetry.trace import Span
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -20,6 +23,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
     from opentelemetry.sdk.trace.export import SpanExporter
     from sqlalchemy.ext.asyncio import AsyncEngine
+    from starlette.types import Scope
 
 tracer = trace.get_tracer("projectconnect")
 _configured = False
@@ -78,6 +82,21 @@ def configure_tracing(service_name: str, exporter: SpanExporter | None = None) -
 def enabled() -> bool:
     """Whether this process traces (configure_tracing installed a provider)."""
     return _configured
+
+
+@contextmanager
+def server_span(scope: Scope, route: str) -> Iterator[Span]:
+    """The span of a request answered ahead of FastAPI's instrumentation (a fast path), in
+    the trace its headers name, as the instrumentation would have named it."""
+    carrier = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+    method = scope["method"]
+    with tracer.start_as_current_span(
+        f"{method} {route}",
+        context=propagate.extract(carrier),
+        kind=trace.SpanKind.SERVER,
+        attributes={"http.method": method, "http.route": route, "http.target": scope["path"]},
+    ) as span:
+        yield span
 
 
 def instrument_app(app: FastAPI) -> None:
