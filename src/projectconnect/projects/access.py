@@ -16,12 +16,13 @@ Three parts, and nothing outside this module decides access:
 from __future__ import annotations
 
 import enum
+import functools
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from projectconnect.infra.problems import Forbidden, NotFound
@@ -185,6 +186,30 @@ def visible(user_id: uuid.UUID) -> Select[uuid.UUID, str]:
     return select(Membership.workspace_id, Membership.role).where(Membership.user_id == user_id)
 
 
+# The statements every request naming a workspace or a project runs, built once: building
+# one costs more than running it.
+@functools.cache
+def _workspace_with_role() -> Select[Workspace, str]:
+    return (
+        select(Workspace, Membership.role)
+        .join(Membership, Membership.workspace_id == Workspace.id)
+        .where(
+            Membership.user_id == bindparam("user_id"),
+            Workspace.id == bindparam("workspace_id"),
+        )
+    )
+
+
+@functools.cache
+def _project_with_role(trashed: bool) -> Select[Project, str]:
+    statement = (
+        select(Project, Membership.role)
+        .join(Membership, Membership.workspace_id == Project.workspace_id)
+        .where(Membership.user_id == bindparam("user_id"), Project.id == bindparam("project_id"))
+    )
+    return statement if trashed else statement.where(Project.deleted_at.is_(None))
+
+
 class Access:
     """Resolves the verified caller against what a request names, in one statement each."""
 
@@ -210,12 +235,11 @@ class Access:
             if isinstance(workspace_id, uuid.UUID)
             else parse_id(workspace_id, WORKSPACE_NOT_FOUND)
         )
-        statement = (
-            select(Workspace, Membership.role)
-            .join(Membership, Membership.workspace_id == Workspace.id)
-            .where(Membership.user_id == self.user_id, Workspace.id == wid)
-        )
-        row = (await self.session.execute(statement)).first()
+        row = (
+            await self.session.execute(
+                _workspace_with_role(), {"user_id": self.user_id, "workspace_id": wid}
+            )
+        ).first()
         grant = decide(self.user_id, wid, row[1] if row is not None else None, action)
         assert row is not None
         return row[0], grant
@@ -228,14 +252,11 @@ class Access:
         A project in the trash is not found, unless `trashed` (to restore it or what it
         holds), which finds it whether it is in the trash or not."""
         pid = parse_id(project_id, PROJECT_NOT_FOUND)
-        statement = (
-            select(Project, Membership.role)
-            .join(Membership, Membership.workspace_id == Project.workspace_id)
-            .where(Membership.user_id == self.user_id, Project.id == pid)
-        )
-        if not trashed:
-            statement = statement.where(Project.deleted_at.is_(None))
-        row = (await self.session.execute(statement)).first()
+        row = (
+            await self.session.execute(
+                _project_with_role(trashed), {"user_id": self.user_id, "project_id": pid}
+            )
+        ).first()
         if row is None:
             raise NotFound(PROJECT_NOT_FOUND)
         project, role = row
