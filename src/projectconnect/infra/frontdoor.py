@@ -30,9 +30,8 @@ from projectconnect.infra.requestid import (
     RAW_STATEMENTS_HEADER,
     UNMEASURED,
     access_log,
-    new_id,
     request_id,
-    well_formed,
+    request_id_of,
 )
 
 log = logging.getLogger(__name__)
@@ -90,7 +89,7 @@ class FrontDoor:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        rid = _request_id(scope)
+        rid = request_id_of(scope["headers"])
         statements = StatementCount()
         tokens = (request_id.set(rid), statement_count.set(statements))
         try:
@@ -210,12 +209,3 @@ class FrontDoor:
                     *key[:2], str(status)
                 )
             duration.observe(elapsed)
-
-
-def _request_id(scope: Scope) -> str:
-    """The caller's X-Request-ID when well formed (the gateway sends one), else a new one."""
-    for name, value in scope["headers"]:
-        if name == RAW_HEADER:
-            given = value.decode("latin-1")
-            return given if well_formed(given) else new_id()
-    return new_id()

@@ -1,8 +1,9 @@
-"""A request's id, its access line and its SQL count (infra/frontdoor.py keeps them).
+"""A request's id and the access log (infra/frontdoor.py gives each request its id and
+writes its line).
 
 The id is the caller's `X-Request-ID` when well formed (the gateway sends one), made up
-otherwise; it is returned, put on every log record of the request, and written in one
-access line. Requests are counted and timed by method, route template and exact status.
+otherwise; it is returned, put on every log record of the request, and written in its
+access line.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import itertools
 import logging
 import os
 import re
+from collections.abc import Iterable
 from contextvars import ContextVar
 
 HEADER = "X-Request-ID"
@@ -48,3 +50,12 @@ _ids = _Ids()
 # Workers forked from a parent that imported this module get a prefix of their own.
 os.register_at_fork(after_in_child=_ids.reseed)
 new_id = _ids.new
+
+
+def request_id_of(headers: Iterable[tuple[bytes, bytes]]) -> str:
+    """The caller's X-Request-ID when well formed, else a new id."""
+    for name, value in headers:
+        if name == RAW_HEADER:
+            given = value.decode("latin-1")
+            return given if well_formed(given) else new_id()
+    return new_id()

@@ -29,7 +29,6 @@ from urllib.parse import parse_qsl
 
 from starlette.types import Scope
 
-from projectconnect.infra.cache import CacheUnavailable
 from projectconnect.infra.frontdoor import Answer
 from projectconnect.infra.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from projectconnect.infra.security import bearer_of
@@ -211,10 +210,8 @@ class CachedReader:
         views, answer = plan
         key = self.sessions.shared_key(claims)
         also: Sequence[str] = (key,) if key is not None else ()
-        try:
-            values, entries = await self.cache.fetch(views, also=also)
-        except CacheUnavailable:
-            return None  # the route reads around the cache, or answers 503
+        # A cache that cannot answer reads as a miss (RedisCache._call): declined.
+        values, entries = await self.cache.fetch(views, also=also)
         if key is not None:
             if not self.sessions.settled(claims, values[0]):
                 return None
