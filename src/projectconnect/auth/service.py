@@ -122,7 +122,7 @@ class AuthService:
         return user
 
     async def login(self, email: str, password: str, client_ip: str) -> IssuedTokens:
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             user = await UserRepository(session).get_by_email(email)
         # Verified with no database connection held: during a burst, logins wait for a
         # hashing thread, and must not drain the pool the other requests need meanwhile.
@@ -222,7 +222,7 @@ class AuthService:
         await self.session_cache.revoke([claims.session_id, *revoked])
 
     async def get_user(self, claims: AccessClaims) -> User:
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             user = await UserRepository(session).get(claims.subject)
         if user is None:
             raise Unauthorized("The account no longer exists.")
@@ -339,7 +339,7 @@ class DatabaseSessions:
         self.db = db
 
     async def is_active(self, claims: AccessClaims) -> bool:
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             return await SessionRepository(session).is_active(
                 claims.session_id, claims.subject, utcnow()
             )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, DateTime, MetaData, String, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -20,8 +21,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import InstrumentedAttribute
-from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
+from sqlalchemy.orm import InstrumentedAttribute, ORMExecuteState, Session, UOWTransaction
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
@@ -162,6 +163,18 @@ CONNECT_TIMEOUT_SECONDS = 5.0
 POOL_TIMEOUT_SECONDS = 1.0
 
 
+def _replace_closed(
+    dbapi_connection: Any, _record: ConnectionPoolEntry, _proxy: PoolProxiedConnection
+) -> None:
+    """A pooled connection the server or the network closed (the database went away and
+    came back) is dropped at checkout, and the pool hands out a new one, so the first
+    request after an outage succeeds. Costs no round trip: asyncpg knows its socket
+    closed. A connection that breaks without the client noticing fails its statement
+    once and is then invalidated as a disconnect."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the pooled connection was closed")
+
+
 def create_engine(
     url: str,
     *,
@@ -197,7 +210,7 @@ def _create_engine(
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         echo=echo,
         poolclass=TimedPool,
@@ -206,17 +219,45 @@ def _create_engine(
         max_overflow=pool_size,
         pool_timeout=pool_timeout,
         hide_parameters=True,  # as on SQLite
-        # A connection that died while the database was away is found and replaced at
-        # checkout, so the first request after the database returns succeeds.
-        pool_pre_ping=True,
         pool_recycle=1800,
         # An unreachable host fails in seconds (503), not after asyncpg's default minute.
         connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
     )
+    # Instead of a ping per checkout (three round trips: BEGIN, a statement, ROLLBACK).
+    event.listen(engine.sync_engine.pool, "checkout", _replace_closed)
+    return engine
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+class ReadOnlySession(Session):
+    """The session of `Database.reading`: it runs SELECTs and nothing else."""
+
+
+@event.listens_for(ReadOnlySession, "before_flush")
+def _refuse_flush(session: Session, _flush: UOWTransaction, _instances: object) -> None:
+    raise RuntimeError("a reading session does not write: use the unit of work")
+
+
+@event.listens_for(ReadOnlySession, "do_orm_execute")
+def _refuse_writes(state: ORMExecuteState) -> None:
+    if not state.is_select:
+        raise RuntimeError("a reading session runs SELECTs only: use the unit of work")
+
+
+def reader_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for reads. On PostgreSQL each statement runs in its own implicit
+    transaction: no BEGIN and ROLLBACK around a one-statement read, two round trips
+    fewer, and under READ COMMITTED each statement saw its own snapshot anyway. SQLite
+    keeps its transaction: there, one read snapshot across the statements is free."""
+    bind = engine
+    if engine.dialect.name == "postgresql":
+        bind = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return async_sessionmaker(
+        bind, expire_on_commit=False, autoflush=False, sync_session_class=ReadOnlySession
+    )
 
 
 class Database:
@@ -234,6 +275,7 @@ class Database:
         self.engine = create_engine(url, name=name, pool_size=pool_size, pool_timeout=pool_timeout)
         tracing.instrument_engine(self.engine)
         self.sessions = session_factory(self.engine)
+        self.readers = reader_factory(self.engine)
         # SQLite has one writer at a time, and its busy handler polls with growing sleeps:
         # with many writers waiting, one can miss every turn until busy_timeout (5 s) and
         # fail. The process's writers take their turns here instead, in arrival order; the
@@ -256,6 +298,13 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for a request that only reads (`reader_factory`); writes go through
+        the unit of work, which holds one transaction."""
+        async with self.readers() as session:
+            yield session
 
     async def dispose(self) -> None:
         await self.engine.dispose()

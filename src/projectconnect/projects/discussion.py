@@ -93,7 +93,7 @@ class CommentService:
         """A task's comments, oldest first."""
         tid = parse_id(task_id, TASK_NOT_FOUND)
         after = Position.decode(cursor) if cursor else None
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             project, grant = await Access(session, user_id).project(project_id, Action.READ)
             comments = CommentRepository(session, grant, project)
             if await comments.tasks.get(tid) is None:
@@ -197,7 +197,7 @@ class ActivityFeed:
     ) -> Page[ActivityEntry]:
         tid = parse_id(task_id, TASK_NOT_FOUND) if task_id is not None else None
         after = Position.decode(cursor) if cursor else None
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             project, grant = await Access(session, user_id).project(project_id, Action.READ)
             if tid is not None and await TaskRepository(session, grant, project).get(tid) is None:
                 raise NotFound(TASK_NOT_FOUND)

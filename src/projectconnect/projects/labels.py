@@ -35,7 +35,7 @@ class LabelService:
         self.writes = writes
 
     async def list(self, user_id: uuid.UUID, workspace_id: str) -> Sequence[Label]:
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             _, grant = await Access(session, user_id).workspace(workspace_id, Action.READ)
             return await LabelRepository(session, grant).in_workspace()
 

@@ -67,7 +67,7 @@ class MyTasksService:
     ) -> Agenda:
         ends = week_end(today)
         names: list[Group] = [*OPEN_GROUPS, "done"] if include_done else list(OPEN_GROUPS)
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             groups = await _first_of_each(session, user_id, _groups(today, ends), names)
             await _add_links(session, [t for g in groups.values() for t in g.items])
         return Agenda(today, ends, groups)

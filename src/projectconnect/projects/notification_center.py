@@ -109,7 +109,7 @@ class NotificationCenter:
         `unread`), and how many of them are unread in all."""
         after = Position.decode(cursor) if cursor else None
         now = utcnow()
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             rows = await _page(session, user_id, now, limit + 1, after, unread=unread)
             count = await session.scalar(
                 select(func.count())
@@ -150,7 +150,7 @@ class NotificationCenter:
                 announce(unit.session, Notice("notification", user_id, None, user_id=user_id))
 
     async def preferences(self, user_id: uuid.UUID) -> Preferences:
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             return await _preferences(session, user_id)
 
     async def choose(

@@ -396,7 +396,7 @@ class SearchService:
         every workspace of theirs or only `workspace` (404 unless they are a member)."""
         terms = parse_query(q)
         offset = decode_offset(cursor)
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             workspace_id = None
             if workspace is not None:
                 _, grant = await Access(session, user_id).workspace(workspace, Action.READ)

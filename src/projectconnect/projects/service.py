@@ -106,7 +106,7 @@ class ProjectService:
         only one workspace's if named."""
         query = query or ProjectQuery()
         plan = query.plan(cursor)
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             workspace_id = None
             if workspace is not None:
                 _, grant = await Access(session, user_id).workspace(workspace, Action.READ)
@@ -157,7 +157,7 @@ class ProjectService:
         return ProjectView(project, grant.role)
 
     async def get_project(self, user_id: uuid.UUID, project_id: str) -> ProjectView:
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             project, grant = await Access(session, user_id).project(project_id, Action.READ)
         return ProjectView(project, grant.role)
 
@@ -226,7 +226,7 @@ class ProjectService:
         (a label, a member): only such a list's pages may be shared through the cache."""
         query = query or TaskQuery()
         plan = query.plan(cursor)
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             project, grant = await Access(session, user_id).project(project_id, Action.READ)
             tasks = TaskRepository(session, grant, project)
             rows = await tasks.list_page(limit + 1, plan, query.conditions())
@@ -239,7 +239,7 @@ class ProjectService:
         self, user_id: uuid.UUID, project_id: str, task_id: str
     ) -> tuple[TaskView, ProjectView]:
         tid = parse_id(task_id, TASK_NOT_FOUND)
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             project, grant = await Access(session, user_id).project(project_id, Action.READ)
             tasks = TaskRepository(session, grant, project)
             task = await tasks.get(tid)

@@ -123,7 +123,7 @@ class TrashService:
         self, user_id: uuid.UUID, workspace_id: str, limit: int, cursor: str | None
     ) -> Page[TrashItem]:
         after = Position.decode(cursor) if cursor else None
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             _, grant = await Access(session, user_id).workspace(workspace_id, Action.READ)
             rows = await TrashRepository(session, grant).list_page(limit + 1, after)
         return page_of(rows, limit, lambda i: Position(i.deleted_at, i.id))

@@ -267,7 +267,7 @@ class WorkspaceService:
 
     async def personal(self, user_id: uuid.UUID) -> uuid.UUID:
         """The caller's personal workspace, made on first use."""
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             existing = await PersonRepository(session, user_id).personal_workspace()
         if existing is not None:
             return existing.id
@@ -275,7 +275,7 @@ class WorkspaceService:
             async with self.writes.open(user_id) as unit:
                 workspace = await self._new_workspace(unit, user_id, PERSONAL_NAME, personal=True)
         except IntegrityError:  # made by a concurrent first use
-            async with self.db.session() as session:
+            async with self.db.reading() as session:
                 existing = await PersonRepository(session, user_id).personal_workspace()
             if existing is None:
                 raise
@@ -302,7 +302,7 @@ class WorkspaceService:
 
     async def roles_of(self, user_id: uuid.UUID) -> dict[uuid.UUID, str]:
         """The caller's role in each of their workspaces (what cached reads check)."""
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             mine = await PersonRepository(session, user_id).memberships()
         return {m.workspace_id: m.role for m in mine}
 
@@ -310,7 +310,7 @@ class WorkspaceService:
         self, user_id: uuid.UUID, role: Role | None = None
     ) -> list[WorkspaceView]:
         await self.personal(user_id)
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             # Counted per workspace of the caller's, through the workspace's index: the
             # cost follows their workspaces' members, not the whole table.
             others = aliased(Membership)
@@ -376,7 +376,7 @@ class WorkspaceService:
         return WorkspaceView(workspace, str(Role.OWNER), 1)
 
     async def get(self, user_id: uuid.UUID, workspace_id: str) -> WorkspaceView:
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             workspace, grant = await Access(session, user_id).workspace(workspace_id, Action.READ)
             count = await Members(session, workspace.id).count()
             inherited = await self._inheritances(session, user_id, [workspace.id])
@@ -415,7 +415,7 @@ class WorkspaceService:
         self, user_id: uuid.UUID, workspace_id: str, limit: int, cursor: str | None
     ) -> tuple[list[MemberView], str | None]:
         after = Position.decode(cursor) if cursor else None
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             _, grant = await Access(session, user_id).workspace(workspace_id, Action.READ)
             rows = await Members(session, grant.workspace_id).page(limit + 1, after)
             people = await PeopleRepository(session).get_many(m.user_id for m in rows[:limit])
@@ -506,7 +506,7 @@ class WorkspaceService:
         self, user_id: uuid.UUID, workspace_id: str, limit: int, cursor: str | None
     ) -> tuple[list[InvitationView], str | None]:
         after = Position.decode(cursor) if cursor else None
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             _, grant = await Access(session, user_id).workspace(workspace_id, Action.MANAGE_MEMBERS)
             statement = select(Invitation).where(
                 Invitation.workspace_id == grant.workspace_id,
@@ -630,7 +630,7 @@ class WorkspaceService:
         return invitation
 
     async def preview(self, token: str) -> Preview:
-        async with self.db.session() as session:
+        async with self.db.reading() as session:
             invitation = await self._usable(session, token)
             workspace = await session.get(Workspace, invitation.workspace_id)
             people = await PeopleRepository(session).get_many([invitation.invited_by])
