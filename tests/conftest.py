@@ -8,7 +8,7 @@ separate `projectconnect serve` processes on PostgreSQL.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Generator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +51,23 @@ TEST_AUTH_ENV = {f"AUTH_{k.upper()}": str(v).lower() for k, v in TEST_AUTH_SETTI
 # what is queued be for a day, so the suite's notifications do not flood the mailbox.
 TEST_PROJECTS_SETTINGS = {"notification_mail_delay_seconds": 86400}
 TEST_PROJECTS_ENV = {f"PROJECTS_{k.upper()}": str(v) for k, v in TEST_PROJECTS_SETTINGS.items()}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed test shows what its fixtures saw (a `failure_report()` of titled texts: a
+    stack's processes and logs), as sections of its report: a failure on a shared CI
+    machine explains itself without a rerun."""
+    report = yield
+    if report.failed and call.when in {"setup", "call"}:
+        for value in getattr(item, "funcargs", {}).values():
+            for part in value if isinstance(value, tuple) else (value,):
+                failure_report = getattr(part, "failure_report", None)
+                if callable(failure_report):
+                    report.sections.extend(failure_report())
+    return report
 
 
 @dataclass

@@ -62,6 +62,26 @@ class StackProcess:
     def ports(self) -> dict[str, int]:
         return {name: int(port) for name, _, port in _PROCESS_LINE.findall(self.text()) if port}
 
+    def failure_report(self) -> list[tuple[str, str]]:
+        """What a failed test shows of the stack (tests/conftest.py adds it to the report):
+        its own output (processes, exits, restarts), and the end of every process's log and
+        of the gateway's error log."""
+        sections = [("stack", self.text())]
+        logs = sorted((self.runtime / "logs").glob("*.log"))
+        for log in [*logs, self.runtime / "gateway" / "error.log"]:
+            if log.exists():
+                sections.append(
+                    (f"stack {log.parent.name}/{log.name} (end)", _tail(log, FAILURE_LINES))
+                )
+        return sections
+
+
+FAILURE_LINES = 40
+
+
+def _tail(path: Path, lines: int) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
 
 @contextmanager
 def running_stack(
