@@ -160,6 +160,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     paths = args.paths.split(",")
+    if unknown := sorted(set(paths) - set(PATHS)):
+        parser.error(f"unknown --paths {', '.join(unknown)}: choose from {', '.join(PATHS)}")
     environment = {"PROJECTS_READ_CACHE": "false", **dict(e.split("=", 1) for e in args.env)}
     figures: list[Figures] = []
     # Redis keys and queues of this run only: others may be benchmarking beside it.

@@ -201,6 +201,18 @@ def _workspace_with_role() -> Select[Workspace, str]:
 
 
 @functools.cache
+def _personal_with_role() -> Select[Workspace, str]:
+    return (
+        select(Workspace, Membership.role)
+        .join(Membership, Membership.workspace_id == Workspace.id)
+        .where(
+            Membership.user_id == bindparam("user_id"),
+            Workspace.personal_of == bindparam("user_id"),
+        )
+    )
+
+
+@functools.cache
 def _project_with_role(trashed: bool) -> Select[Project, str]:
     statement = (
         select(Project, Membership.role)
@@ -243,6 +255,14 @@ class Access:
         grant = decide(self.user_id, wid, row[1] if row is not None else None, action)
         assert row is not None
         return row[0], grant
+
+    async def personal(self, action: Action) -> tuple[Workspace, Grant] | None:
+        """The caller's personal workspace and their grant in it (None: not made yet)."""
+        row = (await self.session.execute(_personal_with_role(), {"user_id": self.user_id})).first()
+        if row is None:
+            return None
+        workspace, role = row
+        return workspace, decide(self.user_id, workspace.id, role, action)
 
     async def project(
         self, project_id: str, action: Action, *, trashed: bool = False

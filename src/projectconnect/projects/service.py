@@ -25,7 +25,6 @@ from projectconnect.projects.models import Project, Task
 from projectconnect.projects.notifications import Notifier
 from projectconnect.projects.repository import (
     LabelRepository,
-    PersonRepository,
     ProjectRepository,
     Sorted,
     TaskRepository,
@@ -134,11 +133,12 @@ class ProjectService:
         now = utcnow()
         async with self.writes.open(user_id) as unit:
             if workspace is None:  # looked up in the write's own transaction
-                home = await PersonRepository(unit.session, user_id).personal_workspace()
+                home = await unit.personal(Action.EDIT)
                 if home is None:
                     raise _NoPersonalWorkspace()
-                workspace = home.id
-            _, grant = await unit.workspace(workspace, Action.EDIT)
+                _, grant = home
+            else:
+                _, grant = await unit.workspace(workspace, Action.EDIT)
             project = Project(
                 id=uuid.uuid4(),
                 workspace_id=grant.workspace_id,

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import uuid
 import zlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
@@ -65,7 +65,7 @@ class Unit:
         self._relied_on: dict[tuple[uuid.UUID, Action], Grant] = {}
         self._workspaces: set[uuid.UUID] = set()
         self._people: set[uuid.UUID] = set()
-        self._projects: set[uuid.UUID] = set()
+        self._projects: dict[uuid.UUID, uuid.UUID] = {}  # each touched project's workspace
         self._locked: dict[uuid.UUID, bool] = {}
 
     @property
@@ -80,6 +80,13 @@ class Unit:
         workspace, grant = await self.access.workspace(workspace_id, action)
         await self.rely_on(grant, action)
         return workspace, grant
+
+    async def personal(self, action: Action) -> tuple[Workspace, Grant] | None:
+        """The caller's personal workspace, if made (`Access.personal`)."""
+        found = await self.access.personal(action)
+        if found is not None:
+            await self.rely_on(found[1], action)
+        return found
 
     async def project(
         self, project_id: str, action: Action, *, for_update: bool = False, trashed: bool = False
@@ -137,40 +144,41 @@ class Unit:
 
     def touch_project(self, project: Project) -> None:
         """The project changed, and with it what its workspace's members see in their lists."""
-        self._projects.add(project.id)
+        self._projects[project.id] = project.workspace_id
         self._workspaces.add(project.workspace_id)
 
     def touch_projects(self, workspace_id: uuid.UUID, project_ids: Iterable[uuid.UUID]) -> None:
         """Projects of a workspace whose tasks changed, known by id only."""
         for project_id in project_ids:
-            self._projects.add(project_id)
+            self._projects[project_id] = workspace_id
             self._workspaces.add(workspace_id)
 
-    async def _recheck(self, person: PersonRepository | None) -> None:
-        """Refuse the write if `person`'s account is deleted, or a grant it relied on no
-        longer allows what it did: one statement for all of it."""
-        if self.user_id is None:
-            return
+    async def _look_again(self, person: PersonRepository | None) -> set[str]:
+        """Before commit: refuse the write if `person`'s account is deleted, or a grant it
+        relied on no longer allows what it did; then the read-cache scopes it touched,
+        every member of a touched workspace among them. One statement on PostgreSQL."""
         relied = list(self._relied_on.items())
         columns: list[ColumnElement[Any]] = [] if person is None else [person.deleted()]
-        access = Access(self.session, self.user_id)
-        for (workspace_id, _), _ in relied:
-            columns.append(access.role_query(workspace_id).scalar_subquery())
-        if not columns:
-            return
-        found = list((await self.session.execute(select(*columns))).one())
+        if relied:
+            access = self.access
+            columns += [access.role_query(w).scalar_subquery() for (w, _), _ in relied]
+        in_workspaces = Membership.workspace_id.in_(self._workspaces)
+        along = bool(self._workspaces) and is_postgres(self.session)
+        if along:  # the members in the same statement, as one array
+            members = select(func.array_agg(Membership.user_id)).where(in_workspaces)
+            columns.append(members.scalar_subquery())
+        found = list((await self.session.execute(select(*columns))).one()) if columns else []
+        people = set(self._people)
+        if along:
+            people.update(found.pop() or ())
+        elif self._workspaces:  # SQLite, in process: no round trip to save
+            people.update(
+                await self.session.scalars(select(Membership.user_id).where(in_workspaces))
+            )
         if person is not None and found.pop(0):
             raise _deleted_account()
         for ((workspace_id, action), grant), role in zip(relied, found, strict=True):
             decide(grant.user_id, workspace_id, role, action)
-
-    async def _scopes(self) -> set[str]:
-        people = set(self._people)
-        if self._workspaces:
-            members = await self.session.scalars(
-                select(Membership.user_id).where(Membership.workspace_id.in_(self._workspaces))
-            )
-            people.update(members)
         return {person_scope(p) for p in people} | {project_scope(p) for p in self._projects}
 
 
@@ -197,9 +205,8 @@ class Writes:
                 # what the caller meant to change is gone, as a retry would find.
                 raise NotFound(GONE_MEANWHILE) from exc
             # The account looked at again (under SQLite's write lock), with the grants.
-            await unit._recheck(person)
-            scopes = await unit._scopes()
-            notices = await _completed(session, announced(session))
+            scopes = await unit._look_again(person)
+            notices = await _completed(session, announced(session), unit._projects)
             try:
                 await self.read_cache.fence(scopes)
             except CacheUnavailable as exc:
@@ -209,23 +216,27 @@ class Writes:
         await self.publisher.publish(notices)
 
 
-async def _completed(session: AsyncSession, notices: list[Notice]) -> list[Notice]:
+async def _completed(
+    session: AsyncSession, notices: list[Notice], workspace_of: Mapping[uuid.UUID, uuid.UUID]
+) -> list[Notice]:
     """The notices with what the log's entries do not carry: each task's version after this
-    write, and the workspace of each task, comment and project (one statement per kind)."""
+    write, and the workspace of each task, comment and project (one statement per kind; a
+    project the write touched has its workspace in `workspace_of` already)."""
     tasks = {n.task_id for n in notices if n.task_id is not None}
-    projects = {n.id for n in notices if n.event == "project" and n.workspace_id is None}
+    unplaced = {n.id for n in notices if n.event == "project" and n.workspace_id is None}
+    of_project = {p: workspace_of[p] for p in unplaced if p in workspace_of}
+    projects = unplaced - of_project.keys()
     of_task: dict[uuid.UUID, tuple[uuid.UUID, int]] = {}
     if tasks:
         rows = await session.execute(
             select(Task.id, Task.workspace_id, Task.version).where(Task.id.in_(tasks))
         )
         of_task = {task_id: (workspace, version) for task_id, workspace, version in rows}
-    of_project: dict[uuid.UUID, uuid.UUID] = {}
     if projects:
         found = await session.execute(
             select(Project.id, Project.workspace_id).where(Project.id.in_(projects))
         )
-        of_project = dict(found.all())
+        of_project.update(found.tuples())
     completed = []
     for n in notices:
         if n.task_id is not None and n.task_id in of_task:
