@@ -189,26 +189,17 @@ def visible(user_id: uuid.UUID) -> Select[uuid.UUID, str]:
 # The statements every request naming a workspace or a project runs, built once: building
 # one costs more than running it.
 @functools.cache
-def _workspace_with_role() -> Select[Workspace, str]:
-    return (
-        select(Workspace, Membership.role)
-        .join(Membership, Membership.workspace_id == Workspace.id)
-        .where(
-            Membership.user_id == bindparam("user_id"),
-            Workspace.id == bindparam("workspace_id"),
-        )
+def _workspace_with_role(personal: bool = False) -> Select[Workspace, str]:
+    """The workspace named by id, or (`personal`) the caller's own, with their role."""
+    named = (
+        Workspace.personal_of == bindparam("user_id")
+        if personal
+        else Workspace.id == bindparam("workspace_id")
     )
-
-
-@functools.cache
-def _personal_with_role() -> Select[Workspace, str]:
     return (
         select(Workspace, Membership.role)
         .join(Membership, Membership.workspace_id == Workspace.id)
-        .where(
-            Membership.user_id == bindparam("user_id"),
-            Workspace.personal_of == bindparam("user_id"),
-        )
+        .where(Membership.user_id == bindparam("user_id"), named)
     )
 
 
@@ -258,7 +249,8 @@ class Access:
 
     async def personal(self, action: Action) -> tuple[Workspace, Grant] | None:
         """The caller's personal workspace and their grant in it (None: not made yet)."""
-        row = (await self.session.execute(_personal_with_role(), {"user_id": self.user_id})).first()
+        statement = _workspace_with_role(personal=True)
+        row = (await self.session.execute(statement, {"user_id": self.user_id})).first()
         if row is None:
             return None
         workspace, role = row
