@@ -26,7 +26,6 @@ import argparse
 import asyncio
 import json
 import os
-import resource
 import statistics
 import sys
 import time
@@ -38,23 +37,18 @@ import asyncpg
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.live_client import own_cpu_seconds
+from bench.run import ADMIN_URL
 from projectconnect.infra import migrations
 from projectconnect.infra.db import Database, session_factory
 from projectconnect.projects.access import Access, Action
 from projectconnect.projects.app import MIGRATIONS
 from projectconnect.projects.models import Membership, Project
 
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-
 SQL = (
     "SELECT p.*, m.role FROM projects p JOIN memberships m ON m.workspace_id = p.workspace_id"
     " WHERE m.user_id = $1 AND p.id = $2 AND p.deleted_at IS NULL"
 )
-
-
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 async def _seed(url: str, user_id: uuid.UUID, project_id: uuid.UUID) -> None:
@@ -158,12 +152,11 @@ async def _layers(
                 await run()
         for _ in range(rounds):
             for layer, run in layers.items():
-                cpu, wall = _cpu(), time.perf_counter()
+                cpu, wall = own_cpu_seconds(), time.perf_counter()
                 for _ in range(statements):
                     await run()
-                samples[layer].append(
-                    ((_cpu() - cpu) / statements, (time.perf_counter() - wall) / statements)
-                )
+                spent = own_cpu_seconds() - cpu, time.perf_counter() - wall
+                samples[layer].append((spent[0] / statements, spent[1] / statements))
     finally:
         await held.close()
         await raw.close()

@@ -6,7 +6,8 @@ import os
 
 import asyncpg
 
-from bench.statement import ADMIN_URL, measure
+from bench.run import ADMIN_URL
+from bench.statement import measure
 from tests.support.services import ThrowawayPostgres
 
 

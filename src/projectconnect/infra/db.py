@@ -275,7 +275,9 @@ class Database:
         self.engine = create_engine(url, name=name, pool_size=pool_size, pool_timeout=pool_timeout)
         tracing.instrument_engine(self.engine)
         self.sessions = session_factory(self.engine)
-        self.readers = reader_factory(self.engine)
+        # A session for a request that only reads (`reader_factory`); writes go through the
+        # unit of work, which holds one transaction.
+        self.reading = reader_factory(self.engine)
         # SQLite has one writer at a time, and its busy handler polls with growing sleeps:
         # with many writers waiting, one can miss every turn until busy_timeout (5 s) and
         # fail. The process's writers take their turns here instead, in arrival order; the
@@ -298,13 +300,6 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
-
-    @asynccontextmanager
-    async def reading(self) -> AsyncIterator[AsyncSession]:
-        """A session for a request that only reads (`reader_factory`); writes go through
-        the unit of work, which holds one transaction."""
-        async with self.readers() as session:
-            yield session
 
     async def dispose(self) -> None:
         await self.engine.dispose()
