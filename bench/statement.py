@@ -10,6 +10,10 @@ within each round:
 - `asyncpg`: the same SQL as a prepared statement on one connection: the floor;
 - `Core, one connection`: SQLAlchemy Core (the tables' columns, no ORM entity), built
   once, on one connection held in autocommit;
+- `Core, a checkout each`: the same, checking a connection out of the service's pool
+  (autocommit, its metrics and checkout listener) for each statement;
+- `Core, in reading()`: the same on a reading session's connection (the session's
+  set-up and close on top);
 - `ORM, reading()`: `Access.project` in a reading session per statement, as the
   service's reads run;
 - `ORM, session()`: a transaction per statement (BEGIN, the statement, ROLLBACK);
@@ -106,7 +110,8 @@ async def _layers(
     pinging = create_async_engine(url, pool_size=2, pool_pre_ping=True)
     pinged_sessions = session_factory(pinging)
     raw = await asyncpg.connect(raw_url)
-    held = await db.engine.execution_options(isolation_level="AUTOCOMMIT").connect()
+    autocommit = db.engine.execution_options(isolation_level="AUTOCOMMIT")
+    held = await autocommit.connect()
     statement = (
         select(Project.__table__, Membership.role)
         .join(Membership, Membership.workspace_id == Project.workspace_id)
@@ -130,6 +135,15 @@ async def _layers(
         async with db.reading() as session:
             await Access(session, user_id).project(named, Action.READ)
 
+    async def pooled() -> None:
+        async with autocommit.connect() as connection:
+            assert (await connection.execute(statement, values)).first() is not None
+
+    async def reading_core() -> None:
+        async with db.reading() as session:
+            connection = await session.connection()
+            assert (await connection.execute(statement, values)).first() is not None
+
     async def transaction() -> None:
         async with db.session() as session:
             await Access(session, user_id).project(named, Action.READ)
@@ -141,6 +155,8 @@ async def _layers(
     layers: dict[str, Callable[[], Awaitable[None]]] = {
         "asyncpg": floor,
         "Core, one connection": core,
+        "Core, a checkout each": pooled,
+        "Core, in reading()": reading_core,
         "ORM, reading()": reading,
         "ORM, session()": transaction,
         "ORM, session(), pre-ping": pinged,

@@ -16,6 +16,8 @@ async def test_every_layer_is_measured_against_the_floor(postgres: ThrowawayPost
     assert [row["layer"] for row in rows] == [
         "asyncpg",
         "Core, one connection",
+        "Core, a checkout each",
+        "Core, in reading()",
         "ORM, reading()",
         "ORM, session()",
         "ORM, session(), pre-ping",
