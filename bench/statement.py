@@ -12,6 +12,8 @@ within each round:
   once, on one connection held in autocommit;
 - `Core, a checkout each`: the same, checking a connection out of the service's pool
   (autocommit, its metrics and checkout listener) for each statement;
+- `Core, a checkout each, plain engine`: the same from an engine created in autocommit
+  with none of the service's listeners (nothing set and reset per checkout);
 - `Core, in reading()`: the same on a reading session's connection (the session's
   set-up and close on top);
 - `ORM, reading()`: `Access.project` in a reading session per statement, as the
@@ -111,6 +113,7 @@ async def _layers(
     pinged_sessions = session_factory(pinging)
     raw = await asyncpg.connect(raw_url)
     autocommit = db.engine.execution_options(isolation_level="AUTOCOMMIT")
+    plain = create_async_engine(url, pool_size=2, isolation_level="AUTOCOMMIT")
     held = await autocommit.connect()
     statement = (
         select(Project.__table__, Membership.role)
@@ -139,6 +142,10 @@ async def _layers(
         async with autocommit.connect() as connection:
             assert (await connection.execute(statement, values)).first() is not None
 
+    async def plain_pooled() -> None:
+        async with plain.connect() as connection:
+            assert (await connection.execute(statement, values)).first() is not None
+
     async def reading_core() -> None:
         async with db.reading() as session:
             connection = await session.connection()
@@ -156,6 +163,7 @@ async def _layers(
         "asyncpg": floor,
         "Core, one connection": core,
         "Core, a checkout each": pooled,
+        "Core, a checkout each, plain engine": plain_pooled,
         "Core, in reading()": reading_core,
         "ORM, reading()": reading,
         "ORM, session()": transaction,
@@ -178,6 +186,7 @@ async def _layers(
         await raw.close()
         await db.dispose()
         await pinging.dispose()
+        await plain.dispose()
     floor_cpu = statistics.median(cpu for cpu, _ in samples["asyncpg"])
     return [
         {
@@ -198,9 +207,9 @@ def main() -> None:
     args = parser.parse_args()
     rows = asyncio.run(measure(args.statements, args.rounds))
     print(f"# {' '.join(sys.argv)}")
-    print(f"{'layer':<26} {'CPU µs/stmt':>12} {'wall µs/stmt':>13} {'CPU / floor':>12}")
+    print(f"{'layer':<36} {'CPU µs/stmt':>12} {'wall µs/stmt':>13} {'CPU / floor':>12}")
     for row in rows:
-        print(f"{row['layer']:<26} {row['cpu_us']:>12} {row['wall_us']:>13} {row['of_floor']:>12}")
+        print(f"{row['layer']:<36} {row['cpu_us']:>12} {row['wall_us']:>13} {row['of_floor']:>12}")
     if args.json is not None:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
 

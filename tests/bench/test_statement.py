@@ -17,6 +17,7 @@ async def test_every_layer_is_measured_against_the_floor(postgres: ThrowawayPost
         "asyncpg",
         "Core, one connection",
         "Core, a checkout each",
+        "Core, a checkout each, plain engine",
         "Core, in reading()",
         "ORM, reading()",
         "ORM, session()",
