@@ -294,6 +294,7 @@ class ProjectService:
                 description_before=None,
             )
             unit.touch_project(project)
+            unit.touch_task(task)
         return TaskView(task, sorted(set(data.assignees or [])), sorted(set(data.labels or [])))
 
     async def update_task(
@@ -367,6 +368,7 @@ class ProjectService:
                 description_before=was_described,
             )
             unit.touch_project(project)
+            unit.touch_task(task)
         return view
 
     async def delete_task(self, user_id: uuid.UUID, project_id: str, task_id: str) -> None:

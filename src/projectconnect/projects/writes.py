@@ -66,6 +66,7 @@ class Unit:
         self._workspaces: set[uuid.UUID] = set()
         self._people: set[uuid.UUID] = set()
         self._projects: dict[uuid.UUID, uuid.UUID] = {}  # each touched project's workspace
+        self._tasks: dict[uuid.UUID, tuple[uuid.UUID, int]] = {}  # workspace, version after
         self._locked: dict[uuid.UUID, bool] = {}
 
     @property
@@ -147,6 +148,11 @@ class Unit:
         self._projects[project.id] = project.workspace_id
         self._workspaces.add(project.workspace_id)
 
+    def touch_task(self, task: Task) -> None:
+        """The write leaves `task` at `task.version` (no later statement of it changes the
+        version): its live notice needs no look-up."""
+        self._tasks[task.id] = (task.workspace_id, task.version)
+
     def touch_projects(self, workspace_id: uuid.UUID, project_ids: Iterable[uuid.UUID]) -> None:
         """Projects of a workspace whose tasks changed, known by id only."""
         for project_id in project_ids:
@@ -206,7 +212,7 @@ class Writes:
                 raise NotFound(GONE_MEANWHILE) from exc
             # The account looked at again (under SQLite's write lock), with the grants.
             scopes = await unit._look_again(person)
-            notices = await _completed(session, announced(session), unit._projects)
+            notices = await _completed(session, announced(session), unit._projects, unit._tasks)
             try:
                 await self.read_cache.fence(scopes)
             except CacheUnavailable as exc:
@@ -217,21 +223,26 @@ class Writes:
 
 
 async def _completed(
-    session: AsyncSession, notices: list[Notice], workspace_of: Mapping[uuid.UUID, uuid.UUID]
+    session: AsyncSession,
+    notices: list[Notice],
+    workspace_of: Mapping[uuid.UUID, uuid.UUID],
+    known_tasks: Mapping[uuid.UUID, tuple[uuid.UUID, int]],
 ) -> list[Notice]:
     """The notices with what the log's entries do not carry: each task's version after this
     write, and the workspace of each task, comment and project (one statement per kind; a
-    project the write touched has its workspace in `workspace_of` already)."""
-    tasks = {n.task_id for n in notices if n.task_id is not None}
+    project the write touched has its workspace in `workspace_of` already, and a task
+    `known_tasks` its workspace and version)."""
+    named = {n.task_id for n in notices if n.task_id is not None}
+    of_task = {t: known_tasks[t] for t in named if t in known_tasks}
+    tasks = named - of_task.keys()
     unplaced = {n.id for n in notices if n.event == "project" and n.workspace_id is None}
     of_project = {p: workspace_of[p] for p in unplaced if p in workspace_of}
     projects = unplaced - of_project.keys()
-    of_task: dict[uuid.UUID, tuple[uuid.UUID, int]] = {}
     if tasks:
         rows = await session.execute(
             select(Task.id, Task.workspace_id, Task.version).where(Task.id.in_(tasks))
         )
-        of_task = {task_id: (workspace, version) for task_id, workspace, version in rows}
+        of_task.update((task_id, (workspace, version)) for task_id, workspace, version in rows)
     if projects:
         found = await session.execute(
             select(Project.id, Project.workspace_id).where(Project.id.in_(projects))
