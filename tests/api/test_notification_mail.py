@@ -12,7 +12,7 @@ import asyncio
 import datetime as dt
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -28,6 +28,7 @@ from projectconnect.infra.mail import MailMessage
 from projectconnect.infra.outbox import Outbox
 from projectconnect.projects.cache import ReadCache
 from projectconnect.projects.live import Publisher
+from projectconnect.projects.mails import MailedNotification, NotificationMails
 from projectconnect.projects.models import (
     MailOutboxMessage,
     Notification,
@@ -80,9 +81,14 @@ class MailJob:
         self.outbox = RecordedOutbox()
         self.writes = writes
 
-    async def run_at(self, at: dt.datetime) -> int:
+    async def run_at(self, at: dt.datetime, mails: NotificationMails | None = None) -> int:
         job = NotificationMail(
-            self.writes, self.outbox, public_url=PUBLIC_URL, schedule=SCHEDULE, clock=lambda: at
+            self.writes,
+            self.outbox,
+            public_url=PUBLIC_URL,
+            schedule=SCHEDULE,
+            clock=lambda: at,
+            mails=mails,
         )
         return await job.mail_once()
 
@@ -270,6 +276,43 @@ async def test_a_second_mail_within_the_gap_waits_and_then_holds_what_came(
         "\u2018First\u2019",
         "\u2018Second\u2019",
     ]
+
+
+class FailingFor(NotificationMails):
+    """Mail that cannot be written for one address."""
+
+    def __init__(self, email: str) -> None:
+        super().__init__()
+        self.email = email
+
+    def notifications(
+        self,
+        email: str,
+        *,
+        display_name: str | None,
+        items: Sequence[MailedNotification],
+        daily: bool,
+        inbox: str,
+    ) -> MailMessage:
+        if email == self.email:
+            raise RuntimeError(f"no mail for {email}")
+        return super().notifications(
+            email, display_name=display_name, items=items, daily=daily, inbox=inbox
+        )
+
+
+async def test_one_persons_failed_mail_holds_up_no_one_and_is_tried_again(
+    api: httpx.AsyncClient, backend: Backend
+) -> None:
+    team = await team_with_mail(api)
+    await new_task(api, team.owner, team, title="Both", assignees=[team.ann.id, team.bob.id])
+    async with mail_job(backend) as job:
+        assert await job.run_at(soon(), mails=FailingFor(team.ann.email)) == 1
+        assert job.outbox.to(team.ann) == []
+        assert len(job.outbox.to(team.bob)) == 1
+        assert await job.run_at(soon()) == 1  # what was queued for Ann stayed queued
+        (written,) = job.outbox.to(team.ann)
+    assert "\u2018Both\u2019" in written.subject
 
 
 async def test_two_jobs_at_once_mail_each_person_once(

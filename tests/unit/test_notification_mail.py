@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from projectconnect.projects.mails import (
+    LISTED,
     SUBJECT_LENGTH,
     MailedNotification,
     NotificationMails,
@@ -113,6 +114,27 @@ def test_a_mail_lists_each_with_its_link_and_leads_to_the_inbox() -> None:
         "cat@example.com", display_name=None, items=items, daily=True, inbox="https://x/inbox"
     )
     assert daily.category == "notification_digest"
+
+
+def test_a_mail_of_many_lists_the_first_and_counts_the_rest() -> None:
+    title = "x" * 500  # the longest a task's title may be
+    items = [
+        MailedNotification(f"Ann assigned you \u2018{i} {title}\u2019", f"https://pc.example/t/{i}")
+        for i in range(3000)
+    ]
+    message = NotificationMails().notifications(
+        "cat@example.com", display_name="Cat", items=items, daily=True, inbox="https://x/inbox"
+    )
+    assert message.subject == "Your daily summary: 3000 notifications"
+    listed = [i for i in range(3000) if f"https://pc.example/t/{i}\n" in message.text]
+    assert listed == list(range(LISTED))  # oldest first, as the list runs
+    assert f"And {3000 - LISTED} more in your inbox." in message.text
+    assert message.html is not None
+    assert f'And {3000 - LISTED} more in <a href="https://x/inbox">your inbox</a>.' in message.html
+    few = NotificationMails().notifications(
+        "cat@example.com", display_name="Cat", items=items[:LISTED], daily=True, inbox="x"
+    )
+    assert "more in your inbox" not in few.text
 
 
 def test_the_mail_schemas_name_the_mail_kinds_and_no_invitation() -> None:

@@ -127,6 +127,11 @@ class MailedNotification:
     link: str
 
 
+# A mail lists at most this many notifications and counts the rest, which the inbox shows:
+# a person away for a while (or assigned a whole import) gets a mail of bounded size.
+LISTED = 50
+
+
 class NotificationMails:
     def __init__(self, templates: MailTemplates | None = None) -> None:
         self.templates = templates or MailTemplates("projectconnect.projects")
@@ -140,12 +145,14 @@ class NotificationMails:
         daily: bool,
         inbox: str,
     ) -> MailMessage:
-        """A person's notifications (at least one), oldest first, in one mail."""
+        """A person's notifications (at least one), oldest first, in one mail: the first
+        `LISTED`, and how many more the inbox holds."""
         rendered = self.templates.render(
             "notifications",
             subject=subject_of([item.sentence for item in items], daily=daily),
             display_name=display_name,
-            items=items,
+            items=items[:LISTED],
+            more=max(0, len(items) - LISTED),
             daily=daily,
             inbox=inbox,
         )

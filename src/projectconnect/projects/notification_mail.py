@@ -109,7 +109,8 @@ class NotificationMail:
 
     async def mail_once(self) -> int:
         """Every person due now handled, each in a transaction of their own; how many
-        mails were written."""
+        mails were written. One person's failure is logged and leaves what was queued for
+        them to the next run; the others go on."""
         now = self.clock()
         looked_at: set[uuid.UUID] = set()
         mailed = 0
@@ -118,8 +119,13 @@ class NotificationMail:
                 people = list(await session.scalars(self._due_people(now, looked_at)))
             for person in people:
                 looked_at.add(person)
-                async with self.writes.open(None) as unit:
-                    mailed += await self._mail(unit.session, person, now)
+                try:
+                    async with self.writes.open(None) as unit:
+                        mailed += await self._mail(unit.session, person, now)
+                except Exception:
+                    # Rolled back: what was queued for them stays queued, for the next run.
+                    # The others are not held up by one person's mail.
+                    logger.exception("notification mail for %s failed", person)
             if len(people) < self.batch:
                 break
         if mailed:
