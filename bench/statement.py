@@ -41,7 +41,7 @@ from pathlib import Path
 
 import asyncpg
 from sqlalchemy import bindparam, select
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bench.live_client import own_cpu_seconds
 from bench.run import ADMIN_URL
@@ -138,13 +138,12 @@ async def _layers(
         async with db.reading() as session:
             await Access(session, user_id).project(named, Action.READ)
 
-    async def pooled() -> None:
-        async with autocommit.connect() as connection:
-            assert (await connection.execute(statement, values)).first() is not None
+    def checkout_each(engine: AsyncEngine) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            async with engine.connect() as connection:
+                assert (await connection.execute(statement, values)).first() is not None
 
-    async def plain_pooled() -> None:
-        async with plain.connect() as connection:
-            assert (await connection.execute(statement, values)).first() is not None
+        return run
 
     async def reading_core() -> None:
         async with db.reading() as session:
@@ -162,8 +161,8 @@ async def _layers(
     layers: dict[str, Callable[[], Awaitable[None]]] = {
         "asyncpg": floor,
         "Core, one connection": core,
-        "Core, a checkout each": pooled,
-        "Core, a checkout each, plain engine": plain_pooled,
+        "Core, a checkout each": checkout_each(autocommit),
+        "Core, a checkout each, plain engine": checkout_each(plain),
         "Core, in reading()": reading_core,
         "ORM, reading()": reading,
         "ORM, session()": transaction,
@@ -179,8 +178,9 @@ async def _layers(
                 cpu, wall = own_cpu_seconds(), time.perf_counter()
                 for _ in range(statements):
                     await run()
-                spent = own_cpu_seconds() - cpu, time.perf_counter() - wall
-                samples[layer].append((spent[0] / statements, spent[1] / statements))
+                cpu_spent = own_cpu_seconds() - cpu
+                wall_spent = time.perf_counter() - wall
+                samples[layer].append((cpu_spent / statements, wall_spent / statements))
     finally:
         await held.close()
         await raw.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import functools
 import os
 import secrets
 import signal
@@ -50,6 +51,7 @@ _CLAIMS = Path(tempfile.gettempdir()) / f"projectconnect-ports-{os.getuid()}"
 _claimed: dict[int, int] = {}  # port -> the descriptor holding its lock
 
 
+@functools.cache
 def _candidate_ports() -> range:
     try:
         first_ephemeral = int(_EPHEMERAL_RANGE.read_text().split()[0])

@@ -12,7 +12,7 @@ import asyncio
 import datetime as dt
 import re
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -28,7 +28,7 @@ from projectconnect.infra.mail import MailMessage
 from projectconnect.infra.outbox import Outbox
 from projectconnect.projects.cache import ReadCache
 from projectconnect.projects.live import Publisher
-from projectconnect.projects.mails import MailedNotification, NotificationMails
+from projectconnect.projects.mails import NotificationMails
 from projectconnect.projects.models import (
     MailOutboxMessage,
     Notification,
@@ -285,20 +285,10 @@ class FailingFor(NotificationMails):
         super().__init__()
         self.email = email
 
-    def notifications(
-        self,
-        email: str,
-        *,
-        display_name: str | None,
-        items: Sequence[MailedNotification],
-        daily: bool,
-        inbox: str,
-    ) -> MailMessage:
+    def notifications(self, email: str, **rest: Any) -> MailMessage:
         if email == self.email:
             raise RuntimeError(f"no mail for {email}")
-        return super().notifications(
-            email, display_name=display_name, items=items, daily=daily, inbox=inbox
-        )
+        return super().notifications(email, **rest)
 
 
 async def test_one_persons_failed_mail_holds_up_no_one_and_is_tried_again(
