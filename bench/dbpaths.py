@@ -29,7 +29,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from bench.load import SCRIPT, Counters, ProcessSampler, Wrk, WrkResult
@@ -88,23 +88,56 @@ class Figures:
             f"CPU {self.cpu_us:6.0f} us/req  SQL {sql}/req  {statuses}"
         ).rstrip()
 
+    def as_dict(self) -> dict[str, object]:
+        r = self.result
+        return {
+            "path": PATHS[self.path],
+            "rps": round(r.rps, 1),
+            "p50_ms": r.p50_ms,
+            "p99_ms": r.p99_ms,
+            "errors": r.errors,
+            "non_2xx": r.status_errors,
+            "statuses": dict(r.mix),
+            "cpu_us_per_request": round(self.cpu_us),
+            "sql_per_request": self.statements,
+        }
 
-def measure(path: str, base: str, users: Path, pid: int, args: argparse.Namespace) -> Figures:
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """One run of the database paths: what `main` reads from its arguments, and what
+    `make bench`'s `dbpaths` phase passes."""
+
+    seconds: float = 10.0
+    connections: int = 64
+    rounds: int = 1
+    paths: tuple[str, ...] = tuple(PATHS)
+    users: int = 32
+    profile: Path | None = None
+    prefix: str = f"{NAMESPACE}_dbpaths"
+    turns: Path | None = None
+    reuse: bool = False
+    keep: bool = False
+    wrk: str = "wrk"
+    environment: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+def measure(path: str, base: str, users: Path, pid: int, settings: Settings) -> Figures:
     wrk = PathWrk(
         url=base,
         scenario=path,
         users=users,
-        connections=args.connections,
-        seconds=args.seconds,
-        executable=args.wrk,
+        connections=settings.connections,
+        seconds=settings.seconds,
+        executable=settings.wrk,
     )
     dataclasses.replace(wrk, seconds=2).run()  # warm: pools, connections, statement caches
     before = Counters.scrape(base)
     profile = None
-    if args.profile is not None:
-        args.profile.mkdir(parents=True, exist_ok=True)
-        profile = args.profile / f"{path}.txt"
-        recorder = record(pid, args.seconds, profile)
+    if settings.profile is not None:
+        settings.profile.mkdir(parents=True, exist_ok=True)
+        profile = settings.profile / f"{path}.txt"
+        recorder = record(pid, settings.seconds, profile)
     process = wrk.start()
     with ProcessSampler({"projects": [pid]}) as sampler:
         result = Wrk.finish(process)
@@ -135,46 +168,23 @@ def turn(lock: Path | None) -> Iterator[None]:
     time.sleep(1.0)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--paths", default=",".join(PATHS))
-    parser.add_argument("--users", type=int, default=32)
-    parser.add_argument("--profile", type=Path, default=None)
-    parser.add_argument("--prefix", default=f"{NAMESPACE}_dbpaths")
-    parser.add_argument(
-        "--turns",
-        type=Path,
-        default=None,
-        help="A lock file: runs of this script naming the same one take turns per load.",
-    )
-    parser.add_argument("--reuse", action="store_true", help="Seeded databases from --keep.")
-    parser.add_argument("--keep", action="store_true", help="Leave the databases afterwards.")
-    parser.add_argument("--json", type=Path, default=None, help="Also write the figures here.")
-    parser.add_argument("--wrk", default="wrk")
-    parser.add_argument("--label", default="this tree", help="What the figures are of.")
-    parser.add_argument(
-        "--env", action="append", default=[], help="NAME=VALUE for the projects service."
-    )
-    args = parser.parse_args()
-    paths = args.paths.split(",")
-    if unknown := sorted(set(paths) - set(PATHS)):
-        parser.error(f"unknown --paths {', '.join(unknown)}: choose from {', '.join(PATHS)}")
-    environment = {"PROJECTS_READ_CACHE": "false", **dict(e.split("=", 1) for e in args.env)}
+def run(settings: Settings) -> list[Figures]:
+    """Seeds (unless reused), starts the stack with the read cache off and one projects
+    worker, and loads each path `rounds` times; the databases are dropped afterwards unless
+    kept, and this run's Redis keys and queues always."""
+    environment = {"PROJECTS_READ_CACHE": "false", **settings.environment}
     figures: list[Figures] = []
     # Redis keys and queues of this run only: others may be benchmarking beside it.
     namespace = f"pcdbpaths{os.getpid()}"
     with tempfile.TemporaryDirectory(prefix="pcdbpaths-") as scratch:
         runtime = Path(scratch)
         try:
-            if not args.reuse:
+            if not settings.reuse:
                 log(f"seeding {SIZES}")
-                prepare_databases(args.prefix, SIZES, runtime / "seed")
+                prepare_databases(settings.prefix, SIZES, runtime / "seed")
             options = _stack_options(
                 runtime / "run",
-                args.prefix,
+                settings.prefix,
                 Server.uvicorn,
                 1,
                 namespace=namespace,
@@ -185,36 +195,68 @@ def main() -> None:
                 auth = f"http://127.0.0.1:{_port(stack, 'auth-0')}"
                 base = f"http://127.0.0.1:{_port(stack, 'projects-0')}"
                 pid = _child_pid(stack, "projects-0")
-                users = write_users_file(stack, auth, args.users, runtime / "users.tsv")
-                for round_ in range(args.rounds):
-                    for path in paths:
-                        with turn(args.turns):
-                            found = measure(path, base, users, pid, args)
+                users = write_users_file(stack, auth, settings.users, runtime / "users.tsv")
+                for round_ in range(settings.rounds):
+                    for path in settings.paths:
+                        with turn(settings.turns):
+                            found = measure(path, base, users, pid, settings)
                         figures.append(found)
                         log(f"round {round_ + 1}: {found.line()}")
         finally:
-            if not args.keep:
-                asyncio.run(_drop_databases(args.prefix))
+            if not settings.keep:
+                asyncio.run(_drop_databases(settings.prefix))
             asyncio.run(_clean_up_shared(namespace))
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=Settings.seconds)
+    parser.add_argument("--connections", type=int, default=Settings.connections)
+    parser.add_argument("--rounds", type=int, default=Settings.rounds)
+    parser.add_argument("--paths", default=",".join(PATHS))
+    parser.add_argument("--users", type=int, default=Settings.users)
+    parser.add_argument("--profile", type=Path, default=None)
+    parser.add_argument("--prefix", default=Settings.prefix)
+    parser.add_argument(
+        "--turns",
+        type=Path,
+        default=None,
+        help="A lock file: runs of this script naming the same one take turns per load.",
+    )
+    parser.add_argument("--reuse", action="store_true", help="Seeded databases from --keep.")
+    parser.add_argument("--keep", action="store_true", help="Leave the databases afterwards.")
+    parser.add_argument("--json", type=Path, default=None, help="Also write the figures here.")
+    parser.add_argument("--wrk", default=Settings.wrk)
+    parser.add_argument("--label", default="this tree", help="What the figures are of.")
+    parser.add_argument(
+        "--env", action="append", default=[], help="NAME=VALUE for the projects service."
+    )
+    args = parser.parse_args()
+    paths = tuple(args.paths.split(","))
+    if unknown := sorted(set(paths) - set(PATHS)):
+        parser.error(f"unknown --paths {', '.join(unknown)}: choose from {', '.join(PATHS)}")
+    figures = run(
+        Settings(
+            seconds=args.seconds,
+            connections=args.connections,
+            rounds=args.rounds,
+            paths=paths,
+            users=args.users,
+            profile=args.profile,
+            prefix=args.prefix,
+            turns=args.turns,
+            reuse=args.reuse,
+            keep=args.keep,
+            wrk=args.wrk,
+            environment=dict(e.split("=", 1) for e in args.env),
+        )
+    )
     print(f"# {args.label}: {' '.join(sys.argv)}")
     for f in figures:
         print(f.line())
     if args.json is not None:
-        rows = [
-            {
-                "path": PATHS[f.path],
-                "rps": round(f.result.rps, 1),
-                "p50_ms": f.result.p50_ms,
-                "p99_ms": f.result.p99_ms,
-                "errors": f.result.errors,
-                "non_2xx": f.result.status_errors,
-                "statuses": dict(f.result.mix),
-                "cpu_us_per_request": round(f.cpu_us),
-                "sql_per_request": f.statements,
-            }
-            for f in figures
-        ]
-        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+        args.json.write_text(json.dumps([f.as_dict() for f in figures], indent=2) + "\n")
 
 
 if __name__ == "__main__":

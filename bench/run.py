@@ -1,7 +1,7 @@
 """Every benchmark of docs/benchmarks.md in one run: `make bench`, or
 
     python -m bench.run [--size full|quick|tiny] [--seconds 15] [--out bench/results]
-        [--only servers,topology,scale,tasks]
+        [--only servers,topology,scale,tasks,dbpaths]
 
 1. Seeds two pairs of databases with bench.seed: a small one (1 000 projects, 10 000 tasks)
    and a large one (1 000 000 projects, 10 000 000 tasks by default), each user with a
@@ -25,7 +25,11 @@
    p50/p99 and the ratio large/small of each, with EXPLAIN (ANALYZE, BUFFERS) of their
    statements.
 
-6. Live updates (`live`, only when named in `--only`): bench.live with its defaults but
+6. The database paths (`dbpaths`): bench.dbpaths on databases of its own (the small size,
+   seeded again, since its writes change them): GET /projects, a project, its tasks,
+   POST /projects and a task's PATCH with the read cache off, one projects worker, at
+   `--connections`, three rounds; the projects process's CPU and SQL per request.
+7. Live updates (`live`, only when named in `--only`): bench.live with its defaults but
    `--seconds` and `--connections`, on databases of its own (nothing seeded): 1 000 open
    streams, writes fanned out to 50 of them, cached GET /projects with and without them.
 
@@ -39,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import dataclasses
 import datetime as dt
@@ -48,6 +53,7 @@ import platform
 import re
 import shlex
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -133,6 +139,8 @@ SIZES = {
 }
 # The phases that read the seeded databases; `live` makes its own people.
 SEEDED_PHASES = frozenset({"servers", "topology", "scale", "tasks"})
+# The database paths' rounds: their medians are reported, the host's noise being wide.
+DBPATHS_ROUNDS = 3
 # The tasks part: the filtered list of the board project, as a team member would read it.
 FILTERED_TASKS = "status=todo&assignee=me&sort=due_date"
 
@@ -1121,6 +1129,32 @@ def table(rows: list[dict[str, Any]], by_name: dict[str, dict[str, Any]]) -> str
     return "\n".join(lines)
 
 
+def dbpaths_table(rows: list[dict[str, Any]]) -> str:
+    """Each path's rounds in one line: the median of each figure, the errors summed."""
+    lines = [
+        "| path | req/s | p50 ms | p99 ms | CPU µs/req | SQL/req | errors | non-2xx by status |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    paths = dict.fromkeys(r["path"] for r in rows)
+    for path in paths:
+        rounds = [r for r in rows if r["path"] == path]
+
+        def median(key: str, rounds: list[dict[str, Any]] = rounds) -> float:
+            return float(statistics.median(r[key] for r in rounds if r[key] is not None))
+
+        statuses: collections.Counter[str] = collections.Counter()
+        for r in rounds:
+            statuses.update(r["statuses"])
+        mix = ", ".join(f"{code}: {n}" for code, n in sorted(statuses.items())) or "-"
+        sql = median("sql_per_request") if any(r["sql_per_request"] for r in rounds) else None
+        lines.append(
+            f"| {path} | {median('rps'):,.0f} | {median('p50_ms'):.2f} | {median('p99_ms'):.2f} "
+            f"| {median('cpu_us_per_request'):,.0f} | {'-' if sql is None else f'{sql:.1f}'} "
+            f"| {sum(r['errors'] for r in rounds)} | {mix} |"
+        )
+    return "\n".join(lines)
+
+
 def render(report: dict[str, Any]) -> str:
     every = [r for key in ("servers", "topology", "scale", "tasks") for r in report.get(key, [])]
     by_name = {r["name"]: r for r in every}
@@ -1150,6 +1184,11 @@ def render(report: dict[str, Any]) -> str:
                 f"{r['name']}: the burst beside it made {b['rps']:.1f} logins/s, "
                 f"p50 {b['p50_ms']:.0f} ms, p99 {b['p99_ms']:.0f} ms, errors {b['errors']}."
             )
+    if report.get("dbpaths"):
+        parts.append(
+            "### The database paths (read cache off, one projects worker; medians of "
+            f"{DBPATHS_ROUNDS} rounds, errors summed)\n\n" + dbpaths_table(report["dbpaths"])
+        )
     for target in report.get("live", {}).get("targets", []):
         parts.append(live_report.render_target(target))
     for key in ("plans", "task_plans"):
@@ -1210,8 +1249,8 @@ def main() -> None:
     parser.add_argument("--server-workers", type=int, default=2)
     parser.add_argument(
         "--only",
-        default="servers,topology,scale,tasks",
-        help="Phases among servers, topology, scale, tasks and live.",
+        default="servers,topology,scale,tasks,dbpaths",
+        help="Phases among servers, topology, scale, tasks, dbpaths and live.",
     )
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
     parser.add_argument(
@@ -1296,6 +1335,16 @@ def main() -> None:
                 report["tasks"] = [r.as_dict() for r in rows]
                 report["task_ratios"] = task_ratios(report["tasks"])
                 report["task_plans"] = plans
+            if "dbpaths" in options.only:
+                from bench import dbpaths  # it imports this module: only when asked for
+
+                settings = dbpaths.Settings(
+                    seconds=options.seconds,
+                    connections=options.connections,
+                    rounds=DBPATHS_ROUNDS,
+                    profile=options.out / "profiles" / "dbpaths" if options.profile else None,
+                )
+                report["dbpaths"] = [f.as_dict() for f in dbpaths.run(settings)]
             if "live" in options.only:
                 from bench import live  # it imports this module: only when asked for
 
