@@ -506,13 +506,15 @@ async def test_the_due_job_reminds_each_assignee_once_of_open_tasks_only(
     assigned = [team.ann.id, team.bob.id, team.cat.id]
     tomorrow = (TODAY + dt.timedelta(days=1)).isoformat()
     soon = await new_task(api, team.owner, team, assignees=assigned, due_date=tomorrow)
-    late = await new_task(api, team.owner, team, assignees=assigned, due_date="2031-05-01")
+    late = await new_task(api, team.owner, team, assignees=assigned, due_date="2031-05-03")
     for due in (TODAY.isoformat(), "2031-05-20"):  # today and later: nothing yet
         await new_task(api, team.owner, team, assignees=assigned, due_date=due)
-    await new_task(api, team.owner, team, due_date="2031-05-01")  # nobody's
+    # Overdue for longer than OVERDUE_WITHIN (7 days) when first seen: not reminded of.
+    await new_task(api, team.owner, team, assignees=assigned, due_date="2031-05-02")
+    await new_task(api, team.owner, team, due_date="2031-05-03")  # nobody's
     for status in ("done", "cancelled"):
         await new_task(api, team.owner, team, assignees=assigned, status=status, due_date=tomorrow)
-    binned = await new_task(api, team.owner, team, assignees=assigned, due_date="2031-05-02")
+    binned = await new_task(api, team.owner, team, assignees=assigned, due_date="2031-05-04")
     await api.delete(
         f"/projects/{team.project['id']}/tasks/{binned['id']}", headers=team.owner.headers
     )
@@ -532,7 +534,7 @@ async def test_the_due_job_reminds_each_assignee_once_of_open_tasks_only(
     assert await told(api, team.cat) == [("due_soon", soon["id"])]  # overdue turned off
     assert await told(api, team.owner) == []
     (reminder,) = [n for n in await unread(api, team.ann) if n["kind"] == "overdue"]
-    assert reminder["due_date"] == "2031-05-01"
+    assert reminder["due_date"] == "2031-05-03"
     assert reminder["actor"] is None
     assert reminder["task"] == {"id": late["id"], "title": "Write it"}
     # Each reminder announced to its person, once.

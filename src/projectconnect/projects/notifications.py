@@ -264,12 +264,18 @@ async def forget(session: AsyncSession, user_id: uuid.UUID) -> None:
 
 # Statuses whose tasks are reminded of: every one but done and cancelled.
 OPEN: Final = tuple(status for status in STATUS_ORDER if status not in CLOSED)
+# How long after its due date a task is still reminded of as overdue. The job runs every
+# few minutes, so a task is reminded of the day after it fell due; the bound is for what
+# arrives already late (an import, an upgrade, the job down for days): a million tasks
+# overdue for months are not a million notifications, and the scan stays a short range.
+OVERDUE_WITHIN: Final = dt.timedelta(days=7)
 
 
 class DueReminders:
-    """`due_soon` for open tasks due tomorrow, `overdue` for those due before today (UTC),
-    to each assignee, once per task, kind and due date: a unique index keeps it so when
-    runs overlap. One process runs `remind_once` periodically, the one that purges the trash."""
+    """`due_soon` for open tasks due tomorrow, `overdue` for those due before today (UTC)
+    but not before `OVERDUE_WITHIN`, to each assignee, once per task, kind and due date: a
+    unique index keeps it so when runs overlap. One process runs `remind_once`
+    periodically, the one that purges the trash."""
 
     def __init__(
         self,
@@ -288,7 +294,7 @@ class DueReminders:
         made = 0
         due: dict[Kind, ColumnElement[bool]] = {
             "due_soon": Task.due_date == today + dt.timedelta(days=1),
-            "overdue": Task.due_date < today,
+            "overdue": Task.due_date.between(today - OVERDUE_WITHIN, today - dt.timedelta(days=1)),
         }
         for kind, when in due.items():
             while True:
