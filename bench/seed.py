@@ -40,6 +40,7 @@ from fractional_indexing import generate_n_keys_between
 
 from bench import task_fields as fields
 from projectconnect.auth.passwords import PasswordHasher
+from projectconnect.projects.notifications import OPEN, OVERDUE_WITHIN
 
 PASSWORD = "bench-password"  # noqa: S105 - the seeded accounts' known password
 CHUNK = 50_000
@@ -452,6 +453,20 @@ async def _drop_secondary_indexes(connection: asyncpg.Connection) -> list[str]:
     return [row["indexdef"] for row in rows]
 
 
+# `DueReminders`' rule, as one statement: each assignee of an open task due tomorrow, or
+# overdue since no earlier than OVERDUE_WITHIN ago, has had their reminder ($1: today).
+REMINDERS_GIVEN = """
+INSERT INTO notifications (id, user_id, kind, workspace_id, project_id, task_id, due_date,
+                           created_at, read_at)
+SELECT gen_random_uuid(), a.user_id,
+       CASE WHEN t.due_date < $1 THEN 'overdue' ELSE 'due_soon' END,
+       t.workspace_id, t.project_id, t.id, t.due_date, $4, $4
+FROM tasks t JOIN task_assignees a ON a.task_id = t.id
+WHERE t.status = ANY($3::text[]) AND t.deleted_at IS NULL
+  AND (t.due_date = $1 + 1 OR t.due_date BETWEEN $2 AND $1 - 1)
+"""
+
+
 async def seed(
     auth_url: str,
     projects_url: str,
@@ -461,6 +476,7 @@ async def seed(
 ) -> float:
     """Seed both databases; the seconds it took. Due dates fall around `today` (UTC's)."""
     started = time.perf_counter()
+    today = today or dt.datetime.now(dt.UTC).date()
     rng = random.Random(seed_value)  # noqa: S311 - benchmark data, not secrets
     password_hash = await PasswordHasher().hash(PASSWORD)
     auth = await asyncpg.connect(auth_url)
@@ -508,6 +524,16 @@ async def seed(
         await projects.execute("SET maintenance_work_mem = '512MB'")
         for definition in indexes:
             await projects.execute(definition)
+        # The due reminders as a service that has been running leaves them: given and read.
+        # Otherwise the first service started on these rows makes them all at once, and its
+        # work loads whatever is being measured.
+        await projects.execute(
+            REMINDERS_GIVEN,
+            today,
+            today - OVERDUE_WITHIN,
+            list(OPEN),
+            dt.datetime.combine(today, dt.time(), tzinfo=dt.UTC),
+        )
         # Statistics and the visibility map now, so autovacuum does not start on the
         # fresh rows in the middle of a measurement.
         for connection in (auth, projects):

@@ -8,8 +8,24 @@ from bench.seed import PASSWORD, Sizes, _user_id, long_tail, seed
 from projectconnect.auth.app import MIGRATIONS as AUTH_MIGRATIONS
 from projectconnect.auth.passwords import PasswordHasher
 from projectconnect.infra import migrations
+from projectconnect.infra.cache import CacheBackend
+from projectconnect.infra.db import Database
+from projectconnect.infra.feed import MemoryFeed
 from projectconnect.projects.app import MIGRATIONS as PROJECTS_MIGRATIONS
+from projectconnect.projects.cache import ReadCache
+from projectconnect.projects.live import Publisher
+from projectconnect.projects.notifications import DueReminders
+from projectconnect.projects.writes import Writes
 from tests.support.services import ThrowawayPostgres
+
+
+async def _reminders_made(url: str) -> int:
+    db = Database(url, name="seed-test", pool_size=1)
+    try:
+        cache = ReadCache(CacheBackend(None).named("projects"), ttl=60)
+        return await DueReminders(Writes(db, cache, Publisher(MemoryFeed()))).remind_once()
+    finally:
+        await db.dispose()
 
 
 def test_the_long_tail_adds_up_and_has_a_tail() -> None:
@@ -98,6 +114,10 @@ async def test_seeding_fills_both_databases_with_consistent_counts() -> None:
             assert [r["role"] for r in roles] == ["member", "member", "owner", "owner"]
             hash_ = await auth.fetchval("SELECT password_hash FROM users LIMIT 1")
             assert await PasswordHasher().verify(PASSWORD, hash_)
+            # The due reminders are given already, as a running service leaves them: the
+            # first service started on the rows has none to make.
+            assert await projects.fetchval("SELECT count(*) FROM notifications") > 0
+            assert await _reminders_made(projects_url) == 0
         finally:
             await auth.close()
             await projects.close()
