@@ -44,5 +44,7 @@ export default defineConfig({
     setupFiles: ["./src/test/setup.ts"],
     include: ["src/**/*.test.{ts,tsx}"],
     restoreMocks: true,
+    // Room for a few waits at the deadline above (src/test/setup.ts).
+    testTimeout: 20000,
   },
 });
